@@ -1,0 +1,44 @@
+import { QUEUES } from "../schemas/registry";
+import type { Env } from "../src/env";
+import { d1Replica } from "../src/stores/d1-replica";
+import { supabaseFromEnv } from "../src/stores/supabase-from-env";
+import { supabaseReplica } from "../src/stores/supabase-replica";
+import { recordFailedTasks } from "./dead-letter";
+import { consumeWorkBatch } from "./work-queue";
+
+/** Dispatches a queue batch by queue name (wrangler.toml declares exactly these four). */
+export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+  switch (batch.queue) {
+    case QUEUES.toD1:
+      await consumeWorkBatch({ queue: QUEUES.toD1, target: d1Replica(env.DB), db: env.DB, dlq: env.TO_D1_DLQ }, batch);
+      return;
+    case QUEUES.toSupabase: {
+      let supabase: ReturnType<typeof supabaseFromEnv>;
+      try {
+        supabase = supabaseFromEnv(env);
+      } catch (error) {
+        console.error(JSON.stringify({ msg: "supabase not configured", error: String(error) }));
+        batch.retryAll({ delaySeconds: 300 });
+        return;
+      }
+      try {
+        await consumeWorkBatch(
+          { queue: QUEUES.toSupabase, target: supabaseReplica(supabase.rpc), db: env.DB, dlq: env.TO_SUPABASE_DLQ },
+          batch,
+        );
+      } finally {
+        ctx.waitUntil(supabase.close());
+      }
+      return;
+    }
+    case QUEUES.toD1Dlq:
+    case QUEUES.toSupabaseDlq:
+      await recordFailedTasks(env.DB, batch);
+      return;
+    default:
+      // A queue we do not know: never ack what we cannot handle.
+      console.error(JSON.stringify({ msg: "unknown queue", queue: batch.queue }));
+      batch.retryAll({ delaySeconds: 300 });
+  }
+}
+

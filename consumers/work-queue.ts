@@ -1,0 +1,137 @@
+import type { SyncEvent } from "../schemas/event";
+import type { DeadLetter } from "../schemas/dead-letter";
+import type { QueueName } from "../schemas/registry";
+import { utcNow } from "../src/lib/utc";
+import { applyBatch, type Outcome, type ReplicaTarget } from "./apply-batch";
+import { decide } from "./retry-policy";
+
+export interface WorkQueueDeps {
+  queue: QueueName;
+  target: ReplicaTarget;
+  /** D1 holds failed_tasks and bookkeeping, whichever store the queue writes to. */
+  db: D1Database;
+  dlq: Queue;
+  random?: () => number;
+}
+
+export interface BatchSummary {
+  queue: string;
+  messages: number;
+  applied: number;
+  stale: number;
+  retried: number;
+  deadLettered: number;
+}
+
+/**
+ * Consumes one batch of a work queue (to-d1 or to-supabase): applies it in one round trip, then
+ * acks, retries or dead-letters each message by its own outcome.
+ * A crash anywhere before the acks leaves every message unacknowledged, so Cloudflare redelivers
+ * the whole batch, and re-applying it is a no-op for what had committed (version rule).
+ */
+export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<unknown>): Promise<BatchSummary> {
+  const messages = batch.messages;
+  const outcomes = await applyBatch(deps.target, messages.map((m) => m.body));
+  const summary: BatchSummary = { queue: deps.queue, messages: messages.length, applied: 0, stale: 0, retried: 0, deadLettered: 0 };
+  const deadLetters: Array<{ message: Message<unknown>; letter: DeadLetter }> = [];
+
+  messages.forEach((message, i) => {
+    const outcome = outcomes[i]!;
+    const decision = decide(outcome, message.attempts, deps.random);
+    if (decision.action === "ack") {
+      summary[outcome.kind === "applied" ? "applied" : "stale"]++;
+      message.ack();
+    } else if (decision.action === "retry") {
+      summary.retried++;
+      message.retry({ delaySeconds: decision.delaySeconds });
+    } else {
+      deadLetters.push({
+        message,
+        letter: {
+          kind: "dead-letter",
+          queue: deps.queue,
+          message_id: message.id,
+          attempts: message.attempts,
+          failed_at: utcNow(),
+          error: decision.error,
+          event: message.body,
+        },
+      });
+    }
+  });
+
+  if (deadLetters.length) {
+    try {
+      await deps.dlq.sendBatch(deadLetters.map((d) => ({ body: d.letter, contentType: "json" as const })));
+      for (const d of deadLetters) d.message.ack();
+      summary.deadLettered = deadLetters.length;
+    } catch (error) {
+      // Not on the DLQ yet: keep the message alive and try again shortly.
+      console.error(JSON.stringify({ msg: "dead-letter send failed", queue: deps.queue, error: String(error) }));
+      for (const d of deadLetters) d.message.retry({ delaySeconds: 30 });
+      summary.retried += deadLetters.length;
+    }
+  }
+
+  await recordBookkeeping(deps.db, messages, outcomes);
+  console.log(JSON.stringify({ msg: "batch consumed", ...summary }));
+  return summary;
+}
+
+/**
+ * Best effort after the acks were decided: resolve replayed failed tasks that now applied and
+ * update per-entity counters. A failure here must not undo or retry applied work.
+ */
+async function recordBookkeeping(db: D1Database, messages: readonly Message<unknown>[], outcomes: Outcome[]): Promise<void> {
+  const resolved: string[] = [];
+  const perEntity = new Map<string, { entity: string; last_event_id: string; last_event_at: string; applied: number; stale: number; failed: number }>();
+  messages.forEach((m, i) => {
+    const event = m.body as Partial<SyncEvent>;
+    const outcome = outcomes[i]!;
+    if (typeof event?.entity !== "string" || typeof event.id !== "string") return;
+    const stats = perEntity.get(event.entity) ?? { entity: event.entity, last_event_id: "", last_event_at: "", applied: 0, stale: 0, failed: 0 };
+    stats[outcome.kind]++;
+    if (outcome.kind === "applied" && event.id > stats.last_event_id) {
+      stats.last_event_id = event.id;
+      stats.last_event_at = String(event.occurred_at ?? "");
+    }
+    perEntity.set(event.entity, stats);
+    if (outcome.kind !== "failed" && event.replay?.task_id) resolved.push(event.replay.task_id);
+  });
+  const now = utcNow();
+  const statements = [
+    db
+      .prepare(
+        `INSERT INTO sync_entity_state (entity, last_event_id, last_event_at, last_applied_at, applied_total, stale_total, failed_total)
+         SELECT json_extract(j.value, '$.entity'), nullif(json_extract(j.value, '$.last_event_id'), ''),
+                nullif(json_extract(j.value, '$.last_event_at'), ''), ?2,
+                json_extract(j.value, '$.applied'), json_extract(j.value, '$.stale'), json_extract(j.value, '$.failed')
+           FROM json_each(?1) j WHERE true
+         ON CONFLICT (entity) DO UPDATE SET
+           last_event_id = CASE WHEN excluded.last_event_id > coalesce(sync_entity_state.last_event_id, '')
+                                THEN excluded.last_event_id ELSE sync_entity_state.last_event_id END,
+           last_event_at = CASE WHEN excluded.last_event_id > coalesce(sync_entity_state.last_event_id, '')
+                                THEN excluded.last_event_at ELSE sync_entity_state.last_event_at END,
+           last_applied_at = excluded.last_applied_at,
+           applied_total = sync_entity_state.applied_total + excluded.applied_total,
+           stale_total = sync_entity_state.stale_total + excluded.stale_total,
+           failed_total = sync_entity_state.failed_total + excluded.failed_total`,
+      )
+      .bind(JSON.stringify([...perEntity.values()]), now),
+  ];
+  if (resolved.length) {
+    statements.push(
+      db
+        .prepare(
+          `UPDATE failed_tasks SET status = 'resolved', resolved_at = ?2
+            WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'replaying'`,
+        )
+        .bind(JSON.stringify(resolved), now),
+    );
+  }
+  try {
+    await db.batch(statements);
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "bookkeeping failed", error: String(error) }));
+  }
+}

@@ -1,0 +1,18 @@
+/** Bindings and settings of the worker, as declared in wrangler.toml and set as secrets. */
+export interface Env {
+  DB: D1Database;
+  /** Supabase's Postgres through Hyperdrive (the default transport). */
+  HYPERDRIVE?: Hyperdrive;
+  TO_D1: Queue;
+  TO_SUPABASE: Queue;
+  TO_D1_DLQ: Queue;
+  TO_SUPABASE_DLQ: Queue;
+  WEBHOOK_SECRET?: string;
+  ADMIN_TOKEN?: string;
+  /** Bearer token of the sending worker for the email API. */
+  API_TOKEN?: string;
+  /** "hyperdrive" (default) or "rest" (supabase-js .rpc() with the service-role key). */
+  SUPABASE_TRANSPORT?: string;
+  SUPABASE_URL?: string;
+  SUPABASE_SERVICE_ROLE_KEY?: string;
+}

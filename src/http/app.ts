@@ -1,0 +1,29 @@
+import { Hono } from "hono";
+import { ulid } from "ulid";
+import type { AppEnv } from "./context";
+import { fail } from "./envelope";
+import { NotFoundError } from "../lib/errors";
+import { emailRoutes } from "./routes/emails";
+import { failedTaskRoutes } from "./routes/failed-tasks";
+import { healthRoutes } from "./routes/health";
+import { webhookRoutes } from "./routes/webhooks";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    c.set("requestId", incoming && REQUEST_ID.test(incoming) ? incoming : `req_${ulid()}`);
+    c.set("startedAt", Date.now());
+    await next();
+    c.header("x-request-id", c.get("requestId"));
+  });
+  app.onError((error, c) => fail(c, error));
+  app.notFound((c) => fail(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));
+  app.route("/", healthRoutes);
+  app.route("/webhooks", webhookRoutes);
+  app.route("/v1/emails", emailRoutes);
+  app.route("/v1/admin/failed-tasks", failedTaskRoutes);
+  return app;
+}

@@ -1,0 +1,13 @@
+import { routeQueueBatch } from "../consumers/queue-router";
+import type { Env } from "./env";
+import { createApp } from "./http/app";
+import { runScheduled } from "./scheduled";
+
+const app = createApp();
+
+/** The worker: HTTP (webhooks, email API, operators), queue consumers and crons. Adapters only. */
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  queue: (batch, env, ctx) => routeQueueBatch(batch, env, ctx),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
+} satisfies ExportedHandler<Env>;

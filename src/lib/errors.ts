@@ -1,0 +1,67 @@
+/**
+ * Every error the pipeline raises says whether retrying can help. Consumers retry `retryable`
+ * errors with backoff and dead-letter the rest at once; the HTTP edge maps `status`.
+ */
+export class SyncError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly status: number;
+  readonly details?: unknown;
+
+  constructor(code: string, message: string, opts: { retryable: boolean; status: number; cause?: unknown; details?: unknown }) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retryable = opts.retryable;
+    this.status = opts.status;
+    this.details = opts.details;
+  }
+}
+
+/** Bad input: retrying the same input fails the same way. */
+export class ValidationError extends SyncError {
+  constructor(code: string, message: string, details?: unknown, status = 400) {
+    super(code, message, { retryable: false, status, details });
+  }
+}
+
+/** The request conflicts with current state (stale version, invalid transition). */
+export class ConflictError extends SyncError {
+  constructor(code: string, message: string, details?: unknown) {
+    super(code, message, { retryable: false, status: 409, details });
+  }
+}
+
+export class NotFoundError extends SyncError {
+  constructor(message: string) {
+    super("NOT_FOUND", message, { retryable: false, status: 404 });
+  }
+}
+
+export class AuthError extends SyncError {
+  constructor(message = "missing or invalid bearer token") {
+    super("UNAUTHORIZED", message, { retryable: false, status: 401 });
+  }
+}
+
+/** A dependency is down, slow or refusing: the same call may succeed later. */
+export class TransientError extends SyncError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { retryable: true, status: 503, cause });
+  }
+}
+
+/** A store rejected the data itself (constraint, type, trigger): retrying cannot help. */
+export class PermanentStoreError extends SyncError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(code, message, { retryable: false, status: 422, cause });
+  }
+}
+
+export function describe(error: unknown): { code: string; message: string; retryable: boolean } {
+  if (error instanceof SyncError) return { code: error.code, message: error.message, retryable: error.retryable };
+  const message = error instanceof Error ? error.message : String(error);
+  // Unknown errors are treated as transient: retrying a bug costs a little time, dead-lettering
+  // an outage loses nothing either, but guessing "permanent" for an outage would flood the DLQ.
+  return { code: "UNEXPECTED", message, retryable: true };
+}

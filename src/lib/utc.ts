@@ -1,0 +1,3 @@
+export function utcNow(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,23 @@
+import type { ReplicaTarget } from "../../consumers/apply-batch";
+import type { SupabaseRpc } from "./supabase-rpc";
+
+/** Supabase as a replica: the whole batch is one call of sync_apply_batch(jsonb), one transaction. */
+export function supabaseReplica(rpc: SupabaseRpc): ReplicaTarget {
+  return {
+    store: "supabase",
+    async apply(events) {
+      const payload = events.map(({ event, row }) => ({
+        id: event.id,
+        entity: event.entity,
+        op: event.op,
+        key: event.key,
+        version: event.version,
+        row,
+      }));
+      const outcomes = await rpc.call<Array<{ event_id: string; current_version: number }>>("sync_apply_batch", {
+        p_events: payload,
+      });
+      return new Map(outcomes.map((o) => [o.event_id, Number(o.current_version)]));
+    },
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * The one door to Supabase. Every piece of Supabase-side logic is a SQL function created by
+ * migrations/supabase, so the worker only ever calls functions; the two transports below run the
+ * very same SQL and are interchangeable.
+ */
+export interface SupabaseRpc {
+  call<T>(fn: SupabaseFunction, args: Record<string, unknown>): Promise<T>;
+}
+
+/** The functions the worker may call, with the Postgres type of each named argument. */
+export const SUPABASE_FUNCTIONS = {
+  sync_apply_batch: { p_events: "jsonb" },
+  sync_ping: {},
+} as const satisfies Record<string, Record<string, string>>;
+
+export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;
