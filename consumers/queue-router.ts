@@ -7,28 +7,21 @@ import { recordFailedTasks } from "./dead-letter";
 import { consumeWorkBatch } from "./work-queue";
 
 /** Dispatches a queue batch by queue name (wrangler.toml declares exactly these four). */
-export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env, ctx: ExecutionContext): Promise<void> {
+export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   switch (batch.queue) {
     case QUEUES.toD1:
       await consumeWorkBatch({ queue: QUEUES.toD1, target: d1Replica(env.DB), db: env.DB, dlq: env.TO_D1_DLQ }, batch);
       return;
     case QUEUES.toSupabase: {
-      let supabase: ReturnType<typeof supabaseFromEnv>;
+      let rpc: ReturnType<typeof supabaseFromEnv>;
       try {
-        supabase = supabaseFromEnv(env);
+        rpc = supabaseFromEnv(env);
       } catch (error) {
         console.error(JSON.stringify({ msg: "supabase not configured", error: String(error) }));
         batch.retryAll({ delaySeconds: 300 });
         return;
       }
-      try {
-        await consumeWorkBatch(
-          { queue: QUEUES.toSupabase, target: supabaseReplica(supabase.rpc), db: env.DB, dlq: env.TO_SUPABASE_DLQ },
-          batch,
-        );
-      } finally {
-        ctx.waitUntil(supabase.close());
-      }
+      await consumeWorkBatch({ queue: QUEUES.toSupabase, target: supabaseReplica(rpc), db: env.DB, dlq: env.TO_SUPABASE_DLQ }, batch);
       return;
     }
     case QUEUES.toD1Dlq:

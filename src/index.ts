@@ -8,6 +8,6 @@ const app = createApp();
 /** The worker: HTTP (webhooks, email API, operators), queue consumers and crons. Adapters only. */
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
-  queue: (batch, env, ctx) => routeQueueBatch(batch, env, ctx),
+  queue: (batch, env) => routeQueueBatch(batch, env),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
 } satisfies ExportedHandler<Env>;

@@ -18,7 +18,8 @@ export function postgresRpc(sql: Sql): SupabaseRpc {
       const names = Object.keys(signature);
       const params = names.map((n) => {
         const v = args[n];
-        return signature[n] === "jsonb" ? JSON.stringify(v) : (v as postgres.ParameterOrJSON<never>);
+        // postgres.js serialises jsonb parameters itself: pass the value, not a JSON string.
+        return v as postgres.ParameterOrJSON<never>;
       });
       const list = names.map((n, i) => `${n} => $${i + 1}::${signature[n]}`).join(", ");
       try {
