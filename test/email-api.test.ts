@@ -1,0 +1,119 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { emailStatusMachine } from "../schemas/entities/emails";
+import { transitionPairs } from "../schemas/state-machine";
+import { sweepOutbox } from "../producers/outbox";
+import { queueBindings } from "../producers/publish";
+import { call, pg, SECRETS, waitFor } from "./support/helpers";
+
+async function prospect(): Promise<string> {
+  const id = crypto.randomUUID();
+  await pg()`insert into prospects (id, name) values (${id}, 'Email API prospect')`;
+  return id;
+}
+
+const send = (body: Record<string, unknown>) => call("POST", "/v1/emails", { token: SECRETS.api, body });
+const patch = (id: string, body: Record<string, unknown>) => call("PATCH", `/v1/emails/${id}`, { token: SECRETS.api, body });
+const pgEmail = async (id: string) => (await pg()`select status, version::int as version from emails where id = ${id}`)[0];
+const base = { to_email: "gm@bellevue.test", from_email: "sales@crm.test", subject: "Hello", body: "Hi" };
+
+describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
+  it("records a send, publishes it, and follows status changes with optimistic locking", async () => {
+    const prospect_id = await prospect();
+    const created = await send({ ...base, prospect_id, status: "sent", sent_at: "2025-03-01T09:00:00+01:00" });
+    expect(created.status).toBe(201);
+    expect(created.json.data).toMatchObject({ published: true, email: { version: 1, status: "sent", sent_at: "2025-03-01T08:00:00.000Z" } });
+    const id = created.json.data.email.id as string;
+    await waitFor(async () => (await pgEmail(id))?.version === 1, "email v1 in Postgres");
+
+    const delivered = await patch(id, { status: "delivered", expectedVersion: 1, at: "2025-03-01T08:00:05Z" });
+    expect(delivered.status).toBe(200);
+    expect(delivered.json.data.email).toMatchObject({ status: "delivered", version: 2, delivered_at: "2025-03-01T08:00:05.000Z" });
+    const row = await waitFor(async () => ((await pgEmail(id))?.version === 2 ? pgEmail(id) : null), "email v2 in Postgres");
+    expect(row.status).toBe("delivered");
+
+    const outbox = await env.DB.prepare("SELECT version, published_at FROM sync_outbox WHERE row_id = ?1 ORDER BY seq").bind(id).all();
+    expect(outbox.results.map((r) => r.version)).toEqual([1, 2]);
+    expect(outbox.results.every((r) => r.published_at)).toBe(true);
+  });
+
+  it("refuses an invalid transition with 409 INVALID_TRANSITION and a stale version with 409 VERSION_CONFLICT", async () => {
+    const { json } = await send({ ...base, prospect_id: await prospect(), status: "sent", sent_at: new Date().toISOString() });
+    const id = json.data.email.id;
+    const invalid = await patch(id, { status: "replied", expectedVersion: 1 }); // seed 000: sent -> replied is not a move
+    expect(invalid.status).toBe(409);
+    expect(invalid.json.error).toMatchObject({ code: "INVALID_TRANSITION", retryable: false });
+    expect(invalid.json.error.details.allowed).toEqual(["delivered", "bounced", "opened"]);
+
+    expect((await patch(id, { status: "opened", expectedVersion: 1 })).status).toBe(200);
+    const stale = await patch(id, { status: "clicked", expectedVersion: 1 });
+    expect(stale.status).toBe(409);
+    expect(stale.json.error).toMatchObject({ code: "VERSION_CONFLICT" });
+    expect(stale.json.error.details.currentVersion).toBe(2);
+
+    // Two writers racing on the same version: exactly one wins.
+    const race = await Promise.all([patch(id, { status: "clicked", expectedVersion: 2 }), patch(id, { status: "replied", expectedVersion: 2 })]);
+    expect(race.map((r) => r.status).sort()).toEqual([200, 409]);
+    const final = await env.DB.prepare("SELECT version FROM emails WHERE id = ?1").bind(id).first<{ version: number }>();
+    expect(final!.version).toBe(3);
+  });
+
+  it("refuses impossible states, bad input and unknown ids with stable codes, writing nothing", async () => {
+    const prospect_id = await prospect();
+    const noSentAt = await send({ ...base, prospect_id, status: "sent" });
+    expect(noSentAt.status).toBe(422);
+    expect(noSentAt.json.error).toMatchObject({ code: "IMPOSSIBLE_STATE", retryable: false });
+    const badEmail = await send({ ...base, prospect_id, to_email: "not-an-address" });
+    expect(badEmail.status).toBe(400);
+    expect(badEmail.json.error.code).toBe("INVALID_REQUEST");
+    const local = await send({ ...base, prospect_id, status: "sent", sent_at: "2025-03-01T09:00:00" });
+    expect(local.json.error.code).toBe("INVALID_REQUEST"); // a timestamp without a UTC offset is ambiguous
+    const unauthorized = await call("POST", "/v1/emails", { body: { ...base, prospect_id } });
+    expect(unauthorized.status).toBe(401);
+    const missing = await patch(crypto.randomUUID(), { status: "delivered", expectedVersion: 1 });
+    expect(missing.status).toBe(404);
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1").bind(prospect_id).first<{ n: number }>();
+    expect(count!.n).toBe(0);
+    const outbox = await env.DB.prepare("SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1")
+      .bind(prospect_id)
+      .first<{ n: number }>();
+    expect(outbox!.n).toBe(0);
+  });
+
+  it("refuses a duplicate id with 409 ALREADY_EXISTS", async () => {
+    const prospect_id = await prospect();
+    const id = crypto.randomUUID();
+    expect((await send({ ...base, id, prospect_id, status: "pending" })).status).toBe(201);
+    const again = await send({ ...base, id, prospect_id, status: "pending" });
+    expect(again.status).toBe(409);
+    expect(again.json.error.code).toBe("ALREADY_EXISTS");
+  });
+
+  it("D1's own triggers refuse an invalid transition and an update that does not bump the version", async () => {
+    const { json } = await send({ ...base, prospect_id: await prospect(), status: "pending" });
+    const id = json.data.email.id;
+    await expect(
+      env.DB.prepare("UPDATE emails SET status = 'replied', replied_at = '2025-01-01T00:00:00.000Z', sent_at = '2025-01-01T00:00:00.000Z', version = version + 1 WHERE id = ?1").bind(id).run(),
+    ).rejects.toThrow(/INVALID_TRANSITION/);
+    await expect(env.DB.prepare("UPDATE emails SET subject = 'x' WHERE id = ?1").bind(id).run()).rejects.toThrow(/VERSION_NOT_BUMPED/);
+    await expect(env.DB.prepare("UPDATE emails SET status = 'sent', version = version + 1 WHERE id = ?1").bind(id).run()).rejects.toThrow(/CHECK constraint/);
+  });
+
+  it("D1's transition table is exactly the registry's email status machine", async () => {
+    const { results } = await env.DB.prepare("SELECT from_status, to_status FROM email_status_transitions").all<{ from_status: string; to_status: string }>();
+    const inDb = results.map((r) => `${r.from_status}>${r.to_status}`).sort();
+    expect(inDb).toEqual(transitionPairs(emailStatusMachine).map(([a, b]) => `${a}>${b}`).sort());
+  });
+
+  it("when the queue refuses, the write stands unpublished and the outbox sweep publishes it", async () => {
+    const prospect_id = await prospect();
+    const refusing = { ...env, TO_SUPABASE: { send: async () => { throw new Error("down"); }, sendBatch: async () => { throw new Error("down"); } } as unknown as Queue };
+    const { recordEmailSend } = await import("../producers/email-writes");
+    const result = await recordEmailSend({ db: env.DB, queues: queueBindings(refusing) }, { ...base, prospect_id, direction: "outbound", status: "pending" }, "t");
+    expect(result.published).toBe(false);
+    const id = result.email.id;
+    expect(await sweepOutbox({ db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0 })).toMatchObject({ republished: 1 });
+    await waitFor(async () => (await pgEmail(id))?.version === 1, "swept email in Postgres");
+    expect(await sweepOutbox({ db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0 })).toMatchObject({ republished: 0 });
+  });
+});
