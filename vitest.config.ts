@@ -22,6 +22,7 @@ export default defineConfig({
     setupFiles: ["./test/support/apply-d1-migrations.ts"],
     include: ["test/**/*.test.ts", "schemas/**/*.test.ts", "consumers/**/*.test.ts", "producers/**/*.test.ts", "src/**/*.test.ts"],
     testTimeout: 30_000,
+    silent: "passed-only",
     hookTimeout: 60_000,
   },
 });
