@@ -3,6 +3,8 @@ import { postgresExecutor } from "../src/local/postgres-executor";
 import { applySupabaseMigrations } from "../src/local/supabase-migrations";
 import { startThrowawayPostgres } from "../src/local/throwaway-postgres";
 
+const EXHAUSTED_ROLE = "sds_test_exhausted";
+
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
@@ -35,7 +37,20 @@ export default async function setup(project: TestProject) {
   }
   const db = postgresExecutor(url);
   await applySupabaseMigrations(db);
+  // A role that can never get a connection ("too many connections", SQLSTATE 53300): how the
+  // tests make Supabase transiently unavailable on a real server.
+  await db.exec(`do $$ begin create role ${EXHAUSTED_ROLE} login password 'exhausted' connection limit 0;
+                 exception when duplicate_object then null; end $$`);
   await db.close();
+  const inner = teardown;
+  teardown = async () => {
+    if (process.env.DATABASE_URL) {
+      const admin = postgresExecutor(process.env.DATABASE_URL);
+      await inner();
+      await admin.exec(`drop role if exists ${EXHAUSTED_ROLE}`).catch(() => {});
+      await admin.close();
+    } else await inner();
+  };
   project.provide("databaseUrl", url);
   return teardown;
 }

@@ -1,9 +1,10 @@
 import { PermanentStoreError, SyncError, TransientError } from "../lib/errors";
 
 // SQLSTATE classes that describe the server's condition, not our data: connection exceptions,
-// transaction rollbacks (serialization failure, deadlock), insufficient resources, operator
-// intervention (admin shutdown, cannot connect now), system and internal errors.
-const TRANSIENT_CLASSES = new Set(["08", "40", "53", "54", "55", "57", "58", "XX"]);
+// invalid authorization and unknown database (misconfiguration: messages must wait for the fix,
+// not burn into the DLQ), transaction rollbacks (serialization failure, deadlock), insufficient
+// resources, operator intervention (admin shutdown, cannot connect now), system and internal errors.
+const TRANSIENT_CLASSES = new Set(["08", "28", "3D", "40", "53", "54", "55", "57", "58", "XX"]);
 const NETWORK_CODES = /^(ECONN|ETIMEDOUT|EPIPE|EAI_|ENOTFOUND|EHOSTUNREACH|CONNECT_TIMEOUT|CONNECTION_|UND_ERR)/;
 
 /**

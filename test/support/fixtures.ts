@@ -76,8 +76,18 @@ export async function deliver(queue: string, bodies: unknown[], opts: { attempts
     queue,
     bodies.map((body) => ({ id: `msg-${++messageSeq}`, timestamp: new Date(), attempts: opts.attempts ?? 1, body })),
   );
+  // getQueueResult does not report retry delays, so record what the consumer asked for.
+  const delays = new Map<string, number | undefined>();
+  const messages = batch.messages.map((m) => {
+    const retry = m.retry.bind(m);
+    return {
+      id: m.id, body: m.body, attempts: m.attempts, timestamp: m.timestamp, ack: m.ack.bind(m),
+      retry: (o?: QueueRetryOptions) => (delays.set(m.id, o?.delaySeconds), retry(o)),
+    } as Message<unknown>;
+  });
   const ctx = createExecutionContext();
-  await worker.queue!(batch as MessageBatch<unknown>, opts.env ?? env, ctx);
+  const wrapped = { queue: batch.queue, messages, ackAll: batch.ackAll.bind(batch), retryAll: batch.retryAll.bind(batch) };
+  await worker.queue!(wrapped as MessageBatch<unknown>, opts.env ?? env, ctx);
   const result = await getQueueResult(batch, ctx);
-  return { batch, result, ids: batch.messages.map((m) => m.id) };
+  return { batch, result, delays, ids: batch.messages.map((m) => m.id) };
 }

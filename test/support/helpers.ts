@@ -51,3 +51,15 @@ export async function pgRow(table: string, id: string): Promise<Record<string, u
   const [row] = await pg().unsafe(`select to_jsonb(t) as j from public.${table} t where id = $1`, [id]);
   return row!.j as Record<string, unknown>;
 }
+
+/**
+ * The worker's env with Supabase transiently unavailable: the real server refuses every
+ * connection of this role with "too many connections" (SQLSTATE 53300), as an exhausted
+ * Supabase pooler does.
+ */
+export function envWithSupabaseExhausted(): typeof env {
+  const url = new URL(env.HYPERDRIVE!.connectionString);
+  url.username = "sds_test_exhausted";
+  url.password = "exhausted";
+  return { ...env, HYPERDRIVE: { ...env.HYPERDRIVE!, connectionString: url.toString() } } as typeof env;
+}
