@@ -84,7 +84,7 @@ describe("poison events end in failed_tasks with their reason and replay once fi
     const worker = (await import("../src/index")).default;
     const batch = createMessageBatch("to-supabase-dlq", [{ id: row!.last_message_id, timestamp: new Date(), attempts: 2, body: event }]);
     const ctx = createExecutionContext();
-    await worker.queue!(batch as MessageBatch<unknown>, env, ctx);
+    await worker.queue!(batch as MessageBatch<unknown>, env);
     await getQueueResult(batch, ctx);
     expect((await taskFor(event.key.id))!.failure_count).toBe(1);
   });

@@ -60,7 +60,7 @@ describe.each([
   ["D1", "prospects", d1],
   ["Supabase", "emails", supabase],
 ] as const)("version rule in %s", (_store, entity, target) => {
-  async function makeVersions(n: number) {
+  async function makeVersions(n: number): Promise<Array<Record<string, unknown>>> {
     const base = entity === "emails" ? emailRow({ prospect_id: await prospectId() }) : (await insertCrmRows()).prospects;
     return Array.from({ length: n }, (_, i) => ({ ...base, version: i + 1, ...(entity === "emails" ? { subject: `v${i + 1}` } : { name: `v${i + 1}` }) }));
   }

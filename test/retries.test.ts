@@ -16,7 +16,7 @@ describe("transient failures are retried with backoff, never dead-lettered early
     const events = [upsertEvent("emails", emailRow()), upsertEvent("emails", emailRow())];
     const { result, ids, delays } = await deliver("to-supabase", events, { env: supabaseDown, attempts: 3 });
     expect(result.explicitAcks).toEqual([]);
-    expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual([...ids].sort());
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId).sort()).toEqual([...ids].sort());
     for (const id of ids) {
       expect(delays.get(id)).toBeGreaterThanOrEqual(20); // attempt 3: ceiling 40 s, drawn from [20, 40]
       expect(delays.get(id)).toBeLessThanOrEqual(40);

@@ -1,15 +1,12 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Env } from "../../src/env";
+import type { Env as WorkerEnv } from "../../src/env";
 
+// The test worker's bindings: the worker's own plus the D1 migrations the setup file applies.
 declare global {
   namespace Cloudflare {
-    interface Env extends import("../../src/env").Env {
+    interface Env extends WorkerEnv {
       TEST_MIGRATIONS: D1Migration[];
     }
   }
 }
-declare module "cloudflare:test" {
-  interface ProvidedEnv extends Env {
-    TEST_MIGRATIONS: D1Migration[];
-  }
-}
+export {};

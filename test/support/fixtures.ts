@@ -87,7 +87,7 @@ export async function deliver(queue: string, bodies: unknown[], opts: { attempts
   });
   const ctx = createExecutionContext();
   const wrapped = { queue: batch.queue, messages, ackAll: batch.ackAll.bind(batch), retryAll: batch.retryAll.bind(batch) };
-  await worker.queue!(wrapped as MessageBatch<unknown>, opts.env ?? env, ctx);
+  await worker.queue!(wrapped as unknown as MessageBatch<unknown>, opts.env ?? env);
   const result = await getQueueResult(batch, ctx);
   return { batch, result, delays, ids: batch.messages.map((m) => m.id) };
 }

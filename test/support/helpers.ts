@@ -21,7 +21,8 @@ export async function call(method: string, path: string, opts: { body?: unknown;
     headers,
     body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
   });
-  const json = (await response.json()) as { success: boolean; data?: any; error?: { code: string; message: string; retryable: boolean }; meta: { requestId: string } };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
+  const json = (await response.json()) as { success: boolean; data?: any; error?: any; meta: { requestId: string; duration: number } };
   return { status: response.status, json, headers: response.headers };
 }
 
