@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { call, d1Row, pg, pgRow, SECRETS, waitFor, webhookPayload } from "./support/helpers";
 
@@ -21,5 +22,9 @@ describe("Supabase webhook -> to-d1 -> D1", () => {
     await pg()`delete from prospects where id = ${id}`;
     await call("POST", "/webhooks/supabase", { token: SECRETS.webhook, body: webhookPayload("DELETE", "prospects", null, updated) });
     await waitFor(async () => (await d1Row("prospects", id)) === null, "prospect deleted in D1");
+
+    const state = await env.DB.prepare("SELECT applied_total, last_event_id, last_applied_at FROM sync_entity_state WHERE entity = 'prospects'").first<Record<string, unknown>>();
+    expect(Number(state!.applied_total)).toBeGreaterThanOrEqual(3);
+    expect(state!.last_event_id).toMatch(/^[0-9A-Z]{26}$/);
   });
 });
