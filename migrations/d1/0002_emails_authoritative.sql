@@ -73,26 +73,26 @@ CREATE TABLE sync_outbox (
 );
 CREATE INDEX sync_outbox_unpublished_idx ON sync_outbox (seq) WHERE published_at IS NULL;
 
+-- The full row image of an email, as events carry it: one definition for both triggers below.
+CREATE VIEW email_images AS
+SELECT id, version, json_object('id', id, 'prospect_id', prospect_id, 'campaign_id', campaign_id,
+  'mailbox_id', mailbox_id, 'direction', direction, 'to_email', to_email, 'from_email', from_email,
+  'subject', subject, 'body', body, 'message_id', message_id, 'status', status, 'sent_at', sent_at,
+  'delivered_at', delivered_at, 'opened_at', opened_at, 'clicked_at', clicked_at, 'replied_at', replied_at,
+  'bounced_at', bounced_at, 'failed_at', failed_at, 'error', error, 'created_at', created_at,
+  'updated_at', updated_at, 'version', version) AS image
+FROM emails;
+
 CREATE TRIGGER emails_outbox_insert AFTER INSERT ON emails
 BEGIN
-  INSERT INTO sync_outbox (entity, row_id, op, version, row_image) VALUES ('emails', NEW.id, 'upsert', NEW.version,
-    json_object('id', NEW.id, 'prospect_id', NEW.prospect_id, 'campaign_id', NEW.campaign_id, 'mailbox_id', NEW.mailbox_id,
-      'direction', NEW.direction, 'to_email', NEW.to_email, 'from_email', NEW.from_email, 'subject', NEW.subject,
-      'body', NEW.body, 'message_id', NEW.message_id, 'status', NEW.status, 'sent_at', NEW.sent_at,
-      'delivered_at', NEW.delivered_at, 'opened_at', NEW.opened_at, 'clicked_at', NEW.clicked_at,
-      'replied_at', NEW.replied_at, 'bounced_at', NEW.bounced_at, 'failed_at', NEW.failed_at, 'error', NEW.error,
-      'created_at', NEW.created_at, 'updated_at', NEW.updated_at, 'version', NEW.version));
+  INSERT INTO sync_outbox (entity, row_id, op, version, row_image)
+  SELECT 'emails', id, 'upsert', version, image FROM email_images WHERE id = NEW.id;
 END;
 
 CREATE TRIGGER emails_outbox_update AFTER UPDATE ON emails
 BEGIN
-  INSERT INTO sync_outbox (entity, row_id, op, version, row_image) VALUES ('emails', NEW.id, 'upsert', NEW.version,
-    json_object('id', NEW.id, 'prospect_id', NEW.prospect_id, 'campaign_id', NEW.campaign_id, 'mailbox_id', NEW.mailbox_id,
-      'direction', NEW.direction, 'to_email', NEW.to_email, 'from_email', NEW.from_email, 'subject', NEW.subject,
-      'body', NEW.body, 'message_id', NEW.message_id, 'status', NEW.status, 'sent_at', NEW.sent_at,
-      'delivered_at', NEW.delivered_at, 'opened_at', NEW.opened_at, 'clicked_at', NEW.clicked_at,
-      'replied_at', NEW.replied_at, 'bounced_at', NEW.bounced_at, 'failed_at', NEW.failed_at, 'error', NEW.error,
-      'created_at', NEW.created_at, 'updated_at', NEW.updated_at, 'version', NEW.version));
+  INSERT INTO sync_outbox (entity, row_id, op, version, row_image)
+  SELECT 'emails', id, 'upsert', version, image FROM email_images WHERE id = NEW.id;
 END;
 
 CREATE TRIGGER emails_outbox_delete AFTER DELETE ON emails
