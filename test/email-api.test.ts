@@ -80,6 +80,14 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
     expect(outbox!.n).toBe(0);
   });
 
+  it("a failed send can go back to pending for a retry (no timestamp to stamp)", async () => {
+    const failed = await send({ ...base, prospect_id: await prospect(), status: "failed", failed_at: "2025-03-01T08:00:00Z", error: "SMTP 421" });
+    expect(failed.status).toBe(201);
+    const retry = await patch(failed.json.data.email.id, { status: "pending", expectedVersion: 1, error: null });
+    expect(retry.status).toBe(200);
+    expect(retry.json.data.email).toMatchObject({ status: "pending", version: 2, error: null, failed_at: "2025-03-01T08:00:00.000Z" });
+  });
+
   it("refuses a duplicate id with 409 ALREADY_EXISTS", async () => {
     const prospect_id = await prospect();
     const id = crypto.randomUUID();
