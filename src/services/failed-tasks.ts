@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { QueueBindings } from "../../producers/publish";
+import { newEventId } from "../../schemas/event";
 import { QUEUES, type QueueName } from "../../schemas/registry";
 import { ConflictError, NotFoundError, TransientError, ValidationError } from "../lib/errors";
 import { utcNow } from "../lib/utc";
@@ -96,4 +97,71 @@ export async function replayFailedTask(deps: { db: D1Database; queues: QueueBind
 
 function toTask(row: Record<string, unknown>): FailedTask {
   return { ...(row as unknown as FailedTask), retryable: row.retryable === 1 };
+}
+
+/** One failure to record: the event as it was queued, why it failed, and which delivery. */
+export interface FailureRow {
+  id: string;
+  queue: string;
+  event_id: string;
+  entity: string | null;
+  row_id: string | null;
+  op: string | null;
+  event: string;
+  error_code: string;
+  error_message: string;
+  retryable: number;
+  attempts: number;
+  last_message_id: string;
+  failed_at: string;
+}
+
+export function failureRow(f: {
+  queue: string;
+  event: unknown;
+  error_code: string;
+  error_message: string;
+  retryable: number;
+  attempts: number;
+  last_message_id: string;
+  failed_at: string;
+}): FailureRow {
+  const event = (f.event ?? {}) as Record<string, unknown>;
+  const key = event.key as Record<string, unknown> | undefined;
+  return {
+    id: newEventId(),
+    ...f,
+    event_id: typeof event.id === "string" ? event.id : `message:${f.last_message_id}`,
+    entity: typeof event.entity === "string" ? event.entity : null,
+    row_id: typeof key?.id === "string" ? key.id : null,
+    op: typeof event.op === "string" ? event.op : null,
+    event: JSON.stringify(f.event ?? null),
+  };
+}
+
+/**
+ * Records failures, one statement for any number. Idempotent per delivery: the same
+ * (queue, event, message) recorded twice changes nothing; a new failure of the same event (e.g.
+ * after a replay) reopens its task and counts it.
+ */
+export async function insertFailedTasks(db: D1Database, rows: FailureRow[]): Promise<void> {
+  await db
+    .prepare(
+      `INSERT INTO failed_tasks (id, queue, event_id, entity, row_id, op, event, error_code, error_message, retryable,
+                                 attempts, last_message_id, first_failed_at, last_failed_at)
+       SELECT json_extract(j.value, '$.id'), json_extract(j.value, '$.queue'), json_extract(j.value, '$.event_id'),
+              json_extract(j.value, '$.entity'), json_extract(j.value, '$.row_id'), json_extract(j.value, '$.op'),
+              json_extract(j.value, '$.event'), json_extract(j.value, '$.error_code'), json_extract(j.value, '$.error_message'),
+              json_extract(j.value, '$.retryable'), json_extract(j.value, '$.attempts'), json_extract(j.value, '$.last_message_id'),
+              json_extract(j.value, '$.failed_at'), json_extract(j.value, '$.failed_at')
+         FROM json_each(?1) j WHERE true
+       ON CONFLICT (queue, event_id) DO UPDATE SET
+         failure_count = failed_tasks.failure_count + 1,
+         event = excluded.event, error_code = excluded.error_code, error_message = excluded.error_message,
+         retryable = excluded.retryable, attempts = excluded.attempts, last_message_id = excluded.last_message_id,
+         last_failed_at = excluded.last_failed_at, status = 'open', resolved_at = NULL
+       WHERE excluded.last_message_id <> failed_tasks.last_message_id`,
+    )
+    .bind(JSON.stringify(rows))
+    .run();
 }

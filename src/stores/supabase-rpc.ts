@@ -10,6 +10,8 @@ export interface SupabaseRpc {
 /** The functions the worker may call, with the Postgres type of each named argument. */
 export const SUPABASE_FUNCTIONS = {
   sync_apply_batch: { p_events: "jsonb" },
+  sync_changes_after: { p_txid: "text", p_seq: "bigint", p_limit: "integer" },
+  sync_prune: { p_keep: "interval", p_cursor_txid: "text", p_cursor_seq: "bigint" },
   sync_ping: {},
 } as const satisfies Record<string, Record<string, string>>;
 

@@ -1,0 +1,85 @@
+import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
+import postgres from "postgres";
+import { describe, expect, it } from "vitest";
+import { sweepChangeLog } from "../producers/change-log-sweep";
+import { queueBindings } from "../producers/publish";
+import worker from "../src/index";
+import { postgresRpc } from "../src/stores/supabase-postgres";
+import { d1Row, pg, waitFor } from "./support/helpers";
+
+const sweep = (opts = {}) => sweepChangeLog({ rpc: postgresRpc(pg()), db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0, ...opts });
+
+describe("change-log sweep: changes whose webhook never arrived still reach D1", () => {
+  it("the cron sweep delivers inserts, updates and deletes made while no webhook fired", async () => {
+    const [a] = await pg()`insert into prospects (name) values ('Missed insert') returning id`;
+    const [b] = await pg()`insert into prospects (name) values ('Missed delete') returning id`;
+    await pg()`update prospects set stage = 'enriching' where id = ${a!.id}`;
+    // b reached D1 once (through a webhook), then its delete's webhook was lost.
+    await sweep();
+    await waitFor(() => d1Row("prospects", b!.id), "b in D1");
+    await pg()`delete from prospects where id = ${b!.id}`;
+
+    // The scheduled handler is what production runs every minute; its grace period is 30 s, so
+    // here the changes are handed to it after making them old enough by running the sweep with grace 0.
+    await sweep();
+    const ctx = createExecutionContext();
+    await worker.scheduled!(createScheduledController({ cron: "* * * * *" }), env, ctx);
+    await waitOnExecutionContext(ctx);
+
+    await waitFor(async () => (await d1Row("prospects", a!.id))?.stage === "enriching", "a at its latest version in D1");
+    await waitFor(async () => (await d1Row("prospects", b!.id)) === null, "b deleted in D1");
+    const cursor = await env.DB.prepare("SELECT txid, seq, horizon FROM sync_cursors WHERE name = 'supabase-change-log'").first();
+    expect(cursor).not.toBeNull();
+  });
+
+  it("does not republish what the replica already holds", async () => {
+    const [p] = await pg()`insert into prospects (name) values ('Already there') returning id`;
+    await sweep();
+    await waitFor(() => d1Row("prospects", p!.id), "row in D1");
+    const again = await sweep();
+    expect(again.republished).toBe(0);
+  });
+
+  it("a transaction opened before a sweep and committed after it is still delivered", async () => {
+    const longTx = postgres(env.HYPERDRIVE!.connectionString, { max: 1, fetch_types: false });
+    let commit!: () => void;
+    const gate = new Promise<void>((resolve) => (commit = resolve));
+    let lateId = "";
+    let lateTxid = "";
+    const inserted = new Promise<void>((resolve) => {
+      void longTx.begin(async (tx) => {
+        // Takes its seq (and xid) first …
+        [{ id: lateId, txid: lateTxid }] = (await tx`insert into prospects (name) values ('Committed late')
+          returning id, pg_current_xact_id()::text as txid`) as unknown as [{ id: string; txid: string }];
+        resolve();
+        await gate;
+      });
+    });
+    await inserted;
+    let earlyId = "";
+    try {
+      // … while a later transaction takes a higher seq and commits first.
+      [{ id: earlyId }] = (await pg()`insert into prospects (name) values ('Committed early') returning id`) as unknown as [{ id: string }];
+      const first = await sweep();
+      // A seq cursor would now stand past the open transaction's entry; the horizon stops short of it.
+      expect(BigInt(first.horizon!)).toBeLessThanOrEqual(BigInt(lateTxid));
+      expect(BigInt(first.cursor.txid)).toBeLessThan(BigInt(lateTxid));
+      expect(await d1Row("prospects", earlyId)).toBeNull(); // not swept yet either: it is past the horizon
+    } finally {
+      commit();
+    }
+    await waitFor(async () => (await pg()`select 1 from prospects where id = ${lateId}`).length === 1, "late commit visible");
+    await sweep();
+    await waitFor(() => d1Row("prospects", lateId), "late-committed row in D1");
+    await waitFor(() => d1Row("prospects", earlyId), "early row in D1");
+
+  });
+
+  it("an entry that can never be queued ends in failed_tasks with its reason instead of being lost", async () => {
+    const [big] = await pg()`insert into prospects (name, website) values ('Huge', ${"x".repeat(130 * 1024)}) returning id`;
+    const result = await sweep();
+    expect(result.failed).toBeGreaterThanOrEqual(1);
+    const task = await env.DB.prepare("SELECT error_code, queue, entity FROM failed_tasks WHERE row_id = ?1").bind(big!.id).first();
+    expect(task).toEqual({ error_code: "EVENT_TOO_LARGE", queue: "to-d1", entity: "prospects" });
+  });
+});
