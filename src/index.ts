@@ -9,5 +9,5 @@ const app = createApp();
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
   queue: (batch, env) => routeQueueBatch(batch, env),
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduled(env)),
+  scheduled: (controller, env, ctx) => ctx.waitUntil(runScheduled(controller.cron, env)),
 } satisfies ExportedHandler<Env>;

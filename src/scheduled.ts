@@ -2,24 +2,31 @@ import { sweepChangeLog } from "../producers/change-log-sweep";
 import { sweepOutbox } from "../producers/outbox";
 import { queueBindings } from "../producers/publish";
 import type { Env } from "./env";
+import { pruneExpired } from "./services/retention";
 import { supabaseFromEnv } from "./stores/supabase-from-env";
 
+/** Crons as declared in wrangler.toml. */
+export const CRONS = { sweeps: "* * * * *", retention: "23 * * * *" } as const;
+
 /**
- * Cron (every minute): the two sweeps that make capture at-least-once. Each is independent; a
- * failure of one (e.g. Supabase down) is logged and retried by the next run.
+ * Every minute: the two sweeps that make capture at-least-once. Hourly: retention. Each job is
+ * independent; a failure (e.g. Supabase down) is logged and the next run tries again.
  */
-export async function runScheduled(env: Env): Promise<void> {
+export async function runScheduled(cron: string, env: Env): Promise<void> {
   const queues = queueBindings(env);
-  const sweeps = {
-    outbox: () => sweepOutbox({ db: env.DB, queues }),
-    changeLog: () => sweepChangeLog({ rpc: supabaseFromEnv(env), db: env.DB, queues }),
-  };
+  const jobs: Record<string, () => Promise<unknown>> =
+    cron === CRONS.retention
+      ? { retention: () => pruneExpired({ db: env.DB, rpc: supabaseFromEnv(env) }) }
+      : {
+          outboxSweep: () => sweepOutbox({ db: env.DB, queues }),
+          changeLogSweep: () => sweepChangeLog({ rpc: supabaseFromEnv(env), db: env.DB, queues }),
+        };
   await Promise.all(
-    Object.entries(sweeps).map(async ([name, run]) => {
+    Object.entries(jobs).map(async ([name, run]) => {
       try {
-        console.log(JSON.stringify({ msg: `${name} sweep`, ...(await run()) }));
+        console.log(JSON.stringify({ msg: name, result: await run() }));
       } catch (error) {
-        console.error(JSON.stringify({ msg: `${name} sweep failed`, error: String(error) }));
+        console.error(JSON.stringify({ msg: `${name} failed`, error: String(error) }));
       }
     }),
   );

@@ -83,3 +83,28 @@ describe("change-log sweep: changes whose webhook never arrived still reach D1",
     expect(task).toEqual({ error_code: "EVENT_TOO_LARGE", queue: "to-d1", entity: "prospects" });
   });
 });
+
+describe("retention", () => {
+  it("prunes expired tombstones and outbox rows, and the change log only behind the sweep cursor", async () => {
+    const { pruneExpired, RETENTION_DAYS } = await import("../src/services/retention");
+    const old = new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000).toISOString();
+    const id = crypto.randomUUID();
+    await env.DB.prepare("INSERT INTO sync_tombstones (entity, id, version, deleted_at) VALUES ('prospects', ?1, 3, ?2)").bind(id, old).run();
+    await env.DB.prepare("INSERT INTO sync_tombstones (entity, id, version, deleted_at) VALUES ('prospects', ?1, 3, ?2)").bind(crypto.randomUUID(), new Date().toISOString()).run();
+    const [p] = await pg()`insert into prospects (name) values ('Old change') returning id`;
+    await pg()`update sync.change_log set recorded_at = now() - interval '20 days' where row_id = ${p!.id}`;
+
+    await sweep(); // moves the cursor past the entry
+    const result = await pruneExpired({ db: env.DB, rpc: postgresRpc(pg()) });
+    expect(result.d1.tombstones).toBe(1);
+    expect(result.supabase!.change_log).toBeGreaterThanOrEqual(1);
+    expect((await pg()`select count(*)::int as n from sync.change_log where row_id = ${p!.id}`)[0]!.n).toBe(0);
+    await expect(pg()`select public.sync_prune('1 day', '0', 0)`).rejects.toThrow(/RETENTION_TOO_SHORT/);
+  });
+
+  it("wrangler.toml declares the crons the scheduler dispatches on", async () => {
+    const { CRONS } = await import("../src/scheduled");
+    const toml = (await import("../wrangler.toml?raw")).default;
+    expect(toml).toContain(`crons = ["${CRONS.sweeps}", "${CRONS.retention}"]`);
+  });
+});

@@ -27,7 +27,7 @@ describe("crash safety: every message ends applied or redelivered, never half-wr
     const rows = await insertCrmRows();
     const events = [upsertEvent("prospects", rows.prospects), upsertEvent("campaigns", rows.campaigns)];
     // D1 commits, then the isolate "dies" before any ack.
-    const dying = { ...env, DB: { ...env.DB, prepare: env.DB.prepare.bind(env.DB), batch: async (s: D1PreparedStatement[]) => { await env.DB.batch(s); throw new Error("isolate evicted"); } } } as typeof env;
+    const dying = { ...env, DB: { ...env.DB, prepare: env.DB.prepare.bind(env.DB), batch: async (s: D1PreparedStatement[]) => { await env.DB.batch(s); throw new Error("isolate evicted"); } } } as unknown as typeof env;
     const crashed = await deliver("to-d1", events, { env: dying });
     expect(crashed.result.explicitAcks).toEqual([]);
     expect(crashed.result.retryMessages).toHaveLength(2);
@@ -41,7 +41,7 @@ describe("crash safety: every message ends applied or redelivered, never half-wr
 
   it("a transient D1 error before the write leaves nothing written and every message retried", async () => {
     const rows = await insertCrmRows();
-    const flaky = { ...env, DB: { ...env.DB, prepare: env.DB.prepare.bind(env.DB), batch: async () => { throw new Error("D1_ERROR: Network connection lost."); } } } as typeof env;
+    const flaky = { ...env, DB: { ...env.DB, prepare: env.DB.prepare.bind(env.DB), batch: async () => { throw new Error("D1_ERROR: Network connection lost."); } } } as unknown as typeof env;
     const { result } = await deliver("to-d1", [upsertEvent("prospects", rows.prospects)], { env: flaky });
     expect(result.retryMessages).toHaveLength(1);
     expect(await d1Row("prospects", String(rows.prospects.id))).toBeNull();

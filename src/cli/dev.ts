@@ -1,0 +1,81 @@
+/**
+ * `npm run dev`: the whole pipeline locally, nothing to install.
+ *   Postgres: DATABASE_URL, or embedded PGlite served on 127.0.0.1:$PG_PORT (default 54329),
+ *             data kept in .dev/pglite
+ *   Worker:   wrangler dev on $PORT (default 8787), local D1 and Queues kept in .dev/wrangler
+ * Env: DATABASE_URL, PORT, PG_PORT, WEBHOOK_SECRET, ADMIN_TOKEN, API_TOKEN.
+ */
+import { join } from "node:path";
+import { redact, startDevStack, type DevSecrets } from "../local/dev-stack";
+import { PROJECT_ROOT } from "../local/wrangler";
+
+const env = process.env;
+const port = Number(env.PORT ?? 8787);
+const pgPort = Number(env.PG_PORT ?? 54329);
+const persistDir = join(PROJECT_ROOT, ".dev/wrangler");
+const secrets: DevSecrets = {
+  WEBHOOK_SECRET: env.WEBHOOK_SECRET || "dev-webhook-secret",
+  ADMIN_TOKEN: env.ADMIN_TOKEN || "dev-admin-token",
+  API_TOKEN: env.API_TOKEN || "dev-api-token",
+};
+
+const log = (line: string) => console.log(`[dev] ${line}`);
+// Offline, wrangler cannot fetch the Request.cf object: a harmless warning plus a stack trace.
+const NOISE = /Request\.cf` object|ENOTFOUND workers\.cloudflare\.com|at GetAddrInfoReqWrap/;
+const wranglerOutput = (line: string) => {
+  if (line.trim() && !NOISE.test(line)) console.log(`[wrangler] ${line}`);
+};
+
+const stack = await startDevStack({
+  port,
+  persistDir,
+  databaseUrl: env.DATABASE_URL || undefined,
+  pglite: { dataDir: join(PROJECT_ROOT, ".dev/pglite"), port: pgPort },
+  secrets,
+  log,
+  wranglerOutput,
+  cronIntervalMs: 60_000,
+}).catch((error: Error) => {
+  console.error(`[dev] failed to start: ${error.message}`);
+  process.exit(1);
+});
+
+const w = stack.workerUrl;
+const psql = `PGSSLMODE=disable psql "${redact(stack.databaseUrl)}"`;
+console.log(`
+supabase-d1-sync is running
+  worker      ${w}   (wrangler dev; local D1 + Queues in ${persistDir})
+  postgres    ${redact(stack.databaseUrl)}   (${stack.embedded ? "embedded PGlite, data in .dev/pglite" : "DATABASE_URL"})
+  webhooks    triggers on Supabase-authoritative tables -> ${w}/webhooks/supabase${stack.relay ? " (delivered by the local pg_net relay)" : ""}
+  tokens      WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}  API_TOKEN=${secrets.API_TOKEN}  ADMIN_TOKEN=${secrets.ADMIN_TOKEN}
+
+Try it:
+  curl -s ${w}/health
+  ${psql} -c "insert into prospects (name, contact_email) values ('Acme', 'ceo@acme.test') returning id"
+  npx wrangler d1 execute DB --local --persist-to .dev/wrangler --command "select id, name, stage, version from prospects"
+  curl -s -X POST ${w}/v1/emails -H "Authorization: Bearer ${secrets.API_TOKEN}" -H "content-type: application/json" \\
+    -d '{"prospect_id":"<id from the insert>","to_email":"ceo@acme.test","from_email":"me@example.test","subject":"Hi","body":"Hello","status":"sent","sent_at":"${new Date().toISOString()}"}'
+  ${psql} -c "select id, status, version from emails"
+  curl -s ${w}/v1/admin/failed-tasks -H "Authorization: Bearer ${secrets.ADMIN_TOKEN}"
+${stack.embedded ? "\nPGlite is one backend shared by all connections: while a psql session holds a transaction open, the\nworker and the relay wait for it to end.\n" : ""}
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(130); // second Ctrl-C: do not wait
+    stopping = true;
+    log("stopping…");
+    stack.stop().then(
+      () => {
+        log("stopped");
+        process.exit(0);
+      },
+      (error: Error) => {
+        console.error(`[dev] shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,27 @@
+import { CHANGE_LOG_CURSOR } from "../../producers/change-log-sweep";
+import type { SupabaseRpc } from "../stores/supabase-rpc";
+
+/**
+ * How long change-log entries, published outbox rows and replica tombstones are kept. Must exceed
+ * queue retention (Cloudflare Queues: at most 14 days): a tombstone pruned while an older event
+ * for its row could still be delivered would let that event resurrect the row.
+ */
+export const RETENTION_DAYS = 15;
+
+/** Hourly: prunes both stores. The change log is only pruned behind the sweep's cursor. */
+export async function pruneExpired(deps: { db: D1Database; rpc: SupabaseRpc }, now = Date.now()) {
+  const before = new Date(now - RETENTION_DAYS * 86_400_000).toISOString();
+  const [tombstones, outbox] = await deps.db.batch([
+    deps.db.prepare("DELETE FROM sync_tombstones WHERE deleted_at < ?1").bind(before),
+    deps.db.prepare("DELETE FROM sync_outbox WHERE published_at IS NOT NULL AND published_at < ?1").bind(before),
+  ]);
+  const cursor = await deps.db.prepare("SELECT txid, seq FROM sync_cursors WHERE name = ?1").bind(CHANGE_LOG_CURSOR).first<{ txid: string; seq: number }>();
+  const supabase = cursor
+    ? await deps.rpc.call<{ change_log: number; tombstones: number }>("sync_prune", {
+        p_keep: `${RETENTION_DAYS} days`,
+        p_cursor_txid: cursor.txid,
+        p_cursor_seq: cursor.seq,
+      })
+    : null;
+  return { d1: { tombstones: tombstones!.meta.changes, outbox: outbox!.meta.changes }, supabase };
+}
