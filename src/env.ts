@@ -14,5 +14,7 @@ export interface Env {
   /** "hyperdrive" (default) or "rest" (supabase-js .rpc() with the service-role key). */
   SUPABASE_TRANSPORT?: string;
   SUPABASE_URL?: string;
+  /** Change-log entries younger than this are left to the webhook path (default 30). */
+  SWEEP_GRACE_SECONDS?: string;
   SUPABASE_SERVICE_ROLE_KEY?: string;
 }

@@ -19,7 +19,8 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
       ? { retention: () => pruneExpired({ db: env.DB, rpc: supabaseFromEnv(env) }) }
       : {
           outboxSweep: () => sweepOutbox({ db: env.DB, queues }),
-          changeLogSweep: () => sweepChangeLog({ rpc: supabaseFromEnv(env), db: env.DB, queues }),
+          changeLogSweep: () =>
+            sweepChangeLog({ rpc: supabaseFromEnv(env), db: env.DB, queues }, { graceSeconds: numberOr(env.SWEEP_GRACE_SECONDS, 30) }),
         };
   await Promise.all(
     Object.entries(jobs).map(async ([name, run]) => {
@@ -30,4 +31,9 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
       }
     }),
   );
+}
+
+function numberOr(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : fallback;
 }

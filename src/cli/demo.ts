@@ -176,6 +176,7 @@ try {
       if (wranglerTail.length > 60) wranglerTail.shift();
     },
   });
+  await stack.d1("SELECT 1"); // start the D1 reader now, so its start-up is not counted as latency
   say(`stack ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: worker ${stack.workerUrl}, postgres ${stack.databaseUrl}`);
   await main(stack);
 } catch (error) {
