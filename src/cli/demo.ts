@@ -197,7 +197,7 @@ if (failure) {
     for (const line of wranglerTail.slice(-30)) say(`    ${line}`);
   }
 } else {
-  say("\nSummary (wall-clock from the write to the other store showing it):");
+  say("\nSummary (wall-clock from the action to the observed result; D1 polled every 100 ms, Postgres every 25 ms):");
   for (const { what, ms } of timings) say(`  ${String(ms).padStart(6)} ms  ${what}`);
   say("All steps passed.");
 }

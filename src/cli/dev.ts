@@ -6,7 +6,7 @@
  * Env: DATABASE_URL, PORT, PG_PORT, WEBHOOK_SECRET, ADMIN_TOKEN, API_TOKEN.
  */
 import { join } from "node:path";
-import { redact, startDevStack, type DevSecrets } from "../local/dev-stack";
+import { redact, startDevStack, type DevSecrets, type DevStack } from "../local/dev-stack";
 import { PROJECT_ROOT } from "../local/wrangler";
 
 const env = process.env;
@@ -26,7 +26,35 @@ const wranglerOutput = (line: string) => {
   if (line.trim() && !NOISE.test(line)) console.log(`[wrangler] ${line}`);
 };
 
-const stack = await startDevStack({
+// Installed first: a Ctrl-C during start-up exits at once, and the 'exit' hooks of the started
+// pieces kill wrangler's process group. Once running, a Ctrl-C stops everything in order.
+// Under `npm run dev` one Ctrl-C arrives twice (from the terminal and relayed by npm/tsx), so
+// only a second one more than 2 s later forces the exit.
+let stack: DevStack | undefined;
+let stoppingSince = 0;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (!stack) process.exit(130);
+    if (stoppingSince) {
+      if (Date.now() - stoppingSince > 2000) process.exit(130);
+      return;
+    }
+    stoppingSince = Date.now();
+    log("stopping… (Ctrl-C again to force)");
+    stack.stop().then(
+      () => {
+        log("stopped");
+        process.exit(0);
+      },
+      (error: Error) => {
+        console.error(`[dev] shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  });
+}
+
+stack = await startDevStack({
   port,
   persistDir,
   databaseUrl: env.DATABASE_URL || undefined,
@@ -60,22 +88,3 @@ Try it:
 ${stack.embedded ? "\nPGlite is one backend shared by all connections: while a psql session holds a transaction open, the\nworker and the relay wait for it to end.\n" : ""}
 Ctrl-C stops everything.
 `);
-
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (stopping) process.exit(130); // second Ctrl-C: do not wait
-    stopping = true;
-    log("stopping…");
-    stack.stop().then(
-      () => {
-        log("stopped");
-        process.exit(0);
-      },
-      (error: Error) => {
-        console.error(`[dev] shutdown failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
-  });
-}

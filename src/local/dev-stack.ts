@@ -28,8 +28,8 @@ export interface DevStackOptions {
   log: (line: string) => void;
   /** wrangler dev's own output, line by line (default: dropped). */
   wranglerOutput?: (line: string) => void;
-  /** Fire the worker's cron this often. wrangler dev never runs crons by itself; production runs
-   * the outbox sweep every minute. Default: never. */
+  /** Fire the worker's every-minute cron (the sweeps) this often: wrangler dev never runs crons
+   * by itself. Default: never. */
   cronIntervalMs?: number;
 }
 
@@ -67,7 +67,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     let databaseUrl: string;
     if (opts.databaseUrl) {
       databaseUrl = withPassword(opts.databaseUrl);
-      log(`postgres: using DATABASE_URL ${redact(databaseUrl)}`);
+      // Said out loud: migrations and webhook triggers are installed in that database.
+      log(`postgres: using DATABASE_URL ${redact(databaseUrl)} (migrations and webhook triggers go there)`);
     } else {
       const pglite = await startPgliteServer({ dataDir: opts.pglite?.dataDir, port: opts.pglite?.port ?? 0 });
       cleanups.push(() => pglite.stop());
@@ -114,6 +115,8 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       const relay = startPgNetRelay({ db: pg, log });
       cleanups.push(() => relay.stop()); // cleanups run in reverse: stops before pg closes
       log("relay: sending queued pg_net requests every 100 ms");
+    } else {
+      log(`postgres: pg_net sends the webhooks from the database server, which must reach ${wrangler.url}`);
     }
 
     if (opts.cronIntervalMs) {
@@ -123,7 +126,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
           .catch((error: Error) => log(`cron: ${error.message}`));
       }, opts.cronIntervalMs);
       cleanups.push(async () => clearInterval(timer));
-      log(`worker: firing the cron (outbox sweep) every ${opts.cronIntervalMs / 1000} s`);
+      log(`worker: firing the "* * * * *" cron (sweeps) every ${opts.cronIntervalMs / 1000} s`);
     }
 
     // Opened on first use: `npm run dev` never needs it (see local-d1.ts on its signal handlers).

@@ -18,10 +18,11 @@ export interface LocalD1 {
  * harness polls D1, so it keeps one getPlatformProxy workerd open on the same persist dir (~10 ms
  * per query). Both workerd processes open the same SQLite file, and SQLite's file locking keeps
  * them coherent, the same way `wrangler d1 execute --local` works next to a running `wrangler dev`.
- * The price of that locking: Miniflare's D1 runs every query, reads included, in a write
- * transaction, and workerd sets no busy timeout. So a read that meets the worker's write fails with
- * SQLITE_BUSY ("internal error"; retried here, workerd logs it), and, worse, a worker write that
- * meets our read fails the same way. Poll sparingly (the demo polls every 100 ms).
+ * The price of that locking (observed with wrangler 4.86): when a query from here coincides with
+ * a worker write, one of them fails at once with SQLITE_BUSY, reads included (Miniflare runs each
+ * D1 query in storage.transactionSync). Ours surfaces as "internal error" and is retried here
+ * (workerd still logs it); the worker's is handled as a transient failure. So poll sparingly:
+ * the demo polls every 100 ms.
  *
  * Caveat: Miniflare installs SIGINT/SIGTERM handlers that dispose it and exit at once, so a process
  * that opened this cannot shut down asynchronously on Ctrl-C; rely on 'exit' hooks there.

@@ -52,7 +52,9 @@ export function startPgNetRelay(opts: {
       }
     } catch (error) {
       stats.failed++;
-      log(`pg_net relay: request ${r.id} to ${r.url} failed: ${(error as Error).message}`);
+      const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
+      const why = cause ? ` (${cause.code ?? cause.message})` : "";
+      log(`pg_net relay: request ${r.id} to ${r.url} failed: ${(error as Error).message}${why}`);
     }
   };
 

@@ -69,27 +69,33 @@ export function startWranglerDev(opts: {
     createInterface({ input: stream }).on("line", (line) => opts.output(line));
   }
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // If this process dies without calling stop(), do not leave workerd behind.
+  let stopped = false;
+  // The whole group: wrangler and the workerd it spawned (which may outlive wrangler briefly).
   const killGroup = (signal: NodeJS.Signals) => {
     try {
-      if (child.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, signal);
+      if (child.pid) process.kill(-child.pid, signal);
     } catch {
-      // already gone
+      // ESRCH: the group is gone
     }
   };
-  const onExit = () => killGroup("SIGKILL");
+  // If this process exits without calling stop(), do not leave workerd behind.
+  const onExit = () => {
+    if (!stopped) killGroup("SIGKILL");
+  };
   process.once("exit", onExit);
 
   return {
     url: `http://127.0.0.1:${opts.port}`,
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {
-      process.removeListener("exit", onExit);
+      if (stopped) return;
       killGroup("SIGTERM");
       const timer = setTimeout(() => killGroup("SIGKILL"), 5000);
       await exited;
       clearTimeout(timer);
-      killGroup("SIGKILL"); // workerd may outlive wrangler briefly
+      killGroup("SIGKILL");
+      stopped = true;
+      process.removeListener("exit", onExit);
     },
   };
 }
