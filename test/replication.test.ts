@@ -4,7 +4,7 @@ import { applyBatch } from "../consumers/apply-batch";
 import { d1Replica } from "../src/stores/d1-replica";
 import { postgresRpc } from "../src/stores/supabase-postgres";
 import { supabaseReplica } from "../src/stores/supabase-replica";
-import { canonical } from "./support/compare";
+import { canonicalRow as canonical } from "../schemas/canonical-row";
 import { deleteEvent, deliver, emailRow, insertCrmRows, upsertEvent } from "./support/fixtures";
 import { d1Row, pg, pgRow } from "./support/helpers";
 

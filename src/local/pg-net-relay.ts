@@ -12,6 +12,19 @@ interface QueuedRequest {
 export interface RelayStats {
   sent: number;
   failed: number;
+  /** Requests the fault injection dropped, duplicated or delayed (chaos runs only). */
+  dropped: number;
+  duplicated: number;
+  delayed: number;
+}
+
+/** Faults the chaos suite injects on the webhook path; all rates are probabilities per request. */
+export interface RelayFaults {
+  dropRate: number;
+  duplicateRate: number;
+  delayRate: number;
+  maxDelayMs: number;
+  random: () => number;
 }
 
 /**
@@ -29,9 +42,11 @@ export function startPgNetRelay(opts: {
   log: (line: string) => void;
   intervalMs?: number;
   batchSize?: number;
+  faults?: RelayFaults;
 }): { stats: RelayStats; stop(): Promise<void> } {
-  const { db, log, intervalMs = 100, batchSize = 100 } = opts;
-  const stats: RelayStats = { sent: 0, failed: 0 };
+  const { db, log, intervalMs = 100, batchSize = 100, faults } = opts;
+  const stats: RelayStats = { sent: 0, failed: 0, dropped: 0, duplicated: 0, delayed: 0 };
+  const pending = new Set<Promise<void>>();
   let stopped = false;
   let lastPollError = "";
 
@@ -58,6 +73,27 @@ export function startPgNetRelay(opts: {
     }
   };
 
+  // Lost (pg_net's queue is unlogged and its requests time out), sent twice, or held back so that
+  // a later change of the same row overtakes it.
+  const sendWithFaults = async (r: QueuedRequest, f: RelayFaults) => {
+    if (f.random() < f.dropRate) {
+      stats.dropped++;
+      return;
+    }
+    const copies = f.random() < f.duplicateRate ? 2 : 1;
+    if (copies === 2) stats.duplicated++;
+    if (f.random() < f.delayRate) {
+      stats.delayed++;
+      const later = new Promise<void>((resolve) => setTimeout(resolve, f.random() * f.maxDelayMs)).then(async () => {
+        for (let i = 0; i < copies; i++) await send(r);
+      });
+      pending.add(later);
+      void later.finally(() => pending.delete(later));
+      return;
+    }
+    for (let i = 0; i < copies; i++) await send(r);
+  };
+
   const loop = (async () => {
     while (!stopped) {
       try {
@@ -71,7 +107,7 @@ export function startPgNetRelay(opts: {
         lastPollError = "";
         if (claimed.length > 0) {
           // Sent concurrently, as pg_net does: order is not guaranteed, the consumers do not need it.
-          await Promise.all(claimed.sort((a, b) => Number(a.id) - Number(b.id)).map(send));
+          await Promise.all(claimed.sort((a, b) => Number(a.id) - Number(b.id)).map(faults ? (r) => sendWithFaults(r, faults) : send));
           continue; // more may be waiting
         }
       } catch (error) {
@@ -89,6 +125,7 @@ export function startPgNetRelay(opts: {
     async stop() {
       stopped = true;
       await loop;
+      await Promise.all(pending);
     },
   };
 }

@@ -42,6 +42,8 @@ export interface WranglerDev {
  * binding pointed at `databaseUrl`). Its output goes line by line to `output`.
  */
 export function startWranglerDev(opts: {
+  /** Worker entry instead of wrangler.toml's `main` (the chaos suite wraps the real worker). */
+  entry?: string;
   port: number;
   inspectorPort: number;
   persistDir: string;
@@ -51,6 +53,7 @@ export function startWranglerDev(opts: {
 }): WranglerDev {
   const args = [
     WRANGLER_JS, "dev",
+    ...(opts.entry ? [opts.entry] : []),
     "--ip", "127.0.0.1",
     "--port", String(opts.port),
     "--inspector-port", String(opts.inspectorPort),

@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import { openLocalD1, type LocalD1 } from "../../src/local/local-d1";
+import { startPgNetRelay, type RelayFaults } from "../../src/local/pg-net-relay";
+import { postgresExecutor } from "../../src/local/postgres-executor";
+import { scratchDatabase } from "../../src/local/scratch-database";
+import { applySupabaseMigrations } from "../../src/local/supabase-migrations";
+import { freePort } from "../../src/local/throwaway-postgres";
+import { webhookTriggersSql } from "../../src/local/webhooks-sql";
+import { applyD1Migrations, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../../src/local/wrangler";
+
+export const CHAOS_SECRETS = { WEBHOOK_SECRET: "chaos-webhook", ADMIN_TOKEN: "chaos-admin", API_TOKEN: "chaos-api" };
+const WORKER_ROLE = "sds_chaos_worker";
+
+export interface ChaosStack {
+  workerUrl: string;
+  /** Superuser pool for the writers and the comparison. */
+  sql: postgres.Sql;
+  d1: LocalD1;
+  relay: ReturnType<typeof startPgNetRelay>;
+  /** Supabase refuses the worker's connections (SQLSTATE 53300) for `ms`, dropping its sessions. */
+  outage(ms: number): Promise<void>;
+  /** Fires the every-minute cron (both sweeps); wrangler dev does not run crons by itself. */
+  fireCron(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real local stack for the chaos suite: a scratch Postgres, `wrangler dev` running the chaos
+ * entry (the real worker plus D1 faults and consumer crashes), the pg_net relay with webhook
+ * faults. The worker connects as a non-superuser role so an outage can be staged for it alone.
+ */
+export async function startChaosStack(opts: {
+  relayFaults: RelayFaults;
+  worker: { d1ErrorRate: number; crashRate: number };
+  log: (line: string) => void;
+}): Promise<ChaosStack> {
+  const database = await scratchDatabase("chaos");
+  const persistDir = mkdtempSync(join(tmpdir(), "sds-chaos-d1-"));
+  const admin = postgresExecutor(database.url);
+  await applySupabaseMigrations(admin);
+  await admin.exec(await readFile(join(PROJECT_ROOT, "migrations/dev/pg_net_shim.sql"), "utf8"));
+  await admin.exec(`do $$ begin create role ${WORKER_ROLE} login password 'worker';
+                    exception when duplicate_object then null; end $$`);
+  const workerUrl = new URL(database.url);
+  workerUrl.username = WORKER_ROLE;
+  workerUrl.password = "worker";
+
+  await applyD1Migrations(persistDir);
+  const port = await freePort();
+  const wranglerLog: string[] = [];
+  const wrangler = startWranglerDev({
+    entry: "test/chaos-worker/index.ts",
+    port,
+    inspectorPort: await freePort(),
+    persistDir,
+    databaseUrl: workerUrl.toString(),
+    vars: {
+      ...CHAOS_SECRETS,
+      CHAOS_D1_ERROR_RATE: String(opts.worker.d1ErrorRate),
+      CHAOS_CRASH_RATE: String(opts.worker.crashRate),
+      SWEEP_GRACE_SECONDS: "2",
+    },
+    output: (line) => {
+      wranglerLog.push(line);
+      if (wranglerLog.length > 200) wranglerLog.shift();
+    },
+  });
+  try {
+    await waitForHealthy(wrangler.url, 90_000, wrangler.alive);
+  } catch (error) {
+    await wrangler.stop();
+    throw new Error(`${(error as Error).message}\n${wranglerLog.slice(-30).join("\n")}`);
+  }
+  await admin.exec(webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: CHAOS_SECRETS.WEBHOOK_SECRET }));
+  const relay = startPgNetRelay({ db: admin, log: () => {}, faults: opts.relayFaults, batchSize: 200 });
+  const sql = postgres(database.url, { max: 12, onnotice: () => {} });
+  const d1 = await openLocalD1(persistDir);
+  opts.log(`stack: postgres ${database.url.replace(/:[^:@]*@/, ":***@")}, worker ${wrangler.url}, D1 ${persistDir}`);
+
+  return {
+    workerUrl: wrangler.url,
+    sql,
+    d1,
+    relay,
+    async outage(ms) {
+      await sql.unsafe(`alter role ${WORKER_ROLE} connection limit 0`);
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where usename = ${WORKER_ROLE}`;
+      await new Promise((r) => setTimeout(r, ms));
+      await sql.unsafe(`alter role ${WORKER_ROLE} connection limit -1`);
+    },
+    async fireCron() {
+      const r = await fetch(`${wrangler.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`);
+      await r.text();
+    },
+    async stop() {
+      await relay.stop();
+      await wrangler.stop();
+      await d1.close();
+      await sql.end({ timeout: 5 });
+      await admin.close();
+      await database.drop();
+      rmSync(persistDir, { recursive: true, force: true });
+    },
+  };
+}
