@@ -23,6 +23,8 @@ export interface ChaosStack {
   relay: ReturnType<typeof startPgNetRelay>;
   /** Supabase refuses the worker's connections (SQLSTATE 53300) for `ms`, dropping its sessions. */
   outage(ms: number): Promise<void>;
+  /** The last lines wrangler dev printed. */
+  wranglerTail(): string[];
   /** Fires the every-minute cron (both sweeps); wrangler dev does not run crons by itself. */
   fireCron(): Promise<void>;
   stop(): Promise<void>;
@@ -83,6 +85,7 @@ export async function startChaosStack(opts: {
 
   return {
     workerUrl: wrangler.url,
+    wranglerTail: () => [...wranglerLog],
     sql,
     d1,
     relay,

@@ -38,7 +38,15 @@ export interface ChaosResult {
   line: string;
 }
 
-export async function runChaos(opts: { seed: number; ops: number; writers: number; timeoutSeconds: number; log: (l: string) => void }): Promise<ChaosResult> {
+export async function runChaos(opts: {
+  seed: number;
+  ops: number;
+  writers: number;
+  timeoutSeconds: number;
+  outageMs?: number;
+  log: (l: string) => void;
+}): Promise<ChaosResult> {
+  const outageMs = opts.outageMs ?? 8000;
   const { seed, log } = opts;
   const started = Date.now();
   const stack = await startChaosStack({
@@ -60,8 +68,8 @@ export async function runChaos(opts: { seed: number; ops: number; writers: numbe
         if (share >= nextMark) {
           log(`seed ${seed}: ${done}/${opts.ops} operations`);
           if (nextMark === 0.25 || nextMark === 0.75) {
-            log(`seed ${seed}: Supabase outage for 8 s`);
-            outages.push(stack.outage(8000));
+            log(`seed ${seed}: Supabase outage for ${outageMs / 1000} s`);
+            outages.push(stack.outage(outageMs));
           }
           nextMark += 0.25;
         }
@@ -107,7 +115,11 @@ export async function runChaos(opts: { seed: number; ops: number; writers: numbe
       ` webhooks_sent=${r.sent} dropped=${r.dropped} duplicated=${r.duplicated} delayed=${r.delayed} ` +
       `rejected_writes=${stats.rejected} rolled_back=${stats.rolledBack} seconds=${Math.round((Date.now() - started) / 1000)}` +
       (ok ? "" : ` FAILED: ${summarise(divergences)}`);
+    if (!ok) log(`wrangler output (last lines):\n${stack.wranglerTail().slice(-40).join("\n")}`);
     return { ...result, ok, line };
+  } catch (error) {
+    log(`wrangler output (last lines):\n${stack.wranglerTail().slice(-40).join("\n")}`);
+    throw error;
   } finally {
     await stack.stop();
   }

@@ -80,13 +80,19 @@ export async function runWorkload(ctx: {
     live.emailTargets.push(p!.id);
   }
 
-  const api = async (method: string, path: string, body: unknown) => {
-    const r = await fetch(`${ctx.workerUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${CHAOS_SECRETS.API_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    return { status: r.status, json: (await r.json()) as { data?: { email?: { id: string; version: number; status: EmailStatus } } } };
+  type EmailReply = { data?: { email?: { id: string; version: number; status: EmailStatus } } };
+  // A refused or dropped connection is a rejected write, as it would be for the sending worker.
+  const api = async (method: string, path: string, body: unknown): Promise<{ status: number; json: EmailReply }> => {
+    try {
+      const r = await fetch(`${ctx.workerUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${CHAOS_SECRETS.API_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      return { status: r.status, json: (await r.json()) as EmailReply };
+    } catch {
+      return { status: 0, json: {} };
+    }
   };
 
   const ops = {
