@@ -100,23 +100,7 @@ function toTask(row: Record<string, unknown>): FailedTask {
 }
 
 /** One failure to record: the event as it was queued, why it failed, and which delivery. */
-export interface FailureRow {
-  id: string;
-  queue: string;
-  event_id: string;
-  entity: string | null;
-  row_id: string | null;
-  op: string | null;
-  event: string;
-  error_code: string;
-  error_message: string;
-  retryable: number;
-  attempts: number;
-  last_message_id: string;
-  failed_at: string;
-}
-
-export function failureRow(f: {
+export interface Failure {
   queue: string;
   event: unknown;
   error_code: string;
@@ -125,7 +109,19 @@ export function failureRow(f: {
   attempts: number;
   last_message_id: string;
   failed_at: string;
-}): FailureRow {
+}
+
+/** A failure as failed_tasks stores it: the event serialised, its identity pulled out for filtering. */
+export type FailureRow = Omit<Failure, "event"> & {
+  id: string;
+  event: string;
+  event_id: string;
+  entity: string | null;
+  row_id: string | null;
+  op: string | null;
+};
+
+export function failureRow(f: Failure): FailureRow {
   const event = (f.event ?? {}) as Record<string, unknown>;
   const key = event.key as Record<string, unknown> | undefined;
   return {

@@ -23,6 +23,8 @@ export interface ChaosStack {
   relay: ReturnType<typeof startPgNetRelay>;
   /** Supabase refuses the worker's connections (SQLSTATE 53300) for `ms`, dropping its sessions. */
   outage(ms: number): Promise<void>;
+  /** Stops the worker, runs `meanwhile` (its webhooks are lost: pg_net does not retry), starts it again. */
+  withWorkerStopped(meanwhile: () => Promise<void>): Promise<void>;
   /** The last lines wrangler dev printed. */
   wranglerTail(): string[];
   /** Fires the every-minute cron (both sweeps); wrangler dev does not run crons by itself. */
@@ -54,29 +56,33 @@ export async function startChaosStack(opts: {
   await applyD1Migrations(persistDir);
   const port = await freePort();
   const wranglerLog: string[] = [];
-  const wrangler = startWranglerDev({
-    entry: "test/chaos-worker/index.ts",
-    port,
-    inspectorPort: await freePort(),
-    persistDir,
-    databaseUrl: workerUrl.toString(),
-    vars: {
-      ...CHAOS_SECRETS,
-      CHAOS_D1_ERROR_RATE: String(opts.worker.d1ErrorRate),
-      CHAOS_CRASH_RATE: String(opts.worker.crashRate),
-      SWEEP_GRACE_SECONDS: "2",
-    },
-    output: (line) => {
-      wranglerLog.push(line);
-      if (wranglerLog.length > 200) wranglerLog.shift();
-    },
-  });
-  try {
-    await waitForHealthy(wrangler.url, 90_000, wrangler.alive);
-  } catch (error) {
-    await wrangler.stop();
-    throw new Error(`${(error as Error).message}\n${wranglerLog.slice(-30).join("\n")}`);
-  }
+  const startWorker = async () => {
+    const w = startWranglerDev({
+      entry: "test/chaos-worker/index.ts",
+      port,
+      inspectorPort: await freePort(),
+      persistDir,
+      databaseUrl: workerUrl.toString(),
+      vars: {
+        ...CHAOS_SECRETS,
+        CHAOS_D1_ERROR_RATE: String(opts.worker.d1ErrorRate),
+        CHAOS_CRASH_RATE: String(opts.worker.crashRate),
+        SWEEP_GRACE_SECONDS: "2",
+      },
+      output: (line) => {
+        wranglerLog.push(line);
+        if (wranglerLog.length > 200) wranglerLog.shift();
+      },
+    });
+    try {
+      await waitForHealthy(w.url, 90_000, w.alive);
+    } catch (error) {
+      await w.stop();
+      throw new Error(`${(error as Error).message}\n${wranglerLog.slice(-30).join("\n")}`);
+    }
+    return w;
+  };
+  let wrangler = await startWorker();
   await admin.exec(webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: CHAOS_SECRETS.WEBHOOK_SECRET }));
   const relay = startPgNetRelay({ db: admin, log: () => {}, faults: opts.relayFaults, batchSize: 200 });
   const sql = postgres(database.url, { max: 12, onnotice: () => {} });
@@ -86,6 +92,14 @@ export async function startChaosStack(opts: {
   return {
     workerUrl: wrangler.url,
     wranglerTail: () => [...wranglerLog],
+    async withWorkerStopped(meanwhile) {
+      await wrangler.stop();
+      try {
+        await meanwhile();
+      } finally {
+        wrangler = await startWorker();
+      }
+    },
     sql,
     d1,
     relay,
