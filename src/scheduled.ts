@@ -1,22 +1,39 @@
 import { sweepChangeLog } from "../producers/change-log-sweep";
 import { sweepOutbox } from "../producers/outbox";
 import { queueBindings } from "../producers/publish";
+import { ENTITIES } from "../schemas/registry";
 import type { Env } from "./env";
+import { entityStores } from "./services/entity-stores";
+import { runIntegrityChecks } from "./services/integrity";
+import { reconcileEntity } from "./services/reconcile";
 import { pruneExpired } from "./services/retention";
 import { supabaseFromEnv } from "./stores/supabase-from-env";
 
 /** Crons as declared in wrangler.toml. */
-export const CRONS = { sweeps: "* * * * *", retention: "23 * * * *" } as const;
+export const CRONS = { sweeps: "* * * * *", hourly: "23 * * * *" } as const;
 
 /**
- * Every minute: the two sweeps that make capture at-least-once. Hourly: retention. Each job is
- * independent; a failure (e.g. Supabase down) is logged and the next run tries again.
+ * Every minute: the two sweeps that make capture at-least-once. Hourly: retention, reconciliation
+ * of every replicated entity (repairing what differs; a large table is finished over several
+ * runs) and the integrity checks. Each job is independent; a failure (e.g. Supabase down) is
+ * logged and the next run tries again.
  */
 export async function runScheduled(cron: string, env: Env): Promise<void> {
   const queues = queueBindings(env);
   const jobs: Record<string, () => Promise<unknown>> =
-    cron === CRONS.retention
-      ? { retention: () => pruneExpired({ db: env.DB, rpc: supabaseFromEnv(env) }) }
+    cron === CRONS.hourly
+      ? {
+          retention: () => pruneExpired({ db: env.DB, rpc: supabaseFromEnv(env) }),
+          reconcile: async () => {
+            const rpc = supabaseFromEnv(env);
+            const runs = [];
+            for (const entity of ENTITIES.filter((e) => e.replica)) {
+              runs.push(await reconcileEntity({ ...entityStores(entity, env.DB, rpc), db: env.DB }, entity, { repair: true, trigger: "cron" }));
+            }
+            return runs;
+          },
+          integrity: () => runIntegrityChecks({ db: env.DB, rpc: supabaseFromEnv(env) }, "cron"),
+        }
       : {
           outboxSweep: () => sweepOutbox({ db: env.DB, queues }),
           changeLogSweep: () =>

@@ -3,6 +3,7 @@ import { ulid } from "ulid";
 import type { AppEnv } from "./context";
 import { fail } from "./envelope";
 import { NotFoundError } from "../lib/errors";
+import { consistencyRoutes, syncStatusRoutes } from "./routes/consistency";
 import { emailRoutes } from "./routes/emails";
 import { failedTaskRoutes } from "./routes/failed-tasks";
 import { healthRoutes } from "./routes/health";
@@ -25,5 +26,7 @@ export function createApp() {
   app.route("/webhooks", webhookRoutes);
   app.route("/v1/emails", emailRoutes);
   app.route("/v1/admin/failed-tasks", failedTaskRoutes);
+  app.route("/v1/admin", consistencyRoutes);
+  app.route("/v1/sync", syncStatusRoutes);
   return app;
 }

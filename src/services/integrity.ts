@@ -13,10 +13,13 @@ export interface Finding {
   examples: unknown[];
 }
 
-const HEX = "[0-9a-f]";
-const UUID_GLOB = [8, 4, 4, 4, 12].map((n) => HEX.repeat(n)).join("-");
-// 2025-12-13T10:30:00.000Z: what every timestamp in D1 must look like (UTC, milliseconds, Z).
-const UTC_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z";
+// D1 refuses long GLOB patterns ("pattern too complex"), so shape checks are spelled out.
+const IS_UUID = (c: string) =>
+  `(length(${c}) = 36 AND ${c} NOT GLOB '*[^0-9a-f-]*' AND substr(${c}, 9, 1) = '-' AND substr(${c}, 14, 1) = '-' ` +
+  `AND substr(${c}, 19, 1) = '-' AND substr(${c}, 24, 1) = '-')`;
+// 2025-12-13T10:30:00.000Z is what every D1 timestamp must be: strftime re-renders any date it
+// understands in exactly that form, so a value it changes (an offset, a space, no millis) is not.
+const IS_UTC = (c: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${c}) IS ${c}`;
 
 /** D1-side checks from seeds 000 and 001, as (name, SQL returning the offending ids). */
 function d1Checks(): Array<Omit<Finding, "count" | "examples"> & { sql: string }> {
@@ -31,14 +34,14 @@ function d1Checks(): Array<Omit<Finding, "count" | "examples"> & { sql: string }
     },
   ];
   for (const e of ENTITIES) {
-    checks.push({ check: "ids_not_uuid", store: "d1", entity: e.name, sql: `SELECT id FROM "${e.table}" WHERE id NOT GLOB '${UUID_GLOB}'` });
+    checks.push({ check: "ids_not_uuid", store: "d1", entity: e.name, sql: `SELECT id FROM "${e.table}" WHERE NOT ${IS_UUID("id")}` });
     for (const c of columnsOf(e).filter((c) => c.endsWith("_at"))) {
       checks.push({
         check: "timestamps_not_utc",
         store: "d1",
         entity: e.name,
         column: c,
-        sql: `SELECT id FROM "${e.table}" WHERE "${c}" IS NOT NULL AND "${c}" NOT GLOB '${UTC_GLOB}'`,
+        sql: `SELECT id FROM "${e.table}" WHERE "${c}" IS NOT NULL AND NOT ${IS_UTC(`"${c}"`)}`,
       });
     }
   }

@@ -1,4 +1,6 @@
 import { Hono } from "hono";
+import { breakers } from "../../../consumers/queue-router";
+import { CHANGE_LOG_CURSOR } from "../../../producers/change-log-sweep";
 import { checkHealth } from "../../services/health";
 import { supabaseFromEnv } from "../../stores/supabase-from-env";
 import type { AppEnv } from "../context";
@@ -6,8 +8,28 @@ import { ok } from "../envelope";
 
 export const VERSION = "0.1.0";
 
-/** GET /health: 200 when both stores answer, 503 (same body) when either does not. */
+/**
+ * GET /health: 200 when both stores answer, 503 (same body) when either does not. Also shows the
+ * circuit breakers, the age of the last change-log sweep and the queue backlog where the runtime
+ * reports it.
+ */
 export const healthRoutes = new Hono<AppEnv>().get("/health", async (c) => {
   const report = await checkHealth({ db: c.env.DB, supabase: () => supabaseFromEnv(c.env) });
-  return ok(c, { ...report, version: VERSION }, report.status === "healthy" ? 200 : 503);
+  const sweep = await c.env.DB.prepare("SELECT last_run_at FROM sync_cursors WHERE name = ?1")
+    .bind(CHANGE_LOG_CURSOR)
+    .first<{ last_run_at: string }>()
+    .catch(() => null);
+  const backlog = async (q: Queue) => (await q.metrics().catch(() => null))?.backlogCount ?? null;
+  const [toD1, toSupabase] = await Promise.all([backlog(c.env.TO_D1), backlog(c.env.TO_SUPABASE)]);
+  return ok(
+    c,
+    {
+      ...report,
+      version: VERSION,
+      circuits: { d1: breakers.d1.state, supabase: breakers.supabase.state },
+      lastSweep: sweep ? { at: sweep.last_run_at, ageSeconds: Math.round((Date.now() - Date.parse(sweep.last_run_at)) / 1000) } : null,
+      queueBacklog: { "to-d1": toD1, "to-supabase": toSupabase },
+    },
+    report.status === "healthy" ? 200 : 503,
+  );
 });
