@@ -27,7 +27,7 @@ CREATE TABLE sync_backfills (
   status TEXT NOT NULL CHECK (status IN ('running','complete')),
   cursor TEXT,                         -- last id copied
   copied INTEGER NOT NULL DEFAULT 0,
-  applied INTEGER NOT NULL DEFAULT 0,  -- written (the rest were already as new in the replica)
+  applied INTEGER NOT NULL DEFAULT 0,  -- rows the replica held at the source's version after their page
   total_estimate INTEGER,
   started_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,

@@ -70,7 +70,7 @@ begin
   return v_changed + v_n;
 end $$;
 
--- Row counts of every synced table and the change-log backlog after the sweep cursor.
+-- Row counts of every synced table and, per entity, the change-log backlog after the sweep cursor.
 create or replace function public.sync_status(p_cursor_txid text, p_cursor_seq bigint) returns jsonb
 language plpgsql stable security definer set search_path = '' as $$
 declare
@@ -89,7 +89,9 @@ begin
   end loop;
   return jsonb_build_object(
     'rows', v_counts,
-    'change_log_backlog', (select count(*) from sync.change_log l where (l.txid, l.seq) > (p_cursor_txid::xid8, p_cursor_seq)),
+    'change_log_backlog', (select coalesce(jsonb_object_agg(b.entity, b.n), '{}'::jsonb)
+                             from (select l.entity, count(*) as n from sync.change_log l
+                                    where (l.txid, l.seq) > (p_cursor_txid::xid8, p_cursor_seq) group by l.entity) b),
     'oldest_unswept_at', (select min(l.recorded_at) from sync.change_log l where (l.txid, l.seq) > (p_cursor_txid::xid8, p_cursor_seq)),
     'horizon', pg_snapshot_xmin(pg_current_snapshot())::text,
     'now', now());

@@ -97,10 +97,10 @@ const commands: Record<string, () => Promise<number>> = {
       const total = b.total_estimate ?? 0;
       const share = total ? Math.min(1, b.copied / total) : 0;
       const bar = "#".repeat(Math.round(share * 30)).padEnd(30, ".");
-      if (!values.json) process.stderr.write(`\r${entity} [${bar}] ${b.copied}/${total || "?"} copied, ${b.applied} written`);
+      if (!values.json) process.stderr.write(`\r${entity} [${bar}] ${b.copied}/${total || "?"} rows copied`);
       if (b.status === "complete") {
         if (!values.json) process.stderr.write("\n");
-        out(b, () => `backfill of ${entity} complete: ${b.copied} rows read, ${b.applied} written (the rest were already current)`);
+        out(b, () => `backfill of ${entity} complete: ${b.copied} rows copied; the replica holds ${b.applied} of them at the source's version (the others had newer live changes)`);
         return 0;
       }
     }

@@ -8,7 +8,7 @@ export const STATUS_LIMITS = { sweepStaleSeconds: 300, backlogStaleSeconds: 300 
 
 interface SupabaseStatus {
   rows: Record<string, number>;
-  change_log_backlog: number;
+  change_log_backlog: Record<string, number>;
   oldest_unswept_at: string | null;
   horizon: string;
   now: string;
@@ -52,8 +52,9 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
     const state = states.get(e.name);
     const open = failed.get(e.name)?.n ?? 0;
     const reconcile = reconciles.get(e.name);
-    const backlog = e.authority === "supabase" ? { changeLog: sb?.change_log_backlog ?? null } : { outboxUnpublished: outbox.n };
-    const backlogEmpty = e.authority === "supabase" ? sb?.change_log_backlog === 0 : outbox.n === 0;
+    const unswept = sb ? (sb.change_log_backlog[e.table] ?? 0) : null;
+    const backlog = e.authority === "supabase" ? { changeLog: unswept } : { outboxUnpublished: outbox.n };
+    const backlogEmpty = e.authority === "supabase" ? unswept === 0 : outbox.n === 0;
     if (open) reasons.push(`${open} open failed task(s)`);
     if (e.replica && supabaseRows !== null && supabaseRows !== d1Rows && backlogEmpty) {
       reasons.push(`row counts differ with nothing in the backlog: supabase ${supabaseRows}, d1 ${d1Rows}`);
@@ -95,7 +96,13 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
     reasons,
     entities,
     sweeps: {
-      changeLog: { cursor: cursor ? { txid: cursor.txid, seq: cursor.seq } : null, lastRunAt: cursor?.last_run_at ?? null, ageSeconds: sweepAge, backlog: sb?.change_log_backlog ?? null, oldestUnsweptAt: sb?.oldest_unswept_at ?? null },
+      changeLog: {
+        cursor: cursor ? { txid: cursor.txid, seq: cursor.seq } : null,
+        lastRunAt: cursor?.last_run_at ?? null,
+        ageSeconds: sweepAge,
+        backlog: sb ? Object.values(sb.change_log_backlog).reduce((a, b) => a + b, 0) : null,
+        oldestUnsweptAt: sb?.oldest_unswept_at ?? null,
+      },
       outbox: { unpublished: outbox.n, oldest: outbox.oldest },
     },
     integrity: integrity ? { id: integrity.id, finishedAt: integrity.finished_at, issues: integrity.issues, findings: JSON.parse(integrity.findings) } : null,
