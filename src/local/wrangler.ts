@@ -44,6 +44,8 @@ export interface WranglerDev {
 export function startWranglerDev(opts: {
   /** Worker entry instead of wrangler.toml's `main` (the chaos suite wraps the real worker). */
   entry?: string;
+  /** The entry is an already bundled script (see bundleWorker): nothing to build, nothing to watch. */
+  prebundled?: boolean;
   port: number;
   inspectorPort: number;
   persistDir: string;
@@ -54,6 +56,7 @@ export function startWranglerDev(opts: {
   const args = [
     WRANGLER_JS, "dev",
     ...(opts.entry ? [opts.entry] : []),
+    ...(opts.prebundled ? ["--no-bundle"] : []),
     "--ip", "127.0.0.1",
     "--port", String(opts.port),
     "--inspector-port", String(opts.inspectorPort),
@@ -101,6 +104,25 @@ export function startWranglerDev(opts: {
       process.removeListener("exit", onExit);
     },
   };
+}
+
+/**
+ * Bundles a worker entry once (`wrangler deploy --dry-run --outdir`). `wrangler dev` on the bundle
+ * with `prebundled` never rebuilds: editing the project (or running vitest, which writes under
+ * node_modules) cannot restart the runtime mid-run, and a restart drops local queues' messages.
+ */
+export function bundleWorker(entry: string, outdir: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [WRANGLER_JS, "deploy", entry, "--dry-run", "--outdir", outdir],
+      { cwd: PROJECT_ROOT, env: wranglerEnv(), maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`wrangler deploy --dry-run failed:\n${stdout}\n${stderr}`));
+        else resolve(`${outdir}/index.js`);
+      },
+    );
+  });
 }
 
 /** Polls GET /health until the worker answers "healthy" (both stores reachable). */

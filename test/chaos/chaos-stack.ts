@@ -10,7 +10,7 @@ import { scratchDatabase } from "../../src/local/scratch-database";
 import { applySupabaseMigrations } from "../../src/local/supabase-migrations";
 import { freePort } from "../../src/local/throwaway-postgres";
 import { webhookTriggersSql } from "../../src/local/webhooks-sql";
-import { applyD1Migrations, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../../src/local/wrangler";
+import { applyD1Migrations, bundleWorker, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../../src/local/wrangler";
 
 export const CHAOS_SECRETS = { WEBHOOK_SECRET: "chaos-webhook", ADMIN_TOKEN: "chaos-admin", API_TOKEN: "chaos-api" };
 const WORKER_ROLE = "sds_chaos_worker";
@@ -54,11 +54,13 @@ export async function startChaosStack(opts: {
   workerUrl.password = "worker";
 
   await applyD1Migrations(persistDir);
+  const bundle = await bundleWorker("test/chaos-worker/index.ts", join(persistDir, "bundle"));
   const port = await freePort();
   const wranglerLog: string[] = [];
   const startWorker = async () => {
     const w = startWranglerDev({
-      entry: "test/chaos-worker/index.ts",
+      entry: bundle,
+      prebundled: true,
       port,
       inspectorPort: await freePort(),
       persistDir,
