@@ -57,6 +57,8 @@ export function startWranglerDev(opts: {
     WRANGLER_JS, "dev",
     ...(opts.entry ? [opts.entry] : []),
     ...(opts.prebundled ? ["--no-bundle"] : []),
+    // Explicit: with an entry outside the project, wrangler would otherwise look for its config there.
+    "--config", `${PROJECT_ROOT}wrangler.toml`,
     "--ip", "127.0.0.1",
     "--port", String(opts.port),
     "--inspector-port", String(opts.inspectorPort),
