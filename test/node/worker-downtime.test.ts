@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { CHAOS_SECRETS } from "../chaos/chaos-stack";
 import { startChaosStack } from "../chaos/chaos-stack";
 import { compareStores } from "../chaos/compare";
 import { seededRandom } from "../chaos/rng";
@@ -29,6 +32,15 @@ describe("worker stopped during writes", () => {
       expect(divergences).toEqual([]);
       const d1 = await stack.d1.query<{ n: number }>("SELECT count(*) AS n FROM prospects WHERE name LIKE 'Written while down%'");
       expect(d1[0]!.n).toBe(30);
+
+      // The operator CLI against the same worker: reconciliation agrees, status answers.
+      const ops = (...args: string[]) =>
+        promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/ops.ts", ...args, "--json", "--url", stack.workerUrl, "--token", CHAOS_SECRETS.ADMIN_TOKEN]);
+      const runs = JSON.parse((await ops("reconcile")).stdout) as Array<{ entity: string; missing: number; extra: number; altered: number; status: string }>;
+      expect(runs.map((r) => r.entity)).toEqual(["prospects", "campaigns", "mailboxes", "inbox_items", "emails"]);
+      expect(runs.every((r) => r.status === "complete" && r.missing + r.extra + r.altered === 0)).toBe(true);
+      const status = await ops("status").then((r) => r.stdout, (e: { stdout: string }) => e.stdout); // exit 2 = not healthy
+      expect(JSON.parse(status).entities.find((e: { entity: string }) => e.entity === "prospects").rows.d1).toBeGreaterThanOrEqual(30);
     } finally {
       await stack.stop();
     }
