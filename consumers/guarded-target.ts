@@ -8,10 +8,8 @@ export function guardedTarget(target: ReplicaTarget, breaker: CircuitBreaker): R
     store: target.store,
     async apply(events) {
       if (!breaker.allows()) {
-        throw new TransientError(
-          "CIRCUIT_OPEN",
-          `${breaker.name} failed repeatedly; not calling it for another ${Math.ceil(breaker.retryInMs() / 1000)} s`,
-        );
+        const wait = Math.ceil(breaker.retryInMs() / 1000);
+        throw new TransientError("CIRCUIT_OPEN", `${breaker.name} failed repeatedly; not calling it for another ${wait} s`, undefined, wait);
       }
       try {
         const result = await target.apply(events);

@@ -28,8 +28,13 @@ export function decide(outcome: Outcome, attempts: number, random: () => number 
       error: { ...outcome.error, message: `gave up after ${attempts} deliveries: ${outcome.error.message}` },
     };
   }
-  return { action: "retry", delaySeconds: retryDelaySeconds(attempts, random) };
+  // An open circuit says when the store will be tried again: coming back earlier only spends an attempt.
+  const notBefore = Math.min(outcome.error.retryAfterSeconds ?? 0, MAX_QUEUE_DELAY_SECONDS);
+  return { action: "retry", delaySeconds: Math.max(retryDelaySeconds(attempts, random), notBefore) };
 }
+
+/** Cloudflare Queues accept retry delays up to 12 hours. */
+const MAX_QUEUE_DELAY_SECONDS = 43_200;
 
 export function retryDelaySeconds(attempts: number, random: () => number = Math.random): number {
   const ceiling = Math.min(RETRY_POLICY.maxDelaySeconds, RETRY_POLICY.baseDelaySeconds * 2 ** Math.max(0, attempts - 1));

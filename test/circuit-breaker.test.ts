@@ -47,7 +47,7 @@ describe("circuit breaker shared by the batches of an isolate", () => {
       expect(o).toMatchObject({ kind: "failed", error: { code: "SUPABASE_UNAVAILABLE", retryable: true } });
     }
     const [fast] = await applyBatch(guarded, [event]);
-    expect(fast).toMatchObject({ kind: "failed", error: { code: "CIRCUIT_OPEN", retryable: true } });
+    expect(fast).toMatchObject({ kind: "failed", error: { code: "CIRCUIT_OPEN", retryable: true, retryAfterSeconds: 30 } });
     expect(down.counter.calls).toBe(3);
 
     // Supabase is back: after the open period one trial goes through and closes the circuit.

@@ -84,6 +84,12 @@ describe("retry policy", () => {
     expect(decide(permanent, 1)).toEqual({ action: "dead-letter", error: permanent.error });
   });
 
+  it("does not come back before an open circuit lets a trial through", () => {
+    const open = { kind: "failed" as const, error: { code: "CIRCUIT_OPEN", message: "m", retryable: true, retryAfterSeconds: 27 } };
+    expect(decide(open, 1, () => 0)).toEqual({ action: "retry", delaySeconds: 27 }); // backoff alone would say 5
+    expect(decide(open, 8, () => 1)).toEqual({ action: "retry", delaySeconds: 900 }); // backoff already longer
+  });
+
   it("wrangler.toml declares the same max_retries for both work queues", () => {
     const declared = [...wranglerToml.matchAll(/queue = "(to-d1|to-supabase)"\n(?:.*\n)*?max_retries = (\d+)/g)].map((m) => [m[1], Number(m[2])]);
     expect(declared).toEqual([

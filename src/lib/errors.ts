@@ -46,7 +46,13 @@ export class AuthError extends SyncError {
 
 /** A dependency is down, slow or refusing: the same call may succeed later. */
 export class TransientError extends SyncError {
-  constructor(code: string, message: string, cause?: unknown) {
+  constructor(
+    code: string,
+    message: string,
+    cause?: unknown,
+    /** When it is known that trying earlier is pointless (an open circuit). */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(code, message, { retryable: true, status: 503, cause });
   }
 }
@@ -58,7 +64,10 @@ export class PermanentStoreError extends SyncError {
   }
 }
 
-export function describe(error: unknown): { code: string; message: string; retryable: boolean } {
+export function describe(error: unknown): { code: string; message: string; retryable: boolean; retryAfterSeconds?: number } {
+  if (error instanceof TransientError && error.retryAfterSeconds) {
+    return { code: error.code, message: error.message, retryable: true, retryAfterSeconds: error.retryAfterSeconds };
+  }
   if (error instanceof SyncError) return { code: error.code, message: error.message, retryable: error.retryable };
   const message = error instanceof Error ? error.message : String(error);
   // Unknown errors are treated as transient: retrying a bug costs a little time, dead-lettering
