@@ -1,6 +1,7 @@
 import type { SyncEvent } from "../schemas/event";
 import type { DeadLetter } from "../schemas/dead-letter";
 import type { QueueName } from "../schemas/registry";
+import { sendBatches } from "../src/lib/send-batches";
 import { utcNow } from "../src/lib/utc";
 import { applyBatch, type Outcome, type ReplicaTarget } from "./apply-batch";
 import { decide } from "./retry-policy";
@@ -60,16 +61,16 @@ export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<
     }
   });
 
-  if (deadLetters.length) {
+  for (const chunk of sendBatches(deadLetters, (d) => d.letter)) {
     try {
-      await deps.dlq.sendBatch(deadLetters.map((d) => ({ body: d.letter, contentType: "json" as const })));
-      for (const d of deadLetters) d.message.ack();
-      summary.deadLettered = deadLetters.length;
+      await deps.dlq.sendBatch(chunk.map((d) => ({ body: d.letter, contentType: "json" as const })));
+      for (const d of chunk) d.message.ack();
+      summary.deadLettered += chunk.length;
     } catch (error) {
       // Not on the DLQ yet: keep the message alive and try again shortly.
       console.error(JSON.stringify({ msg: "dead-letter send failed", queue: deps.queue, error: String(error) }));
-      for (const d of deadLetters) d.message.retry({ delaySeconds: 30 });
-      summary.retried += deadLetters.length;
+      for (const d of chunk) d.message.retry({ delaySeconds: 30 });
+      summary.retried += chunk.length;
     }
   }
 

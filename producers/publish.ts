@@ -1,6 +1,7 @@
 import type { SyncEvent } from "../schemas/event";
 import { entityByName, queueFor, type QueueName } from "../schemas/registry";
 import { TransientError, ValidationError } from "../src/lib/errors";
+import { sendBatches } from "../src/lib/send-batches";
 
 export type QueueBindings = Record<QueueName, Queue>;
 
@@ -22,8 +23,8 @@ export function assertEventFits(event: SyncEvent): void {
 }
 
 /**
- * Puts events on the queue the registry assigns to their entity (sendBatch per queue: one call
- * for up to 100 messages). A refusal is transient: the caller answers 503 or leaves the outbox
+ * Puts events on the queue the registry assigns to their entity (sendBatch per queue, split to
+ * the platform's limits). A refusal is transient: the caller answers 503 or leaves the outbox
  * row unpublished for the sweep.
  */
 export async function publishEvents(queues: QueueBindings, events: SyncEvent[]): Promise<void> {
@@ -35,8 +36,8 @@ export async function publishEvents(queues: QueueBindings, events: SyncEvent[]):
   }
   for (const [queue, list] of byQueue) {
     try {
-      for (let i = 0; i < list.length; i += 100) {
-        await queues[queue].sendBatch(list.slice(i, i + 100).map((body) => ({ body, contentType: "json" as const })));
+      for (const batch of sendBatches(list, (event) => event)) {
+        await queues[queue].sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
       }
     } catch (error) {
       throw new TransientError("QUEUE_UNAVAILABLE", `queue ${queue} refused the event: ${String(error)}`, error);
