@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     silent: "passed-only",
+    // The JSON report lets .ci/run print one plain "N passed, N failed" line.
+    reporters: ["default", ["json", { outputFile: ".test-results.json" }]],
     projects: [
       {
         // The worker, D1 and Queues in workerd (Miniflare); Postgres is a real server.
