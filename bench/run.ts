@@ -1,0 +1,191 @@
+/**
+ * `npm run bench`: throughput, replication lag, backlog scaling, replay time and worker memory,
+ * measured on the real local stack (a scratch Postgres, `wrangler dev` with local D1, Queues and
+ * Hyperdrive, the pg_net relay). Separate from the tests; asserts nothing about timings.
+ *
+ *   npm run bench                      full run (~8–10 min), writes bench/results.json and the
+ *                                      generated part of bench/RESULTS.md
+ *   npm run bench -- --quick           small sizes (~3 min), writes .wrangler/bench/results-quick.json
+ *   npm run bench -- --phases throughput,lag   only some phases (throughput, lag, sweep, backlog, replay)
+ *
+ * Other flags: --rounds N, --lag-rates 100,1000, --lag-seconds S, --sweep-rate R, --sweep-seconds S,
+ * --sweep-interval S, --sweep-grace S, --backlog 1000,10000,100000, --replay N,
+ * --replay-concurrency C, --out file.json, --md file.md (or --md none).
+ * Postgres: DATABASE_URL (a fresh database is created on it and dropped), else a throwaway
+ * cluster from the local PostgreSQL binaries, with durable commits (see bench/postgres.ts).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { PROJECT_ROOT } from "../src/local/wrangler";
+import { backlogRun, type BacklogResult } from "./backlog";
+import { catchUpSweep, queueLag, sweepLag, webhookLag, type LagResult } from "./lag";
+import { machineInfo } from "./machine";
+import { startMemorySampler, type MemoryReport } from "./memory";
+import { replayRun, type ReplayResult } from "./replay";
+import { renderMarkdown, spliceResults, type BenchResults } from "./report";
+import { startBenchStack } from "./stack";
+import { ratios, runThroughput, type ThroughputResult } from "./throughput";
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    phases: { type: "string" },
+    rounds: { type: "string" },
+    "lag-rates": { type: "string" },
+    "lag-seconds": { type: "string" },
+    "sweep-rate": { type: "string" },
+    "sweep-seconds": { type: "string" },
+    "sweep-interval": { type: "string" },
+    "sweep-grace": { type: "string" },
+    backlog: { type: "string" },
+    replay: { type: "string" },
+    "replay-concurrency": { type: "string" },
+    out: { type: "string" },
+    md: { type: "string" },
+  },
+});
+
+const quick = flags.quick;
+const num = (v: string | undefined, full: number, small: number) => (v === undefined ? (quick ? small : full) : Number(v));
+const list = (v: string | undefined, full: number[], small: number[]) => (v === undefined ? (quick ? small : full) : v.split(",").map(Number));
+const options = {
+  quick,
+  phases: (flags.phases ?? "throughput,lag,sweep,backlog,replay").split(","),
+  rounds: num(flags.rounds, 10, 3),
+  lagRates: list(flags["lag-rates"], [100, 1000], [100, 1000]),
+  lagSeconds: num(flags["lag-seconds"], 10, 6),
+  sweepRate: num(flags["sweep-rate"], 100, 100),
+  sweepSeconds: num(flags["sweep-seconds"], 60, 10),
+  sweepInterval: num(flags["sweep-interval"], 60, 5),
+  sweepGrace: num(flags["sweep-grace"], 30, 2),
+  backlog: list(flags.backlog, [1000, 10000, 100000], [1000, 10000]),
+  replay: num(flags.replay, 10000, 1000),
+  replayConcurrency: num(flags["replay-concurrency"], 1, 1),
+};
+const out = flags.out ?? (quick ? join(PROJECT_ROOT, ".wrangler/bench/results-quick.json") : join(PROJECT_ROOT, "bench/results.json"));
+const md = flags.md ?? (quick ? "none" : join(PROJECT_ROOT, "bench/RESULTS.md"));
+
+const t0 = Date.now();
+const log = (line: string) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+const has = (phase: string) => options.phases.includes(phase);
+
+const machine = machineInfo();
+log(`machine: ${machine.cpu}, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}; options ${JSON.stringify(options)}`);
+const stack = await startBenchStack(log);
+const memory = startMemorySampler(stack.port);
+let memoryReport: MemoryReport | undefined;
+const results: Partial<BenchResults> = {};
+try {
+  const [owner] = await stack.sql`insert into prospects (name) values ('bench: owner of the email rows') returning id`;
+  const [pg] = await stack.sql`select current_setting('server_version') as v, current_setting('fsync') as fsync,
+                                      current_setting('synchronous_commit') as sc`;
+  results.postgres =
+    `PostgreSQL ${String(pg!.v)} (${process.env.DATABASE_URL ? "DATABASE_URL" : "throwaway cluster"}; ` +
+    `fsync ${String(pg!.fsync)}, synchronous_commit ${String(pg!.sc)})`;
+
+  if (has("throughput")) {
+    memory.phase("throughput");
+    log(`throughput: ${options.rounds} rounds (+1 warm-up), batch sizes 10 and 100, D1 and Postgres`);
+    const throughput: ThroughputResult = await runThroughput(stack, {
+      rounds: options.rounds,
+      batchSizes: [10, 100],
+      perRowRows: 50,
+      // Postgres at batch 10: 10 batches per round, because the consumer opens a connection per
+      // batch and they stay open until the request ends (4 such variants: ~40 connections).
+      fastRows: (store, batch) => (store === "supabase" && batch < 100 ? 100 : 300),
+      owner: String(owner!.id),
+      log,
+    });
+    results.throughput = { variants: throughput, ratios: ratios(throughput) };
+  }
+
+  if (has("lag")) {
+    await stack.installWebhooks();
+    stack.startRelay();
+    results.webhookLag = [];
+    for (const rate of options.lagRates) {
+      memory.phase(`lag-webhook-${rate}`);
+      const r: LagResult = await webhookLag(stack, { rate, seconds: options.lagSeconds, log });
+      log(`lag (webhook, ${rate}/s): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`);
+      results.webhookLag.push(r);
+    }
+    // Profiling: the same rates without the webhook hop (one HTTP request per change).
+    for (const rate of options.lagRates) {
+      memory.phase(`lag-queue-${rate}`);
+      const r: LagResult = await queueLag(stack, { rate, seconds: options.lagSeconds, log });
+      log(`lag (queue only, ${rate}/s): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`);
+      results.webhookLag.push(r);
+    }
+  }
+  await stack.stopRelay();
+  await stack.dropWebhooks();
+
+  if (has("sweep") || has("backlog")) {
+    const c = await catchUpSweep(stack);
+    log(`sweep cursor caught up (${c.runs} run(s), ${c.scanned} entries scanned, ${c.republished} republished)`);
+  }
+  if (has("sweep")) {
+    memory.phase("lag-sweep");
+    const r = await sweepLag(stack, {
+      rate: options.sweepRate,
+      seconds: options.sweepSeconds,
+      graceSeconds: options.sweepGrace,
+      intervalSeconds: options.sweepInterval,
+      log,
+    });
+    log(`lag (sweep path): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`);
+    results.sweepLag = r;
+  }
+
+  if (has("backlog")) {
+    results.backlog = [];
+    for (const events of options.backlog) {
+      memory.phase(`backlog-${events}`);
+      const r: BacklogResult = await backlogRun(stack, { events, log, memory: memory.current, timeoutSeconds: 600 });
+      results.backlog.push(r);
+    }
+  }
+
+  if (has("replay")) {
+    memory.phase("replay");
+    const r: ReplayResult = await replayRun(stack, { tasks: options.replay, concurrency: options.replayConcurrency, log, timeoutSeconds: 600, memory: memory.current });
+    results.replay = r;
+  }
+  memory.phase("end");
+} catch (error) {
+  log(`failed: ${(error as Error).stack ?? String(error)}`);
+  log(`last lines of wrangler dev:\n${stack.wranglerTail().slice(-40).join("\n")}`);
+  process.exitCode = 1;
+} finally {
+  memoryReport = memory.stop();
+  await stack.stop();
+}
+
+const full: BenchResults = {
+  startedAt: new Date(t0).toISOString(),
+  durationSeconds: Math.round((Date.now() - t0) / 1000),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+  options,
+  machine: { ...machine, loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
+  memory: memoryReport!,
+  ...results,
+};
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(full, null, 2)}\n`);
+log(`results: ${out}`);
+const table = renderMarkdown(full);
+if (md !== "none" && process.exitCode !== 1) {
+  writeFileSync(md, spliceResults(readFileSafe(md), table));
+  log(`table: ${md}`);
+}
+console.log(`\n${table}`);
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
