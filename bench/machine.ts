@@ -56,9 +56,14 @@ export function machineInfo() {
     git: {
       commit: run("git", ["rev-parse", "--short", "HEAD"]),
       /** Uncommitted changes in the measured code (the bench bundles the working tree). */
-      uncommitted: dirty === "" ? [] : dirty.split("\n").map((l) => l.trim()),
+      uncommitted: dirty === "" ? [] : dirty.split("\n").map((l) => l.trim()).filter((l) => !isBenchOutput(l)),
     },
   };
 }
 
 export type MachineInfo = ReturnType<typeof machineInfo>;
+
+/** The bench's own outputs are not measured code. */
+export function isBenchOutput(statusLine: string): boolean {
+  return /bench\/(RESULTS\.md|results\.json)$/.test(statusLine);
+}

@@ -29,6 +29,9 @@ export interface MemoryReport {
   workerdPeakMiB: number;
   /** Kernel-tracked peak RSS of workerd over its whole life (catches spikes between samples). */
   workerdHwmMiB: number | null;
+  /** workerd's anonymous (heap) and file-backed resident memory at the end of the run. */
+  workerdAnonMiBAtEnd: number | null;
+  workerdFileMiBAtEnd: number | null;
   wranglerPeakMiB: number;
   intervalMs: number;
 }
@@ -46,7 +49,7 @@ function processes(): Array<{ pid: number; cmd: string }> {
   return out;
 }
 
-function statusKiB(pid: number, field: "VmRSS" | "VmHWM"): number | null {
+function statusKiB(pid: number, field: "VmRSS" | "VmHWM" | "RssAnon" | "RssFile"): number | null {
   try {
     const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : null;
@@ -68,6 +71,8 @@ export function startMemorySampler(port: number, intervalMs = 200) {
     peakByPhase: {},
     workerdPeakMiB: 0,
     workerdHwmMiB: null,
+    workerdAnonMiBAtEnd: null,
+    workerdFileMiBAtEnd: null,
     wranglerPeakMiB: 0,
     intervalMs,
   };
@@ -113,7 +118,11 @@ export function startMemorySampler(port: number, intervalMs = 200) {
       sample();
       closeCpu();
       clearInterval(timer);
-      if (workerd !== null) report.workerdHwmMiB = mib(statusKiB(workerd, "VmHWM"));
+      if (workerd !== null) {
+        report.workerdHwmMiB = mib(statusKiB(workerd, "VmHWM"));
+        report.workerdAnonMiBAtEnd = mib(statusKiB(workerd, "RssAnon"));
+        report.workerdFileMiBAtEnd = mib(statusKiB(workerd, "RssFile"));
+      }
       return report;
     },
   };

@@ -1,6 +1,6 @@
 import type { BacklogResult } from "./backlog";
 import type { LagResult } from "./lag";
-import type { MachineInfo } from "./machine";
+import { isBenchOutput, type MachineInfo } from "./machine";
 import type { MemoryReport } from "./memory";
 import type { ReplayResult } from "./replay";
 import { median } from "./stats";
@@ -44,11 +44,12 @@ const STORE_LABEL: Record<StoreName, string> = { d1: "D1 (to-d1, prospects)", su
 export function renderMarkdown(r: BenchResults): string {
   const out: string[] = [];
   const m = r.machine;
+  const dirty = m.git.uncommitted.filter((l) => !isBenchOutput(l));
   out.push(
     `Run of ${r.startedAt} (${Math.round(r.durationSeconds / 60)} min): \`${r.command}\` at ${m.git.commit}` +
-      `${m.git.uncommitted.length ? ` plus uncommitted changes (${m.git.uncommitted.length} files)` : ""}.`,
+      `${dirty.length ? ` plus uncommitted changes (${dirty.join(", ")})` : ""}.`,
     `${m.cpu}, ${m.memoryGiB} GiB, ${m.os}; load average ${m.loadAverageAtStart.join(" / ")} at start, ${m.loadAverageAtEnd.join(" / ")} at end ` +
-      `(1 / 5 / 15 min; the machine is shared, other suites were running).`,
+      `(1 / 5 / 15 min; the machine is shared with other work, see the CPU table).`,
     `Node ${m.versions.node}, wrangler ${m.versions.wrangler} (miniflare ${m.versions.miniflare}, workerd ${m.versions.workerd}), ` +
       `postgres.js ${m.versions.postgresJs}, zod ${m.versions.zod}; ${r.postgres ?? "Postgres"}.`,
     "",
@@ -173,7 +174,8 @@ export function renderMarkdown(r: BenchResults): string {
     "| phase | workerd (the worker) | wrangler's Node process (Miniflare, Hyperdrive proxy) |",
     "|---|---:|---:|",
     ...Object.entries(mem.peakByPhase).map(([phase, v]) => `| ${phase} | ${v.workerdMiB} MiB | ${v.wranglerMiB} MiB |`),
-    `| whole run | ${mem.workerdPeakMiB} MiB (kernel high-water mark ${mem.workerdHwmMiB ?? "–"} MiB) | ${mem.wranglerPeakMiB} MiB |`,
+    `| whole run | ${mem.workerdPeakMiB} MiB (kernel high-water mark ${mem.workerdHwmMiB ?? "–"} MiB` +
+      `${mem.workerdAnonMiBAtEnd == null ? "" : `; at the end ${mem.workerdAnonMiBAtEnd} MiB anonymous, ${mem.workerdFileMiBAtEnd} MiB file-backed`}) | ${mem.wranglerPeakMiB} MiB |`,
     "",
   );
 

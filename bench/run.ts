@@ -10,7 +10,8 @@
  *
  * Other flags: --rounds N, --lag-rates 100,1000, --lag-seconds S, --sweep-rate R, --sweep-seconds S,
  * --sweep-interval S, --sweep-grace S, --backlog 1000,10000,100000, --replay N,
- * --replay-concurrency C, --out file.json, --md file.md (or --md none).
+ * --replay-concurrency C, --out file.json, --md file.md (or --md none); --render file.json
+ * rewrites the generated block of RESULTS.md from a saved run without measuring.
  * Postgres: DATABASE_URL (a fresh database is created on it and dropped), else a throwaway
  * cluster from the local PostgreSQL binaries, with durable commits (see bench/postgres.ts).
  */
@@ -44,8 +45,18 @@ const { values: flags } = parseArgs({
     "replay-concurrency": { type: "string" },
     out: { type: "string" },
     md: { type: "string" },
+    render: { type: "string" },
   },
 });
+
+// --render results.json: rewrite the generated block of RESULTS.md from a saved run, no measuring.
+if (flags.render) {
+  const saved = JSON.parse(readFileSync(flags.render, "utf8")) as BenchResults;
+  const target = flags.md ?? join(PROJECT_ROOT, "bench/RESULTS.md");
+  writeFileSync(target, spliceResults(readFileSafe(target), renderMarkdown(saved)));
+  console.log(`rendered ${flags.render} into ${target}`);
+  process.exit(0);
+}
 
 const quick = flags.quick;
 const num = (v: string | undefined, full: number, small: number) => (v === undefined ? (quick ? small : full) : Number(v));
