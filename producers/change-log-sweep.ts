@@ -22,8 +22,9 @@ export interface ChangeLogEntry {
 export interface SweepOptions {
   /** Entries read per call (bounded by the SQL function too). */
   batchSize?: number;
-  /** Calls per run: bounds the work of one cron invocation; the next run resumes at the cursor. */
+  /** Calls per run and wall-clock budget: bound one cron invocation; the next run resumes at the cursor. */
   maxBatches?: number;
+  budgetMs?: number;
   /** Entries younger than this are left to the webhook path for now (avoids needless duplicates). */
   graceSeconds?: number;
 }
@@ -51,7 +52,8 @@ export async function sweepChangeLog(
   opts: SweepOptions = {},
 ): Promise<SweepResult> {
   const batchSize = opts.batchSize ?? 500;
-  const maxBatches = opts.maxBatches ?? 20;
+  const maxBatches = opts.maxBatches ?? 200;
+  const deadline = Date.now() + (opts.budgetMs ?? 20_000);
   const graceMs = (opts.graceSeconds ?? 30) * 1000;
   const cursor = await readCursor(deps.db);
   const result: SweepResult = { scanned: 0, republished: 0, failed: 0, cursor, horizon: null, caughtUp: false };
@@ -80,6 +82,7 @@ export async function sweepChangeLog(
       result.caughtUp = true;
       break;
     }
+    if (Date.now() > deadline) break;
   }
   return result;
 }
