@@ -33,23 +33,25 @@ begin
       from pg_attribute a
      where a.attrelid = format('public.%I', v_entity)::regclass and a.attnum > 0 and not a.attisdropped;
 
-    -- Deletes: record the tombstone, then remove the row if it is older than the tombstone.
-    execute format($sql$
-      insert into sync.tombstones as t (entity, id, version)
-      select distinct on ((e -> 'key' ->> 'id')::uuid) %1$L, (e -> 'key' ->> 'id')::uuid, (e ->> 'version')::bigint
-        from jsonb_array_elements($1) e
-       where e ->> 'entity' = %1$L and e ->> 'op' = 'delete'
-       order by (e -> 'key' ->> 'id')::uuid, (e ->> 'version')::bigint desc
-      on conflict (entity, id) do update set version = excluded.version, deleted_at = now()
-       where t.version < excluded.version
-    $sql$, v_entity) using p_events;
+    if exists (select 1 from jsonb_array_elements(p_events) e where e ->> 'entity' = v_entity and e ->> 'op' = 'delete') then
+      -- Deletes: record the tombstone, then remove the row if it is older than the tombstone.
+      execute format($sql$
+        insert into sync.tombstones as t (entity, id, version)
+        select distinct on ((e -> 'key' ->> 'id')::uuid) %1$L, (e -> 'key' ->> 'id')::uuid, (e ->> 'version')::bigint
+          from jsonb_array_elements($1) e
+         where e ->> 'entity' = %1$L and e ->> 'op' = 'delete'
+         order by (e -> 'key' ->> 'id')::uuid, (e ->> 'version')::bigint desc
+        on conflict (entity, id) do update set version = excluded.version, deleted_at = now()
+         where t.version < excluded.version
+      $sql$, v_entity) using p_events;
 
-    execute format($sql$
-      delete from public.%1$I r using sync.tombstones t
-       where t.entity = %2$L and t.id = r.id and t.version > r.version
-         and r.id in (select (e -> 'key' ->> 'id')::uuid from jsonb_array_elements($1) e
-                       where e ->> 'entity' = %2$L and e ->> 'op' = 'delete')
-    $sql$, v_entity, v_entity) using p_events;
+      execute format($sql$
+        delete from public.%1$I r using sync.tombstones t
+         where t.entity = %2$L and t.id = r.id and t.version > r.version
+           and r.id in (select (e -> 'key' ->> 'id')::uuid from jsonb_array_elements($1) e
+                         where e ->> 'entity' = %2$L and e ->> 'op' = 'delete')
+      $sql$, v_entity, v_entity) using p_events;
+    end if;
 
     -- Upserts: newest image per id, unless a tombstone at least as new exists.
     execute format($sql$

@@ -9,7 +9,7 @@ import { join } from "node:path";
  * loopback port, with trust auth. Postgres refuses to run as root, so as root it runs as the
  * `postgres` user. Returns its URL (with a password: Hyperdrive's local binding requires one).
  */
-export async function startThrowawayPostgres(): Promise<{ url: string; stop: () => void }> {
+export async function startThrowawayPostgres(opts: { durable?: boolean } = {}): Promise<{ url: string; stop: () => void }> {
   const bin = findPostgresBin();
   const dir = mkdtempSync(join(tmpdir(), "sds-pg-"));
   const asRoot = userInfo().uid === 0;
@@ -26,7 +26,9 @@ export async function startThrowawayPostgres(): Promise<{ url: string; stop: () 
   const port = await freePort();
   run("pg_ctl", [
     "-D", data, "-l", join(dir, "postgres.log"), "-w", "-t", "60",
-    "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c max_connections=200`,
+    // Tests run with fsync off for speed; `durable` keeps Postgres's defaults (the bench needs real
+    // commit costs: Supabase pays a disk flush per commit).
+    "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir}${opts.durable ? "" : " -c fsync=off"} -c max_connections=200`,
     "start",
   ]);
   return {
