@@ -9,6 +9,16 @@
 -- replica holds, and a tombstone with an equal or greater version blocks the upsert.
 -- Generic over tables: columns come from the catalogue, rows from jsonb_populate_record, so a new
 -- replicated entity needs only a table and a line in sync.replica_tables.
+-- The column list of a public table and its "col = excluded.col" list (all but id), in column
+-- order: what the generic upserts below (and sync_repair_batch) need to name every column.
+create or replace function sync.column_lists(p_table text, out cols text, out set_list text)
+language sql stable set search_path = '' as $$
+  select string_agg(quote_ident(a.attname), ', ' order by a.attnum),
+         string_agg(format('%1$I = excluded.%1$I', a.attname), ', ' order by a.attnum) filter (where a.attname <> 'id')
+    from pg_attribute a
+   where a.attrelid = format('public.%I', p_table)::regclass and a.attnum > 0 and not a.attisdropped
+$$;
+
 create or replace function public.sync_apply_batch(p_events jsonb) returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -27,11 +37,7 @@ begin
       raise exception 'NOT_A_REPLICA: % is not replicated into this database', v_entity using errcode = '22023';
     end if;
 
-    select string_agg(quote_ident(a.attname), ', ' order by a.attnum),
-           string_agg(format('%1$I = excluded.%1$I', a.attname), ', ' order by a.attnum) filter (where a.attname <> 'id')
-      into v_cols, v_set
-      from pg_attribute a
-     where a.attrelid = format('public.%I', v_entity)::regclass and a.attnum > 0 and not a.attisdropped;
+    select c.cols, c.set_list into v_cols, v_set from sync.column_lists(v_entity) c;
 
     if exists (select 1 from jsonb_array_elements(p_events) e where e ->> 'entity' = v_entity and e ->> 'op' = 'delete') then
       -- Deletes: record the tombstone, then remove the row if it is older than the tombstone.

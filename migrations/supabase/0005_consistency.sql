@@ -40,11 +40,7 @@ begin
   if not exists (select 1 from sync.replica_tables where entity = p_entity) then
     raise exception 'NOT_A_REPLICA: % is not replicated into this database', p_entity using errcode = '22023';
   end if;
-  select string_agg(quote_ident(a.attname), ', ' order by a.attnum),
-         string_agg(format('%1$I = excluded.%1$I', a.attname), ', ' order by a.attnum) filter (where a.attname <> 'id')
-    into v_cols, v_set
-    from pg_attribute a
-   where a.attrelid = format('public.%I', p_entity)::regclass and a.attnum > 0 and not a.attisdropped;
+  select c.cols, c.set_list into v_cols, v_set from sync.column_lists(p_entity) c;
 
   execute format($sql$
     insert into public.%1$I as r (%2$s)
