@@ -147,7 +147,8 @@ async function replicaVersions(db: D1Database, entries: ChangeLogEntry[]): Promi
   return held;
 }
 
-async function readCursor(db: D1Database): Promise<{ txid: string; seq: number }> {
+/** Where the sweep has got to; (0, 0) before its first run. */
+export async function readCursor(db: D1Database): Promise<{ txid: string; seq: number }> {
   const row = await db.prepare("SELECT txid, seq FROM sync_cursors WHERE name = ?1").bind(CHANGE_LOG_CURSOR).first<{ txid: string; seq: number }>();
   return row ?? { txid: "0", seq: 0 };
 }

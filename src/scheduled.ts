@@ -20,24 +20,27 @@ export const CRONS = { sweeps: "* * * * *", hourly: "23 * * * *" } as const;
  */
 export async function runScheduled(cron: string, env: Env): Promise<void> {
   const queues = queueBindings(env);
+  // One Supabase client for all of this run's jobs, made on first use: a misconfiguration then
+  // fails only the jobs that need Supabase.
+  let client: ReturnType<typeof supabaseFromEnv> | undefined;
+  const rpc = () => (client ??= supabaseFromEnv(env));
   const jobs: Record<string, () => Promise<unknown>> =
     cron === CRONS.hourly
       ? {
-          retention: () => pruneExpired({ db: env.DB, rpc: supabaseFromEnv(env) }),
+          retention: () => pruneExpired({ db: env.DB, rpc: rpc() }),
           reconcile: async () => {
-            const rpc = supabaseFromEnv(env);
             const runs = [];
             for (const entity of ENTITIES.filter((e) => e.replica)) {
-              runs.push(await reconcileEntity({ ...entityStores(entity, env.DB, rpc), db: env.DB }, entity, { repair: true, trigger: "cron" }));
+              runs.push(await reconcileEntity({ ...entityStores(entity, env.DB, rpc()), db: env.DB }, entity, { repair: true, trigger: "cron" }));
             }
             return runs;
           },
-          integrity: () => runIntegrityChecks({ db: env.DB, rpc: supabaseFromEnv(env) }, "cron"),
+          integrity: () => runIntegrityChecks({ db: env.DB, rpc: rpc() }, "cron"),
         }
       : {
           outboxSweep: () => sweepOutbox({ db: env.DB, queues }),
           changeLogSweep: () =>
-            sweepChangeLog({ rpc: supabaseFromEnv(env), db: env.DB, queues }, { graceSeconds: numberOr(env.SWEEP_GRACE_SECONDS, 30) }),
+            sweepChangeLog({ rpc: rpc(), db: env.DB, queues }, { graceSeconds: numberOr(env.SWEEP_GRACE_SECONDS, 30) }),
         };
   await Promise.all(
     Object.entries(jobs).map(async ([name, run]) => {

@@ -1,4 +1,4 @@
-import { CHANGE_LOG_CURSOR } from "../../producers/change-log-sweep";
+import { readCursor } from "../../producers/change-log-sweep";
 import type { SupabaseRpc } from "../stores/supabase-rpc";
 
 /**
@@ -15,13 +15,11 @@ export async function pruneExpired(deps: { db: D1Database; rpc: SupabaseRpc }, n
     deps.db.prepare("DELETE FROM sync_tombstones WHERE deleted_at < ?1").bind(before),
     deps.db.prepare("DELETE FROM sync_outbox WHERE published_at IS NOT NULL AND published_at < ?1").bind(before),
   ]);
-  const cursor = await deps.db.prepare("SELECT txid, seq FROM sync_cursors WHERE name = ?1").bind(CHANGE_LOG_CURSOR).first<{ txid: string; seq: number }>();
-  const supabase = cursor
-    ? await deps.rpc.call<{ change_log: number; tombstones: number }>("sync_prune", {
-        p_keep: `${RETENTION_DAYS} days`,
-        p_cursor_txid: cursor.txid,
-        p_cursor_seq: cursor.seq,
-      })
-    : null;
+  const cursor = await readCursor(deps.db); // (0, 0) before the first sweep: nothing is behind it
+  const supabase = await deps.rpc.call<{ change_log: number; tombstones: number }>("sync_prune", {
+    p_keep: `${RETENTION_DAYS} days`,
+    p_cursor_txid: cursor.txid,
+    p_cursor_seq: cursor.seq,
+  });
   return { d1: { tombstones: tombstones!.meta.changes, outbox: outbox!.meta.changes }, supabase };
 }

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { breakers } from "../../../consumers/queue-router";
+import { queueBindings } from "../../../producers/publish";
 import { uuid } from "../../../schemas/fields";
 import { entityByName, ENTITIES } from "../../../schemas/registry";
 import type { EntityDefinition } from "../../../schemas/define-entity";
@@ -44,7 +45,7 @@ function query<S extends z.ZodType>(c: AppContext, schema: S): z.infer<S> {
 export const syncStatusRoutes = new Hono<AppEnv>()
   .use("*", bearerAuth("ADMIN_TOKEN"))
   .get("/status", async (c) =>
-    ok(c, await syncStatus({ db: c.env.DB, rpc: supabaseFromEnv(c.env), breakers, queues: [c.env.TO_D1, c.env.TO_SUPABASE, c.env.TO_D1_DLQ, c.env.TO_SUPABASE_DLQ] })),
+    ok(c, await syncStatus({ db: c.env.DB, rpc: supabaseFromEnv(c.env), breakers, queues: Object.values(queueBindings(c.env)) })),
   );
 
 /** Reconciliation, backfill and integrity checks under /v1/admin (ADMIN_TOKEN). */
