@@ -1,0 +1,28 @@
+import { requireArg } from "../args";
+import { EXIT } from "../exit-codes";
+import { progressBar } from "../format";
+import type { Command } from "../context";
+
+type Backfill = { status: string; copied: number; applied: number; total_estimate: number | null };
+
+export const backfill: Command = {
+  synopsis: "backfill <entity> [--restart]",
+  summary: "full resync of a replica, with progress (resumes if interrupted)",
+  options: ["restart"],
+  async run(ctx) {
+    const entity = requireArg("backfill", ctx.args, 0, "an entity");
+    // Each call copies one page and stores the cursor, so stopping between calls loses nothing.
+    let restart = ctx.options.restart ?? false;
+    for (;;) {
+      const { backfill: b } = await ctx.api<{ backfill: Backfill }>("POST", `/v1/admin/backfill/${encodeURIComponent(entity)}`, { restart });
+      restart = false;
+      const total = b.total_estimate ?? 0;
+      ctx.progress(`${entity} ${progressBar(b.copied, total)} ${b.copied}/${total || "?"} rows copied`);
+      if (b.status === "complete") {
+        ctx.progressDone();
+        ctx.print(b, () => `backfill of ${entity} complete: ${b.copied} rows copied; the replica holds ${b.applied} of them at the source's version (the others had newer live changes)`);
+        return EXIT.ok;
+      }
+    }
+  },
+};

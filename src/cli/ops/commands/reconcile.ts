@@ -1,0 +1,19 @@
+import { EXIT } from "../exit-codes";
+import { table } from "../format";
+import type { Command } from "../context";
+
+export const reconcile: Command = {
+  synopsis: "reconcile [--entity E] [--dry-run]",
+  summary: "compare source and replica, repair what differs",
+  options: ["entity", "dry-run"],
+  async run(ctx) {
+    const { runs } = await ctx.api<{ runs: Array<Record<string, unknown>> }>("POST", "/v1/admin/reconcile", {
+      entity: ctx.options.entity,
+      repair: !ctx.options["dry-run"],
+    });
+    ctx.print(runs, () =>
+      table(runs.map(({ entity, status, rows_checked, missing, extra, altered, repaired, skipped }) => ({ entity, status, rows_checked, missing, extra, altered, repaired, skipped }))),
+    );
+    return runs.some((r) => r.status === "failed") ? EXIT.error : EXIT.ok;
+  },
+};

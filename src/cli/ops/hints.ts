@@ -1,0 +1,13 @@
+/** What to do about the errors an operator can fix from the command line. */
+const HINTS: Record<string, string> = {
+  QUARANTINED: "it failed again after repeated replays: fix the cause, then add --override",
+  PLAN_SPANS_QUEUES: "a plan replays into one queue: add --queue to-d1|to-supabase or --entity",
+  NOTHING_TO_REPLAY: "the filter matched no replayable task (see: npm run ops -- failed with the same filters)",
+  JOB_ALREADY_RUNNING: "one job per queue at a time: npm run ops -- jobs --status running (watch or cancel it)",
+  PLAN_ALREADY_EXECUTED: "a plan runs once: make a new plan",
+  PLAN_EXPIRED: "the selection is stale: make a new plan",
+  OPERATOR_REQUIRED: "pass --operator NAME or set $SDS_OPERATOR",
+  UNAUTHORIZED: "check --token / $ADMIN_TOKEN",
+};
+
+export const hintFor = (code: string): string | undefined => HINTS[code];
