@@ -1,23 +1,34 @@
 import { deadLetterSchema } from "../schemas/dead-letter";
 import { QUEUES, type QueueName } from "../schemas/registry";
 import { utcNow } from "../src/lib/utc";
-import { failureRow, insertFailedTasks, type FailureRow } from "../src/services/failed-tasks";
+import type { AlertSink } from "../src/services/alerts";
+import { failureRow, insertFailedTasks, type FailureRow } from "../src/services/record-failures";
 
 /** Which work queue a dead-letter queue belongs to. */
 const WORK_QUEUE_OF: Record<string, QueueName> = { [QUEUES.toD1Dlq]: QUEUES.toD1, [QUEUES.toSupabaseDlq]: QUEUES.toSupabase };
 
-/** Consumes a dead-letter queue into failed_tasks, one statement for the whole batch. */
-export async function recordFailedTasks(db: D1Database, batch: MessageBatch<unknown>): Promise<number> {
+export interface DeadLetterDeps {
+  db: D1Database;
+  /** Called with the failure groups this batch opened (new, or failing again after resolved). */
+  alert: AlertSink;
+  /** Replays after which a task that fails again is quarantined. */
+  quarantineAfter?: number;
+}
+
+/** Consumes a dead-letter queue into failed_tasks, one D1 batch for the whole batch. */
+export async function recordFailedTasks(deps: DeadLetterDeps, batch: MessageBatch<unknown>): Promise<number> {
   const rows = batch.messages.map((m) => toFailure(batch.queue, m));
+  let opened;
   try {
-    await insertFailedTasks(db, rows);
+    ({ opened } = await insertFailedTasks(deps.db, rows, { quarantineAfter: deps.quarantineAfter }));
   } catch (error) {
     console.error(JSON.stringify({ msg: "failed_tasks write failed", queue: batch.queue, error: String(error) }));
     batch.retryAll({ delaySeconds: 30 });
     return 0;
   }
   batch.ackAll();
-  console.log(JSON.stringify({ msg: "dead letters recorded", queue: batch.queue, count: rows.length }));
+  console.log(JSON.stringify({ msg: "dead letters recorded", queue: batch.queue, count: rows.length, opened_groups: opened.map((g) => g.id) }));
+  await deps.alert(opened);
   return rows.length;
 }
 

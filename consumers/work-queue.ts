@@ -3,6 +3,7 @@ import type { DeadLetter } from "../schemas/dead-letter";
 import type { QueueName } from "../schemas/registry";
 import { sendBatches } from "../src/lib/send-batches";
 import { utcNow } from "../src/lib/utc";
+import { settleGroupsStatement } from "../src/services/failure-groups";
 import { applyBatch, type Outcome, type ReplicaTarget } from "./apply-batch";
 import { decide } from "./retry-policy";
 
@@ -74,17 +75,19 @@ export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<
     }
   }
 
-  await recordBookkeeping(deps.db, messages, outcomes);
+  await recordBookkeeping(deps.db, deps.queue, messages, outcomes);
   console.log(JSON.stringify({ msg: "batch consumed", ...summary }));
   return summary;
 }
 
 /**
- * Best effort after the acks were decided: resolve replayed failed tasks that now applied and
- * update per-entity counters. A failure here must not undo or retry applied work.
+ * Best effort after the acks were decided: settle replayed failed tasks (resolved when the replay
+ * applied, superseded when the replica already held the same or a newer version) with a history
+ * line each, resolve failure groups that have nothing left open, and update per-entity counters.
+ * A failure here must not undo or retry applied work.
  */
-async function recordBookkeeping(db: D1Database, messages: readonly Message<unknown>[], outcomes: Outcome[]): Promise<void> {
-  const resolved: string[] = [];
+async function recordBookkeeping(db: D1Database, queue: string, messages: readonly Message<unknown>[], outcomes: Outcome[]): Promise<void> {
+  const settled: Array<{ task_id: string; kind: "resolved" | "superseded"; event_id: string; job_id: string | null; mode: string | null; by: string | null; key: string }> = [];
   const perEntity = new Map<string, { entity: string; last_event_id: string; last_event_at: string; applied: number; stale: number; failed: number }>();
   messages.forEach((m, i) => {
     const event = m.body as Partial<SyncEvent>;
@@ -97,8 +100,20 @@ async function recordBookkeeping(db: D1Database, messages: readonly Message<unkn
       stats.last_event_at = String(event.occurred_at ?? "");
     }
     perEntity.set(event.entity, stats);
-    if (outcome.kind !== "failed" && event.replay?.task_id) resolved.push(event.replay.task_id);
+    const replay = event.replay;
+    if (outcome.kind !== "failed" && replay?.task_id) {
+      settled.push({
+        task_id: replay.task_id,
+        kind: outcome.kind === "applied" ? "resolved" : "superseded",
+        event_id: event.id,
+        job_id: replay.job_id ?? null,
+        mode: replay.mode ?? null,
+        by: replay.by ?? null,
+        key: `${replay.replayed_at}:${m.id}`,
+      });
+    }
   });
+  if (settled.length) console.log(JSON.stringify({ msg: "replays settled", queue, replays: settled.map((r) => ({ task: r.task_id, job: r.job_id, outcome: r.kind, by: r.by })) }));
   const now = utcNow();
   const statements = [
     db
@@ -120,14 +135,25 @@ async function recordBookkeeping(db: D1Database, messages: readonly Message<unkn
       )
       .bind(JSON.stringify([...perEntity.values()]), now),
   ];
-  if (resolved.length) {
+  if (settled.length) {
+    const json = JSON.stringify(settled);
     statements.push(
+      // History first: it records only tasks this statement is about to settle (still replaying).
       db
         .prepare(
-          `UPDATE failed_tasks SET status = 'resolved', resolved_at = ?2
-            WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'replaying'`,
+          `INSERT OR IGNORE INTO failed_task_history (id, queue, event_id, kind, at, dedupe_key, job_id, actor, mode)
+           SELECT t.id || ':' || json_extract(j.value, '$.key'), ?2, t.event_id, json_extract(j.value, '$.kind'), ?3,
+                  json_extract(j.value, '$.key'), json_extract(j.value, '$.job_id'), json_extract(j.value, '$.by'), json_extract(j.value, '$.mode')
+             FROM json_each(?1) j JOIN failed_tasks t ON t.id = json_extract(j.value, '$.task_id') AND t.status = 'replaying'`,
         )
-        .bind(JSON.stringify(resolved), now),
+        .bind(json, queue, now),
+      db
+        .prepare(
+          `UPDATE failed_tasks SET status = json_extract(j.value, '$.kind'), resolved_at = ?2
+             FROM json_each(?1) j WHERE failed_tasks.id = json_extract(j.value, '$.task_id') AND failed_tasks.status = 'replaying'`,
+        )
+        .bind(json, now),
+      settleGroupsStatement(db, settled.map((r) => r.task_id), now),
     );
   }
   try {

@@ -2,7 +2,7 @@ import { makeEvent, type SyncEvent } from "../schemas/event";
 import { entityByName, QUEUES, type EntityName } from "../schemas/registry";
 import { describe } from "../src/lib/errors";
 import { utcNow } from "../src/lib/utc";
-import { failureRow, insertFailedTasks, type FailureRow } from "../src/services/failed-tasks";
+import { failureRow, insertFailedTasks, type FailureRow } from "../src/services/record-failures";
 import { d1ApplySql } from "../src/stores/d1-apply-sql";
 import type { SupabaseRpc } from "../src/stores/supabase-rpc";
 import { assertEventFits, publishEvents, type QueueBindings } from "./publish";

@@ -21,8 +21,19 @@ export const syncEventSchema = z.object({
   /** Row image, validated separately against the entity's schema (so the error names the column). */
   row: z.record(z.string(), z.unknown()).nullable(),
   trace_id: z.string().min(1).max(200),
-  /** Set when an operator replays a failed task; consumers resolve the task once it applies. */
-  replay: z.object({ task_id: z.string(), replayed_at: utcTimestamp() }).optional(),
+  /**
+   * Set when an operator replays a failed task: consumers resolve the task once it applies (or
+   * mark it superseded when the replica is already newer), and their logs name the job and who ran it.
+   */
+  replay: z
+    .object({
+      task_id: z.string(),
+      replayed_at: utcTimestamp(),
+      job_id: z.string().optional(),
+      mode: z.enum(["original", "refresh"]).optional(),
+      by: z.string().optional(),
+    })
+    .optional(),
 });
 
 export type SyncEvent = z.infer<typeof syncEventSchema> & { entity: EntityName };

@@ -37,6 +37,8 @@ export const QUEUES = {
   toD1Dlq: "to-d1-dlq",
   toSupabaseDlq: "to-supabase-dlq",
 } as const;
+/** Not a data queue: replay job ticks (consumers/control-queue.ts). */
+export const CONTROL_QUEUE = "sync-control";
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export function queueFor(entity: EntityDefinition): typeof QUEUES.toD1 | typeof QUEUES.toSupabase {

@@ -7,6 +7,8 @@ export interface Env {
   TO_SUPABASE: Queue;
   TO_D1_DLQ: Queue;
   TO_SUPABASE_DLQ: Queue;
+  /** Replay job ticks (consumers/control-queue.ts). */
+  CONTROL: Queue;
   WEBHOOK_SECRET?: string;
   ADMIN_TOKEN?: string;
   /** Bearer token of the sending worker for the email API. */
@@ -17,4 +19,10 @@ export interface Env {
   /** Change-log entries younger than this are left to the webhook path (default 30). */
   SWEEP_GRACE_SECONDS?: string;
   SUPABASE_SERVICE_ROLE_KEY?: string;
+  /** Optional: POSTed to when a failure group opens (src/services/alerts.ts). */
+  ALERT_WEBHOOK_URL?: string;
+  /** Optional: signs alert bodies (x-sds-signature: hex HMAC-SHA256). */
+  ALERT_WEBHOOK_SECRET?: string;
+  /** Replays after which a task that fails again is quarantined (default 3). */
+  REPLAY_QUARANTINE_AFTER?: string;
 }

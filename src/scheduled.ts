@@ -7,13 +7,15 @@ import { entityStores } from "./services/entity-stores";
 import { runIntegrityChecks } from "./services/integrity";
 import { reconcileEntity } from "./services/reconcile";
 import { pruneExpired } from "./services/retention";
+import { numberSetting } from "./lib/settings";
+import { kick, stalledJobs } from "./services/replay-jobs";
 import { supabaseFromEnv } from "./stores/supabase-from-env";
 
 /** Crons as declared in wrangler.toml. */
 export const CRONS = { sweeps: "* * * * *", hourly: "23 * * * *" } as const;
 
 /**
- * Every minute: the two sweeps that make capture at-least-once. Hourly: retention, reconciliation
+ * Every minute: the two sweeps that make capture at-least-once, and resuming stalled replay jobs. Hourly: retention, reconciliation
  * of every replicated entity (repairing what differs; a large table is finished over several
  * runs) and the integrity checks. Each job is independent; a failure (e.g. Supabase down) is
  * logged and the next run tries again.
@@ -40,7 +42,13 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
       : {
           outboxSweep: () => sweepOutbox({ db: env.DB, queues }),
           changeLogSweep: () =>
-            sweepChangeLog({ rpc: rpc(), db: env.DB, queues }, { graceSeconds: numberOr(env.SWEEP_GRACE_SECONDS, 30) }),
+            sweepChangeLog({ rpc: rpc(), db: env.DB, queues }, { graceSeconds: numberSetting(env.SWEEP_GRACE_SECONDS, 30) }),
+          // A replay job whose tick message was lost (or whose runner died) is picked up again.
+          resumeReplayJobs: async () => {
+            const stalled = await stalledJobs(env.DB);
+            for (const id of stalled) await kick(env.CONTROL, id);
+            return { resumed: stalled };
+          },
         };
   await Promise.all(
     Object.entries(jobs).map(async ([name, run]) => {
@@ -51,9 +59,4 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
       }
     }),
   );
-}
-
-function numberOr(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : fallback;
 }

@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { deliver, emailRow, insertCrmRows, upsertEvent } from "./support/fixtures";
 import { call, d1Row, pg, SECRETS, waitFor } from "./support/helpers";
 
-const admin = (method: string, path: string) => call(method, `/v1/admin/failed-tasks${path}`, { token: SECRETS.admin });
+const admin = (method: string, path: string, body?: unknown) =>
+  call(method, `/v1/admin/failed-tasks${path}`, { token: SECRETS.admin, body, headers: { "x-operator": "test-operator" } });
+const because = { reason: "the cause is fixed" };
 
 async function taskFor(rowId: string) {
   const list = await admin("GET", `?limit=200`);
@@ -37,14 +39,14 @@ describe("poison events end in failed_tasks with their reason and replay once fi
     expect(shown.json.data.task.event).toMatchObject({ id: task.event_id, entity: "emails", key: { id: emailId }, version: 1 });
 
     // Replaying before the cause is fixed fails again: same task, counted, reopened.
-    expect((await admin("POST", `/${task.id}/replay`)).status).toBe(202);
+    expect((await admin("POST", `/${task.id}/replay`, because)).status).toBe(202);
     await waitFor(async () => (await admin("GET", `/${task.id}`)).json.data.task.failure_count === 2, "second failure recorded", 15_000);
     const again = (await admin("GET", `/${task.id}`)).json.data.task;
     expect(again).toMatchObject({ status: "open", replay_count: 1 });
 
     // Fix the cause in the authoritative store, then replay.
     await pg()`insert into prospects (id, name) values (${prospectId}, 'Arrived late')`;
-    const replay = await admin("POST", `/${task.id}/replay`);
+    const replay = await admin("POST", `/${task.id}/replay`, because);
     expect(replay.status).toBe(202);
     expect(replay.json.data.task.status).toBe("replaying");
     await waitFor(async () => (await pg()`select 1 from emails where id = ${emailId}`).length === 1, "email in Postgres after replay", 15_000);
@@ -55,7 +57,7 @@ describe("poison events end in failed_tasks with their reason and replay once fi
     expect(resolved).toMatchObject({ replay_count: 2, failure_count: 2 });
     expect(resolved.resolved_at).toMatch(/Z$/);
 
-    const replayAgain = await admin("POST", `/${task.id}/replay`);
+    const replayAgain = await admin("POST", `/${task.id}/replay`, because);
     expect(replayAgain.status).toBe(409);
     expect(replayAgain.json.error.code).toBe("ALREADY_RESOLVED");
   });

@@ -3,7 +3,7 @@ import { publishEvents, queueBindings } from "../../producers/publish";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { utcNow } from "../../src/lib/utc";
-import { failureRow, insertFailedTasks } from "../../src/services/failed-tasks";
+import { failureRow, insertFailedTasks } from "../../src/services/record-failures";
 import { connectPostgres } from "../../src/stores/supabase-postgres";
 import { supabaseFromEnv } from "../../src/stores/supabase-from-env";
 import { D1_VARIANTS, d1CountAtVersion, PROBE_TABLE_SQL, prospectRows, type Variant } from "./d1-variants";

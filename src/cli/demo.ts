@@ -60,7 +60,7 @@ async function main(stack: DevStack) {
   const api = async <T>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: Envelope<T> }> => {
     const response = await fetch(`${stack.workerUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-operator": "demo" },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: response.status, json: (await response.json()) as Envelope<T> };
@@ -151,7 +151,7 @@ async function main(stack: DevStack) {
   await insertProspect("Initech", ghost);
   detail(`inserted the missing prospect ${ghost} (Initech) in Postgres`);
   t = Date.now();
-  const replay = await api<{ task: Task }>("POST", `/v1/admin/failed-tasks/${task.id}/replay`, secrets.ADMIN_TOKEN);
+  const replay = await api<{ task: Task }>("POST", `/v1/admin/failed-tasks/${task.id}/replay`, secrets.ADMIN_TOKEN, { reason: "demo: the missing prospect now exists" });
   detail(`POST /v1/admin/failed-tasks/${task.id}/replay -> ${replay.status} (${expectOk(replay, "replay").task.status})`);
   await waitFor("replayed email visible in Postgres", () => pgEmail(poisonId), t);
   await waitFor("task resolved", async () => {

@@ -5,7 +5,11 @@ import { fail } from "./envelope";
 import { NotFoundError } from "../lib/errors";
 import { consistencyRoutes, syncStatusRoutes } from "./routes/consistency";
 import { emailRoutes } from "./routes/emails";
+import { auditRoutes } from "./routes/audit";
 import { failedTaskRoutes } from "./routes/failed-tasks";
+import { failureGroupRoutes } from "./routes/failure-groups";
+import { replayJobRoutes, replayPlanRoutes } from "./routes/replays";
+import { openApiDocument } from "./openapi";
 import { healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 
@@ -26,6 +30,12 @@ export function createApp() {
   app.route("/webhooks", webhookRoutes);
   app.route("/v1/emails", emailRoutes);
   app.route("/v1/admin/failed-tasks", failedTaskRoutes);
+  app.route("/v1/admin/failure-groups", failureGroupRoutes);
+  app.route("/v1/admin/replay-plans", replayPlanRoutes);
+  app.route("/v1/admin/replay-jobs", replayJobRoutes);
+  app.route("/v1/admin/audit", auditRoutes);
+  // The operator API's contract; public like any API reference (it holds no data).
+  app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/v1/admin", consistencyRoutes);
   app.route("/v1/sync", syncStatusRoutes);
   return app;

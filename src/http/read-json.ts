@@ -29,3 +29,9 @@ export async function readBody<S extends z.ZodType>(c: AppContext, schema: S, li
 function tooLarge(limit: number) {
   return new ValidationError("PAYLOAD_TOO_LARGE", `request body exceeds ${limit} bytes`, undefined, 413);
 }
+
+export function readQuery<S extends z.ZodType>(c: AppContext, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) throw new ValidationError("INVALID_REQUEST", formatIssues(parsed.error));
+  return parsed.data;
+}

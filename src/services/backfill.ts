@@ -6,7 +6,7 @@ import { queueFor, type EntityName } from "../../schemas/registry";
 import { describe } from "../lib/errors";
 import { utcNow } from "../lib/utc";
 import type { PageReader } from "../stores/store-pages";
-import { failureRow, insertFailedTasks, type FailureRow } from "./failed-tasks";
+import { failureRow, insertFailedTasks, type FailureRow } from "./record-failures";
 
 export interface BackfillState {
   entity: string;

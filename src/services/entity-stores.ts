@@ -3,11 +3,24 @@ import type { EntityDefinition } from "../../schemas/define-entity";
 import { d1Replica } from "../stores/d1-replica";
 import { d1Pages, d1Repairer, supabasePages, supabaseRepairer, type PageReader, type Repairer } from "../stores/store-pages";
 import { supabaseReplica } from "../stores/supabase-replica";
+import { d1RowState, supabaseRowState } from "../stores/row-state";
 import type { SupabaseRpc } from "../stores/supabase-rpc";
+import type { ReplayStores } from "./replay-decide";
 
 /** Which store to read as the source and which to write as the replica, from the registry. */
 export function entityStores(entity: EntityDefinition, db: D1Database, rpc: SupabaseRpc): { source: PageReader; replica: PageReader; repairer: Repairer; target: ReplicaTarget } {
   if (entity.replica === "d1") return { source: supabasePages(rpc), replica: d1Pages(db), repairer: d1Repairer(db), target: d1Replica(db) };
   if (entity.replica === "supabase") return { source: d1Pages(db), replica: supabasePages(rpc), repairer: supabaseRepairer(rpc), target: supabaseReplica(rpc) };
   throw new Error(`${entity.name} is not replicated`);
+}
+
+/**
+ * The row states replay reads, by the registry: `rpc` is called only when a Supabase side is
+ * needed, so replaying D1 replicas works while Supabase is misconfigured.
+ */
+export function replayStores(db: D1Database, rpc: () => SupabaseRpc): ReplayStores {
+  const d1 = d1RowState(db);
+  let supabase: ReturnType<typeof supabaseRowState> | undefined;
+  const of = (store: "d1" | "supabase" | null) => (store === "d1" ? d1 : (supabase ??= supabaseRowState(rpc())));
+  return { replica: (entity) => of(entity.replica), source: (entity) => of(entity.authority) };
 }

@@ -16,6 +16,8 @@ export const SUPABASE_FUNCTIONS = {
   sync_repair_batch: { p_entity: "text", p_repairs: "jsonb" },
   sync_status: { p_cursor_txid: "text", p_cursor_seq: "bigint" },
   sync_integrity: {},
+  sync_row_versions: { p_entity: "text", p_ids: "jsonb" },
+  sync_read_rows: { p_entity: "text", p_ids: "jsonb" },
   sync_ping: {},
 } as const satisfies Record<string, Record<string, string>>;
 

@@ -6,7 +6,6 @@ import { uuid } from "../../../schemas/fields";
 import { entityByName, ENTITIES } from "../../../schemas/registry";
 import type { EntityDefinition } from "../../../schemas/define-entity";
 import { NotFoundError, ValidationError } from "../../lib/errors";
-import { formatIssues } from "../../lib/zod-issues";
 import { backfillStep, getBackfill } from "../../services/backfill";
 import { entityStores } from "../../services/entity-stores";
 import { runIntegrityChecks } from "../../services/integrity";
@@ -14,9 +13,9 @@ import { reconcileEntity } from "../../services/reconcile";
 import { syncStatus } from "../../services/sync-status";
 import { supabaseFromEnv } from "../../stores/supabase-from-env";
 import { bearerAuth } from "../auth";
-import type { AppContext, AppEnv } from "../context";
+import type { AppEnv } from "../context";
 import { ok } from "../envelope";
-import { readBody } from "../read-json";
+import { readBody, readQuery } from "../read-json";
 
 const reconcileBody = z.object({
   entity: z.string().optional(),
@@ -33,12 +32,6 @@ function replicated(name: string): EntityDefinition {
   if (!entity) throw new NotFoundError(`unknown entity ${name}`);
   if (!entity.replica) throw new ValidationError("NOT_REPLICATED", `${name} has no replica`, undefined, 422);
   return entity;
-}
-
-function query<S extends z.ZodType>(c: AppContext, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw new ValidationError("INVALID_REQUEST", formatIssues(parsed.error));
-  return parsed.data;
 }
 
 /** GET /v1/sync/status (ADMIN_TOKEN). */
@@ -62,7 +55,7 @@ export const consistencyRoutes = new Hono<AppEnv>()
     return ok(c, { runs });
   })
   .get("/reconcile", async (c) => {
-    const q = query(c, limitQuery);
+    const q = readQuery(c, limitQuery);
     const { results } = await c.env.DB.prepare(
       "SELECT * FROM sync_reconcile_runs WHERE (?1 IS NULL OR entity = ?1) ORDER BY id DESC LIMIT ?2",
     ).bind(q.entity ?? null, q.limit).all<Record<string, unknown>>();
@@ -83,7 +76,7 @@ export const consistencyRoutes = new Hono<AppEnv>()
   })
   .post("/integrity", async (c) => ok(c, { run: await runIntegrityChecks({ db: c.env.DB, rpc: supabaseFromEnv(c.env) }) }))
   .get("/integrity", async (c) => {
-    const q = query(c, limitQuery);
+    const q = readQuery(c, limitQuery);
     const { results } = await c.env.DB.prepare("SELECT * FROM sync_integrity_runs ORDER BY id DESC LIMIT ?1").bind(q.limit).all<Record<string, unknown>>();
     return ok(c, { runs: results.map((r) => ({ ...r, findings: JSON.parse(String(r.findings)) })) });
   });

@@ -1,21 +1,24 @@
 import { Hono } from "hono";
 import { queueBindings } from "../../../producers/publish";
-import { ValidationError } from "../../lib/errors";
-import { formatIssues } from "../../lib/zod-issues";
-import { getFailedTask, listFailedTasks, listFilterSchema, replayFailedTask } from "../../services/failed-tasks";
+import { listTasksQuery, replayTaskBody } from "../../../schemas/operator-api";
+import { replayStores } from "../../services/entity-stores";
+import { getTaskDetail, listFailedTasks } from "../../services/failed-tasks";
+import { replayOneTask } from "../../services/replay-task";
+import { supabaseFromEnv } from "../../stores/supabase-from-env";
 import { bearerAuth } from "../auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
+import { operatorOf } from "../operator";
+import { readBody, readQuery } from "../read-json";
 
-/** Operator basics: inspect and replay dead-lettered events. */
+/** Inspect dead-lettered events and replay one at a time (bulk replays go through plans and jobs). */
 export const failedTaskRoutes = new Hono<AppEnv>()
   .use("*", bearerAuth("ADMIN_TOKEN"))
-  .get("/", async (c) => {
-    const filter = listFilterSchema.safeParse(c.req.query());
-    if (!filter.success) throw new ValidationError("INVALID_REQUEST", formatIssues(filter.error));
-    return ok(c, await listFailedTasks(c.env.DB, filter.data));
-  })
-  .get("/:id", async (c) => ok(c, { task: await getFailedTask(c.env.DB, c.req.param("id")) }))
-  .post("/:id/replay", async (c) =>
-    ok(c, { task: await replayFailedTask({ db: c.env.DB, queues: queueBindings(c.env) }, c.req.param("id")) }, 202),
-  );
+  .get("/", async (c) => ok(c, await listFailedTasks(c.env.DB, readQuery(c, listTasksQuery))))
+  .get("/:id", async (c) => ok(c, await getTaskDetail(c.env.DB, c.req.param("id"))))
+  .post("/:id/replay", async (c) => {
+    const actor = operatorOf(c);
+    const body = await readBody(c, replayTaskBody);
+    const deps = { db: c.env.DB, queues: queueBindings(c.env), stores: replayStores(c.env.DB, () => supabaseFromEnv(c.env)) };
+    return ok(c, await replayOneTask(deps, c.req.param("id"), { ...body, actor }), 202);
+  });

@@ -1,0 +1,134 @@
+import { z } from "zod";
+import * as api from "../../schemas/operator-api";
+
+/**
+ * The operator API as an OpenAPI 3.1 document, generated from the same zod schemas the routes
+ * validate with (and the tests parse responses with), so it cannot drift from the code.
+ * Served at GET /v1/openapi.json.
+ */
+type Schema = z.ZodType;
+interface Operation {
+  summary: string;
+  query?: z.ZodObject;
+  body?: Schema;
+  /** The `data` of a successful envelope. */
+  response: Schema;
+  status?: number;
+  /** Changes state: needs x-operator and is recorded in the audit trail. */
+  change?: boolean;
+}
+
+function jsonSchema(schema: Schema, io: "input" | "output"): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
+
+const list = (item: Schema, paged = false) => z.object({ items: z.array(item), ...(paged ? { nextCursor: z.string().nullable() } : {}) });
+const task = z.object({ task: api.failedTaskSchema, outcome: z.enum(["sent", "superseded"]) });
+const groupDetail = z.object({ group: api.failureGroupSchema, examples: z.array(api.failedTaskSchema) });
+
+const OPERATIONS: Record<string, Record<string, Operation>> = {
+  "/v1/admin/failed-tasks": {
+    get: { summary: "List failed tasks, newest first, filtered", query: api.listTasksQuery, response: list(api.failedTaskSchema, true) },
+  },
+  "/v1/admin/failed-tasks/{id}": {
+    get: { summary: "A task with its full event and every failure, replay and outcome", response: api.taskDetailSchema },
+  },
+  "/v1/admin/failed-tasks/{id}/replay": {
+    post: { summary: "Replay one task now (superseded tasks are resolved without sending)", body: api.replayTaskBody, response: task, status: 202, change: true },
+  },
+  "/v1/admin/failure-groups": {
+    get: { summary: "Failure groups (same queue, entity, error code and message pattern)", query: api.listGroupsQuery, response: list(api.failureGroupSchema) },
+  },
+  "/v1/admin/failure-groups/{id}": { get: { summary: "A group with its newest tasks", response: groupDetail } },
+  "/v1/admin/failure-groups/{id}/{action}": {
+    post: {
+      summary: "acknowledge | ignore | resolve | reopen a group (an ignored group stays quiet when new failures arrive)",
+      body: api.groupActionBody,
+      response: z.object({ group: api.failureGroupSchema }),
+      change: true,
+    },
+  },
+  "/v1/admin/replay-plans": {
+    post: { summary: "Dry run: freeze a selection of tasks and say what replaying it would do", body: api.createPlanBody, response: z.object({ plan: api.planSchema }), status: 201, change: true },
+  },
+  "/v1/admin/replay-plans/{id}": { get: { summary: "A plan", response: z.object({ plan: api.planSchema }) } },
+  "/v1/admin/replay-jobs": {
+    post: { summary: "Execute a plan as an asynchronous, rate-limited job (one running job per queue)", body: api.createJobBody, response: z.object({ job: api.jobSchema }), status: 202, change: true },
+    get: { summary: "Replay jobs, newest first", query: api.listJobsQuery, response: list(api.jobSchema) },
+  },
+  "/v1/admin/replay-jobs/{id}": { get: { summary: "A job's progress, and where its tasks stand now", response: z.object({ job: api.jobSchema }) } },
+  "/v1/admin/replay-jobs/{id}/cancel": {
+    post: { summary: "Cancel a running job; what was sent stays sent", body: api.cancelJobBody, response: z.object({ job: api.jobSchema }), change: true },
+  },
+  "/v1/admin/audit": { get: { summary: "The audit trail of operator actions, newest first", query: api.listAuditQuery, response: list(api.auditEntrySchema, true) } },
+};
+
+const ERRORS = {
+  "400": "Invalid request (INVALID_REQUEST, MALFORMED_JSON, OPERATOR_REQUIRED)",
+  "401": "Missing or wrong admin token (UNAUTHORIZED)",
+  "404": "No such task, group, plan or job (NOT_FOUND)",
+  "409": "Conflicts with the current state (ALREADY_RESOLVED, QUARANTINED, JOB_ALREADY_RUNNING, PLAN_ALREADY_EXECUTED, JOB_NOT_RUNNING, NO_CHANGE)",
+  "410": "The plan expired (PLAN_EXPIRED)",
+  "422": "Nothing sensible to do (NOTHING_TO_REPLAY, PLAN_SPANS_QUEUES, PLAN_TOO_LARGE, NOT_REPLAYABLE, NOT_REPLAYABLE_STATUS)",
+  "503": "A store or queue is unavailable; retry later (QUEUE_UNAVAILABLE, …)",
+};
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, unknown> = {};
+  for (const [path, methods] of Object.entries(OPERATIONS)) {
+    const item: Record<string, unknown> = {};
+    for (const [method, op] of Object.entries(methods)) {
+      const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+      const queryParams = op.query
+        ? Object.entries((jsonSchema(op.query, "input").properties ?? {}) as Record<string, unknown>).map(([name, schema]) => ({ name, in: "query", required: false, schema }))
+        : [];
+      const header = op.change ? [{ name: "x-operator", in: "header", required: true, description: "who is acting (recorded in the audit trail)", schema: jsonSchema(api.operatorName, "input") }] : [];
+      item[method] = {
+        summary: op.summary,
+        parameters: [...pathParams, ...queryParams, ...header],
+        ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.body, "input") } } } } : {}),
+        responses: {
+          [String(op.status ?? 200)]: {
+            description: "success",
+            content: { "application/json": { schema: envelope(jsonSchema(op.response, "output")) } },
+          },
+          ...Object.fromEntries(Object.entries(ERRORS).map(([code, description]) => [code, { $ref: `#/components/responses/E${code}`, description }])),
+        },
+      };
+    }
+    paths[path] = item;
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "supabase-d1-sync operator API",
+      version: "1",
+      description: "Failed tasks, failure groups, replay plans and jobs, and the audit trail. Bearer ADMIN_TOKEN on every call.",
+    },
+    security: [{ admin: [] }],
+    paths,
+    components: {
+      securitySchemes: { admin: { type: "http", scheme: "bearer", description: "the worker's ADMIN_TOKEN secret" } },
+      schemas: {
+        Meta: { type: "object", properties: { requestId: { type: "string" }, duration: { type: "number" } } },
+        Error: {
+          type: "object",
+          required: ["success", "error"],
+          properties: {
+            success: { const: false },
+            error: { type: "object", required: ["code", "message", "retryable"], properties: { code: { type: "string" }, message: { type: "string" }, retryable: { type: "boolean" }, details: {} } },
+            meta: { $ref: "#/components/schemas/Meta" },
+          },
+        },
+      },
+      responses: Object.fromEntries(
+        Object.entries(ERRORS).map(([code, description]) => [`E${code}`, { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } }]),
+      ),
+    },
+  };
+}
+
+function envelope(data: Record<string, unknown>) {
+  return { type: "object", required: ["success", "data"], properties: { success: { const: true }, data, meta: { $ref: "#/components/schemas/Meta" } } };
+}

@@ -1,0 +1,22 @@
+import { Hono } from "hono";
+import { GROUP_ACTIONS, groupActionBody, listGroupsQuery, type GroupAction } from "../../../schemas/operator-api";
+import { NotFoundError } from "../../lib/errors";
+import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../services/failure-groups";
+import { bearerAuth } from "../auth";
+import type { AppEnv } from "../context";
+import { ok } from "../envelope";
+import { operatorOf } from "../operator";
+import { readBody, readQuery } from "../read-json";
+
+/** Failures grouped by signature: list, show, acknowledge, ignore, resolve, reopen. */
+export const failureGroupRoutes = new Hono<AppEnv>()
+  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .get("/", async (c) => ok(c, { items: await listFailureGroups(c.env.DB, readQuery(c, listGroupsQuery)) }))
+  .get("/:id", async (c) => ok(c, await getFailureGroup(c.env.DB, c.req.param("id"))))
+  .post("/:id/:action", async (c) => {
+    const action = c.req.param("action");
+    if (!(action in GROUP_ACTIONS)) throw new NotFoundError(`no group action ${action}; one of ${Object.keys(GROUP_ACTIONS).join(", ")}`);
+    const actor = operatorOf(c);
+    const { reason } = await readBody(c, groupActionBody);
+    return ok(c, { group: await changeGroupStatus(c.env.DB, c.req.param("id"), action as GroupAction, { actor, reason }) });
+  });

@@ -1,0 +1,37 @@
+import { Hono } from "hono";
+import { cancelJobBody, createJobBody, createPlanBody, listJobsQuery } from "../../../schemas/operator-api";
+import { replayStores } from "../../services/entity-stores";
+import { cancelJob, getJob, listJobs, startJob } from "../../services/replay-jobs";
+import { createPlan, getPlan } from "../../services/replay-plans";
+import { supabaseFromEnv } from "../../stores/supabase-from-env";
+import { bearerAuth } from "../auth";
+import type { AppEnv } from "../context";
+import { ok } from "../envelope";
+import { operatorOf } from "../operator";
+import { readBody, readQuery } from "../read-json";
+
+/** Bulk replay: plan (a dry run with a frozen selection), then execute it as a rate-limited job. */
+export const replayPlanRoutes = new Hono<AppEnv>()
+  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .post("/", async (c) => {
+    const actor = operatorOf(c);
+    const body = await readBody(c, createPlanBody);
+    const plan = await createPlan({ db: c.env.DB, stores: replayStores(c.env.DB, () => supabaseFromEnv(c.env)) }, body, actor);
+    return ok(c, { plan }, 201);
+  })
+  .get("/:id", async (c) => ok(c, { plan: await getPlan(c.env.DB, c.req.param("id")) }));
+
+export const replayJobRoutes = new Hono<AppEnv>()
+  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .post("/", async (c) => {
+    const actor = operatorOf(c);
+    const body = await readBody(c, createJobBody);
+    return ok(c, { job: await startJob({ db: c.env.DB, control: c.env.CONTROL }, body, actor) }, 202);
+  })
+  .get("/", async (c) => ok(c, { items: await listJobs(c.env.DB, readQuery(c, listJobsQuery)) }))
+  .get("/:id", async (c) => ok(c, { job: await getJob(c.env.DB, c.req.param("id")) }))
+  .post("/:id/cancel", async (c) => {
+    const actor = operatorOf(c);
+    const { reason } = await readBody(c, cancelJobBody);
+    return ok(c, { job: await cancelJob(c.env.DB, c.req.param("id"), { actor, reason }) });
+  });

@@ -1,0 +1,84 @@
+import type { z } from "zod";
+import { GROUP_ACTIONS, type FailedTask, type FailureGroup, type GroupAction, type listGroupsQuery } from "../../schemas/operator-api";
+import { ConflictError, NotFoundError } from "../lib/errors";
+import { utcNow } from "../lib/utc";
+import { auditStatement } from "./audit";
+import { TASK_COLUMNS, toTask } from "./failed-tasks";
+
+/** Task statuses that still need an operator: the group is not done while any task has one. */
+const UNSETTLED = "('open','replaying','quarantined')";
+
+// Counts are computed from failed_tasks (indexed on group_id, status), so they are always exact.
+const GROUP_SELECT = `SELECT g.*,
+    (SELECT count(*) FROM failed_tasks t WHERE t.group_id = g.id) AS tasks,
+    (SELECT count(*) FROM failed_tasks t WHERE t.group_id = g.id AND t.status IN ${UNSETTLED}) AS open_tasks
+  FROM failure_groups g`;
+
+/** Most recently failing first. */
+export async function listFailureGroups(db: D1Database, q: z.infer<typeof listGroupsQuery>): Promise<FailureGroup[]> {
+  const { results } = await db
+    .prepare(
+      `${GROUP_SELECT} WHERE (?1 IS NULL OR g.status = ?1) AND (?2 IS NULL OR g.entity = ?2) AND (?3 IS NULL OR g.queue = ?3)
+        ORDER BY g.last_seen_at DESC, g.id LIMIT ?4`,
+    )
+    .bind(q.status ?? null, q.entity ?? null, q.queue ?? null, q.limit)
+    .all<FailureGroup>();
+  return results;
+}
+
+export async function getFailureGroup(db: D1Database, id: string): Promise<{ group: FailureGroup; examples: FailedTask[] }> {
+  const [group, examples] = await db.batch<Record<string, unknown>>([
+    db.prepare(`${GROUP_SELECT} WHERE g.id = ?1`).bind(id),
+    db.prepare(`SELECT ${TASK_COLUMNS} FROM failed_tasks WHERE group_id = ?1 ORDER BY id DESC LIMIT 5`).bind(id),
+  ]);
+  const row = group!.results[0] as FailureGroup | undefined;
+  if (!row) throw new NotFoundError(`failure group ${id} does not exist`);
+  return { group: row, examples: examples!.results.map(toTask) };
+}
+
+/**
+ * Acknowledge (someone is on it), ignore (stays quiet when new failures arrive), resolve, or
+ * reopen a group. Recorded in the audit trail in the same transaction.
+ */
+export async function changeGroupStatus(
+  db: D1Database,
+  id: string,
+  action: GroupAction,
+  by: { actor: string; reason: string },
+): Promise<FailureGroup> {
+  const before = (await getFailureGroup(db, id)).group;
+  const status = GROUP_ACTIONS[action];
+  if (before.status === status) throw new ConflictError("NO_CHANGE", `failure group ${id} is already ${status}`);
+  const now = utcNow();
+  await db.batch([
+    db
+      .prepare(`UPDATE failure_groups SET status = ?2, status_changed_at = ?3, status_changed_by = ?4, status_reason = ?5 WHERE id = ?1`)
+      .bind(id, status, now, by.actor, by.reason),
+    auditStatement(db, {
+      actor: by.actor,
+      action,
+      reason: by.reason,
+      target_type: "group",
+      target_id: id,
+      selection: { entity: before.entity, queue: before.queue, error_code: before.error_code, message_pattern: before.message_pattern },
+      result: { from: before.status, to: status, open_tasks: before.open_tasks },
+    }),
+  ]);
+  return (await getFailureGroup(db, id)).group;
+}
+
+/**
+ * Resolves the groups of these tasks once none of their tasks needs attention any more (all
+ * resolved or superseded). Ignored groups stay ignored. A later failure reopens the group.
+ */
+export function settleGroupsStatement(db: D1Database, taskIds: string[], now: string): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE failure_groups SET status = 'resolved', status_changed_at = ?2, status_changed_by = 'system',
+              status_reason = 'every task resolved or superseded'
+        WHERE status IN ('open','acknowledged')
+          AND id IN (SELECT group_id FROM failed_tasks WHERE id IN (SELECT value FROM json_each(?1)))
+          AND NOT EXISTS (SELECT 1 FROM failed_tasks t WHERE t.group_id = failure_groups.id AND t.status IN ${UNSETTLED})`,
+    )
+    .bind(JSON.stringify(taskIds), now);
+}

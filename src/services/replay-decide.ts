@@ -1,0 +1,119 @@
+import { assertEventFits } from "../../producers/publish";
+import type { SyncEvent } from "../../schemas/event";
+import type { ReplayMode, TaskStatus } from "../../schemas/operator-api";
+import { entityByName, type EntityName } from "../../schemas/registry";
+import type { EntityDefinition } from "../../schemas/define-entity";
+import type { RowState } from "../stores/row-state";
+import { describe } from "../lib/errors";
+
+/** What replay needs of a failed task. */
+export interface ReplayableTask {
+  id: string;
+  queue: string;
+  event_id: string;
+  entity: string | null;
+  row_id: string | null;
+  status: TaskStatus;
+  event: Record<string, unknown>;
+}
+
+export interface ReplayOptions {
+  mode: ReplayMode;
+  override: boolean;
+  actor: string;
+  jobId: string | null;
+  now: string;
+}
+
+export type Decision =
+  | { task: ReplayableTask; outcome: "send"; event: SyncEvent }
+  /** The replica already holds this version or a newer one: resolved without sending. */
+  | { task: ReplayableTask; outcome: "superseded"; detail: string }
+  | { task: ReplayableTask; outcome: "skipped"; detail: string };
+
+/** The stores replay reads: the replica (superseded check) and the authoritative store (refresh). */
+export interface ReplayStores {
+  replica(entity: EntityDefinition): RowState;
+  source(entity: EntityDefinition): RowState;
+}
+
+/**
+ * Decides, for a chunk of tasks, what a replay does with each: send it (with the replay marker),
+ * resolve it as superseded without sending, or leave it alone and say why. One read per entity
+ * of the replica (versions) and, in refresh mode, one of the source (current rows).
+ */
+export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[], opts: ReplayOptions): Promise<Decision[]> {
+  const decisions = new Map<string, Decision>();
+  const candidates: Array<{ task: ReplayableTask; entity: EntityDefinition }> = [];
+  for (const task of tasks) {
+    const skip = (detail: string) => decisions.set(task.id, { task, outcome: "skipped", detail });
+    const entity = task.entity ? entityByName(task.entity) : undefined;
+    if (task.status === "resolved" || task.status === "superseded") skip(`already ${task.status}`);
+    else if (task.status === "quarantined" && !opts.override) skip("quarantined: replaying it needs an override");
+    else if (!entity?.replica || !task.row_id) {
+      // Not an event of a replicated row (it failed validation): only the original can be resent.
+      if (opts.mode === "refresh") skip("not a replicated row's event: refresh needs a known entity and row id");
+      else decisions.set(task.id, { task, outcome: "send", event: marked(task.event as SyncEvent, task, opts) });
+    } else candidates.push({ task, entity });
+  }
+
+  for (const [entity, group] of groupBy(candidates, (c) => c.entity)) {
+    const ids = [...new Set(group.map((c) => c.task.row_id!))];
+    const [held, current] = await Promise.all([
+      stores.replica(entity).versions(entity, ids),
+      opts.mode === "refresh" ? stores.source(entity).current(entity, ids) : Promise.resolve(null),
+    ]);
+    for (const { task } of group) {
+      const id = task.row_id!;
+      let event = task.event as SyncEvent;
+      if (current) {
+        const now = current.get(id);
+        if (!now) {
+          decisions.set(task.id, { task, outcome: "skipped", detail: `the source (${entity.authority}) holds no row ${id} and no record of its delete` });
+          continue;
+        }
+        event = {
+          ...event,
+          entity: entity.name as EntityName,
+          op: now.row ? "upsert" : "delete",
+          key: { id },
+          version: now.version,
+          row: now.row,
+          occurred_at: opts.now,
+          source: "replay",
+          trace_id: `replay:${task.id}`,
+        };
+      }
+      const version = Number(event.version);
+      const replicaHolds = held.get(id) ?? 0;
+      if (Number.isFinite(version) && replicaHolds >= version) {
+        decisions.set(task.id, { task, outcome: "superseded", detail: `replica holds version ${replicaHolds}, the replay would carry ${version}` });
+        continue;
+      }
+      const replay = marked(event, task, opts);
+      try {
+        assertEventFits(replay);
+        decisions.set(task.id, { task, outcome: "send", event: replay });
+      } catch (error) {
+        decisions.set(task.id, { task, outcome: "skipped", detail: describe(error).message });
+      }
+    }
+  }
+  return tasks.map((t) => decisions.get(t.id)!);
+}
+
+/** The replay marker: consumers resolve the task by it, and logs show who replayed what. */
+function marked(event: SyncEvent, task: ReplayableTask, opts: ReplayOptions): SyncEvent {
+  return {
+    ...event,
+    // Same event id as the failed one, also when refreshed: a failure of the replay is the same task.
+    id: task.event_id,
+    replay: { task_id: task.id, replayed_at: opts.now, job_id: opts.jobId ?? undefined, mode: opts.mode, by: opts.actor },
+  };
+}
+
+function groupBy<T, K>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const map = new Map<K, T[]>();
+  for (const item of items) map.set(key(item), [...(map.get(key(item)) ?? []), item]);
+  return map;
+}

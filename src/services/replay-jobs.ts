@@ -1,0 +1,234 @@
+import { newEventId } from "../../schemas/event";
+import type { Job, JobStatus, TaskStatus } from "../../schemas/operator-api";
+import { ConflictError, NotFoundError } from "../lib/errors";
+import { utcNow } from "../lib/utc";
+import { auditStatement } from "./audit";
+import { commitAndSend } from "./replay-commit";
+import { decideReplays, type Decision, type ReplayStores } from "./replay-decide";
+import { assertExecutable, getPlan, planTasks } from "./replay-plans";
+
+/** A control-queue message: "work on this job for a while". */
+export interface JobTick {
+  kind: "replay-job";
+  job_id: string;
+}
+
+/** How long one tick works before handing over to the next (a fresh invocation). */
+export const TICK_BUDGET_MS = 20_000;
+/** A runner holds the job this long past its budget; after that another may take over (it crashed). */
+const LEASE_SLACK_MS = 60_000;
+
+export interface JobDeps {
+  db: D1Database;
+  queues: Record<string, Queue>;
+  stores: ReplayStores;
+}
+
+/**
+ * Executes a plan: creates the job (one running job per work queue, enforced by a unique index)
+ * with its audit line in one transaction, then hands it to the control queue, whose consumer
+ * sends the plan's tasks at the job's rate (runJobTick).
+ */
+export async function startJob(
+  deps: { db: D1Database; control: Queue },
+  req: { plan_id: string; reason: string; rate_per_second: number },
+  actor: string,
+): Promise<Job> {
+  const plan = await getPlan(deps.db, req.plan_id);
+  assertExecutable(plan);
+  const id = newEventId();
+  const now = utcNow();
+  try {
+    await deps.db.batch([
+      deps.db
+        .prepare(
+          `INSERT INTO replay_jobs (id, plan_id, queue, mode, override, status, rate_per_second, total, reason, created_by, created_at, started_at)
+           VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, ?8, ?9, ?10, ?10)`,
+        )
+        .bind(id, plan.id, plan.queue, plan.mode, plan.override ? 1 : 0, req.rate_per_second, plan.total, req.reason, actor, now),
+      deps.db.prepare("UPDATE replay_plans SET job_id = ?2 WHERE id = ?1").bind(plan.id, id),
+      auditStatement(deps.db, {
+        actor,
+        action: "replay",
+        reason: req.reason,
+        target_type: "job",
+        target_id: id,
+        selection: { plan_id: plan.id, filter: plan.filter, mode: plan.mode, override: plan.override, total: plan.total, by_entity: plan.by_entity, by_error: plan.by_error },
+        result: { rate_per_second: req.rate_per_second, planned_to_send: plan.to_send, planned_superseded: plan.superseded },
+      }),
+    ]);
+  } catch (error) {
+    const message = String(error);
+    if (/UNIQUE/i.test(message) && /plan_id/.test(message)) throw new ConflictError("PLAN_ALREADY_EXECUTED", `plan ${plan.id} is already being executed`);
+    if (/UNIQUE/i.test(message)) {
+      const running = await deps.db.prepare("SELECT id FROM replay_jobs WHERE queue = ?1 AND status = 'running'").bind(plan.queue).first<{ id: string }>();
+      throw new ConflictError("JOB_ALREADY_RUNNING", `job ${running?.id ?? "?"} is replaying ${plan.queue}; wait for it or cancel it (one job per queue)`, { running_job_id: running?.id });
+    }
+    throw error;
+  }
+  await kick(deps.control, id);
+  return getJob(deps.db, id);
+}
+
+/** Best effort: if the control queue refuses, the every-minute cron resumes the job. */
+export async function kick(control: Queue, jobId: string, delaySeconds = 0): Promise<void> {
+  try {
+    await control.send({ kind: "replay-job", job_id: jobId } satisfies JobTick, { contentType: "json", delaySeconds });
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "replay job tick not queued; the cron will resume it", job_id: jobId, error: String(error) }));
+  }
+}
+
+export async function getJob(db: D1Database, id: string): Promise<Job> {
+  const [job, tasks] = await db.batch<Record<string, unknown>>([
+    db.prepare("SELECT * FROM replay_jobs WHERE id = ?1").bind(id),
+    db
+      .prepare(
+        `SELECT t.status, count(*) AS n FROM replay_jobs j JOIN replay_plan_items i ON i.plan_id = j.plan_id
+           JOIN failed_tasks t ON t.id = i.task_id WHERE j.id = ?1 GROUP BY t.status`,
+      )
+      .bind(id),
+  ]);
+  const row = job!.results[0];
+  if (!row) throw new NotFoundError(`replay job ${id} does not exist`);
+  return { ...toJob(row), tasks: Object.fromEntries(tasks!.results.map((r) => [r.status as TaskStatus, Number(r.n)])) };
+}
+
+export async function listJobs(db: D1Database, q: { status?: JobStatus; limit: number }): Promise<Job[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM replay_jobs WHERE (?1 IS NULL OR status = ?1) ORDER BY id DESC LIMIT ?2")
+    .bind(q.status ?? null, q.limit)
+    .all<Record<string, unknown>>();
+  return results.map(toJob);
+}
+
+/**
+ * Stops a running job. What was already sent stays sent (it is applied or superseded by the
+ * consumers as usual); the rest of the plan stays pending. A chunk the runner was committing at
+ * that moment (at most a tenth of a second of sending) may still go out.
+ */
+export async function cancelJob(db: D1Database, id: string, by: { actor: string; reason: string }): Promise<Job> {
+  const now = utcNow();
+  const [update] = await db.batch([
+    db.prepare("UPDATE replay_jobs SET status = 'cancelled', finished_at = ?2, cancelled_by = ?3, lease_until = NULL WHERE id = ?1 AND status = 'running'").bind(id, now, by.actor),
+    auditStatement(db, { actor: by.actor, action: "cancel", reason: by.reason, target_type: "job", target_id: id }),
+  ]);
+  if (!update!.meta.changes) {
+    const job = await getJob(db, id);
+    throw new ConflictError("JOB_NOT_RUNNING", `replay job ${id} is ${job.status}; only a running job can be cancelled`);
+  }
+  return getJob(db, id);
+}
+
+export type TickResult =
+  | { next: "continue" | "done" | "busy" }
+  /** The queue refused; try again after a pause. */
+  | { next: "retry"; error: string };
+
+/**
+ * Works on a job for up to `budgetMs`: takes the lease (so two ticks never run one job at once),
+ * then sends the plan's pending tasks in chunks, pacing chunks so that no more than
+ * rate_per_second events are sent per second. Cancelling is noticed at the next chunk.
+ */
+export async function runJobTick(
+  deps: JobDeps,
+  jobId: string,
+  opts: { budgetMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<TickResult> {
+  const { db } = deps;
+  const budget = opts.budgetMs ?? TICK_BUDGET_MS;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const started = Date.now();
+  const leased = await db
+    .prepare(
+      `UPDATE replay_jobs SET lease_until = ?2, last_tick_at = ?3
+        WHERE id = ?1 AND status = 'running' AND (lease_until IS NULL OR lease_until < ?3) RETURNING *`,
+    )
+    .bind(jobId, new Date(started + budget + LEASE_SLACK_MS).toISOString(), new Date(started).toISOString())
+    .first<Record<string, unknown>>();
+  if (!leased) return { next: "busy" };
+  const job = toJob(leased);
+  // Chunks of a tenth of a second's worth: bursts stay small and cancel is noticed quickly.
+  const chunk = Math.max(1, Math.min(100, Math.floor(job.rate_per_second / 10)));
+  let sent = 0;
+  let result: TickResult = { next: "continue" };
+  try {
+    while (Date.now() - started < budget) {
+      const [status, ...rest] = await Promise.all([
+        db.prepare("SELECT status FROM replay_jobs WHERE id = ?1").bind(jobId).first<{ status: JobStatus }>(),
+        planTasks(db, job.plan_id, 0, chunk, "pending"),
+      ]);
+      const tasks = rest[0];
+      if (status?.status !== "running") return (result = { next: "done" });
+      if (!tasks.length) {
+        await db.prepare("UPDATE replay_jobs SET status = 'completed', finished_at = ?2 WHERE id = ?1 AND status = 'running'").bind(jobId, utcNow()).run();
+        return (result = { next: "done" });
+      }
+      const now = utcNow();
+      const options = { mode: job.mode, override: job.override, actor: job.created_by, jobId, now };
+      const decisions = await decideReplays(deps.stores, tasks, options);
+      const seqOf = new Map(tasks.map((t) => [t.id, t.seq]));
+      const chunkResult = await commitAndSend({ db, queue: deps.queues[job.queue]! }, decisions, options, {
+        commit: [itemsStatement(db, job.plan_id, decisions, seqOf, now), countersStatement(db, jobId, decisions, 1)],
+        revert: (unsent) => [
+          db
+            .prepare("UPDATE replay_plan_items SET state = 'pending', done_at = NULL WHERE plan_id = ?1 AND seq IN (SELECT value FROM json_each(?2))")
+            .bind(job.plan_id, JSON.stringify(unsent.map((d) => seqOf.get(d.task.id)))),
+          countersStatement(db, jobId, unsent, -1),
+        ],
+      });
+      if (chunkResult.error) {
+        await db.prepare("UPDATE replay_jobs SET last_error = ?2 WHERE id = ?1").bind(jobId, chunkResult.error).run();
+        return (result = { next: "retry", error: chunkResult.error });
+      }
+      sent += chunkResult.sent.length;
+      const due = started + (sent / job.rate_per_second) * 1000;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+    return result;
+  } finally {
+    await db.prepare("UPDATE replay_jobs SET lease_until = NULL WHERE id = ?1").bind(jobId).run();
+    console.log(JSON.stringify({ msg: "replay job tick", job_id: jobId, sent, next: result.next }));
+  }
+}
+
+/** What the job did with each task of the chunk. */
+function itemsStatement(db: D1Database, planId: string, decisions: Decision[], seqOf: Map<string, number>, now: string): D1PreparedStatement {
+  const items = decisions.map((d) => ({
+    seq: seqOf.get(d.task.id),
+    state: d.outcome === "send" ? "sent" : d.outcome,
+    detail: d.outcome === "send" ? null : d.detail,
+  }));
+  return db
+    .prepare(
+      `UPDATE replay_plan_items SET state = json_extract(j.value, '$.state'), detail = json_extract(j.value, '$.detail'), done_at = ?3
+         FROM json_each(?2) j WHERE replay_plan_items.plan_id = ?1 AND replay_plan_items.seq = json_extract(j.value, '$.seq')`,
+    )
+    .bind(planId, JSON.stringify(items), now);
+}
+
+function countersStatement(db: D1Database, jobId: string, decisions: Decision[], sign: 1 | -1): D1PreparedStatement {
+  const n = (o: Decision["outcome"]) => sign * decisions.filter((d) => d.outcome === o).length;
+  return db
+    .prepare("UPDATE replay_jobs SET sent = sent + ?2, superseded = superseded + ?3, skipped = skipped + ?4, last_error = NULL WHERE id = ?1")
+    .bind(jobId, n("send"), n("superseded"), n("skipped"));
+}
+
+/** Running jobs nobody is working on (a lost tick message, a crashed runner): the cron re-kicks them. */
+export async function stalledJobs(db: D1Database, now = Date.now()): Promise<string[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT id FROM replay_jobs WHERE status = 'running' AND (lease_until IS NULL OR lease_until < ?1)
+          AND (last_tick_at IS NULL OR last_tick_at < ?2)`,
+    )
+    .bind(new Date(now).toISOString(), new Date(now - 2 * 60_000).toISOString())
+    .all<{ id: string }>();
+  return results.map((r) => r.id);
+}
+
+function toJob(row: Record<string, unknown>): Job {
+  const { lease_until: _lease, last_tick_at: _tick, ...rest } = row;
+  const total = Number(row.total);
+  const done = Number(row.sent) + Number(row.superseded) + Number(row.skipped);
+  return { ...(rest as unknown as Job), override: row.override === 1, remaining: total - done };
+}

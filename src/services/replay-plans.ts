@@ -1,0 +1,142 @@
+import { newEventId } from "../../schemas/event";
+import type { CreatePlanBody, Plan } from "../../schemas/operator-api";
+import { ConflictError, NotFoundError, ValidationError } from "../lib/errors";
+import { utcNow } from "../lib/utc";
+import { auditStatement } from "./audit";
+import { decideReplays, type ReplayableTask, type ReplayStores } from "./replay-decide";
+import { taskFilterSql } from "./task-filter-sql";
+
+/** A plan is a snapshot: after a day its counts say little about the present, so it expires. */
+const PLAN_TTL_MS = 24 * 3600 * 1000;
+/** Larger selections must be narrowed (e.g. by time range) into several plans. */
+export const MAX_PLAN_TASKS = 100_000;
+/** Tasks read per step when a plan or a job walks its selection. */
+const PAGE = 500;
+
+/**
+ * The dry run: freezes the tasks a filter selects now into a plan and says what replaying them
+ * would do (how many would be sent, how many are superseded already, what the filter matched
+ * but left out). Changes no task. Executing the plan (a replay job) replays exactly these tasks.
+ */
+export async function createPlan(deps: { db: D1Database; stores: ReplayStores }, body: CreatePlanBody, actor: string): Promise<Plan> {
+  const { db } = deps;
+  const { status, ...rest } = body.filter;
+  if (status === "resolved" || status === "superseded") {
+    throw new ValidationError("NOT_REPLAYABLE_STATUS", `tasks that are ${status} are done; replay selects open, replaying or quarantined tasks`, undefined, 422);
+  }
+  // Quarantined tasks failed again after several replays: only an explicit override includes them.
+  const statuses = status ? (status === "quarantined" && !body.override ? [] : [status]) : body.override ? ["open", "quarantined"] : ["open"];
+  const countsExcluded = !body.override && (!status || status === "quarantined");
+  const where = taskFilterSql(rest, 1);
+  const selected = `${where.sql} AND status IN (SELECT value FROM json_each(?1))`;
+  const [shape, quarantined] = await db.batch<{ queue: string; n: number }>([
+    db.prepare(`SELECT queue, count(*) AS n FROM failed_tasks WHERE ${selected} GROUP BY queue`).bind(JSON.stringify(statuses), ...where.args),
+    db.prepare(`SELECT '' AS queue, count(*) AS n FROM failed_tasks WHERE ${selected}`).bind(JSON.stringify(countsExcluded ? ["quarantined"] : []), ...where.args),
+  ]);
+  const quarantinedExcluded = quarantined!.results[0]?.n ?? 0;
+  const queues = shape!.results;
+  const total = queues.reduce((sum, q) => sum + q.n, 0);
+  if (queues.length > 1) {
+    throw new ValidationError("PLAN_SPANS_QUEUES", `the filter matches tasks of both work queues (${queues.map((q) => `${q.queue}: ${q.n}`).join(", ")}); narrow it with queue or entity`, { queues }, 422);
+  }
+  if (total === 0) {
+    throw new ValidationError(
+      "NOTHING_TO_REPLAY",
+      `no ${statuses.join(" or ")} task matches the filter${quarantinedExcluded ? ` (${quarantinedExcluded} quarantined left out: set override to include them)` : ""}`,
+      { quarantined_excluded: quarantinedExcluded },
+      422,
+    );
+  }
+  if (total > MAX_PLAN_TASKS) {
+    throw new ValidationError("PLAN_TOO_LARGE", `the filter matches ${total} tasks; a plan holds at most ${MAX_PLAN_TASKS}: narrow it, e.g. by time range`, undefined, 422);
+  }
+
+  const id = newEventId();
+  const now = utcNow();
+  // Freeze the selection: INSERT … SELECT in one statement, ordered by task id (oldest first).
+  await db
+    .prepare(
+      `INSERT INTO replay_plan_items (plan_id, seq, task_id)
+       SELECT ?${where.args.length + 2}, row_number() OVER (ORDER BY id), id FROM failed_tasks WHERE ${selected}`,
+    )
+    .bind(JSON.stringify(statuses), ...where.args, id)
+    .run();
+
+  const counts = { send: 0, superseded: 0, skipped: 0 };
+  const opts = { mode: body.mode, override: body.override, actor, jobId: null, now };
+  for (let after = 0; ; after += PAGE) {
+    const tasks = await planTasks(db, id, after, PAGE);
+    if (!tasks.length) break;
+    for (const d of await decideReplays(deps.stores, tasks, opts)) counts[d.outcome]++;
+  }
+  const [byEntity, byError] = await db.batch<{ k: string | null; n: number }>([
+    db.prepare(`SELECT t.entity AS k, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY 1`).bind(id),
+    db.prepare(`SELECT t.error_code AS k, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY 1`).bind(id),
+  ]);
+  const plan: Plan = {
+    id,
+    queue: queues[0]!.queue as Plan["queue"],
+    mode: body.mode,
+    override: body.override,
+    filter: body.filter,
+    total,
+    superseded: counts.superseded,
+    to_send: counts.send,
+    skipped: counts.skipped,
+    quarantined_excluded: quarantinedExcluded,
+    by_entity: breakdown(byEntity!.results),
+    by_error: breakdown(byError!.results),
+    created_at: now,
+    created_by: actor,
+    expires_at: new Date(Date.parse(now) + PLAN_TTL_MS).toISOString(),
+    job_id: null,
+  };
+  const summary = { total, to_send: plan.to_send, superseded: plan.superseded, skipped: plan.skipped, quarantined_excluded: quarantinedExcluded };
+  await db.batch([
+    db
+      .prepare(
+        `INSERT INTO replay_plans (id, queue, mode, override, filter, total, superseded, to_send, skipped, quarantined_excluded, by_entity, by_error, created_at, created_by, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
+      )
+      .bind(id, plan.queue, plan.mode, plan.override ? 1 : 0, JSON.stringify(plan.filter), total, plan.superseded, plan.to_send, plan.skipped, quarantinedExcluded, JSON.stringify(plan.by_entity), JSON.stringify(plan.by_error), now, actor, plan.expires_at),
+    auditStatement(db, { actor, action: body.override ? "override" : "plan", reason: body.reason ?? null, target_type: "plan", target_id: id, selection: { filter: body.filter, mode: body.mode, override: body.override }, result: summary }),
+  ]);
+  return plan;
+}
+
+export async function getPlan(db: D1Database, id: string): Promise<Plan> {
+  const row = await db.prepare("SELECT * FROM replay_plans WHERE id = ?1").bind(id).first<Record<string, unknown>>();
+  if (!row) throw new NotFoundError(`replay plan ${id} does not exist`);
+  return {
+    ...(row as unknown as Plan),
+    override: row.override === 1,
+    filter: JSON.parse(String(row.filter)),
+    by_entity: JSON.parse(String(row.by_entity)),
+    by_error: JSON.parse(String(row.by_error)),
+  };
+}
+
+/** A plan that can still be executed, or why not. */
+export function assertExecutable(plan: Plan, now = utcNow()): void {
+  if (plan.job_id) throw new ConflictError("PLAN_ALREADY_EXECUTED", `plan ${plan.id} was executed by job ${plan.job_id}; make a new plan`);
+  if (plan.expires_at <= now) {
+    throw new ValidationError("PLAN_EXPIRED", `plan ${plan.id} expired at ${plan.expires_at}; make a new plan to see what replaying does now`, undefined, 410);
+  }
+}
+
+/** Tasks of a plan by position (seq > after), with what replay needs of them. */
+export async function planTasks(db: D1Database, planId: string, after: number, limit: number, state?: "pending"): Promise<Array<ReplayableTask & { seq: number }>> {
+  const { results } = await db
+    .prepare(
+      `SELECT i.seq, t.id, t.queue, t.event_id, t.entity, t.row_id, t.status, t.event
+         FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id
+        WHERE i.plan_id = ?1 AND i.seq > ?2 AND (?4 IS NULL OR i.state = ?4) ORDER BY i.seq LIMIT ?3`,
+    )
+    .bind(planId, after, limit, state ?? null)
+    .all<Record<string, unknown>>();
+  return results.map((r) => ({ ...(r as unknown as ReplayableTask & { seq: number }), event: JSON.parse(String(r.event)) }));
+}
+
+function breakdown(rows: Array<{ k: string | null; n: number }>): Record<string, number> {
+  return Object.fromEntries(rows.map((r) => [r.k ?? "(unknown)", r.n]));
+}

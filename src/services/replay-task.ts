@@ -1,0 +1,49 @@
+import type { FailedTask, ReplayMode } from "../../schemas/operator-api";
+import { ConflictError, TransientError, ValidationError } from "../lib/errors";
+import { utcNow } from "../lib/utc";
+import { auditStatement } from "./audit";
+import { getFailedTask } from "./failed-tasks";
+import { commitAndSend } from "./replay-commit";
+import { decideReplays, type ReplayableTask, type ReplayStores } from "./replay-decide";
+
+/**
+ * Replays one failed task now (no job, no rate limit): the same guards and marker as a job. A
+ * superseded task is resolved without sending; a quarantined one needs `override`.
+ */
+export async function replayOneTask(
+  deps: { db: D1Database; queues: Record<string, Queue>; stores: ReplayStores },
+  id: string,
+  req: { mode: ReplayMode; override: boolean; actor: string; reason: string },
+): Promise<{ task: FailedTask; outcome: "sent" | "superseded" }> {
+  const task = await getFailedTask(deps.db, id);
+  if (task.status === "resolved" || task.status === "superseded") {
+    throw new ConflictError("ALREADY_RESOLVED", `failed task ${id} is already ${task.status}`);
+  }
+  if (task.status === "quarantined" && !req.override) {
+    throw new ConflictError("QUARANTINED", `failed task ${id} failed again after ${task.replay_count} replays and is quarantined; replay it with override if the cause is fixed`);
+  }
+  if (!task.event || typeof task.event !== "object" || Array.isArray(task.event)) {
+    throw new ValidationError("NOT_REPLAYABLE", `failed task ${id} holds no event object to replay`, undefined, 422);
+  }
+  const opts = { mode: req.mode, override: req.override, actor: req.actor, jobId: null, now: utcNow() };
+  const [decision] = await decideReplays(deps.stores, [task as ReplayableTask], opts);
+  if (decision!.outcome === "skipped") throw new ValidationError("NOT_REPLAYABLE", `failed task ${id}: ${decision!.detail}`, undefined, 422);
+
+  const audit = (result: unknown) =>
+    auditStatement(deps.db, {
+      actor: req.actor,
+      action: task.status === "quarantined" ? "override" : "replay-task",
+      reason: req.reason,
+      target_type: "task",
+      target_id: id,
+      selection: { mode: req.mode, status: task.status, entity: task.entity, row_id: task.row_id, error_code: task.error_code },
+      result,
+    });
+  const outcome = decision!.outcome === "send" ? "sent" : "superseded";
+  const result = await commitAndSend({ db: deps.db, queue: deps.queues[task.queue]! }, [decision!], opts, {
+    commit: [audit({ outcome })],
+    revert: () => [audit({ outcome: "not sent: the queue refused it; nothing changed" })],
+  });
+  if (result.error) throw new TransientError("QUEUE_UNAVAILABLE", `queue ${task.queue} refused the replay of ${id}: ${result.error}`);
+  return { task: await getFailedTask(deps.db, id), outcome };
+}
