@@ -138,21 +138,23 @@ async function recordBookkeeping(db: D1Database, queue: string, messages: readon
   if (settled.length) {
     const json = JSON.stringify(settled);
     statements.push(
-      // History first: it records only tasks this statement is about to settle (still replaying).
+      // History first: it records only tasks this batch is about to settle (still replaying). A
+      // replay carries its task's event id, so no join is needed; each check is a key lookup.
       db
         .prepare(
           `INSERT OR IGNORE INTO failed_task_history (id, queue, event_id, kind, at, dedupe_key, job_id, actor, mode)
-           SELECT t.id || ':' || json_extract(j.value, '$.key'), ?2, t.event_id, json_extract(j.value, '$.kind'), ?3,
-                  json_extract(j.value, '$.key'), json_extract(j.value, '$.job_id'), json_extract(j.value, '$.by'), json_extract(j.value, '$.mode')
-             FROM json_each(?1) j JOIN failed_tasks t ON t.id = json_extract(j.value, '$.task_id') AND t.status = 'replaying'`,
+           SELECT json_extract(j.value, '$.task_id') || ':' || json_extract(j.value, '$.key'), ?2, json_extract(j.value, '$.event_id'),
+                  json_extract(j.value, '$.kind'), ?3, json_extract(j.value, '$.key'), json_extract(j.value, '$.job_id'),
+                  json_extract(j.value, '$.by'), json_extract(j.value, '$.mode')
+             FROM json_each(?1) j
+            WHERE EXISTS (SELECT 1 FROM failed_tasks t WHERE t.id = json_extract(j.value, '$.task_id') AND t.status = 'replaying')`,
         )
         .bind(json, queue, now),
-      db
-        .prepare(
-          `UPDATE failed_tasks SET status = json_extract(j.value, '$.kind'), resolved_at = ?2
-             FROM json_each(?1) j WHERE failed_tasks.id = json_extract(j.value, '$.task_id') AND failed_tasks.status = 'replaying'`,
-        )
-        .bind(json, now),
+      ...(["resolved", "superseded"] as const).map((kind) =>
+        db
+          .prepare(`UPDATE failed_tasks SET status = ?2, resolved_at = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'replaying'`)
+          .bind(JSON.stringify(settled.filter((r) => r.kind === kind).map((r) => r.task_id)), kind, now),
+      ),
       settleGroupsStatement(db, settled.map((r) => r.task_id), now),
     );
   }

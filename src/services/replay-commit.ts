@@ -80,8 +80,10 @@ export async function commitAndSend(
     await db.batch([
       db
         .prepare(
-          `UPDATE failed_tasks SET status = json_extract(j.value, '$.status'), replay_count = replay_count - 1
-             FROM json_each(?1) j WHERE failed_tasks.id = json_extract(j.value, '$.id')`,
+          `UPDATE failed_tasks
+              SET status = (SELECT json_extract(j.value, '$.status') FROM json_each(?1) j WHERE json_extract(j.value, '$.id') = failed_tasks.id),
+                  replay_count = replay_count - 1
+            WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`,
         )
         .bind(JSON.stringify(result.unsent.map((d) => ({ id: d.task.id, status: d.task.status })))),
       db

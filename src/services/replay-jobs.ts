@@ -5,7 +5,7 @@ import { utcNow } from "../lib/utc";
 import { auditStatement } from "./audit";
 import { commitAndSend } from "./replay-commit";
 import { decideReplays, type Decision, type ReplayStores } from "./replay-decide";
-import { assertExecutable, getPlan, planTasks } from "./replay-plans";
+import { assertExecutable, getPlan, pendingTasks } from "./replay-plans";
 
 /** A control-queue message: "work on this job for a while". */
 export interface JobTick {
@@ -156,7 +156,7 @@ export async function runJobTick(
     while (Date.now() - started < budget) {
       const [status, ...rest] = await Promise.all([
         db.prepare("SELECT status FROM replay_jobs WHERE id = ?1").bind(jobId).first<{ status: JobStatus }>(),
-        planTasks(db, job.plan_id, 0, chunk, "pending"),
+        pendingTasks(db, job.plan_id, chunk),
       ]);
       const tasks = rest[0];
       if (status?.status !== "running") return (result = { next: "done" });
@@ -169,7 +169,7 @@ export async function runJobTick(
       const decisions = await decideReplays(deps.stores, tasks, options);
       const seqOf = new Map(tasks.map((t) => [t.id, t.seq]));
       const chunkResult = await commitAndSend({ db, queue: deps.queues[job.queue]! }, decisions, options, {
-        commit: [itemsStatement(db, job.plan_id, decisions, seqOf, now), countersStatement(db, jobId, decisions, 1)],
+        commit: [...itemStatements(db, job.plan_id, decisions, seqOf, now), countersStatement(db, jobId, decisions, 1)],
         revert: (unsent) => [
           db
             .prepare("UPDATE replay_plan_items SET state = 'pending', done_at = NULL WHERE plan_id = ?1 AND seq IN (SELECT value FROM json_each(?2))")
@@ -192,19 +192,28 @@ export async function runJobTick(
   }
 }
 
-/** What the job did with each task of the chunk. */
-function itemsStatement(db: D1Database, planId: string, decisions: Decision[], seqOf: Map<string, number>, now: string): D1PreparedStatement {
-  const items = decisions.map((d) => ({
-    seq: seqOf.get(d.task.id),
-    state: d.outcome === "send" ? "sent" : d.outcome,
-    detail: d.outcome === "send" ? null : d.detail,
-  }));
-  return db
-    .prepare(
-      `UPDATE replay_plan_items SET state = json_extract(j.value, '$.state'), detail = json_extract(j.value, '$.detail'), done_at = ?3
-         FROM json_each(?2) j WHERE replay_plan_items.plan_id = ?1 AND replay_plan_items.seq = json_extract(j.value, '$.seq')`,
-    )
-    .bind(planId, JSON.stringify(items), now);
+/**
+ * What the job did with each task of the chunk: one statement per outcome, each a primary-key
+ * lookup per item (an UPDATE … FROM json_each would scan every item of the plan per chunk).
+ */
+function itemStatements(db: D1Database, planId: string, decisions: Decision[], seqOf: Map<string, number>, now: string): D1PreparedStatement[] {
+  const of = (outcome: Decision["outcome"]) => decisions.filter((d) => d.outcome === outcome);
+  const sent = of("send").map((d) => seqOf.get(d.task.id));
+  const rest = [...of("superseded"), ...of("skipped")].map((d) => ({ seq: seqOf.get(d.task.id), state: d.outcome, detail: "detail" in d ? d.detail : null }));
+  return [
+    db
+      .prepare("UPDATE replay_plan_items SET state = 'sent', done_at = ?3 WHERE plan_id = ?1 AND seq IN (SELECT value FROM json_each(?2))")
+      .bind(planId, JSON.stringify(sent), now),
+    db
+      .prepare(
+        `UPDATE replay_plan_items
+            SET state = (SELECT json_extract(j.value, '$.state') FROM json_each(?2) j WHERE json_extract(j.value, '$.seq') = replay_plan_items.seq),
+                detail = (SELECT json_extract(j.value, '$.detail') FROM json_each(?2) j WHERE json_extract(j.value, '$.seq') = replay_plan_items.seq),
+                done_at = ?3
+          WHERE plan_id = ?1 AND seq IN (SELECT json_extract(value, '$.seq') FROM json_each(?2))`,
+      )
+      .bind(planId, JSON.stringify(rest), now),
+  ];
 }
 
 function countersStatement(db: D1Database, jobId: string, decisions: Decision[], sign: 1 | -1): D1PreparedStatement {

@@ -125,16 +125,25 @@ export function assertExecutable(plan: Plan, now = utcNow()): void {
 }
 
 /** Tasks of a plan by position (seq > after), with what replay needs of them. */
-export async function planTasks(db: D1Database, planId: string, after: number, limit: number, state?: "pending"): Promise<Array<ReplayableTask & { seq: number }>> {
-  const { results } = await db
-    .prepare(
-      `SELECT i.seq, t.id, t.queue, t.event_id, t.entity, t.row_id, t.status, t.event
-         FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id
-        WHERE i.plan_id = ?1 AND i.seq > ?2 AND (?4 IS NULL OR i.state = ?4) ORDER BY i.seq LIMIT ?3`,
-    )
-    .bind(planId, after, limit, state ?? null)
-    .all<Record<string, unknown>>();
-  return results.map((r) => ({ ...(r as unknown as ReplayableTask & { seq: number }), event: JSON.parse(String(r.event)) }));
+export async function planTasks(db: D1Database, planId: string, after: number, limit: number): Promise<PlanTask[]> {
+  const sql = `SELECT ${PLAN_TASK_COLUMNS} FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id
+   WHERE i.plan_id = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3`;
+  return readPlanTasks(db.prepare(sql).bind(planId, after, limit));
+}
+
+/** The next tasks a job has not handled yet (index on plan_id, state, seq: no rescanning of done ones). */
+export async function pendingTasks(db: D1Database, planId: string, limit: number): Promise<PlanTask[]> {
+  const sql = `SELECT ${PLAN_TASK_COLUMNS} FROM replay_plan_items i INDEXED BY replay_plan_items_state_idx JOIN failed_tasks t ON t.id = i.task_id
+   WHERE i.plan_id = ?1 AND i.state = 'pending' ORDER BY i.seq LIMIT ?2`;
+  return readPlanTasks(db.prepare(sql).bind(planId, limit));
+}
+
+type PlanTask = ReplayableTask & { seq: number };
+const PLAN_TASK_COLUMNS = "i.seq, t.id, t.queue, t.event_id, t.entity, t.row_id, t.status, t.event";
+
+async function readPlanTasks(statement: D1PreparedStatement): Promise<PlanTask[]> {
+  const { results } = await statement.all<Record<string, unknown>>();
+  return results.map((r) => ({ ...(r as unknown as PlanTask), event: JSON.parse(String(r.event)) }));
 }
 
 function breakdown(rows: Array<{ k: string | null; n: number }>): Record<string, number> {
