@@ -1,104 +1,105 @@
 import type { BenchStack } from "./stack";
 import { BENCH_SECRETS } from "./stack";
-import { distribution, round, sleep, type Distribution } from "./stats";
+import { round, sleep } from "./stats";
 
 /**
- * Replaying failed tasks through the operator API, one task per request as it exists today:
- * list the open tasks (GET /v1/admin/failed-tasks, 200 per page), then POST …/:id/replay for
- * each with `concurrency` requests in flight, then wait until the to-d1 consumer has applied the
- * events and marked every task resolved.
+ * Replaying failed tasks the way an operator does: one plan over the seeded tasks (a dry run that
+ * freezes the selection), executed as a replay job at a set rate, then waiting until the to-d1
+ * consumer has applied every event and resolved every task. Checks what issue 4 promises: every
+ * task ends resolved or superseded, none is sent twice by the job, and the audit names who and why.
  */
 export interface ReplayResult {
   tasks: number;
-  concurrency: number;
+  ratePerSecond: number;
   seedSeconds: number;
-  listSeconds: number;
-  listPages: number;
-  /** Until every replay request was answered. */
-  replaySeconds: number;
-  requestMs: Distribution;
-  /** Until every task was resolved (events applied, tasks closed by the consumer). */
+  /** POST /v1/admin/replay-plans over all of them (the dry run with its superseded check). */
+  planSeconds: number;
+  /** From starting the job until it reported completed (everything sent). */
+  jobSeconds: number;
+  /** Events sent per second while the job ran. */
+  sentPerSecond: number;
+  /** From starting the job until every task was resolved by the consumer. */
   resolvedSeconds: number;
   tasksPerSecond: number;
-  errors: number;
-  /** workerd's resident memory (MiB) before the replays and after every 10 % of them. */
+  /** Tasks the job sent more than once (must be 0). */
+  sentTwice: number;
+  audited: boolean;
+  /** workerd's resident memory (MiB) before the job and after every 10 % of it. */
   workerdMiB: number[];
-}
-
-async function resolvedCount(stack: BenchStack): Promise<number> {
-  const [row] = await stack.d1<{ n: number }>("SELECT count(*) AS n FROM failed_tasks WHERE error_code = 'BENCH_SEEDED' AND status = 'resolved'");
-  return row?.n ?? 0;
 }
 
 export async function replayRun(
   stack: BenchStack,
-  opts: { tasks: number; concurrency: number; log: (l: string) => void; timeoutSeconds: number; memory: () => number },
+  opts: { tasks: number; rate: number; log: (l: string) => void; timeoutSeconds: number; memory: () => number },
 ): Promise<ReplayResult> {
   const { log } = opts;
-  const auth = { authorization: `Bearer ${BENCH_SECRETS.ADMIN_TOKEN}` };
+  const headers = { authorization: `Bearer ${BENCH_SECRETS.ADMIN_TOKEN}`, "content-type": "application/json", "x-operator": "bench" };
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const r = await fetch(`${stack.workerUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const json = (await r.json()) as { success: boolean; data: T; error?: { code: string; message: string } };
+    if (!json.success) throw new Error(`replay: ${method} ${path} -> ${r.status} ${json.error?.code}: ${json.error?.message}`);
+    return json.data;
+  };
   const seed = await stack.bench<{ ms: number }>("seed-failed-tasks", { n: opts.tasks });
-  log(`replay: ${opts.tasks} failed tasks recorded in ${(seed.ms / 1000).toFixed(1)} s; listing them through the API`);
+  log(`replay: ${opts.tasks} failed tasks recorded in ${(seed.ms / 1000).toFixed(1)} s; planning`);
 
-  const listStarted = Date.now();
-  const ids: string[] = [];
-  let cursor: string | null = null;
-  let pages = 0;
-  do {
-    const q = new URLSearchParams({ status: "open", error_code: "BENCH_SEEDED", limit: "200", ...(cursor ? { cursor } : {}) });
-    const r = await fetch(`${stack.workerUrl}/v1/admin/failed-tasks?${q}`, { headers: auth });
-    const body = (await r.json()) as { data: { items: Array<{ id: string }>; nextCursor: string | null } };
-    ids.push(...body.data.items.map((t) => t.id));
-    cursor = body.data.nextCursor;
-    pages++;
-  } while (cursor);
-  const listSeconds = (Date.now() - listStarted) / 1000;
-  if (ids.length !== opts.tasks) throw new Error(`replay: listed ${ids.length} of ${opts.tasks} tasks`);
-  log(`replay: listed in ${listSeconds.toFixed(1)} s (${pages} pages); replaying with ${opts.concurrency} request(s) in flight`);
+  const planStarted = Date.now();
+  const { plan } = await api<{ plan: { id: string; total: number; superseded: number } }>("POST", "/v1/admin/replay-plans", {
+    filter: { error_code: "BENCH_SEEDED", status: "open" },
+  });
+  const planSeconds = (Date.now() - planStarted) / 1000;
+  if (plan.total !== opts.tasks) throw new Error(`replay: the plan froze ${plan.total} of ${opts.tasks} tasks`);
+  log(`replay: planned in ${planSeconds.toFixed(1)} s; replaying at up to ${opts.rate}/s`);
 
   const started = Date.now();
-  const latencies: number[] = [];
+  const { job } = await api<{ job: { id: string } }>("POST", "/v1/admin/replay-jobs", { plan_id: plan.id, reason: "bench: replay storm", rate_per_second: opts.rate });
   const workerdMiB = [opts.memory()];
-  const step = Math.max(1, Math.floor(ids.length / 10));
-  let errors = 0;
-  let next = 0;
-  let lastLog = Date.now();
-  const worker = async () => {
-    while (next < ids.length) {
-      const id = ids[next++]!;
-      const t = Date.now();
-      const r = await fetch(`${stack.workerUrl}/v1/admin/failed-tasks/${id}/replay`, { method: "POST", headers: auth });
-      await r.arrayBuffer();
-      latencies.push(Date.now() - t);
-      if (latencies.length % step === 0) workerdMiB.push(opts.memory());
-      if (r.status >= 300) errors++;
-      if (Date.now() - lastLog > 5000) {
-        lastLog = Date.now();
-        log(`replay: ${latencies.length}/${ids.length} requests answered`);
-      }
+  let jobSeconds = 0;
+  let sent = 0;
+  let nextSample = 0.1;
+  for (;;) {
+    if (Date.now() - started > opts.timeoutSeconds * 1000) throw new Error(`replay: job ${job.id} not finished after ${opts.timeoutSeconds} s`);
+    const { job: j } = await api<{ job: { status: string; sent: number; superseded: number; skipped: number; total: number } }>("GET", `/v1/admin/replay-jobs/${job.id}`);
+    const done = (j.sent + j.superseded + j.skipped) / j.total;
+    while (done >= nextSample) {
+      workerdMiB.push(opts.memory());
+      nextSample += 0.1;
     }
-  };
-  await Promise.all(Array.from({ length: opts.concurrency }, worker));
-  const replaySeconds = (Date.now() - started) / 1000;
-  log(`replay: all ${ids.length} requests answered in ${replaySeconds.toFixed(1)} s (${errors} errors); waiting until resolved`);
+    if (j.status !== "running") {
+      if (j.status !== "completed") throw new Error(`replay: job ${job.id} ended ${j.status}`);
+      jobSeconds = (Date.now() - started) / 1000;
+      sent = j.sent;
+      break;
+    }
+    await sleep(500);
+  }
+  log(`replay: job completed in ${jobSeconds.toFixed(1)} s (${sent} sent); waiting until resolved`);
 
-  let resolved = 0;
-  while ((resolved = await resolvedCount(stack)) < opts.tasks) {
-    if (Date.now() - started > opts.timeoutSeconds * 1000) throw new Error(`replay: ${resolved} of ${opts.tasks} resolved after ${opts.timeoutSeconds} s`);
+  const settledCount = async () =>
+    (await stack.d1<{ n: number }>("SELECT count(*) AS n FROM failed_tasks WHERE error_code = 'BENCH_SEEDED' AND status IN ('resolved','superseded')"))[0]?.n ?? 0;
+  let settled = 0;
+  while ((settled = await settledCount()) < opts.tasks) {
+    if (Date.now() - started > opts.timeoutSeconds * 1000) throw new Error(`replay: ${settled} of ${opts.tasks} settled after ${opts.timeoutSeconds} s`);
     await sleep(250);
   }
   const resolvedSeconds = (Date.now() - started) / 1000;
-  log(`replay: all resolved after ${resolvedSeconds.toFixed(1)} s`);
+  const [twice] = await stack.d1<{ n: number }>(
+    "SELECT count(*) AS n FROM (SELECT event_id FROM failed_task_history WHERE job_id = ?1 AND kind = 'replay' GROUP BY event_id HAVING count(*) > 1)",
+    [job.id],
+  );
+  const audit = await api<{ items: Array<{ action: string; actor: string; reason: string }> }>("GET", `/v1/admin/audit?target=${job.id}`);
+  log(`replay: all settled after ${resolvedSeconds.toFixed(1)} s`);
   return {
     tasks: opts.tasks,
-    concurrency: opts.concurrency,
+    ratePerSecond: opts.rate,
     seedSeconds: round(seed.ms / 1000, 2),
-    listSeconds: round(listSeconds, 2),
-    listPages: pages,
-    replaySeconds: round(replaySeconds, 2),
-    requestMs: distribution(latencies),
+    planSeconds: round(planSeconds, 2),
+    jobSeconds: round(jobSeconds, 2),
+    sentPerSecond: Math.round(sent / jobSeconds),
     resolvedSeconds: round(resolvedSeconds, 2),
     tasksPerSecond: Math.round(opts.tasks / resolvedSeconds),
-    errors,
+    sentTwice: twice?.n ?? -1,
+    audited: audit.items.some((e) => e.action === "replay" && e.actor === "bench" && e.reason === "bench: replay storm"),
     workerdMiB,
   };
 }

@@ -158,11 +158,11 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.replay) {
     const p = r.replay;
     out.push(
-      "### Replaying failed tasks (one POST per task)",
+      "### Replaying failed tasks (one plan, one replay job)",
       "",
-      "| tasks | requests in flight | list (pages) | all replay requests answered | request p50 / p99 | all resolved | tasks/s | errors |",
-      "|---:|---:|---:|---:|---:|---:|---:|---:|",
-      `| ${n(p.tasks)} | ${p.concurrency} | ${p.listSeconds} s (${p.listPages}) | ${p.replaySeconds} s | ${s(p.requestMs.p50)} / ${s(p.requestMs.p99)} | ${p.resolvedSeconds} s | ${n(p.tasksPerSecond)} | ${p.errors} |`,
+      "| tasks | rate limit | plan (dry run) | job: all sent | sent/s | all resolved | tasks/s | sent twice | audited |",
+      "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+      `| ${n(p.tasks)} | ${n(p.ratePerSecond)}/s | ${p.planSeconds} s | ${p.jobSeconds} s | ${n(p.sentPerSecond)} | ${p.resolvedSeconds} s | ${n(p.tasksPerSecond)} | ${p.sentTwice} | ${p.audited ? "yes" : "NO"} |`,
       "",
     );
   }

@@ -10,7 +10,7 @@
  *
  * Other flags: --rounds N, --lag-rates 100,1000, --lag-seconds S, --sweep-rate R, --sweep-seconds S,
  * --sweep-interval S, --sweep-grace S, --backlog 1000,10000,100000, --replay N,
- * --replay-concurrency C, --out file.json, --md file.md (or --md none); --render file.json
+ * --replay-rate R (events/s, default 1000), --out file.json, --md file.md (or --md none); --render file.json
  * rewrites the generated block of RESULTS.md from a saved run without measuring.
  * Postgres: DATABASE_URL (a fresh database is created on it and dropped), else a throwaway
  * cluster from the local PostgreSQL binaries, with durable commits (see bench/postgres.ts).
@@ -42,7 +42,7 @@ const { values: flags } = parseArgs({
     "sweep-grace": { type: "string" },
     backlog: { type: "string" },
     replay: { type: "string" },
-    "replay-concurrency": { type: "string" },
+    "replay-rate": { type: "string" },
     out: { type: "string" },
     md: { type: "string" },
     render: { type: "string" },
@@ -73,7 +73,7 @@ const options = {
   sweepGrace: num(flags["sweep-grace"], 30, 2),
   backlog: list(flags.backlog, [1000, 10000, 100000], [1000, 10000]),
   replay: num(flags.replay, 10000, 1000),
-  replayConcurrency: num(flags["replay-concurrency"], 1, 1),
+  replayRate: num(flags["replay-rate"], 1000, 1),
 };
 const out = flags.out ?? (quick ? join(PROJECT_ROOT, ".wrangler/bench/results-quick.json") : join(PROJECT_ROOT, "bench/results.json"));
 const md = flags.md ?? (quick ? "none" : join(PROJECT_ROOT, "bench/RESULTS.md"));
@@ -161,7 +161,7 @@ try {
 
   if (has("replay")) {
     memory.phase("replay");
-    const r: ReplayResult = await replayRun(stack, { tasks: options.replay, concurrency: options.replayConcurrency, log, timeoutSeconds: 600, memory: memory.current });
+    const r: ReplayResult = await replayRun(stack, { tasks: options.replay, rate: options.replayRate, log, timeoutSeconds: 600, memory: memory.current });
     results.replay = r;
   }
   memory.phase("end");
