@@ -14,7 +14,7 @@ import { columnsOf } from "../schemas/define-entity";
 import { emails } from "../schemas/entities/emails";
 import { postgresExecutor } from "../src/local/postgres-executor";
 import { applySupabaseMigrations } from "../src/local/supabase-migrations";
-import { postgresRpc } from "../src/stores/supabase-postgres";
+import { postgresRpc, sqlLiteral } from "../src/stores/supabase-postgres";
 import { benchDatabase } from "./postgres";
 import { median } from "./stats";
 import { emailRow, poolIds, upsertEvent } from "./worker/rows";
@@ -46,19 +46,33 @@ try {
       return { id: e.id, entity: e.entity, op: e.op, key: e.key, version: e.version, row };
     });
 
+  const secondCall: number[] = [];
   type Run = (rows: Record<string, unknown>[]) => Promise<unknown>;
   const variants: Record<string, Run> = {
     "raw-bulk (param, prepared)": (rows) => warm.unsafe(RAW_BULK_SQL, [rows] as never[]),
     "raw-bulk (inline literal)": (rows) =>
-      warm.unsafe(RAW_BULK_SQL.replace("$1::jsonb", `E'${JSON.stringify(rows).replaceAll("\\", "\\\\").replaceAll("'", "''")}'::jsonb`), [], { prepare: false }),
+      warm.unsafe(RAW_BULK_SQL.replace("$1::jsonb", sqlLiteral(rows, "jsonb")), [], { prepare: false }),
     "sync_apply_batch (param, prepared; the old transport)": (rows) =>
       warm.unsafe("select public.sync_apply_batch(p_events => $1::jsonb) as result", [payload(rows)] as never[]),
     "sync_apply_batch (postgresRpc: inline literal)": (rows) => postgresRpc(warm).call("sync_apply_batch", { p_events: payload(rows) }),
     "proposal: sync_apply_batch_v2 (inline literal)": (rows) =>
-      warm.unsafe(`select bench.sync_apply_batch_v2(E'${JSON.stringify(payload(rows)).replaceAll("\\", "\\\\").replaceAll("'", "''")}'::jsonb) as result`, [], { prepare: false }),
+      warm.unsafe(`select bench.sync_apply_batch_v2(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], { prepare: false }),
     "cold backend: connect + select 1": async () => {
       const c = fresh();
       await c`select 1`;
+      await c.end();
+    },
+    "cold backend: connect + raw-bulk (inline literal)": async (rows) => {
+      const c = fresh();
+      await c.unsafe(RAW_BULK_SQL.replace("$1::jsonb", sqlLiteral(rows, "jsonb")), [], { prepare: false });
+      await c.end();
+    },
+    "cold backend: connect + sync_apply_batch of 1 row, then of the batch": async (rows) => {
+      const c = fresh();
+      await postgresRpc(c).call("sync_apply_batch", { p_events: payload(rows.slice(0, 1)) });
+      const started = performance.now();
+      await postgresRpc(c).call("sync_apply_batch", { p_events: payload(rows) });
+      secondCall.push(performance.now() - started);
       await c.end();
     },
     "cold backend: connect + sync_apply_batch (postgresRpc)": async (rows) => {
@@ -68,11 +82,11 @@ try {
     },
     "cold backend: connect + proposal v2": async (rows) => {
       const c = fresh();
-      await c.unsafe(`select bench.sync_apply_batch_v2(E'${JSON.stringify(payload(rows)).replaceAll("\\", "\\\\").replaceAll("'", "''")}'::jsonb) as result`, [], { prepare: false });
+      await c.unsafe(`select bench.sync_apply_batch_v2(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], { prepare: false });
       await c.end();
     },
     "jsonb echo: select jsonb_array_length(literal) (transport + parse only)": (rows) =>
-      warm.unsafe(`select jsonb_array_length(E'${JSON.stringify(payload(rows)).replaceAll("\\", "\\\\").replaceAll("'", "''")}'::jsonb)`, [], { prepare: false }),
+      warm.unsafe(`select jsonb_array_length(${sqlLiteral(payload(rows), "jsonb")})`, [], { prepare: false }),
   };
 
   const names = Object.keys(variants);
@@ -93,6 +107,7 @@ try {
     const mean = t.reduce((a, b) => a + b, 0) / t.length;
     console.log(`  ${median(t).toFixed(2).padStart(7)} / ${mean.toFixed(2).padStart(7)}  ${name}`);
   }
+  console.log(`  ${median(secondCall).toFixed(2).padStart(7)}           (of which: the batch call after a 1-row call on the same new backend)`);
   await warm.end();
 } finally {
   await admin.close();
