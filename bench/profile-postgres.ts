@@ -5,8 +5,8 @@
  *
  * Every variant writes its own 100 email rows at a higher version each iteration, interleaved,
  * on warm connections unless named "cold". Prints ms per call (median and mean).
- * Variants whose name starts with "proposal" run SQL that is not in migrations/ (see
- * bench/worker/proposed-sql.ts); they are created in this scratch database only.
+ * Variants whose name starts with "proposal" run SQL that is not in migrations/ (a rejected
+ * alternative, see bench/worker/proposed-sql.ts); it is created in this scratch database only.
  */
 import { parseArgs } from "node:util";
 import postgres from "postgres";

@@ -11,6 +11,7 @@ import { emailRows, pgCountAtVersion, pgVariants, type PgContext } from "./pg-va
 import { PROPOSAL_VARIANTS } from "./proposals";
 import { observed, recorder, type RecorderOptions } from "./recorder";
 import { poolIds, prospectRow, upsertEvent } from "./rows";
+import { webhookCost } from "./webhook-cost";
 
 /**
  * `npm run bench` only (wrangler dev bench/worker/index.ts): the real worker, unchanged, plus
@@ -112,6 +113,8 @@ async function bench(route: string, request: Request, env: Env): Promise<Respons
       await publishEvents(queueBindings(env), events);
       return Response.json({ sentAt: Date.now(), ids });
     }
+    case "webhook-cost":
+      return Response.json(await webhookCost(env, Number(body.n ?? 2000), env.WEBHOOK_SECRET!));
     case "seed-failed-tasks":
       return Response.json(await seedFailedTasks(env, Number(body.n), Number(body.pool ?? 0xfa)));
     default:

@@ -1,6 +1,10 @@
 /**
- * Proposed Supabase-side SQL, NOT in migrations/ (measured by bench/profile-postgres.ts, created
- * only in the profiler's scratch database, under a `bench` schema).
+ * An alternative Supabase-side SQL that was measured and REJECTED (not proposed, not in
+ * migrations/): bench/profile-postgres.ts creates it in its scratch database only, under a
+ * `bench` schema, and times it next to public.sync_apply_batch. It was no faster (batch 100,
+ * warm connection: 6.6 against 6.0 ms; new backend: 19.6 against 19.1 ms, medians of 40 calls),
+ * so the function's per-statement and per-row work is not what bounds the to-supabase consumer
+ * (see bench/RESULTS.md). Kept so that the measurement can be repeated.
  *
  * bench.sync_apply_batch_v2(p_events jsonb): the same contract and the same result as
  * public.sync_apply_batch in migrations/supabase/0003_apply_batch.sql, with the work per entity
@@ -12,7 +16,6 @@
  *   current_version = greatest(coalesce(written.version, row.version, 0), coalesce(tombstone.version, 0))
  * (a written row's version is newer than any tombstone of it, by the not-exists guard).
  * Deletes are unchanged (two statements, only when the batch holds a delete for the entity).
- * To apply it: a new migration replacing public.sync_apply_batch with this body (rename).
  */
 export const PROPOSED_APPLY_BATCH_SQL = `
 create schema if not exists bench;
