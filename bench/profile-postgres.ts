@@ -62,6 +62,16 @@ try {
       await c`select 1`;
       await c.end();
     },
+    "cold backend: connect + an empty plpgsql block (loads plpgsql)": async () => {
+      const c = fresh();
+      await c.unsafe("do $$ begin end $$", [], { prepare: false });
+      await c.end();
+    },
+    "cold backend: connect + sync.column_lists('emails')": async () => {
+      const c = fresh();
+      await c.unsafe("select * from sync.column_lists('emails')", [], { prepare: false });
+      await c.end();
+    },
     "cold backend: connect + raw-bulk (inline literal)": async (rows) => {
       const c = fresh();
       await c.unsafe(RAW_BULK_SQL.replace("$1::jsonb", sqlLiteral(rows, "jsonb")), [], { prepare: false });
