@@ -4,7 +4,7 @@ import { distribution, round, sleep, type Distribution } from "./stats";
 /**
  * Scaling with the backlog: N changes committed in Postgres that the webhook path never delivered
  * (the worker was down, or pg_net dropped them), recovered by the change-log sweep and the to-d1
- * consumer. Per N: the sweep runs back to back (each call is one cron run: up to 20 pages of 500)
+ * consumer. Per N: the sweep runs back to back (each call is one cron run: up to 200 pages of 500 or 20 s)
  * until caught up, while the consumer drains the queue; done when D1's bookkeeping counts N more
  * applied prospects. Cost per event = wall time / N, split into sweep time and consumer time.
  */

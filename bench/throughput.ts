@@ -8,7 +8,7 @@ import { median, round } from "./stats";
  */
 export const STORES = {
   d1: { main: ["consumer", "per-row", "raw-json", "raw-jsonb", "raw-values"], breakdown: ["consumer-nolog", "replica-apply", "replica-upsert", "write-txn", "validate", "proposal-one-txn"] },
-  supabase: { main: ["consumer", "per-row", "raw-bulk", "raw-bulk-warm"], breakdown: ["consumer-nolog", "replica-apply", "replica-apply-warm", "connect", "validate", "proposal-inline-json"] },
+  supabase: { main: ["consumer", "per-row", "raw-bulk", "raw-bulk-inline", "raw-bulk-warm"], breakdown: ["consumer-nolog", "replica-apply", "replica-apply-warm", "connect", "validate", "consumer-warm", "jsonb-echo-warm"] },
 } as const;
 export type StoreName = keyof typeof STORES;
 

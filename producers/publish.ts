@@ -32,7 +32,10 @@ export async function publishEvents(queues: QueueBindings, events: SyncEvent[]):
   for (const event of events) {
     assertEventFits(event);
     const queue = queueFor(entityByName(event.entity)!);
-    byQueue.set(queue, [...(byQueue.get(queue) ?? []), event]);
+    const list = byQueue.get(queue);
+    // Appended in place: copying the list per event was quadratic in a sweep page (500 events).
+    if (list) list.push(event);
+    else byQueue.set(queue, [event]);
   }
   for (const [queue, list] of byQueue) {
     try {

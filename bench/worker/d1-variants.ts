@@ -5,7 +5,8 @@ import type { Env } from "../../src/env";
 import worker from "../../src/index";
 import { d1ApplySql } from "../../src/stores/d1-apply-sql";
 import { d1Replica } from "../../src/stores/d1-replica";
-import { prospectRow, syntheticBatch, upsertEvent } from "./rows";
+import { prospectRow, upsertEvent } from "./rows";
+import { syntheticBatch } from "./synthetic-batch";
 
 /**
  * The ways of writing the same prospect rows into D1 that the benchmark compares. Each variant

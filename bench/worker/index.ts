@@ -8,9 +8,10 @@ import { connectPostgres } from "../../src/stores/supabase-postgres";
 import { supabaseFromEnv } from "../../src/stores/supabase-from-env";
 import { D1_VARIANTS, d1CountAtVersion, PROBE_TABLE_SQL, prospectRows, type Variant } from "./d1-variants";
 import { emailRows, pgCountAtVersion, pgVariants, type PgContext } from "./pg-variants";
-import { PG_PROPOSAL_VARIANTS, PROPOSAL_VARIANTS } from "./proposals";
+import { PROPOSAL_VARIANTS } from "./proposals";
 import { observed, recorder, type RecorderOptions } from "./recorder";
 import { poolIds, prospectRow, upsertEvent } from "./rows";
+import { webhookCost } from "./webhook-cost";
 
 /**
  * `npm run bench` only (wrangler dev bench/worker/index.ts): the real worker, unchanged, plus
@@ -112,6 +113,8 @@ async function bench(route: string, request: Request, env: Env): Promise<Respons
       await publishEvents(queueBindings(env), events);
       return Response.json({ sentAt: Date.now(), ids });
     }
+    case "webhook-cost":
+      return Response.json(await webhookCost(env, Number(body.n ?? 2000), env.WEBHOOK_SECRET!));
     case "seed-failed-tasks":
       return Response.json(await seedFailedTasks(env, Number(body.n), Number(body.pool ?? 0xfa)));
     default:
@@ -123,7 +126,7 @@ async function throughput(req: ThroughputRequest, env: Env) {
   const pg: PgContext | undefined = req.store === "supabase" ? { warm: connectPostgres(env.HYPERDRIVE!.connectionString) } : undefined;
   if (pg) await pg.warm.unsafe("select 1");
   else await env.DB.prepare(PROBE_TABLE_SQL).run();
-  const variants: Record<string, Variant> = pg ? { ...pgVariants(pg), ...PG_PROPOSAL_VARIANTS } : { ...D1_VARIANTS, ...PROPOSAL_VARIANTS };
+  const variants: Record<string, Variant> = pg ? pgVariants(pg) : { ...D1_VARIANTS, ...PROPOSAL_VARIANTS };
 
   // Untimed: each variant's rows (its own ids) cut into batches and prepared.
   const plans = req.order.map((name) => {
@@ -154,7 +157,7 @@ async function throughput(req: ThroughputRequest, env: Env) {
 
   const out: Record<string, { rows: number; batches: number; ms: number }> = {};
   for (const p of plans) {
-    if (!["validate", "write-txn", "connect"].includes(p.name) && p.ids.length) {
+    if (!["validate", "write-txn", "connect", "jsonb-echo-warm"].includes(p.name) && p.ids.length) {
       const n = pg ? await pgCountAtVersion(pg.warm, p.ids, req.version) : await d1CountAtVersion(env, p.ids, req.version);
       if (n !== p.ids.length) throw new Error(`${req.store} ${p.name}: ${n} of ${p.ids.length} rows at version ${req.version} after the run`);
     }

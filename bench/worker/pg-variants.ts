@@ -2,11 +2,15 @@ import { validateEvent, type ValidEvent } from "../../consumers/validate-event";
 import { columnsOf } from "../../schemas/define-entity";
 import { emails } from "../../schemas/entities/emails";
 import type { Env } from "../../src/env";
+import { consumeWorkBatch } from "../../consumers/work-queue";
+import { guardedTarget } from "../../consumers/guarded-target";
 import worker from "../../src/index";
-import { connectPostgres, postgresRpc, type Sql } from "../../src/stores/supabase-postgres";
+import { CircuitBreaker } from "../../src/lib/circuit-breaker";
+import { connectPostgres, postgresRpc, sqlLiteral, type Sql } from "../../src/stores/supabase-postgres";
 import { supabaseReplica } from "../../src/stores/supabase-replica";
 import { muted, type Rows, type Variant } from "./d1-variants";
-import { emailRow, syntheticBatch, upsertEvent } from "./rows";
+import { emailRow, upsertEvent } from "./rows";
+import { syntheticBatch } from "./synthetic-batch";
 
 /**
  * The ways of writing the same email rows into Postgres (through the Hyperdrive binding and the
@@ -38,6 +42,14 @@ const RAW_BULK_SQL =
   `on conflict (id) do update set ${SET} ${GUARD}`;
 
 const fresh = (env: Env) => connectPostgres(env.HYPERDRIVE!.connectionString);
+
+// The same bare statement with the batch inlined as an escaped jsonb literal (no bind parameter),
+// as postgresRpc now sends its arguments: on a new connection postgres.js then needs one round
+// trip instead of two (Parse+Describe, then Bind+Execute). prepare: false, as in postgresRpc.
+const rawBulkInline = (sql: Sql, rows: Rows) =>
+  sql.unsafe(RAW_BULK_SQL.replace("$1::jsonb", sqlLiteral(rows, "jsonb")), [], { prepare: false });
+
+const warmBreaker = new CircuitBreaker("Supabase (bench, warm connection)");
 
 /** One client per request, for the "warm" variants (I/O objects cannot outlive a request). */
 export interface PgContext {
@@ -80,6 +92,13 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
         await fresh(env).unsafe(RAW_BULK_SQL, [rows] as never[]);
       },
     },
+    "raw-bulk-inline": {
+      name: "raw-bulk-inline",
+      prepare: (rows) => rows,
+      async run(env, rows) {
+        await rawBulkInline(fresh(env), rows as Rows);
+      },
+    },
     "raw-bulk-warm": {
       name: "raw-bulk-warm",
       prepare: (rows) => rows,
@@ -101,6 +120,30 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
       prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
       async run(_env, valid) {
         await supabaseReplica(postgresRpc(ctx.warm)).apply(valid as ValidEvent[]);
+      },
+    },
+    /** Profiling: the consumer path exactly as "consumer" (consumeWorkBatch, validation, guarded
+     * supabaseReplica over postgresRpc, bookkeeping in D1, log line) but on the request's warm
+     * connection instead of a new one per batch: what a pooled, warm backend (deployed Hyperdrive)
+     * would leave of the consumer's cost. */
+    "consumer-warm": {
+      name: "consumer-warm",
+      prepare: (rows) => rows.map((r) => upsertEvent("emails", r, "d1-outbox")),
+      async run(env, bodies) {
+        const { batch, counts } = syntheticBatch("to-supabase", bodies as unknown[]);
+        const target = guardedTarget(supabaseReplica(postgresRpc(ctx.warm)), warmBreaker);
+        await consumeWorkBatch({ queue: "to-supabase", target, db: env.DB, dlq: env.TO_SUPABASE_DLQ }, batch);
+        if (counts.acked !== batch.messages.length) throw new Error(`consumer-warm acked ${counts.acked}/${batch.messages.length}`);
+      },
+    },
+    /** Profiling: the batch's JSON sent as a jsonb literal and parsed, nothing written (transport,
+     * JSON text and jsonb parsing alone), on the warm connection. */
+    "jsonb-echo-warm": {
+      name: "jsonb-echo-warm",
+      prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
+      async run(_env, valid) {
+        const payload = (valid as ValidEvent[]).map(({ event, row }) => ({ id: event.id, entity: event.entity, op: event.op, key: event.key, version: event.version, row }));
+        await ctx.warm.unsafe(`select jsonb_array_length(${sqlLiteral(payload, "jsonb")}) as n`, [], { prepare: false });
       },
     },
     /** Breakdown: what a new client costs before its first answer (connect, startup, select 1). */

@@ -6,17 +6,17 @@ import type { Env } from "../../src/env";
 import { CircuitBreaker } from "../../src/lib/circuit-breaker";
 import { utcNow } from "../../src/lib/utc";
 import { d1Replica } from "../../src/stores/d1-replica";
-import { classifyPgError } from "../../src/stores/pg-errors";
-import { connectPostgres, type Sql } from "../../src/stores/supabase-postgres";
-import { supabaseReplica } from "../../src/stores/supabase-replica";
-import { SUPABASE_FUNCTIONS, type SupabaseFunction, type SupabaseRpc } from "../../src/stores/supabase-rpc";
 import type { Variant } from "./d1-variants";
-import { syntheticBatch, upsertEvent } from "./rows";
+import { upsertEvent } from "./rows";
+import { syntheticBatch } from "./synthetic-batch";
 
 /**
  * Measured prototypes of changes proposed in bench/RESULTS.md (not part of the pipeline).
+ * (The former "proposal-inline-json" prototype is applied: postgresRpc in
+ * src/stores/supabase-postgres.ts now inlines its arguments. Proposed Supabase SQL, measured by
+ * bench/profile-postgres.ts, is in ./proposed-sql.ts.)
  *
- * 1. "proposal-one-txn" (to-d1). A measured prototype of a change proposed in bench/RESULTS.md (not part of the pipeline):
+ * "proposal-one-txn" (to-d1). A measured prototype of a change proposed in bench/RESULTS.md (not part of the pipeline):
  * the to-d1 consumer writing its bookkeeping (sync_entity_state counters, replayed tasks
  * resolved) in the same D1 batch() as the apply, instead of a second transaction afterwards.
  *
@@ -63,48 +63,6 @@ export const PROPOSAL_VARIANTS: Record<string, Variant> = {
       const noSecondWrite = { prepare: (sql: string) => env.DB.prepare(sql), batch: async () => [] } as unknown as D1Database;
       const { batch, counts } = syntheticBatch("to-d1", bodies);
       await consumeWorkBatch({ queue: "to-d1", target: guardedTarget(d1Replica(oneTxn), breaker), db: noSecondWrite, dlq: env.TO_D1_DLQ }, batch);
-      if (counts.acked !== bodies.length) throw new Error(`prototype acked ${counts.acked}/${bodies.length}`);
-    },
-  },
-};
-
-/**
- * 2. "proposal-inline-json" (to-supabase). postgres.js sends a statement with bind parameters that
- * this connection has not prepared yet as Parse+Describe, waits for the answer, then Bind+Execute:
- * two round trips. The consumer opens a new connection per batch, so every batch pays both. With
- * the batch inlined as a quoted jsonb literal (no parameters) the driver pipelines Parse, Bind and
- * Execute in one round trip. Same function, same result; runs the real consumeWorkBatch with the
- * guarded supabaseReplica over this transport.
- */
-function inlineRpc(sql: Sql): SupabaseRpc {
-  return {
-    async call<T>(fn: SupabaseFunction, args: Record<string, unknown>): Promise<T> {
-      const signature: Record<string, string> = SUPABASE_FUNCTIONS[fn];
-      // standard_conforming_strings is on (the default since 9.1): only quotes need doubling.
-      const list = Object.keys(signature)
-        .map((n) => `${n} => '${JSON.stringify(args[n]).replaceAll("'", "''")}'::${signature[n]}`)
-        .join(", ");
-      try {
-        const rows = await sql.unsafe(`select public.${fn}(${list}) as result`);
-        return rows[0]!.result as T;
-      } catch (error) {
-        throw classifyPgError(error);
-      }
-    },
-  };
-}
-
-const pgBreaker = new CircuitBreaker("Supabase (prototype)");
-
-export const PG_PROPOSAL_VARIANTS: Record<string, Variant> = {
-  "proposal-inline-json": {
-    name: "proposal-inline-json",
-    prepare: (rows) => rows.map((r) => upsertEvent("emails", r, "d1-outbox")),
-    async run(env: Env, input) {
-      const bodies = input as SyncEvent[];
-      const { batch, counts } = syntheticBatch("to-supabase", bodies);
-      const target = guardedTarget(supabaseReplica(inlineRpc(connectPostgres(env.HYPERDRIVE!.connectionString))), pgBreaker);
-      await consumeWorkBatch({ queue: "to-supabase", target, db: env.DB, dlq: env.TO_SUPABASE_DLQ }, batch);
       if (counts.acked !== bodies.length) throw new Error(`prototype acked ${counts.acked}/${bodies.length}`);
     },
   },
