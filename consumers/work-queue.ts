@@ -138,14 +138,15 @@ async function recordBookkeeping(db: D1Database, queue: string, messages: readon
   if (settled.length) {
     const json = JSON.stringify(settled);
     statements.push(
-      // History first: it records only tasks this batch is about to settle (still replaying). A
-      // replay carries its task's event id, so no join is needed; each check is a key lookup.
+      // History first (no actor: the consumer settled it, not an operator): it records only tasks
+      // this batch is about to settle (still replaying). A replay carries its task's event id, so
+      // no join is needed; each check is a key lookup.
       db
         .prepare(
-          `INSERT OR IGNORE INTO failed_task_history (id, queue, event_id, kind, at, dedupe_key, job_id, actor, mode)
+          `INSERT OR IGNORE INTO failed_task_history (id, queue, event_id, kind, at, dedupe_key, job_id, mode)
            SELECT json_extract(j.value, '$.task_id') || ':' || json_extract(j.value, '$.key'), ?2, json_extract(j.value, '$.event_id'),
                   json_extract(j.value, '$.kind'), ?3, json_extract(j.value, '$.key'), json_extract(j.value, '$.job_id'),
-                  json_extract(j.value, '$.by'), json_extract(j.value, '$.mode')
+                  json_extract(j.value, '$.mode')
              FROM json_each(?1) j
             WHERE EXISTS (SELECT 1 FROM failed_tasks t WHERE t.id = json_extract(j.value, '$.task_id') AND t.status = 'replaying')`,
         )

@@ -190,6 +190,8 @@ export const planSchema = z.object({
   skipped: z.number().int(),
   /** Quarantined tasks the filter matched but the plan left out (set override to include them). */
   quarantined_excluded: z.number().int(),
+  /** Tasks the filter matched that are still replaying (outcome not known yet); select status replaying to include them. */
+  replaying_excluded: z.number().int(),
   by_entity: z.record(z.string(), z.number().int()),
   by_error: z.record(z.string(), z.number().int()),
   created_at: at,

@@ -54,7 +54,7 @@ describe("plan, then replay", () => {
     const created = await plan({ error_code: code }, { reason: "looking" });
     expect(created.status).toBe(201);
     const p = planSchema.parse(created.json.data.plan);
-    expect(p).toMatchObject({ queue: "to-d1", total: 40, superseded: 10, to_send: 30, skipped: 0, quarantined_excluded: 0, by_entity: { prospects: 40 }, by_error: { [code]: 40 }, created_by: "alice@ops" });
+    expect(p).toMatchObject({ queue: "to-d1", total: 40, superseded: 10, to_send: 30, skipped: 0, quarantined_excluded: 0, replaying_excluded: 0, by_entity: { prospects: 40 }, by_error: { [code]: 40 }, created_by: "alice@ops" });
     // Planning changed nothing.
     expect((await taskOfEvent(fixable[0]!.id))!.status).toBe("open");
 
@@ -103,6 +103,14 @@ describe("plan, then replay", () => {
     expect([mixed.status, mixed.json.error.code]).toEqual([422, "PLAN_SPANS_QUEUES"]);
     expect((await plan({ error_code: "MIXED", queue: "to-d1" })).json.data.plan.total).toBe(1);
     expect((await plan({ status: "resolved" })).json.error.code).toBe("NOT_REPLAYABLE_STATUS");
+
+    // A task still replaying has no outcome yet: left out (and said so) unless selected by status.
+    const inFlight = prospectEvent();
+    await seedFailures([inFlight], { error_code: "IN_FLIGHT" });
+    await env.DB.prepare("UPDATE failed_tasks SET status = 'replaying' WHERE event_id = ?1").bind(inFlight.id).run();
+    const left = await plan({ error_code: "IN_FLIGHT" });
+    expect([left.json.error.code, left.json.error.details]).toEqual(["NOTHING_TO_REPLAY", { quarantined_excluded: 0, replaying_excluded: 1 }]);
+    expect((await plan({ error_code: "IN_FLIGHT", status: "replaying" })).json.data.plan).toMatchObject({ total: 1, replaying_excluded: 0 });
   });
 
   it("a replay storm of 10,000 tasks is held to its rate and ends with every task resolved, superseded or quarantined", async () => {
@@ -233,7 +241,7 @@ describe("guards", () => {
     const refused = await op("POST", `/v1/admin/failed-tasks/${id}/replay`, { reason: "once more" });
     expect([refused.status, refused.json.error.code]).toEqual([409, "QUARANTINED"]);
     const excluded = await plan({ ids: [id] });
-    expect([excluded.json.error.code, excluded.json.error.details]).toEqual(["NOTHING_TO_REPLAY", { quarantined_excluded: 1 }]);
+    expect([excluded.json.error.code, excluded.json.error.details]).toEqual(["NOTHING_TO_REPLAY", { quarantined_excluded: 1, replaying_excluded: 0 }]);
     expect((await plan({ ids: [id] }, { override: true })).json.data.plan).toMatchObject({ total: 1, override: true });
 
     const forced = await op("POST", `/v1/admin/failed-tasks/${id}/replay`, { reason: "stage list fixed in the registry", override: true });

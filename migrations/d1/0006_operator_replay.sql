@@ -94,6 +94,7 @@ CREATE TABLE replay_plans (
   to_send INTEGER NOT NULL,
   skipped INTEGER NOT NULL,            -- would be left alone (e.g. the source no longer has the row)
   quarantined_excluded INTEGER NOT NULL,
+  replaying_excluded INTEGER NOT NULL, -- still in flight when planned: only selected with status replaying
   by_entity TEXT NOT NULL,             -- JSON
   by_error TEXT NOT NULL,              -- JSON
   created_at TEXT NOT NULL,

@@ -27,13 +27,16 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
   // Quarantined tasks failed again after several replays: only an explicit override includes them.
   const statuses = status ? (status === "quarantined" && !body.override ? [] : [status]) : body.override ? ["open", "quarantined"] : ["open"];
   const countsExcluded = !body.override && (!status || status === "quarantined");
+  // Tasks still replaying are in flight (their outcome is not known yet): only selected by name.
   const where = taskFilterSql(rest, 1);
   const selected = `${where.sql} AND status IN (SELECT value FROM json_each(?1))`;
-  const [shape, quarantined] = await db.batch<{ queue: string; n: number }>([
+  const [shape, quarantined, replaying] = await db.batch<{ queue: string; n: number }>([
     db.prepare(`SELECT queue, count(*) AS n FROM failed_tasks WHERE ${selected} GROUP BY queue`).bind(JSON.stringify(statuses), ...where.args),
     db.prepare(`SELECT '' AS queue, count(*) AS n FROM failed_tasks WHERE ${selected}`).bind(JSON.stringify(countsExcluded ? ["quarantined"] : []), ...where.args),
+    db.prepare(`SELECT '' AS queue, count(*) AS n FROM failed_tasks WHERE ${selected}`).bind(JSON.stringify(status ? [] : ["replaying"]), ...where.args),
   ]);
   const quarantinedExcluded = quarantined!.results[0]?.n ?? 0;
+  const replayingExcluded = replaying!.results[0]?.n ?? 0;
   const queues = shape!.results;
   const total = queues.reduce((sum, q) => sum + q.n, 0);
   if (queues.length > 1) {
@@ -42,8 +45,9 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
   if (total === 0) {
     throw new ValidationError(
       "NOTHING_TO_REPLAY",
-      `no ${statuses.join(" or ")} task matches the filter${quarantinedExcluded ? ` (${quarantinedExcluded} quarantined left out: set override to include them)` : ""}`,
-      { quarantined_excluded: quarantinedExcluded },
+      `no ${statuses.join(" or ")} task matches the filter${quarantinedExcluded ? ` (${quarantinedExcluded} quarantined left out: set override to include them)` : ""}` +
+        `${replayingExcluded ? ` (${replayingExcluded} still replaying: wait for them, or select status replaying)` : ""}`,
+      { quarantined_excluded: quarantinedExcluded, replaying_excluded: replayingExcluded },
       422,
     );
   }
@@ -84,6 +88,7 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     to_send: counts.send,
     skipped: counts.skipped,
     quarantined_excluded: quarantinedExcluded,
+    replaying_excluded: replayingExcluded,
     by_entity: breakdown(byEntity!.results),
     by_error: breakdown(byError!.results),
     created_at: now,
@@ -91,14 +96,14 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     expires_at: new Date(Date.parse(now) + PLAN_TTL_MS).toISOString(),
     job_id: null,
   };
-  const summary = { total, to_send: plan.to_send, superseded: plan.superseded, skipped: plan.skipped, quarantined_excluded: quarantinedExcluded };
+  const summary = { total, to_send: plan.to_send, superseded: plan.superseded, skipped: plan.skipped, quarantined_excluded: quarantinedExcluded, replaying_excluded: replayingExcluded };
   await db.batch([
     db
       .prepare(
-        `INSERT INTO replay_plans (id, queue, mode, override, filter, total, superseded, to_send, skipped, quarantined_excluded, by_entity, by_error, created_at, created_by, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
+        `INSERT INTO replay_plans (id, queue, mode, override, filter, total, superseded, to_send, skipped, quarantined_excluded, replaying_excluded, by_entity, by_error, created_at, created_by, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
       )
-      .bind(id, plan.queue, plan.mode, plan.override ? 1 : 0, JSON.stringify(plan.filter), total, plan.superseded, plan.to_send, plan.skipped, quarantinedExcluded, JSON.stringify(plan.by_entity), JSON.stringify(plan.by_error), now, actor, plan.expires_at),
+      .bind(id, plan.queue, plan.mode, plan.override ? 1 : 0, JSON.stringify(plan.filter), total, plan.superseded, plan.to_send, plan.skipped, quarantinedExcluded, replayingExcluded, JSON.stringify(plan.by_entity), JSON.stringify(plan.by_error), now, actor, plan.expires_at),
     auditStatement(db, { actor, action: body.override ? "override" : "plan", reason: body.reason ?? null, target_type: "plan", target_id: id, selection: { filter: body.filter, mode: body.mode, override: body.override }, result: summary }),
   ]);
   return plan;

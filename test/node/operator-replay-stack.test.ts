@@ -146,6 +146,7 @@ describe("operator replay on the real local stack, with the CLI alone", () => {
         superseded: 0,
         skipped: 0,
         quarantined_excluded: 0,
+        replaying_excluded: 0,
         by_entity: { emails: EMAILS },
         by_error: { FOREIGN_KEY_VIOLATION: EMAILS },
         created_by: OPERATOR,

@@ -72,6 +72,7 @@ const plan = planSchema.parse({
   to_send: 8,
   skipped: 0,
   quarantined_excluded: 1,
+  replaying_excluded: 0,
   by_entity: { emails: 10 },
   by_error: { FOREIGN_KEY_VIOLATION: 7, SCHEMA_VIOLATION: 3 },
   created_at: "2025-03-01T12:00:00.000Z",
@@ -167,7 +168,13 @@ describe("ops CLI: formatting and exit codes", () => {
   });
 
   it("maps a job's final status to the exit code", () => {
-    expect([jobExitCode("completed"), jobExitCode("cancelled"), jobExitCode("failed")]).toEqual([0, 3, 1]);
+    expect([
+      jobExitCode({ status: "completed", tasks: { resolved: 3, superseded: 1 } }),
+      jobExitCode({ status: "completed", tasks: { resolved: 3, open: 1 } }),
+      jobExitCode({ status: "completed", tasks: { resolved: 3, quarantined: 1 } }),
+      jobExitCode({ status: "cancelled", tasks: { resolved: 1 } }),
+      jobExitCode({ status: "failed" }),
+    ]).toEqual([0, 2, 2, 3, 1]);
   });
 });
 

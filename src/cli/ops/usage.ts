@@ -13,7 +13,7 @@ Filters: --status open|replaying|resolved|superseded|quarantined, --entity prosp
 Changes (replay, cancel, group actions) need --reason: it is recorded in the audit trail.
 
 Exit codes: 0 ok; 1 error (the worker's code and message are printed); 2 usage error, or status/
-integrity found a problem; 3 a watched job was cancelled.`;
+integrity found a problem, or a watched job's tasks failed again; 3 a watched job was cancelled.`;
 
 function describe(command: Command): string {
   const synopses = command.synopsis.split("\n").map((s) => `  ${s.trim()}`);

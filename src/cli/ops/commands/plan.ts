@@ -22,6 +22,7 @@ export function planSummary(plan: Plan, reason: string | undefined): string {
       "already superseded": `${plan.superseded} (the replica holds the same or a newer version: resolved without sending)`,
       "would be skipped": `${plan.skipped}${plan.skipped ? " (e.g. refresh mode and the source no longer holds the row)" : ""}`,
       "quarantined excluded": `${plan.quarantined_excluded}${plan.quarantined_excluded && !plan.override ? " (add --override to include them)" : ""}`,
+      "still replaying, excluded": `${plan.replaying_excluded}${plan.replaying_excluded ? " (their outcome is not known yet: wait, or plan with --status replaying)" : ""}`,
       expires: plan.expires_at,
     }),
     "",
