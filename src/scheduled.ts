@@ -8,7 +8,7 @@ import { runIntegrityChecks } from "./services/integrity";
 import { reconcileEntity } from "./services/reconcile";
 import { pruneExpired } from "./services/retention";
 import { numberSetting } from "./lib/settings";
-import { kick, stalledJobs } from "./services/replay-jobs";
+import { resumeStalledJobs } from "./services/replay-jobs";
 import { supabaseFromEnv } from "./stores/supabase-from-env";
 
 /** Crons as declared in wrangler.toml. */
@@ -44,11 +44,7 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
           changeLogSweep: () =>
             sweepChangeLog({ rpc: rpc(), db: env.DB, queues }, { graceSeconds: numberSetting(env.SWEEP_GRACE_SECONDS, 30) }),
           // A replay job whose tick message was lost (or whose runner died) is picked up again.
-          resumeReplayJobs: async () => {
-            const stalled = await stalledJobs(env.DB);
-            for (const id of stalled) await kick(env.CONTROL, id);
-            return { resumed: stalled };
-          },
+          resumeReplayJobs: () => resumeStalledJobs(env.DB, env.CONTROL),
         };
   await Promise.all(
     Object.entries(jobs).map(async ([name, run]) => {

@@ -92,7 +92,7 @@ describe("change-log sweep: changes whose webhook never arrived still reach D1",
 });
 
 describe("retention", () => {
-  it("prunes expired tombstones and outbox rows, and the change log only behind the sweep cursor", async () => {
+  it("prunes expired tombstones, outbox rows and unexecuted replay plans, and the change log only behind the sweep cursor", async () => {
     const { pruneExpired, RETENTION_DAYS } = await import("../src/services/retention");
     const old = new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000).toISOString();
     const id = crypto.randomUUID();
@@ -101,9 +101,25 @@ describe("retention", () => {
     const [p] = await pg()`insert into prospects (name) values ('Old change') returning id`;
     await pg()`update sync.change_log set recorded_at = now() - interval '20 days' where row_id = ${p!.id}`;
 
+    // Replay plans: the frozen selection of one that expired unexecuted goes; an executed one's stays.
+    const plan = (id: string, jobId: string | null) =>
+      env.DB.batch([
+        env.DB.prepare(
+          `INSERT INTO replay_plans (id, queue, mode, override, filter, total, superseded, to_send, skipped, quarantined_excluded, replaying_excluded,
+                                     by_entity, by_error, created_at, created_by, expires_at, job_id)
+           VALUES (?1, 'to-d1', 'original', 0, '{}', 2, 0, 2, 0, 0, 0, '{}', '{}', ?2, 'test', ?2, ?3)`,
+        ).bind(id, old, jobId),
+        env.DB.prepare("INSERT INTO replay_plan_items (plan_id, seq, task_id) VALUES (?1, 1, 'a'), (?1, 2, 'b')").bind(id),
+      ]);
+    await plan("01JPLANEXP1RED000000000000", null);
+    await plan("01JPLANEXECVTED00000000000", "01JJ0B00000000000000000000");
+
     await sweep(); // moves the cursor past the entry
     const result = await pruneExpired({ db: env.DB, rpc: postgresRpc(pg()) });
     expect(result.d1.tombstones).toBe(1);
+    expect(result.d1.replayPlanItems).toBe(2);
+    const kept = await env.DB.prepare("SELECT DISTINCT plan_id FROM replay_plan_items").all();
+    expect(kept.results).toEqual([{ plan_id: "01JPLANEXECVTED00000000000" }]);
     expect(result.supabase!.change_log).toBeGreaterThanOrEqual(1);
     expect((await pg()`select count(*)::int as n from sync.change_log where row_id = ${p!.id}`)[0]!.n).toBe(0);
     await expect(pg()`select public.sync_prune('1 day', '0', 0)`).rejects.toThrow(/RETENTION_TOO_SHORT/);

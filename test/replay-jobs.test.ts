@@ -1,10 +1,15 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { SyncEvent } from "../schemas/event";
+import { newEventId, type SyncEvent } from "../schemas/event";
 import { auditEntrySchema, jobSchema, planSchema, type Job } from "../schemas/operator-api";
 import { deliver, insertCrmRows } from "./support/fixtures";
 import { d1Row, pg, waitFor } from "./support/helpers";
 import { op, prospectEvent, seedFailures, taskOfEvent } from "./support/operator";
+import { queueBindings } from "../producers/publish";
+import { replayStores } from "../src/services/entity-stores";
+import { resumeStalledJobs, runJobTick, stalledJobs } from "../src/services/replay-jobs";
+import { replayOneTask } from "../src/services/replay-task";
+import { postgresRpc } from "../src/stores/supabase-postgres";
 
 async function plan(filter: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return op("POST", "/v1/admin/replay-plans", { filter, ...extra });
@@ -170,8 +175,68 @@ describe("plan, then replay", () => {
     expect((await op("POST", `/v1/admin/replay-jobs/${running.id}/cancel`, { reason: "again" })).json.error.code).toBe("JOB_NOT_RUNNING");
 
     // The queue is free again.
-    expect((await op("POST", "/v1/admin/replay-jobs", { plan_id: other.id, reason: "now" })).status).toBe(202);
+    const next = await op("POST", "/v1/admin/replay-jobs", { plan_id: other.id, reason: "now" });
+    expect(next.status).toBe(202);
+    expect(await settled(next.json.data.job.id)).toMatchObject({ status: "completed", sent: 3 });
   }, 60_000);
+});
+
+describe("recovery", () => {
+  it("a running job whose tick was lost is resumed by the every-minute cron", async () => {
+    await seedFailures(Array.from({ length: 3 }, () => prospectEvent()), { error_code: "LOST_TICK" });
+    const p = planSchema.parse((await plan({ error_code: "LOST_TICK" })).json.data.plan);
+    // As startJob writes it, minus the tick: the control message never arrived.
+    const jobId = newEventId();
+    const longAgo = new Date(Date.now() - 10 * 60_000).toISOString();
+    await env.DB.prepare(
+      `INSERT INTO replay_jobs (id, plan_id, queue, mode, override, status, rate_per_second, total, reason, created_by, created_at, started_at, last_tick_at)
+       VALUES (?1, ?2, 'to-d1', 'original', 0, 'running', 50, 3, 'test', 'alice@ops', ?3, ?3, ?3)`,
+    ).bind(jobId, p.id, longAgo).run();
+    expect(await stalledJobs(env.DB)).toEqual([jobId]);
+
+    expect(await resumeStalledJobs(env.DB, env.CONTROL)).toEqual({ resumed: [jobId] }); // what the every-minute cron runs
+    const j = await settled(jobId);
+    expect(j).toMatchObject({ status: "completed", sent: 3, tasks: { resolved: 3 } });
+    expect(await stalledJobs(env.DB)).toEqual([]);
+  });
+});
+
+describe("a queue that refuses", () => {
+  const refusing = { sendBatch: async () => { throw new Error("Queue sendBatch failed: 503"); } } as unknown as Queue;
+
+  it("reverts a job's chunk: nothing is recorded as sent that was not; the next tick sends it", async () => {
+    await seedFailures(Array.from({ length: 4 }, () => prospectEvent()), { error_code: "REFUSED" });
+    const p = planSchema.parse((await plan({ error_code: "REFUSED" })).json.data.plan);
+    const jobId = newEventId();
+    const now = new Date().toISOString();
+    await env.DB.prepare(
+      `INSERT INTO replay_jobs (id, plan_id, queue, mode, override, status, rate_per_second, total, reason, created_by, created_at, started_at)
+       VALUES (?1, ?2, 'to-d1', 'original', 0, 'running', 100, 4, 'test', 'alice@ops', ?3, ?3)`,
+    ).bind(jobId, p.id, now).run();
+    const stores = replayStores(env.DB, () => postgresRpc(pg()));
+
+    const refused = await runJobTick({ db: env.DB, queues: { "to-d1": refusing }, stores }, jobId, { budgetMs: 2000 });
+    expect(refused).toMatchObject({ next: "retry" });
+    expect(await job(jobId)).toMatchObject({ status: "running", sent: 0, remaining: 4, tasks: { open: 4 } });
+    expect((await job(jobId)).last_error).toMatch(/refused/);
+    const history = await env.DB.prepare("SELECT count(*) AS n FROM failed_task_history WHERE kind = 'replay' AND job_id = ?1").bind(jobId).first<{ n: number }>();
+    expect(history!.n).toBe(0);
+    expect((await env.DB.prepare("SELECT max(replay_count) AS n FROM failed_tasks WHERE error_code = 'REFUSED'").first<{ n: number }>())!.n).toBe(0);
+
+    expect(await runJobTick({ db: env.DB, queues: queueBindings(env), stores }, jobId, { budgetMs: 2000 })).toEqual({ next: "done" });
+    expect(await settled(jobId)).toMatchObject({ status: "completed", sent: 4, tasks: { resolved: 4 } });
+  });
+
+  it("a single replay answers 503 QUEUE_UNAVAILABLE and leaves the task as it was", async () => {
+    const event = prospectEvent();
+    await seedFailures([event], { error_code: "REFUSED_ONE" });
+    const task = (await taskOfEvent(event.id))!;
+    const deps = { db: env.DB, queues: { "to-d1": refusing }, stores: replayStores(env.DB, () => postgresRpc(pg())) };
+    await expect(replayOneTask(deps, task.id, { mode: "original", override: false, actor: "alice@ops", reason: "try" })).rejects.toMatchObject({ code: "QUEUE_UNAVAILABLE", retryable: true });
+    expect(await taskOfEvent(event.id)).toMatchObject({ status: "open", replay_count: 0 });
+    const audit = (await op("GET", `/v1/admin/audit?target=${task.id}`)).json.data.items;
+    expect(audit.map((e: { result: { outcome: string } }) => e.result.outcome)).toEqual(["not sent: the queue refused it; nothing changed", "sent"]);
+  });
 });
 
 describe("guards", () => {

@@ -223,7 +223,13 @@ function countersStatement(db: D1Database, jobId: string, decisions: Decision[],
     .bind(jobId, n("send"), n("superseded"), n("skipped"));
 }
 
-/** Running jobs nobody is working on (a lost tick message, a crashed runner): the cron re-kicks them. */
+/** Every minute (cron): kicks running jobs nobody is working on (a lost tick message, a crashed runner). */
+export async function resumeStalledJobs(db: D1Database, control: Queue): Promise<{ resumed: string[] }> {
+  const stalled = await stalledJobs(db);
+  for (const id of stalled) await kick(control, id);
+  return { resumed: stalled };
+}
+
 export async function stalledJobs(db: D1Database, now = Date.now()): Promise<string[]> {
   const { results } = await db
     .prepare(
