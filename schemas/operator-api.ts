@@ -11,8 +11,6 @@ import { utcTimestamp } from "./fields";
 /** open → replaying → resolved | superseded; a replay that fails again reopens (or quarantines). */
 export const TASK_STATUSES = ["open", "replaying", "resolved", "superseded", "quarantined"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
-/** Statuses a replay may pick up. Resolved and superseded tasks are done. */
-export const REPLAYABLE_STATUSES = ["open", "replaying", "quarantined"] as const satisfies readonly TaskStatus[];
 
 export const GROUP_STATUSES = ["open", "acknowledged", "resolved", "ignored"] as const;
 export type GroupStatus = (typeof GROUP_STATUSES)[number];
