@@ -3,9 +3,9 @@
  * measured on the real local stack (a scratch Postgres, `wrangler dev` with local D1, Queues and
  * Hyperdrive, the pg_net relay). Separate from the tests; asserts nothing about timings.
  *
- *   npm run bench                      full run (~8–10 min), writes bench/results.json and the
+ *   npm run bench                      full run (~5–8 min), writes bench/results.json and the
  *                                      generated part of bench/RESULTS.md
- *   npm run bench -- --quick           small sizes (~3 min), writes .wrangler/bench/results-quick.json
+ *   npm run bench -- --quick           small sizes (~2 min), writes .wrangler/bench/results-quick.json
  *   npm run bench -- --phases throughput,lag   only some phases (throughput, lag, sweep, backlog, replay)
  *
  * Other flags: --rounds N, --lag-rates 100,1000, --lag-seconds S, --sweep-rate R, --sweep-seconds S,
