@@ -41,6 +41,8 @@ export const taskFilterSchema = z.object({
   queue: workQueue.optional(),
   error_code: z.string().min(1).max(64).optional(),
   group: groupId().optional(),
+  /** Tasks the replay job last sent (e.g. "which of job X's tasks failed again"). */
+  job: ulid().optional(),
   /** Last failure at or after this time. */
   since: utcTimestamp().optional(),
   /** Last failure before this time. */

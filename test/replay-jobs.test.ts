@@ -78,6 +78,8 @@ describe("plan, then replay", () => {
     for (const e of fixable.slice(0, 3)) expect(await d1Row("prospects", e.key.id)).toMatchObject({ version: 1 });
     for (const e of stale.slice(0, 3)) expect(await d1Row("prospects", e.key.id)).toMatchObject({ version: 2, name: "newer in D1" });
     for (const e of late) expect((await taskOfEvent(e.id))!.status).toBe("open");
+    const byJob = (await op("GET", `/v1/admin/failed-tasks?job=${j.id}&limit=200`)).json.data.items;
+    expect(byJob.map((t: { event_id: string }) => t.event_id).sort()).toEqual(fixable.map((e) => e.id).sort()); // what the job sent
 
     // Each sent task was sent once, marked with the job and its operator, and resolved by the consumer.
     const { results: history } = await env.DB.prepare(

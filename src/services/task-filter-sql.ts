@@ -18,6 +18,7 @@ export function taskFilterSql(filter: TaskFilter & { ids?: string[] }, offset = 
   if (filter.queue) add(`${col("queue")} = ?`, filter.queue);
   if (filter.error_code) add(`${col("error_code")} = ?`, filter.error_code);
   if (filter.group) add(`${col("group_id")} = ?`, filter.group);
+  if (filter.job) add(`${col("last_job_id")} = ?`, filter.job);
   if (filter.since) add(`${col("last_failed_at")} >= ?`, filter.since);
   if (filter.until) add(`${col("last_failed_at")} < ?`, filter.until);
   if (filter.min_attempts !== undefined) add(`${col("attempts")} >= ?`, filter.min_attempts);

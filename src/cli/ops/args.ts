@@ -16,6 +16,7 @@ export const OPTIONS = {
   queue: { type: "string" },
   code: { type: "string" },
   group: { type: "string" },
+  job: { type: "string" },
   since: { type: "string" },
   until: { type: "string" },
   "min-attempts": { type: "string" },

@@ -51,6 +51,7 @@ export function taskFilter(options: Options, now: Date) {
     queue: options.queue,
     error_code: options.code,
     group: options.group,
+    job: options.job,
     since: pointInTime(options.since, now),
     until: pointInTime(options.until, now),
     min_attempts: options["min-attempts"],

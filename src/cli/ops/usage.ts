@@ -8,8 +8,9 @@ const OPTIONS_TEXT = `Options for every command:
   --operator NAME    who you are, recorded in the audit trail (default $SDS_OPERATOR or user@host)
 
 Filters: --status open|replaying|resolved|superseded|quarantined, --entity prospects|emails|...,
-  --queue to-d1|to-supabase, --code ERROR_CODE, --group GROUP_ID, --since/--until TIME (ISO 8601
-  with an offset, or relative: 30m, 2h, 7d), --min-attempts/--max-attempts N, --limit N.
+  --queue to-d1|to-supabase, --code ERROR_CODE, --group GROUP_ID, --job JOB_ID (the tasks a job
+  last sent), --since/--until TIME (ISO 8601 with an offset, or relative: 30m, 2h, 7d),
+  --min-attempts/--max-attempts N, --limit N.
 Changes (replay, cancel, group actions) need --reason: it is recorded in the audit trail.
 
 Exit codes: 0 ok; 1 error (the worker's code and message are printed); 2 usage error, or status/
