@@ -106,8 +106,11 @@ describe("plan, then replay", () => {
     expect([none.status, none.json.error.code]).toEqual([422, "NOTHING_TO_REPLAY"]);
     await seedFailures([prospectEvent()], { error_code: "MIXED" });
     await seedFailures([{ ...prospectEvent(), entity: "emails" }], { error_code: "MIXED", queue: "to-supabase" });
+    const items = () => env.DB.prepare("SELECT count(*) AS n FROM replay_plan_items").first<{ n: number }>();
+    const before = (await items())!.n;
     const mixed = await plan({ error_code: "MIXED" });
     expect([mixed.status, mixed.json.error.code]).toEqual([422, "PLAN_SPANS_QUEUES"]);
+    expect((await items())!.n).toBe(before); // a refused plan leaves no frozen selection behind
     expect((await plan({ error_code: "MIXED", queue: "to-d1" })).json.data.plan.total).toBe(1);
     expect((await plan({ status: "resolved" })).json.error.code).toBe("NOT_REPLAYABLE_STATUS");
 

@@ -137,7 +137,8 @@ CREATE TABLE replay_jobs (
   cancelled_by TEXT,
   last_error TEXT,
   lease_until TEXT,
-  last_tick_at TEXT
+  last_tick_at TEXT,
+  next_send_at TEXT                    -- rate limit across ticks: the next chunk may not start earlier
 );
 CREATE UNIQUE INDEX replay_jobs_one_running_per_queue ON replay_jobs (queue) WHERE status = 'running';
 CREATE INDEX replay_jobs_status_idx ON replay_jobs (status, id);

@@ -127,8 +127,9 @@ export type TickResult =
 
 /**
  * Works on a job for up to `budgetMs`: takes the lease (so two ticks never run one job at once),
- * then sends the plan's pending tasks in chunks, pacing chunks so that no more than
- * rate_per_second events are sent per second. Cancelling is noticed at the next chunk.
+ * then sends the plan's pending tasks in chunks of a tenth of a second's worth, each chunk
+ * starting no earlier than the previous one's events allow at rate_per_second. Cancelling is
+ * noticed at the next chunk.
  */
 export async function runJobTick(
   deps: JobDeps,
@@ -151,9 +152,14 @@ export async function runJobTick(
   // Chunks of a tenth of a second's worth: bursts stay small and cancel is noticed quickly.
   const chunk = Math.max(1, Math.min(100, Math.floor(job.rate_per_second / 10)));
   let sent = 0;
+  // Chunks are spaced by what the previous one sent (no catching up after a slow chunk, also
+  // across ticks), so any one-second window holds at most rate + one chunk of events.
+  let nextChunkAt = Math.max(started, leased.next_send_at ? Date.parse(String(leased.next_send_at)) : 0);
   let result: TickResult = { next: "continue" };
   try {
     while (Date.now() - started < budget) {
+      if (nextChunkAt > Date.now()) await sleep(nextChunkAt - Date.now());
+      const chunkStarted = Date.now();
       const [status, ...rest] = await Promise.all([
         db.prepare("SELECT status FROM replay_jobs WHERE id = ?1").bind(jobId).first<{ status: JobStatus }>(),
         pendingTasks(db, job.plan_id, chunk),
@@ -182,12 +188,11 @@ export async function runJobTick(
         return (result = { next: "retry", error: chunkResult.error });
       }
       sent += chunkResult.sent.length;
-      const due = started + (sent / job.rate_per_second) * 1000;
-      if (due > Date.now()) await sleep(due - Date.now());
+      nextChunkAt = chunkStarted + (chunkResult.sent.length / job.rate_per_second) * 1000;
     }
     return result;
   } finally {
-    await db.prepare("UPDATE replay_jobs SET lease_until = NULL WHERE id = ?1").bind(jobId).run();
+    await db.prepare("UPDATE replay_jobs SET lease_until = NULL, next_send_at = ?2 WHERE id = ?1").bind(jobId, new Date(nextChunkAt).toISOString()).run();
     console.log(JSON.stringify({ msg: "replay job tick", job_id: jobId, sent, next: result.next }));
   }
 }
@@ -242,7 +247,7 @@ export async function stalledJobs(db: D1Database, now = Date.now()): Promise<str
 }
 
 function toJob(row: Record<string, unknown>): Job {
-  const { lease_until: _lease, last_tick_at: _tick, ...rest } = row;
+  const { lease_until: _lease, last_tick_at: _tick, next_send_at: _next, ...rest } = row;
   const total = Number(row.total);
   const done = Number(row.sent) + Number(row.superseded) + Number(row.skipped);
   return { ...(rest as unknown as Job), override: row.override === 1, remaining: total - done };

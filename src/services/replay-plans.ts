@@ -25,46 +25,54 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     throw new ValidationError("NOT_REPLAYABLE_STATUS", `tasks that are ${status} are done; replay selects open, replaying or quarantined tasks`, undefined, 422);
   }
   // Quarantined tasks failed again after several replays: only an explicit override includes them.
-  const statuses = status ? (status === "quarantined" && !body.override ? [] : [status]) : body.override ? ["open", "quarantined"] : ["open"];
-  const countsExcluded = !body.override && (!status || status === "quarantined");
   // Tasks still replaying are in flight (their outcome is not known yet): only selected by name.
+  const statuses = status ? (status === "quarantined" && !body.override ? [] : [status]) : body.override ? ["open", "quarantined"] : ["open"];
   const where = taskFilterSql(rest, 1);
-  const selected = `${where.sql} AND status IN (SELECT value FROM json_each(?1))`;
-  const [shape, quarantined, replaying] = await db.batch<{ queue: string; n: number }>([
-    db.prepare(`SELECT queue, count(*) AS n FROM failed_tasks WHERE ${selected} GROUP BY queue`).bind(JSON.stringify(statuses), ...where.args),
-    db.prepare(`SELECT '' AS queue, count(*) AS n FROM failed_tasks WHERE ${selected}`).bind(JSON.stringify(countsExcluded ? ["quarantined"] : []), ...where.args),
-    db.prepare(`SELECT '' AS queue, count(*) AS n FROM failed_tasks WHERE ${selected}`).bind(JSON.stringify(status ? [] : ["replaying"]), ...where.args),
+  const matching = (list: string[]) =>
+    db.prepare(`SELECT count(*) AS n FROM failed_tasks WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(list), ...where.args);
+  const id = newEventId();
+  const now = utcNow();
+  // Freeze the selection in one statement (INSERT … SELECT, oldest task first), so what the plan
+  // counts is exactly what it holds. One row over the cap tells that the filter is too wide.
+  const [frozen, quarantined, replaying] = await db.batch<{ n: number }>([
+    db
+      .prepare(
+        `INSERT INTO replay_plan_items (plan_id, seq, task_id)
+         SELECT ?${where.args.length + 2}, row_number() OVER (ORDER BY id), id FROM failed_tasks
+          WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ${MAX_PLAN_TASKS + 1}`,
+      )
+      .bind(JSON.stringify(statuses), ...where.args, id),
+    matching(!body.override && (!status || status === "quarantined") ? ["quarantined"] : []),
+    matching(status ? [] : ["replaying"]),
   ]);
+  const total = frozen!.meta.changes;
   const quarantinedExcluded = quarantined!.results[0]?.n ?? 0;
   const replayingExcluded = replaying!.results[0]?.n ?? 0;
-  const queues = shape!.results;
-  const total = queues.reduce((sum, q) => sum + q.n, 0);
-  if (queues.length > 1) {
-    throw new ValidationError("PLAN_SPANS_QUEUES", `the filter matches tasks of both work queues (${queues.map((q) => `${q.queue}: ${q.n}`).join(", ")}); narrow it with queue or entity`, { queues }, 422);
-  }
+  const { results: queues } = await db
+    .prepare("SELECT t.queue, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY t.queue")
+    .bind(id)
+    .all<{ queue: string; n: number }>();
+  const refuse = async (error: ValidationError) => {
+    await db.prepare("DELETE FROM replay_plan_items WHERE plan_id = ?1").bind(id).run();
+    throw error;
+  };
   if (total === 0) {
     throw new ValidationError(
       "NOTHING_TO_REPLAY",
-      `no ${statuses.join(" or ")} task matches the filter${quarantinedExcluded ? ` (${quarantinedExcluded} quarantined left out: set override to include them)` : ""}` +
+      `no ${statuses.join(" or ") || "replayable"} task matches the filter${quarantinedExcluded ? ` (${quarantinedExcluded} quarantined left out: set override to include them)` : ""}` +
         `${replayingExcluded ? ` (${replayingExcluded} still replaying: wait for them, or select status replaying)` : ""}`,
       { quarantined_excluded: quarantinedExcluded, replaying_excluded: replayingExcluded },
       422,
     );
   }
   if (total > MAX_PLAN_TASKS) {
-    throw new ValidationError("PLAN_TOO_LARGE", `the filter matches ${total} tasks; a plan holds at most ${MAX_PLAN_TASKS}: narrow it, e.g. by time range`, undefined, 422);
+    await refuse(new ValidationError("PLAN_TOO_LARGE", `the filter matches more than ${MAX_PLAN_TASKS} tasks, the most a plan holds: narrow it, e.g. by time range`, undefined, 422));
   }
-
-  const id = newEventId();
-  const now = utcNow();
-  // Freeze the selection: INSERT … SELECT in one statement, ordered by task id (oldest first).
-  await db
-    .prepare(
-      `INSERT INTO replay_plan_items (plan_id, seq, task_id)
-       SELECT ?${where.args.length + 2}, row_number() OVER (ORDER BY id), id FROM failed_tasks WHERE ${selected}`,
-    )
-    .bind(JSON.stringify(statuses), ...where.args, id)
-    .run();
+  if (queues.length > 1) {
+    await refuse(
+      new ValidationError("PLAN_SPANS_QUEUES", `the filter matches tasks of both work queues (${queues.map((q) => `${q.queue}: ${q.n}`).join(", ")}); narrow it with queue or entity`, { queues }, 422),
+    );
+  }
 
   const counts = { send: 0, superseded: 0, skipped: 0 };
   const opts = { mode: body.mode, override: body.override, actor, jobId: null, now };
