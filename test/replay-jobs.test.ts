@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { newEventId, type SyncEvent } from "../schemas/event";
 import { auditEntrySchema, jobSchema, planSchema, type Job } from "../schemas/operator-api";
 import { deliver, insertCrmRows } from "./support/fixtures";
-import { d1Row, pg, waitFor } from "./support/helpers";
+import { call, d1Row, pg, SECRETS, waitFor } from "./support/helpers";
 import { op, prospectEvent, seedFailures, taskOfEvent } from "./support/operator";
 import { queueBindings } from "../producers/publish";
 import { replayStores } from "../src/services/entity-stores";
@@ -294,6 +294,30 @@ describe("guards", () => {
     const deleted = await op("POST", `/v1/admin/failed-tasks/${(await taskOfEvent(gone.id))!.id}/replay`, { reason: "row deleted", mode: "refresh" });
     expect(deleted.json.data.outcome).toBe("sent");
     await waitFor(async () => (await d1Row("prospects", id)) === null, "row deleted from D1");
+  });
+
+  it("refresh of an email re-reads D1 (the email's authority) and the stale twin is planned as superseded", async () => {
+    const prospectId = crypto.randomUUID(); // not in Postgres yet: every email event fails on the foreign key
+    const email = { prospect_id: prospectId, to_email: "gm@bellevue.test", from_email: "sales@crm.test", subject: "Hi", body: "…", status: "sent", sent_at: new Date().toISOString() };
+    const sent = await call("POST", "/v1/emails", { token: SECRETS.api, body: email });
+    const id = sent.json.data.email.id as string;
+    await call("PATCH", `/v1/emails/${id}`, { token: SECRETS.api, body: { status: "delivered", expectedVersion: 1 } });
+    const tasks = await waitFor(async () => {
+      const { results } = await env.DB.prepare("SELECT id, event FROM failed_tasks WHERE row_id = ?1 ORDER BY id").bind(id).all<{ id: string; event: string }>();
+      return results.length === 2 ? results.map((r) => ({ id: r.id, version: JSON.parse(r.event).version as number })) : null;
+    }, "both email events dead-lettered", 20_000);
+    const v1 = tasks.find((t) => t.version === 1)!;
+    const v2 = tasks.find((t) => t.version === 2)!;
+
+    await pg()`insert into prospects (id, name) values (${prospectId}, 'Arrived late')`;
+    const refreshed = await op("POST", `/v1/admin/failed-tasks/${v1.id}/replay`, { reason: "prospect restored", mode: "refresh" });
+    expect(refreshed.json.data.outcome).toBe("sent");
+    const row = await waitFor(async () => (await pg()`select status, version::int as version from emails where id = ${id}`)[0], "email in Postgres");
+    expect(row).toEqual({ status: "delivered", version: 2 }); // D1's current row, not the stale v1 image
+
+    // The v2 event's own task is now superseded in Supabase's replica: the plan says so, the job sends nothing.
+    const p = planSchema.parse((await plan({ ids: [v2.id] })).json.data.plan);
+    expect(p).toMatchObject({ queue: "to-supabase", total: 1, superseded: 1, to_send: 0 });
   });
 
   it("a task that fails again after the set number of replays is quarantined and needs an override", async () => {
