@@ -67,6 +67,9 @@ describe("failure groups", () => {
     const quiet = (await op("GET", `/v1/admin/failure-groups/${fkGroup.id}`)).json.data;
     expect(quiet.group).toMatchObject({ status: "ignored", failures: 5, tasks: 4 });
     expect(quiet.examples.map((t: unknown) => failedTaskSchema.parse(t).group_id)).toEqual(Array(4).fill(fkGroup.id));
+    // Ignored means known and harmless: sync status no longer counts its tasks as needing attention.
+    const status = (await op("GET", "/v1/sync/status")).json.data;
+    expect(status.entities.find((e: { entity: string }) => e.entity === "prospects").openFailedTasks).toBe(1);
 
     // A resolved group that fails again reopens, and that is alerted (a regression).
     await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/resolve`, { reason: "prospects restored" });

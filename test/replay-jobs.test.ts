@@ -78,6 +78,10 @@ describe("plan, then replay", () => {
     for (const e of fixable.slice(0, 3)) expect(await d1Row("prospects", e.key.id)).toMatchObject({ version: 1 });
     for (const e of stale.slice(0, 3)) expect(await d1Row("prospects", e.key.id)).toMatchObject({ version: 2, name: "newer in D1" });
     for (const e of late) expect((await taskOfEvent(e.id))!.status).toBe("open");
+    // Status counts what still needs attention: the 5 late ones, not the resolved or superseded.
+    const status = (await op("GET", "/v1/sync/status")).json.data;
+    expect(status.entities.find((e: { entity: string }) => e.entity === "prospects").openFailedTasks).toBe(5);
+    expect(status.replay).toEqual({ openFailureGroups: 1, runningJobs: [] });
     const byJob = (await op("GET", `/v1/admin/failed-tasks?job=${j.id}&limit=200`)).json.data.items;
     expect(byJob.map((t: { event_id: string }) => t.event_id).sort()).toEqual(fixable.map((e) => e.id).sort()); // what the job sent
 

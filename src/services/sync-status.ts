@@ -27,16 +27,24 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
     deps.rpc.call<SupabaseStatus>("sync_status", { p_cursor_txid: cursor?.txid ?? "0", p_cursor_seq: cursor?.seq ?? 0 }).catch((e: Error) => e),
     db.batch([
       db.prepare("SELECT * FROM sync_entity_state"),
-      db.prepare("SELECT entity, count(*) AS n FROM failed_tasks WHERE status <> 'resolved' GROUP BY entity"),
+      // Tasks needing attention; a group an operator ignored ("known, harmless") does not count.
+      db.prepare(
+        `SELECT t.entity, count(*) AS n FROM failed_tasks t LEFT JOIN failure_groups g ON g.id = t.group_id
+          WHERE t.status IN ('open','replaying','quarantined') AND coalesce(g.status, 'open') <> 'ignored' GROUP BY t.entity`,
+      ),
       db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM sync_outbox WHERE published_at IS NULL"),
       db.prepare(
         `SELECT r.* FROM sync_reconcile_runs r WHERE r.id = (SELECT max(id) FROM sync_reconcile_runs x WHERE x.entity = r.entity)`,
       ),
       db.prepare("SELECT id, finished_at, issues, findings FROM sync_integrity_runs ORDER BY id DESC LIMIT 1"),
+      db.prepare(
+        `SELECT (SELECT count(*) FROM failure_groups WHERE status = 'open') AS open_groups,
+                (SELECT group_concat(id) FROM replay_jobs WHERE status = 'running') AS running_jobs`,
+      ),
       ...ENTITIES.map((e) => db.prepare(`SELECT count(*) AS n FROM "${e.table}"`)),
     ]),
   ]);
-  const [stateRows, failedRows, outboxRows, reconcileRows, integrityRows, ...counts] = d1;
+  const [stateRows, failedRows, outboxRows, reconcileRows, integrityRows, replayRows, ...counts] = d1;
   const byEntity = <T extends { entity: string }>(r: D1Result) => new Map((r.results as T[]).map((x) => [x.entity, x]));
   const states = byEntity<{ entity: string; last_event_id: string | null; last_event_at: string | null; last_applied_at: string | null; applied_total: number; stale_total: number; failed_total: number }>(stateRows!);
   const failed = byEntity<{ entity: string; n: number }>(failedRows!);
@@ -106,7 +114,13 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
       outbox: { unpublished: outbox.n, oldest: outbox.oldest },
     },
     integrity: integrity ? { id: integrity.id, finishedAt: integrity.finished_at, issues: integrity.issues, findings: JSON.parse(integrity.findings) } : null,
+    replay: replaySummary(replayRows!.results[0] as { open_groups: number; running_jobs: string | null }),
     circuits: Object.fromEntries(Object.entries(deps.breakers).map(([k, b]) => [k, b.state])),
     queueBacklog: queues.some((q) => q !== null) ? queues : null,
   };
+}
+
+/** Failure groups waiting for an operator, and replay jobs at work (details: npm run ops -- groups / jobs). */
+function replaySummary(row: { open_groups: number; running_jobs: string | null }) {
+  return { openFailureGroups: row.open_groups, runningJobs: row.running_jobs ? row.running_jobs.split(",") : [] };
 }
