@@ -2,14 +2,14 @@ import { newEventId } from "../../schemas/event";
 import { sendBatches } from "../lib/send-batches";
 import { describe } from "../lib/errors";
 import { settleGroupsStatement } from "./failure-groups";
-import type { Decision, ReplayOptions } from "./replay-decide";
+import { isSend, type Decision, type ReplayOptions, type SendDecision } from "./replay-decide";
 
 export interface ChunkResult {
-  sent: Decision[];
+  sent: SendDecision[];
   superseded: Decision[];
   skipped: Decision[];
   /** Decided "send" but the queue refused them; reverted, nothing of them was sent. */
-  unsent: Decision[];
+  unsent: SendDecision[];
   error: string | null;
 }
 
@@ -27,7 +27,7 @@ export async function commitAndSend(
 ): Promise<ChunkResult> {
   const db = deps.db;
   const result: ChunkResult = {
-    sent: decisions.filter((d) => d.outcome === "send"),
+    sent: decisions.filter(isSend),
     superseded: decisions.filter((d) => d.outcome === "superseded"),
     skipped: decisions.filter((d) => d.outcome === "skipped"),
     unsent: [],
@@ -64,10 +64,10 @@ export async function commitAndSend(
     ...caller.commit,
   ]);
 
-  const batches = sendBatches(result.sent, (d) => (d as Extract<Decision, { outcome: "send" }>).event);
+  const batches = sendBatches(result.sent, (d) => d.event);
   for (let i = 0; i < batches.length; i++) {
     try {
-      await deps.queue.sendBatch(batches[i]!.map((d) => ({ body: (d as Extract<Decision, { outcome: "send" }>).event, contentType: "json" as const })));
+      await deps.queue.sendBatch(batches[i]!.map((d) => ({ body: d.event, contentType: "json" as const })));
     } catch (error) {
       result.unsent = batches.slice(i).flat();
       result.error = `queue refused the replay: ${describe(error).message}`;

@@ -25,11 +25,17 @@ export interface ReplayOptions {
   now: string;
 }
 
+/** Why a task is left alone; a single replay answers with it as the error code. */
+export type SkipCode = "ALREADY_RESOLVED" | "QUARANTINED" | "NOT_REPLAYABLE";
+
+export type SendDecision = { task: ReplayableTask; outcome: "send"; event: SyncEvent };
 export type Decision =
-  | { task: ReplayableTask; outcome: "send"; event: SyncEvent }
+  | SendDecision
   /** The replica already holds this version or a newer one: resolved without sending. */
   | { task: ReplayableTask; outcome: "superseded"; detail: string }
-  | { task: ReplayableTask; outcome: "skipped"; detail: string };
+  | { task: ReplayableTask; outcome: "skipped"; code: SkipCode; detail: string };
+
+export const isSend = (d: Decision): d is SendDecision => d.outcome === "send";
 
 /** The stores replay reads: the replica (superseded check) and the authoritative store (refresh). */
 export interface ReplayStores {
@@ -46,13 +52,14 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
   const decisions = new Map<string, Decision>();
   const candidates: Array<{ task: ReplayableTask; entity: EntityDefinition }> = [];
   for (const task of tasks) {
-    const skip = (detail: string) => decisions.set(task.id, { task, outcome: "skipped", detail });
+    const skip = (code: SkipCode, detail: string) => decisions.set(task.id, { task, outcome: "skipped", code, detail });
     const entity = task.entity ? entityByName(task.entity) : undefined;
-    if (task.status === "resolved" || task.status === "superseded") skip(`already ${task.status}`);
-    else if (task.status === "quarantined" && !opts.override) skip("quarantined: replaying it needs an override");
+    if (task.status === "resolved" || task.status === "superseded") skip("ALREADY_RESOLVED", `already ${task.status}`);
+    else if (task.status === "quarantined" && !opts.override) skip("QUARANTINED", "quarantined after failing again and again: replaying it needs an override");
+    else if (!task.event || typeof task.event !== "object" || Array.isArray(task.event)) skip("NOT_REPLAYABLE", "holds no event object to replay");
     else if (!entity?.replica || !task.row_id) {
       // Not an event of a replicated row (it failed validation): only the original can be resent.
-      if (opts.mode === "refresh") skip("not a replicated row's event: refresh needs a known entity and row id");
+      if (opts.mode === "refresh") skip("NOT_REPLAYABLE", "not a replicated row's event: refresh needs a known entity and row id");
       else decisions.set(task.id, { task, outcome: "send", event: marked(task.event as SyncEvent, task, opts) });
     } else candidates.push({ task, entity });
   }
@@ -69,7 +76,7 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
       if (current) {
         const now = current.get(id);
         if (!now) {
-          decisions.set(task.id, { task, outcome: "skipped", detail: `the source (${entity.authority}) holds no row ${id} and no record of its delete` });
+          decisions.set(task.id, { task, outcome: "skipped", code: "NOT_REPLAYABLE", detail: `the source (${entity.authority}) holds no row ${id} and no record of its delete` });
           continue;
         }
         event = {
@@ -95,7 +102,7 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
         assertEventFits(replay);
         decisions.set(task.id, { task, outcome: "send", event: replay });
       } catch (error) {
-        decisions.set(task.id, { task, outcome: "skipped", detail: describe(error).message });
+        decisions.set(task.id, { task, outcome: "skipped", code: "NOT_REPLAYABLE", detail: describe(error).message });
       }
     }
   }

@@ -160,11 +160,10 @@ export async function runJobTick(
     while (Date.now() - started < budget) {
       if (nextChunkAt > Date.now()) await sleep(nextChunkAt - Date.now());
       const chunkStarted = Date.now();
-      const [status, ...rest] = await Promise.all([
+      const [status, tasks] = await Promise.all([
         db.prepare("SELECT status FROM replay_jobs WHERE id = ?1").bind(jobId).first<{ status: JobStatus }>(),
         pendingTasks(db, job.plan_id, chunk),
       ]);
-      const tasks = rest[0];
       if (status?.status !== "running") return (result = { next: "done" });
       if (!tasks.length) {
         await db.prepare("UPDATE replay_jobs SET status = 'completed', finished_at = ?2 WHERE id = ?1 AND status = 'running'").bind(jobId, utcNow()).run();

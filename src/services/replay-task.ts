@@ -16,18 +16,13 @@ export async function replayOneTask(
   req: { mode: ReplayMode; override: boolean; actor: string; reason: string },
 ): Promise<{ task: FailedTask; outcome: "sent" | "superseded" }> {
   const task = await getFailedTask(deps.db, id);
-  if (task.status === "resolved" || task.status === "superseded") {
-    throw new ConflictError("ALREADY_RESOLVED", `failed task ${id} is already ${task.status}`);
-  }
-  if (task.status === "quarantined" && !req.override) {
-    throw new ConflictError("QUARANTINED", `failed task ${id} failed again after ${task.replay_count} replays and is quarantined; replay it with override if the cause is fixed`);
-  }
-  if (!task.event || typeof task.event !== "object" || Array.isArray(task.event)) {
-    throw new ValidationError("NOT_REPLAYABLE", `failed task ${id} holds no event object to replay`, undefined, 422);
-  }
   const opts = { mode: req.mode, override: req.override, actor: req.actor, jobId: null, now: utcNow() };
+  // The job's guards, answered as errors: a task left alone says why with a stable code.
   const [decision] = await decideReplays(deps.stores, [task as ReplayableTask], opts);
-  if (decision!.outcome === "skipped") throw new ValidationError("NOT_REPLAYABLE", `failed task ${id}: ${decision!.detail}`, undefined, 422);
+  if (decision!.outcome === "skipped") {
+    const message = `failed task ${id} (${task.replay_count} replays): ${decision!.detail}`;
+    throw decision!.code === "NOT_REPLAYABLE" ? new ValidationError(decision!.code, message, undefined, 422) : new ConflictError(decision!.code, message);
+  }
 
   const audit = (result: unknown) =>
     auditStatement(deps.db, {
