@@ -8,6 +8,7 @@ import postgres from "postgres";
 import { startPgNetRelay } from "../src/local/pg-net-relay";
 import { postgresExecutor } from "../src/local/postgres-executor";
 import { applySupabaseMigrations } from "../src/local/supabase-migrations";
+import { applySupabaseRoles } from "../src/local/supabase-roles";
 import { freePort } from "../src/local/throwaway-postgres";
 import { webhookTables, webhookTriggersSql, WEBHOOK_TRIGGER } from "../src/local/webhooks-sql";
 import { applyD1Migrations, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../src/local/wrangler";
@@ -48,6 +49,7 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
     cleanups.push(() => database.drop());
     const admin = postgresExecutor(database.url);
     cleanups.push(() => admin.close());
+    await applySupabaseRoles(admin);
     await applySupabaseMigrations(admin);
     await admin.exec(await readFile(join(PROJECT_ROOT, "migrations/dev/pg_net_shim.sql"), "utf8"));
     const persistDir = mkdtempSync(join(tmpdir(), "sds-bench-d1-"));

@@ -167,8 +167,8 @@ describe("integrity checks and sync status", () => {
     expect(status.circuits).toEqual({ d1: "closed", supabase: "closed" });
   });
 
-  it("/health also reports the circuits and the last sweep", async () => {
-    const res = await call("GET", "/health");
+  it("/v1/admin/health also reports the circuits and the last sweep", async () => {
+    const res = await call("GET", "/v1/admin/health", { token: SECRETS.admin });
     expect(res.json.data.circuits).toEqual({ d1: "closed", supabase: "closed" });
     expect(res.json.data).toHaveProperty("lastSweep");
   });

@@ -2,6 +2,7 @@ import type { TestProject } from "vitest/node";
 import { postgresExecutor } from "../src/local/postgres-executor";
 import { scratchDatabase } from "../src/local/scratch-database";
 import { applySupabaseMigrations } from "../src/local/supabase-migrations";
+import { applySupabaseRoles } from "../src/local/supabase-roles";
 
 const EXHAUSTED_ROLE = "sds_test_exhausted";
 
@@ -11,11 +12,12 @@ declare module "vitest" {
   }
 }
 
-/** A real Postgres for the whole run (see scratchDatabase), migrated. */
+/** A real Postgres for the whole run (see scratchDatabase), with Supabase's roles, migrated. */
 export default async function setup(project: TestProject) {
   const database = await scratchDatabase("test");
   const db = postgresExecutor(database.url);
   try {
+    await applySupabaseRoles(db);
     await applySupabaseMigrations(db);
     // A role that can never get a connection ("too many connections", SQLSTATE 53300): how the
     // tests make Supabase transiently unavailable on a real server.

@@ -10,7 +10,7 @@ import { failedTaskRoutes } from "./routes/failed-tasks";
 import { failureGroupRoutes } from "./routes/failure-groups";
 import { replayJobRoutes, replayPlanRoutes } from "./routes/replays";
 import { openApiDocument } from "./openapi";
-import { healthRoutes } from "./routes/health";
+import { adminHealthRoutes, healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -34,6 +34,7 @@ export function createApp() {
   app.route("/v1/admin/replay-plans", replayPlanRoutes);
   app.route("/v1/admin/replay-jobs", replayJobRoutes);
   app.route("/v1/admin/audit", auditRoutes);
+  app.route("/v1/admin/health", adminHealthRoutes);
   // The operator API's contract; public like any API reference (it holds no data).
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/v1/admin", consistencyRoutes);

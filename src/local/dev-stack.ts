@@ -5,6 +5,7 @@ import { startPgNetRelay } from "./pg-net-relay";
 import { startPgliteServer } from "./pglite-server";
 import { postgresExecutor } from "./postgres-executor";
 import { applySupabaseMigrations } from "./supabase-migrations";
+import { applySupabaseRoles } from "./supabase-roles";
 import { freePort } from "./throwaway-postgres";
 import { webhookTriggersSql } from "./webhooks-sql";
 import { applyD1Migrations, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "./wrangler";
@@ -79,6 +80,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     const pg = postgresExecutor(databaseUrl);
     cleanups.push(() => pg.close());
 
+    await applySupabaseRoles(pg);
     const applied = await applySupabaseMigrations(pg);
     log(`postgres: migrations ${applied.length ? `applied ${applied.join(", ")}` : "up to date"}`);
     const [functions] = await pg.query<{ present: boolean }>(

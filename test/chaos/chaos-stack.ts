@@ -8,6 +8,7 @@ import { startPgNetRelay, type RelayFaults } from "../../src/local/pg-net-relay"
 import { postgresExecutor } from "../../src/local/postgres-executor";
 import { scratchDatabase } from "../../src/local/scratch-database";
 import { applySupabaseMigrations } from "../../src/local/supabase-migrations";
+import { applySupabaseRoles } from "../../src/local/supabase-roles";
 import { freePort } from "../../src/local/throwaway-postgres";
 import { webhookTriggersSql } from "../../src/local/webhooks-sql";
 import { applyD1Migrations, bundleWorker, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../../src/local/wrangler";
@@ -17,8 +18,11 @@ const WORKER_ROLE = "sds_chaos_worker";
 
 export interface ChaosStack {
   workerUrl: string;
-  /** Superuser pool for the writers and the comparison. */
+  /** Superuser pool for the comparison and the staged outages. */
   sql: postgres.Sql;
+  /** The writers' pool: as `service_role`, the role supabase-js writes as, so the sync triggers
+   * are exercised with the API's rights, not a superuser's. */
+  apiSql: postgres.Sql;
   d1: LocalD1;
   relay: ReturnType<typeof startPgNetRelay>;
   /** Supabase refuses the worker's connections (SQLSTATE 53300) for `ms`, dropping its sessions. */
@@ -45,10 +49,13 @@ export async function startChaosStack(opts: {
   const database = await scratchDatabase("chaos");
   const persistDir = mkdtempSync(join(tmpdir(), "sds-chaos-d1-"));
   const admin = postgresExecutor(database.url);
+  await applySupabaseRoles(admin);
   await applySupabaseMigrations(admin);
   await admin.exec(await readFile(join(PROJECT_ROOT, "migrations/dev/pg_net_shim.sql"), "utf8"));
   await admin.exec(`do $$ begin create role ${WORKER_ROLE} login password 'worker';
                     exception when duplicate_object then null; end $$`);
+  // The worker calls only the sync_* functions, which are granted to service_role alone.
+  await admin.exec(`grant service_role to ${WORKER_ROLE}`);
   const workerUrl = new URL(database.url);
   workerUrl.username = WORKER_ROLE;
   workerUrl.password = "worker";
@@ -87,7 +94,8 @@ export async function startChaosStack(opts: {
   let wrangler = await startWorker();
   await admin.exec(webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: CHAOS_SECRETS.WEBHOOK_SECRET }));
   const relay = startPgNetRelay({ db: admin, log: () => {}, faults: opts.relayFaults, batchSize: 200 });
-  const sql = postgres(database.url, { max: 12, onnotice: () => {} });
+  const sql = postgres(database.url, { max: 4, onnotice: () => {} });
+  const apiSql = postgres(database.url, { max: 12, onnotice: () => {}, connection: { role: "service_role" } as Record<string, string> });
   const d1 = await openLocalD1(persistDir);
   opts.log(`stack: postgres ${database.url.replace(/:[^:@]*@/, ":***@")}, worker ${wrangler.url}, D1 ${persistDir}`);
 
@@ -103,6 +111,7 @@ export async function startChaosStack(opts: {
       }
     },
     sql,
+    apiSql,
     d1,
     relay,
     async outage(ms) {
@@ -119,6 +128,7 @@ export async function startChaosStack(opts: {
       await relay.stop();
       await wrangler.stop();
       await d1.close();
+      await apiSql.end({ timeout: 5 });
       await sql.end({ timeout: 5 });
       await admin.close();
       await database.drop();

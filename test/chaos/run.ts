@@ -58,7 +58,7 @@ export async function runChaos(opts: {
     const outages: Promise<void>[] = [];
     let nextMark = 0.25;
     const stats = await runWorkload({
-      sql: stack.sql,
+      sql: stack.apiSql,
       workerUrl: stack.workerUrl,
       seed,
       ops: opts.ops,

@@ -3,17 +3,27 @@ import { breakers } from "../../../consumers/queue-router";
 import { CHANGE_LOG_CURSOR } from "../../../producers/change-log-sweep";
 import { checkHealth } from "../../services/health";
 import { supabaseFromEnv } from "../../stores/supabase-from-env";
+import { bearerAuth } from "../auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
 
 export const VERSION = "0.1.0";
 
 /**
- * GET /health: 200 when both stores answer, 503 (same body) when either does not. Also shows the
- * circuit breakers, the age of the last change-log sweep and the queue backlog where the runtime
- * reports it.
+ * GET /health: public liveness for load balancers and uptime checks. 200 when both stores answer,
+ * 503 when either does not, and nothing more: a store's error text names hosts and roles, which
+ * is for operators only.
  */
 export const healthRoutes = new Hono<AppEnv>().get("/health", async (c) => {
+  const report = await checkHealth({ db: c.env.DB, supabase: () => supabaseFromEnv(c.env) });
+  return ok(c, { status: report.status, version: VERSION }, report.status === "healthy" ? 200 : 503);
+});
+
+/**
+ * GET /v1/admin/health (ADMIN_TOKEN): each store's probe with its latency and error, the circuit
+ * breakers, the age of the last change-log sweep and the queue backlog where the runtime reports it.
+ */
+export const adminHealthRoutes = new Hono<AppEnv>().use("*", bearerAuth("ADMIN_TOKEN")).get("/", async (c) => {
   const report = await checkHealth({ db: c.env.DB, supabase: () => supabaseFromEnv(c.env) });
   const sweep = await c.env.DB.prepare("SELECT last_run_at FROM sync_cursors WHERE name = ?1")
     .bind(CHANGE_LOG_CURSOR)
