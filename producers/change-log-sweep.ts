@@ -142,7 +142,8 @@ async function republishMissing(
   const failures = outcome.rejected.map(({ item: d, event, error }) =>
     failureRow({
       queue: QUEUES.toD1,
-      event: event ?? d.entry,
+      // An entry that is no event is kept as it is, its row id where failed_tasks filters by it.
+      event: event ?? { ...d.entry, key: { id: d.entry.row_id } },
       error_code: error.code,
       error_message: error.message,
       retryable: 0,
