@@ -14,7 +14,8 @@ describe("change-log sweep: a bad entry is isolated, an outage is not a bad entr
   const cursorNow = () => readCursor(env.DB);
   const tasksFor = async (rowId: string) =>
     (await env.DB.prepare("SELECT event_id, error_code, failure_count FROM failed_tasks WHERE row_id = ?1").bind(rowId).all()).results;
-  const entryOf = async (rowId: string) => (await pg()`select txid::text as txid, seq::int as seq from sync.change_log where row_id = ${rowId} order by seq limit 1`)[0]!;
+  const entryOf = async (rowId: string) =>
+    (await pg()<Array<{ txid: string; seq: number }>>`select txid::text as txid, seq::int as seq from sync.change_log where row_id = ${rowId} order by seq limit 1`)[0]!;
   const past = (cursor: { txid: string; seq: number }, entry: { txid: string; seq: number }) =>
     BigInt(cursor.txid) > BigInt(entry.txid) || (cursor.txid === entry.txid && cursor.seq >= entry.seq);
 
