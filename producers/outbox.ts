@@ -73,55 +73,61 @@ export async function publishOutbox(
   traceId: string,
 ): Promise<OutboxOutcome> {
   if (rows.length === 0) return { published: 0, failed: 0, unsent: 0 };
-  const events = new Map<number, SyncEvent>();
-  const unbuildable = new Map<number, { id: string; error: ReturnType<typeof describe> }>();
+  // Built up front (the event id is a digest, so async); an unbuildable row is judged with the rest.
+  const built = new Map<number, { event: SyncEvent } | { id: string; error: unknown }>();
   for (const row of rows) {
     try {
-      events.set(row.seq, await eventFromOutbox(row, source, traceId));
+      built.set(row.seq, { event: await eventFromOutbox(row, source, traceId) });
     } catch (error) {
-      unbuildable.set(row.seq, { id: await outboxEventId(row), error: describe(error) });
+      built.set(row.seq, { id: await outboxEventId(row), error });
     }
   }
   const outcome = await publishIsolated(deps.queues, rows, (row) => {
-    const problem = unbuildable.get(row.seq)?.error;
-    if (problem) throw new ValidationError(problem.code, problem.message, undefined, 422);
-    return events.get(row.seq)!;
+    const b = built.get(row.seq)!;
+    if ("error" in b) throw b.error;
+    return b.event;
   });
 
-  const failedAt = utcNow();
-  const failures = outcome.rejected.map(({ item: row, event, error }) =>
-    failureRow({
+  const now = utcNow();
+  const failures = outcome.rejected.map(({ item: row, event, error }) => {
+    const b = built.get(row.seq)!;
+    return failureRow({
       // The outbox holds D1-authoritative changes only: they all belong on to-supabase.
       queue: QUEUES.toSupabase,
       // A row that is not an event is kept as it is, under the id its event would have had.
-      event: event ?? { id: unbuildable.get(row.seq)?.id, entity: row.entity, op: row.op, key: { id: row.row_id }, version: row.version, row_image: row.row_image },
+      event: event ?? { id: "id" in b ? b.id : undefined, entity: row.entity, op: row.op, key: { id: row.row_id }, version: row.version, row_image: row.row_image },
       error_code: error.code,
       error_message: error.message,
       retryable: 0,
       attempts: 0,
       last_message_id: outboxSeed(row),
-      failed_at: failedAt,
-    }),
-  );
+      failed_at: now,
+    });
+  });
   // Record first, settle second: a crash in between re-records (a no-op) and settles next time.
   if (failures.length) await insertFailedTasks(deps.db, failures);
 
-  const settle = [
-    ...(outcome.published.length
-      ? [deps.db.prepare("UPDATE sync_outbox SET published_at = ?1 WHERE seq IN (SELECT value FROM json_each(?2))").bind(failedAt, JSON.stringify(outcome.published.map((r) => r.seq)))]
-      : []),
-    ...(outcome.rejected.length
-      ? [
-          deps.db
-            .prepare(
-              `UPDATE sync_outbox SET published_at = ?1,
-                      failed_reason = (SELECT json_extract(j.value, '$.reason') FROM json_each(?2) j WHERE json_extract(j.value, '$.seq') = sync_outbox.seq)
-                WHERE seq IN (SELECT json_extract(value, '$.seq') FROM json_each(?2))`,
-            )
-            .bind(failedAt, JSON.stringify(outcome.rejected.map((r) => ({ seq: r.item.seq, reason: `${r.error.code}: ${r.error.message}` })))),
-        ]
-      : []),
-  ];
+  const settle: D1PreparedStatement[] = [];
+  if (outcome.published.length) {
+    settle.push(
+      deps.db
+        .prepare("UPDATE sync_outbox SET published_at = ?1 WHERE seq IN (SELECT value FROM json_each(?2))")
+        .bind(now, JSON.stringify(outcome.published.map((r) => r.seq))),
+    );
+  }
+  if (outcome.rejected.length) {
+    const reasons = outcome.rejected.map((r) => ({ seq: r.item.seq, reason: `${r.error.code}: ${r.error.message}` }));
+    settle.push(
+      deps.db
+        .prepare(
+          `UPDATE sync_outbox
+              SET published_at = ?1,
+                  failed_reason = (SELECT json_extract(j.value, '$.reason') FROM json_each(?2) j WHERE json_extract(j.value, '$.seq') = sync_outbox.seq)
+            WHERE seq IN (SELECT json_extract(value, '$.seq') FROM json_each(?2))`,
+        )
+        .bind(now, JSON.stringify(reasons)),
+    );
+  }
   if (settle.length) await deps.db.batch(settle);
   return { published: outcome.published.length, failed: outcome.rejected.length, unsent: outcome.unsent.length, error: outcome.error };
 }
