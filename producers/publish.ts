@@ -19,8 +19,8 @@ export function assertEventFits(event: SyncEvent): void {
   if (bytes > MAX_EVENT_BYTES) {
     throw new ValidationError(
       "EVENT_TOO_LARGE",
-      `event for ${event.entity} ${event.key.id} is ${bytes} bytes; a queue message holds at most ${MAX_EVENT_BYTES}`,
-      undefined,
+      `event for ${event.entity} ${event.key.id} is ${bytes} bytes (UTF-8); a queue message holds at most ${MAX_EVENT_BYTES}`,
+      { bytes, limitBytes: MAX_EVENT_BYTES },
       413,
     );
   }

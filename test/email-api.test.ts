@@ -138,7 +138,8 @@ describe("email API: an email whose event cannot be queued is refused before any
     expect(body.length).toBeLessThan(MAX_EVENT_BYTES); // a UTF-16 length check would let it through
     const res = await send({ ...base, prospect_id, status: "pending", body });
     expect(res.status).toBe(413);
-    expect(res.json.error).toMatchObject({ code: "EVENT_TOO_LARGE", retryable: false });
+    expect(res.json.error).toMatchObject({ code: "EVENT_TOO_LARGE", retryable: false, details: { limitBytes: MAX_EVENT_BYTES } });
+    expect(res.json.error.details.bytes).toBeGreaterThan(140_000);
     expect(await rowsFor(prospect_id)).toEqual({ emails: 0, outbox: 0 });
   });
 
