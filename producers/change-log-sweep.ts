@@ -1,11 +1,11 @@
-import { makeEvent, type SyncEvent } from "../schemas/event";
+import { derivedEventId, makeEvent, type SyncEvent } from "../schemas/event";
 import { entityByName, QUEUES, type EntityName } from "../schemas/registry";
-import { describe } from "../src/lib/errors";
+import { ValidationError, type describe } from "../src/lib/errors";
 import { utcNow } from "../src/lib/utc";
-import { failureRow, insertFailedTasks, type FailureRow } from "../src/services/record-failures";
+import { failureRow, insertFailedTasks } from "../src/services/record-failures";
 import { d1ApplySql } from "../src/stores/d1-apply-sql";
 import type { SupabaseRpc } from "../src/stores/supabase-rpc";
-import { assertEventFits, publishEvents, type QueueBindings } from "./publish";
+import { publishIsolated, type QueueBindings } from "./publish";
 
 /** One entry of sync.change_log, as sync_changes_after returns it. */
 export interface ChangeLogEntry {
@@ -37,6 +37,12 @@ export interface SweepResult {
   horizon: string | null;
   /** The run reached the end of what is sweepable now (the horizon or the grace period). */
   caughtUp: boolean;
+  /**
+   * The queue was unavailable: the run stopped, the cursor stands before the first entry not
+   * sent, and the next run sends it. Entries that can never be queued are not errors: they are
+   * counted in `failed` and recorded in failed_tasks.
+   */
+  error?: ReturnType<typeof describe>;
 }
 
 export const CHANGE_LOG_CURSOR = "supabase-change-log";
@@ -45,7 +51,10 @@ export const CHANGE_LOG_CURSOR = "supabase-change-log";
  * The guarantee behind the at-most-once webhooks: walks the Supabase change log from the stored
  * cursor, below the transaction-id horizon (see migrations/supabase/0004), and republishes every
  * entry whose version the D1 replica does not hold yet. Entries are published before the cursor
- * moves, so a crash repeats work (harmless: version rule) and never skips it.
+ * moves, so a crash repeats work (harmless: version rule) and never skips it. An entry that can
+ * never be queued is recorded in failed_tasks (once: its failed task is keyed by the entry) and the
+ * cursor moves past it, so it cannot hold back the entries after it. A queue outage is not such an
+ * entry: the cursor stops before the first entry not sent and the run ends.
  */
 export async function sweepChangeLog(
   deps: { rpc: SupabaseRpc; db: D1Database; queues: QueueBindings },
@@ -70,13 +79,21 @@ export async function sweepChangeLog(
     const young = page.entries.findIndex((e) => Date.parse(e.recorded_at) > cutoff);
     const entries = young === -1 ? page.entries : page.entries.slice(0, young);
     if (entries.length) {
-      const { republished, failed } = await republishMissing(deps, entries);
-      result.republished += republished;
-      result.failed += failed;
-      result.scanned += entries.length;
-      const last = entries[entries.length - 1]!;
-      result.cursor = { txid: last.txid, seq: last.seq };
-      await writeCursor(deps.db, result.cursor, page.horizon, entries.length, republished);
+      const outcome = await republishMissing(deps, entries);
+      result.republished += outcome.republished;
+      result.failed += outcome.failed;
+      // Everything before the first entry not sent is settled: published, recorded or not needed.
+      const done = outcome.firstUnsent === -1 ? entries : entries.slice(0, outcome.firstUnsent);
+      result.scanned += done.length;
+      if (done.length) {
+        const last = done[done.length - 1]!;
+        result.cursor = { txid: last.txid, seq: last.seq };
+        await writeCursor(deps.db, result.cursor, page.horizon, done.length, outcome.republished);
+      }
+      if (outcome.error) {
+        result.error = outcome.error;
+        break;
+      }
     }
     if (young !== -1 || page.entries.length < batchSize) {
       result.caughtUp = true;
@@ -87,21 +104,19 @@ export async function sweepChangeLog(
   return result;
 }
 
-/** Publishes the entries the replica is behind on; records unpublishable ones as failed tasks. */
+/**
+ * Publishes the entries the replica is behind on and records those that can never be queued as
+ * failed tasks. `firstUnsent` is the index of the first entry a queue outage left unsent (-1: none).
+ */
 async function republishMissing(
   deps: { db: D1Database; queues: QueueBindings },
   entries: ChangeLogEntry[],
-): Promise<{ republished: number; failed: number }> {
+): Promise<{ republished: number; failed: number; firstUnsent: number; error?: ReturnType<typeof describe> }> {
   const held = await replicaVersions(deps.db, entries);
-  const events: SyncEvent[] = [];
-  const failures: FailureRow[] = [];
-  const fail = (event: unknown, e: ChangeLogEntry, code: string, message: string) =>
-    failures.push(
-      failureRow({ queue: QUEUES.toD1, event, error_code: code, error_message: message, retryable: 0, attempts: 0, last_message_id: `sweep:${e.txid}:${e.seq}`, failed_at: utcNow() }),
-    );
-  for (const e of entries) {
+  const due: Array<{ entry: ChangeLogEntry; index: number; event: SyncEvent | null }> = [];
+  for (const [index, e] of entries.entries()) {
     if (entityByName(e.entity)?.replica !== "d1") {
-      fail(e, e, "UNKNOWN_ENTITY", `change log has an entry for ${e.entity}, which the registry does not replicate to D1`);
+      due.push({ entry: e, index, event: null });
       continue;
     }
     if ((held.get(`${e.entity}:${e.row_id}`) ?? 0) >= e.version) continue;
@@ -114,18 +129,34 @@ async function republishMissing(
       source: "supabase-change-log",
       trace_id: `change-log:${e.txid}:${e.seq}`,
     });
-    try {
-      assertEventFits(event);
-      events.push(event);
-    } catch (error) {
-      // It can never be queued: record it now so it is not silently lost.
-      const info = describe(error);
-      fail(event, e, info.code, info.message);
-    }
+    // Derived from the entry: a failure recorded for it on one run is the same task on the next.
+    due.push({ entry: e, index, event: { ...event, id: await derivedEventId(`change-log:${e.txid}:${e.seq}`, Date.parse(e.recorded_at)) } });
   }
+  const outcome = await publishIsolated(deps.queues, due, (d) => {
+    if (!d.event) {
+      throw new ValidationError("UNKNOWN_ENTITY", `change log has an entry for ${d.entry.entity}, which the registry does not replicate to D1`, undefined, 422);
+    }
+    return d.event;
+  });
+  const failedAt = utcNow();
+  const failures = outcome.rejected.map(({ item: d, event, error }) =>
+    failureRow({
+      queue: QUEUES.toD1,
+      // An entry that is no event is kept as it is, its row id where failed_tasks filters by it.
+      event: event ?? { ...d.entry, key: { id: d.entry.row_id } },
+      error_code: error.code,
+      error_message: error.message,
+      retryable: 0,
+      attempts: 0,
+      // With the derived event id, this makes recording the same entry again a no-op.
+      last_message_id: `sweep:${d.entry.txid}:${d.entry.seq}`,
+      failed_at: failedAt,
+    }),
+  );
+  // Recorded before the cursor moves past them: a crash records them again, which changes nothing.
   if (failures.length) await insertFailedTasks(deps.db, failures);
-  await publishEvents(deps.queues, events);
-  return { republished: events.length, failed: failures.length };
+  const firstUnsent = outcome.unsent.length ? Math.min(...outcome.unsent.map((d) => d.index)) : -1;
+  return { republished: outcome.published.length, failed: failures.length, firstUnsent, error: outcome.error };
 }
 
 /** Versions the D1 replica holds (row or tombstone) for the entries' rows: one D1 round trip. */

@@ -5,13 +5,14 @@ import type { ChangeStatusInput, RecordSendInput } from "../schemas/email-api";
 import { ConflictError, NotFoundError, ValidationError } from "../src/lib/errors";
 import { utcNow } from "../src/lib/utc";
 import { classifyD1Error } from "../src/stores/d1-errors";
+import { makeEvent, MAX_TRACE_ID_CHARS } from "../schemas/event";
 import { OUTBOX_COLUMNS, publishOutbox, type OutboxRow } from "./outbox";
-import type { QueueBindings } from "./publish";
+import { assertEventFits, type QueueBindings } from "./publish";
 
 export type EmailRow = Record<string, unknown> & { id: string; status: EmailStatus; version: number };
 export interface EmailWriteResult {
   email: EmailRow;
-  /** False if the queue refused: the outbox sweep republishes it, nothing is lost. */
+  /** False if the queue was unavailable: the outbox sweep republishes it, nothing is lost. */
   published: boolean;
 }
 type Deps = { db: D1Database; queues: QueueBindings };
@@ -47,6 +48,7 @@ export async function recordEmailSend(deps: Deps, input: RecordSendInput, traceI
   };
   const problem = impossibleEmailState(row as Parameters<typeof impossibleEmailState>[0]);
   if (problem) throw new ValidationError("IMPOSSIBLE_STATE", problem, undefined, 422);
+  assertEmailEventFits(row as EmailRow);
 
   const insert = deps.db
     .prepare(`INSERT INTO emails (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map((_, i) => `?${i + 1}`).join(", ")})`)
@@ -63,8 +65,8 @@ export async function recordEmailSend(deps: Deps, input: RecordSendInput, traceI
     }
     throw classifyD1Error(error);
   }
-  const { published } = await publishOutbox(deps, outbox, "email-api", traceId);
-  return { email: row as EmailRow, published };
+  const outcome = await publishOutbox(deps, outbox, "email-api", traceId);
+  return { email: row as EmailRow, published: outcome.published === outbox.length };
 }
 
 /**
@@ -98,6 +100,7 @@ export async function changeEmailStatus(deps: Deps, id: string, input: ChangeSta
   };
   const problem = impossibleEmailState(next as Parameters<typeof impossibleEmailState>[0]);
   if (problem) throw new ValidationError("IMPOSSIBLE_STATE", problem, undefined, 422);
+  assertEmailEventFits(next);
 
   const update = deps.db
     .prepare(
@@ -122,8 +125,21 @@ export async function changeEmailStatus(deps: Deps, id: string, input: ChangeSta
     const latest = await getEmail(deps.db, id);
     throw new ConflictError("VERSION_CONFLICT", `email ${id} changed concurrently`, { currentVersion: latest?.version });
   }
-  const { published } = await publishOutbox(deps, outbox, "email-api", traceId);
-  return { email: next, published };
+  const outcome = await publishOutbox(deps, outbox, "email-api", traceId);
+  return { email: next, published: outcome.published === outbox.length };
+}
+
+/**
+ * Refuses (413 EVENT_TOO_LARGE) a write whose event could not be put on a queue, before anything
+ * is written: once the row and its outbox entry commit, the event can only end in failed_tasks and
+ * the replica would never see the row. Measured in UTF-8 bytes of the event as the outbox publishes
+ * it (D1's row image is this row), with the longest trace id an event may carry, so every later
+ * publication of the same entry (the sweep's, under another trace id) fits as well.
+ */
+function assertEmailEventFits(row: EmailRow): void {
+  assertEventFits(
+    makeEvent({ entity: "emails", op: "upsert", key: { id: row.id }, version: row.version, row, source: "email-api", trace_id: "x".repeat(MAX_TRACE_ID_CHARS) }),
+  );
 }
 
 export async function getEmail(db: D1Database, id: string): Promise<EmailRow | null> {

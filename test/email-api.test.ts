@@ -2,8 +2,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { emailStatusMachine } from "../schemas/entities/emails";
 import { transitionPairs } from "../schemas/state-machine";
-import { sweepOutbox } from "../producers/outbox";
-import { queueBindings } from "../producers/publish";
+import { eventFromOutbox, OUTBOX_COLUMNS, sweepOutbox, type OutboxRow } from "../producers/outbox";
+import { MAX_EVENT_BYTES, queueBindings } from "../producers/publish";
 import { call, pg, SECRETS, waitFor } from "./support/helpers";
 
 async function prospect(): Promise<string> {
@@ -123,5 +123,57 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
     expect(await sweepOutbox({ db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0 })).toMatchObject({ republished: 1 });
     await waitFor(async () => (await pgEmail(id))?.version === 1, "swept email in Postgres");
     expect(await sweepOutbox({ db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0 })).toMatchObject({ republished: 0 });
+  });
+});
+
+describe("email API: an email whose event cannot be queued is refused before anything is written", () => {
+  const rowsFor = async (prospect_id: string) => ({
+    emails: (await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1").bind(prospect_id).first<{ n: number }>())!.n,
+    outbox: (await env.DB.prepare("SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1").bind(prospect_id).first<{ n: number }>())!.n,
+  });
+
+  it("refuses 70,000 Cyrillic characters (within the 100,000-character field, 140,000 bytes) with 413 EVENT_TOO_LARGE", async () => {
+    const prospect_id = await prospect();
+    const body = "я".repeat(70_000);
+    expect(body.length).toBeLessThan(MAX_EVENT_BYTES); // a UTF-16 length check would let it through
+    const res = await send({ ...base, prospect_id, status: "pending", body });
+    expect(res.status).toBe(413);
+    expect(res.json.error).toMatchObject({ code: "EVENT_TOO_LARGE", retryable: false, details: { limitBytes: MAX_EVENT_BYTES } });
+    expect(res.json.error.details.bytes).toBeGreaterThan(140_000);
+    expect(await rowsFor(prospect_id)).toEqual({ emails: 0, outbox: 0 });
+  });
+
+  it("accepts a body whose event is just within the budget, refuses one character more, and refuses a status change that would outgrow it", async () => {
+    // The size of an email's event without its body, measured as the outbox publishes it (with the
+    // longest trace id an event may carry, which the API reserves).
+    const probe = await send({ ...base, prospect_id: await prospect(), status: "pending", body: "x" });
+    const outboxRow = await env.DB.prepare(`SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE row_id = ?1`).bind(probe.json.data.email.id).first<OutboxRow>();
+    const withOneByte = new TextEncoder().encode(JSON.stringify(await eventFromOutbox(outboxRow!, "email-api", "x".repeat(200)))).byteLength;
+    const chars = Math.floor((MAX_EVENT_BYTES - withOneByte + 1) / 2); // Cyrillic: 2 bytes each
+
+    const prospect_id = await prospect();
+    const over = await send({ ...base, prospect_id, status: "pending", body: "я".repeat(chars + 1) });
+    expect(over.status).toBe(413);
+    expect(over.json.error.code).toBe("EVENT_TOO_LARGE");
+    expect(await rowsFor(prospect_id)).toEqual({ emails: 0, outbox: 0 });
+
+    const fits = await send({ ...base, prospect_id, status: "pending", body: "я".repeat(chars) });
+    expect(fits.status).toBe(201);
+    expect(fits.json.data.published).toBe(true);
+    const id = fits.json.data.email.id as string;
+    const stored = await env.DB.prepare(`SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE row_id = ?1`).bind(id).first<OutboxRow>();
+    const bytes = new TextEncoder().encode(JSON.stringify(await eventFromOutbox(stored!, "d1-outbox", "x".repeat(200)))).byteLength;
+    expect(bytes).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+    expect(bytes).toBeGreaterThan(MAX_EVENT_BYTES - 2);
+    await waitFor(async () => (await pgEmail(id))?.version === 1, "the large email in Postgres");
+    const [pgBody] = await pg()`select length(body)::int as n from emails where id = ${id}`;
+    expect(pgBody!.n).toBe(chars);
+
+    // pending -> failed with an error message would push the event over: refused, nothing changes.
+    const grow = await patch(id, { status: "failed", expectedVersion: 1, at: "2025-03-01T08:00:00Z", error: "e".repeat(2000) });
+    expect(grow.status).toBe(413);
+    expect(grow.json.error.code).toBe("EVENT_TOO_LARGE");
+    expect((await env.DB.prepare("SELECT version FROM emails WHERE id = ?1").bind(id).first<{ version: number }>())!.version).toBe(1);
+    expect((await rowsFor(prospect_id)).outbox).toBe(1);
   });
 });

@@ -4,20 +4,46 @@ import { formatIssues } from "../lib/zod-issues";
 import type { AppContext } from "./context";
 
 /**
- * Reads a JSON body of at most `limitBytes`, refusing early on Content-Length and again on the
- * bytes actually received (a chunked body has no Content-Length).
+ * Reads a JSON body of at most `limitBytes`, refusing early on Content-Length and otherwise while
+ * the bytes arrive: a chunked body has no Content-Length, and buffering it whole before checking
+ * would let one request hold any amount of memory. The read stops (and the rest of the body is
+ * cancelled) as soon as the limit is passed.
  */
 export async function readJson(c: AppContext, limitBytes: number): Promise<unknown> {
   const declared = Number(c.req.header("content-length") ?? "0");
   if (declared > limitBytes) throw tooLarge(limitBytes);
-  const buffer = await c.req.arrayBuffer();
-  if (buffer.byteLength > limitBytes) throw tooLarge(limitBytes);
-  if (buffer.byteLength === 0) throw new ValidationError("MALFORMED_JSON", "request body is empty");
+  const bytes = await readLimited(c.req.raw.body, limitBytes);
+  if (bytes.byteLength === 0) throw new ValidationError("MALFORMED_JSON", "request body is empty");
   try {
-    return JSON.parse(new TextDecoder().decode(buffer));
+    return JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new ValidationError("MALFORMED_JSON", `request body is not JSON: ${(error as Error).message}`);
   }
+}
+
+async function readLimited(body: ReadableStream<Uint8Array> | null, limitBytes: number): Promise<Uint8Array> {
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limitBytes) {
+      // Nothing more of this body is wanted; the sender sees the connection's read side close.
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limitBytes);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }
 
 export async function readBody<S extends z.ZodType>(c: AppContext, schema: S, limitBytes = 256 * 1024): Promise<z.infer<S>> {
