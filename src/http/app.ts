@@ -8,6 +8,7 @@ import { emailRoutes } from "./routes/emails";
 import { auditRoutes } from "./routes/audit";
 import { failedTaskRoutes } from "./routes/failed-tasks";
 import { failureGroupRoutes } from "./routes/failure-groups";
+import { operatorTokenRoutes } from "./routes/operator-tokens";
 import { replayJobRoutes, replayPlanRoutes } from "./routes/replays";
 import { openApiDocument } from "./openapi";
 import { healthRoutes } from "./routes/health";
@@ -34,6 +35,7 @@ export function createApp() {
   app.route("/v1/admin/replay-plans", replayPlanRoutes);
   app.route("/v1/admin/replay-jobs", replayJobRoutes);
   app.route("/v1/admin/audit", auditRoutes);
+  app.route("/v1/admin/operator-tokens", operatorTokenRoutes);
   // The operator API's contract; public like any API reference (it holds no data).
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/v1/admin", consistencyRoutes);

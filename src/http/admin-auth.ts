@@ -1,0 +1,47 @@
+import type { MiddlewareHandler } from "hono";
+import { AuthError, ForbiddenError } from "../lib/errors";
+import { bearerOf, matchesSecret } from "../lib/bearer";
+import { looksLikeOperatorToken } from "../lib/operator-token";
+import { authenticateOperatorToken } from "../services/operator-tokens";
+import type { AppEnv, Principal } from "./context";
+
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** `REQUIRE_OPERATOR_TOKENS=true`: the shared admin token may read, but changes need proven identity. */
+export function operatorTokensRequired(env: { REQUIRE_OPERATOR_TOKENS?: string }): boolean {
+  return env.REQUIRE_OPERATOR_TOKENS?.trim().toLowerCase() === "true";
+}
+
+/**
+ * Guards the admin API. Accepts the shared ADMIN_TOKEN (break-glass and bootstrap: the operator
+ * is whatever x-operator claims) or an operator's own token (`sds_op_…`: the token names the
+ * operator, and an x-operator naming someone else is refused). `sharedTokenMayChange`: this route
+ * group stays writable with the shared token under REQUIRE_OPERATOR_TOKENS (creating and revoking
+ * operator tokens: without it nobody could be given a token, nor a leaked one be killed).
+ */
+export function adminAuth(opts: { sharedTokenMayChange?: boolean } = {}): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const principal = await authenticate(c.env.DB, c.req.header("authorization"), c.env.ADMIN_TOKEN);
+    if (principal.auth === "operator-token") {
+      const claimed = c.req.header("x-operator");
+      if (claimed !== undefined && claimed !== principal.operator) {
+        throw new ForbiddenError("OPERATOR_MISMATCH", `this token belongs to ${principal.operator}; x-operator says ${claimed} (drop the header or name the token's operator)`);
+      }
+    } else if (!READS.has(c.req.method) && !opts.sharedTokenMayChange && operatorTokensRequired(c.env)) {
+      throw new ForbiddenError("OPERATOR_TOKEN_REQUIRED", "REQUIRE_OPERATOR_TOKENS is set: changes need your own operator token (the shared admin token may only read)");
+    }
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+async function authenticate(db: D1Database, header: string | undefined, adminToken: string | undefined): Promise<Principal> {
+  const presented = bearerOf(header);
+  // The shared token first: it costs no D1 read, and it keeps working if D1 is what broke.
+  if (adminToken && (await matchesSecret(presented, adminToken))) return { auth: "admin-token" };
+  if (looksLikeOperatorToken(presented)) {
+    const token = await authenticateOperatorToken(db, presented, new Date());
+    return { auth: "operator-token", operator: token.operator, tokenId: token.id };
+  }
+  throw new AuthError(adminToken ? undefined : "the admin API accepts operator tokens only: ADMIN_TOKEN is not configured");
+}
