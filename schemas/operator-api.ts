@@ -28,9 +28,10 @@ export const AUDIT_ACTIONS = ["acknowledge", "ignore", "resolve", "reopen", "pla
 
 /**
  * How the worker knew who acted. `admin-token`: the shared secret, the name is what `x-operator`
- * claimed. `operator-token`: the operator's own token proved it.
+ * claimed. `operator-token`: the operator's own token proved it. `access-jwt`: a Cloudflare Access
+ * JWT proved it (its email, or a service token's client id).
  */
-export const AUTH_KINDS = ["admin-token", "operator-token"] as const;
+export const AUTH_KINDS = ["admin-token", "operator-token", "access-jwt"] as const;
 export type AuthKind = (typeof AUTH_KINDS)[number];
 
 /** active until revoked or past expires_at. */
@@ -117,7 +118,7 @@ export const listJobsQuery = z.object({
 
 export const listAuditQuery = z.object({
   actor: operatorName.optional(),
-  /** Only lines whose actor was proven (operator-token) or only claimed (admin-token). */
+  /** Only lines whose actor was proven (operator-token, access-jwt) or only claimed (admin-token). */
   auth: z.enum(AUTH_KINDS).optional(),
   action: z.enum(AUDIT_ACTIONS).optional(),
   target: z.string().max(64).optional(),
@@ -265,7 +266,7 @@ export const auditEntrySchema = z.object({
   at,
   actor: z.string(),
   action: z.enum(AUDIT_ACTIONS),
-  /** How the actor was known: proven by an operator token, or claimed with the shared admin token. */
+  /** How the actor was known: proven by an operator token or an Access JWT, or claimed with the shared admin token. */
   auth: z.enum(AUTH_KINDS),
   /** The operator token that proved the actor (null with the admin token). */
   token_id: z.string().nullable(),

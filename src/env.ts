@@ -14,6 +14,10 @@ export interface Env {
   ADMIN_TOKEN?: string;
   /** "true": changes through the admin API need an operator token; the shared ADMIN_TOKEN may only read (and manage operator tokens). */
   REQUIRE_OPERATOR_TOKENS?: string;
+  /** Both set: a Cloudflare Access JWT (Cf-Access-Jwt-Assertion) proves the operator, e.g. `myteam.cloudflareaccess.com`. */
+  CF_ACCESS_TEAM_DOMAIN?: string;
+  /** The Access application's audience (AUD) tag. */
+  CF_ACCESS_AUD?: string;
   /** Bearer token of the sending worker for the email API. */
   API_TOKEN?: string;
   /** "hyperdrive" (default) or "rest" (supabase-js .rpc() with the service-role key). */

@@ -239,7 +239,7 @@ describe("the contract", () => {
     const doc = (await call("GET", "/v1/openapi.json")).json as any;
     expect(Object.keys(doc.paths["/v1/admin/operator-tokens"]).sort()).toEqual(["get", "post"]);
     expect(doc.paths["/v1/admin/operator-tokens/{id}/revoke"].post).toBeDefined();
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["admin", "operator"]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["access", "admin", "operator"]);
     expect(JSON.stringify(doc.paths["/v1/admin/operator-tokens"].get.responses)).not.toContain("token_hash");
     expect(doc.components.responses.E403.description).toContain("OPERATOR_MISMATCH");
   });

@@ -18,7 +18,8 @@ CREATE TABLE operator_tokens (
 CREATE INDEX operator_tokens_operator_idx ON operator_tokens (operator, id);
 
 -- How the actor of an audit line was known: `admin-token` (the shared secret; the name is only
--- what x-operator claimed) or `operator-token` (proven by the operator's own token, `token_id`).
--- Every line before this migration was written with the shared admin token.
-ALTER TABLE operator_audit ADD COLUMN auth TEXT NOT NULL DEFAULT 'admin-token' CHECK (auth IN ('admin-token','operator-token'));
+-- what x-operator claimed), `operator-token` (proven by the operator's own token, `token_id`) or
+-- `access-jwt` (proven by a Cloudflare Access JWT). Every line before this migration was written
+-- with the shared admin token.
+ALTER TABLE operator_audit ADD COLUMN auth TEXT NOT NULL DEFAULT 'admin-token' CHECK (auth IN ('admin-token','operator-token','access-jwt'));
 ALTER TABLE operator_audit ADD COLUMN token_id TEXT;

@@ -11,14 +11,18 @@ import { failureGroupRoutes } from "./routes/failure-groups";
 import { operatorTokenRoutes } from "./routes/operator-tokens";
 import { replayJobRoutes, replayPlanRoutes } from "./routes/replays";
 import { openApiDocument } from "./openapi";
+import { accessKeysFromFetch, type AccessKeySource } from "../lib/access-jwt";
 import { healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createApp() {
+/** `accessKeys`: Cloudflare Access's signing keys (default: fetched from the team domain, cached per isolate). */
+export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
+  const accessKeys = deps.accessKeys ?? accessKeysFromFetch((input, init) => fetch(input, init));
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
+    c.set("accessKeys", accessKeys);
     const incoming = c.req.header("x-request-id");
     c.set("requestId", incoming && REQUEST_ID.test(incoming) ? incoming : `req_${ulid()}`);
     c.set("startedAt", Date.now());

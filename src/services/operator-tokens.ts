@@ -28,8 +28,9 @@ function toToken(row: TokenRow, now: Date): OperatorToken {
 }
 
 /**
- * Creates a token for `body.operator` and returns it once; D1 keeps only its hash. An operator
- * token may create tokens only for its own operator (rotation): minting one for somebody else
+ * Creates a token for `body.operator` and returns it once; D1 keeps only its hash. A proven
+ * operator (operator token, Access JWT) may create tokens only for itself (rotation, or a CLI token
+ * for someone who signs in through Access): minting one for somebody else
  * would let a token holder act as them, so that takes the shared admin token, whose holders can
  * claim any name anyway (and that line says so: auth admin-token).
  */
@@ -39,8 +40,8 @@ export async function createOperatorToken(
   by: Actor,
   now: Date,
 ): Promise<{ token: OperatorToken; secret: string }> {
-  if (by.auth === "operator-token" && body.operator !== by.name) {
-    throw new ForbiddenError("OPERATOR_MISMATCH", `an operator token creates tokens for its own operator (${by.name}) only; use the admin token to create one for ${body.operator}`);
+  if (by.auth !== "admin-token" && body.operator !== by.name) {
+    throw new ForbiddenError("OPERATOR_MISMATCH", `a proven operator (${by.name}, ${by.auth}) creates tokens for itself only; use the admin token to create one for ${body.operator}`);
   }
   if (body.expires_at && Date.parse(body.expires_at) <= now.getTime()) {
     throw new ValidationError("INVALID_REQUEST", "expires_at: must lie in the future");
