@@ -114,6 +114,14 @@ describe("Cloudflare Access JWTs prove who acts", () => {
     const ignored = await send("GET", "/v1/admin/failed-tasks", { jwt: await jwt(), env: {} });
     expect(ignored.status).toBe(401);
     expect(ignored.json.error.code).toBe("UNAUTHORIZED");
+    // Access turns a browser's cookie into the JWT, so a cross-site "simple" POST would carry it:
+    // a change must be application/json (which no other site can send without a CORS preflight).
+    const taskId = await seededTaskId();
+    const simple = await send("POST", "/v1/admin/replay-plans", { jwt: await jwt(), body: { filter: { ids: [taskId] } }, headers: { "content-type": "text/plain" } });
+    expect(simple.status).toBe(415);
+    expect(simple.json.error.code).toBe("JSON_REQUIRED");
+    const planned = await env.DB.prepare("SELECT count(*) AS n FROM replay_plan_items WHERE task_id = ?1").bind(taskId).first<{ n: number }>();
+    expect(planned!.n).toBe(0);
     // An explicit bearer wins over the JWT that Access adds to every request.
     const bearer = await send("GET", "/v1/admin/failed-tasks", { jwt: "not.a.jwt", token: SECRETS.admin });
     expect(bearer.status).toBe(200);

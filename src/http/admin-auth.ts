@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { operatorName } from "../../schemas/operator-api";
 import { verifyAccessJwt } from "../lib/access-jwt";
-import { AuthError, ForbiddenError } from "../lib/errors";
+import { AuthError, ForbiddenError, ValidationError } from "../lib/errors";
 import { bearerOf, matchesSecret } from "../lib/bearer";
 import { looksLikeOperatorToken } from "../lib/operator-token";
 import { authenticateOperatorToken } from "../services/operator-tokens";
@@ -25,6 +25,13 @@ export function operatorTokensRequired(env: { REQUIRE_OPERATOR_TOKENS?: string }
 export function adminAuth(opts: { sharedTokenMayChange?: boolean } = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = await authenticate(c);
+    if (principal.auth === "access-jwt" && !READS.has(c.req.method) && !isJson(c.req.header("content-type"))) {
+      // Access adds its JWT to any request that carries the browser's Access cookie, so a page on
+      // another site could make a signed-in operator's browser POST here. Browsers send such a
+      // cross-site request unasked only with a "simple" content type; application/json needs a
+      // CORS preflight, which this worker never grants.
+      throw new ValidationError("JSON_REQUIRED", "a change authenticated by Cloudflare Access must be sent as application/json", undefined, 415);
+    }
     if (principal.auth !== "admin-token") {
       const claimed = c.req.header("x-operator");
       if (claimed !== undefined && claimed !== principal.operator) {
@@ -36,6 +43,10 @@ export function adminAuth(opts: { sharedTokenMayChange?: boolean } = {}): Middle
     c.set("principal", principal);
     await next();
   };
+}
+
+function isJson(contentType: string | undefined): boolean {
+  return /^application\/json\s*(;|$)/i.test(contentType?.trim() ?? "");
 }
 
 async function authenticate(c: AppContext): Promise<Principal> {

@@ -84,6 +84,7 @@ const ERRORS = {
   "404": "No such task, group, plan, job or operator token (NOT_FOUND)",
   "409": "Conflicts with the current state (ALREADY_RESOLVED, QUARANTINED, JOB_ALREADY_RUNNING, PLAN_ALREADY_EXECUTED, JOB_NOT_RUNNING, NO_CHANGE, ALREADY_REVOKED)",
   "410": "The plan expired (PLAN_EXPIRED)",
+  "415": "A change authenticated by a Cloudflare Access JWT was not sent as application/json (JSON_REQUIRED)",
   "422": "Nothing sensible to do (NOTHING_TO_REPLAY, PLAN_SPANS_QUEUES, PLAN_TOO_LARGE, NOT_REPLAYABLE, NOT_REPLAYABLE_STATUS)",
   "503": "A store or queue is unavailable; retry later (QUEUE_UNAVAILABLE, ACCESS_UNAVAILABLE, …)",
 };

@@ -3,8 +3,9 @@ import { AuthError, TransientError } from "./errors";
 /**
  * Cloudflare Access puts a signed JWT in `Cf-Access-Jwt-Assertion` on every request it lets
  * through. Verifying it (RS256 against the team's published keys, issuer, audience, lifetime)
- * proves who the person is without any secret of ours. Only the header is read: the
- * CF_Authorization cookie would make the admin API usable cross-site.
+ * proves who the person is without any secret of ours. Only the header is read, not the
+ * CF_Authorization cookie; but Access derives the header from that cookie, so changes made with it
+ * must be application/json (adminAuth: no cross-site request can send that without a preflight).
  */
 
 export interface Jwk extends JsonWebKey {
