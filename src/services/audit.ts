@@ -4,8 +4,8 @@ import type { AUDIT_ACTIONS, AuthKind, auditEntrySchema, listAuditQuery } from "
 import { utcNow } from "../lib/utc";
 
 /**
- * Who acts, and how the worker knows: an operator token proves the name (`tokenId` is the token);
- * with the shared admin token the name is only what `x-operator` claimed.
+ * Who acts, and how the worker knows: an operator token (`tokenId`) or a Cloudflare Access JWT
+ * proves the name; with the shared admin token the name is only what `x-operator` claimed.
  */
 export interface Actor {
   name: string;
