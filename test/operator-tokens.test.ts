@@ -15,6 +15,7 @@ function as(token: string, method: string, path: string, body?: unknown, headers
 async function createToken(operator: string, extra: Record<string, unknown> = {}) {
   const res = await op("POST", "/v1/admin/operator-tokens", { operator, reason: `onboarding ${operator}`, ...extra }, "root@bootstrap");
   expect(res.status, JSON.stringify(res.json)).toBe(201);
+  expect(res.headers.get("cache-control")).toBe("no-store");
   return createdOperatorTokenSchema.parse(res.json.data);
 }
 

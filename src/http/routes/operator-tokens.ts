@@ -17,7 +17,10 @@ export const operatorTokenRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, createOperatorTokenBody);
-    return ok(c, await createOperatorToken(c.env.DB, body, actor, new Date()), 201);
+    const created = await createOperatorToken(c.env.DB, body, actor, new Date());
+    // The response holds a secret: no cache or proxy on the way may keep a copy.
+    c.header("cache-control", "no-store");
+    return ok(c, created, 201);
   })
   .get("/", async (c) => ok(c, { items: await listOperatorTokens(c.env.DB, readQuery(c, listOperatorTokensQuery), new Date()) }))
   .post("/:id/revoke", async (c) => {
