@@ -24,14 +24,28 @@ export type ReplayMode = (typeof REPLAY_MODES)[number];
 export const JOB_STATUSES = ["running", "completed", "cancelled", "failed"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const AUDIT_ACTIONS = ["acknowledge", "ignore", "resolve", "reopen", "plan", "replay", "replay-task", "cancel", "override"] as const;
+export const AUDIT_ACTIONS = ["acknowledge", "ignore", "resolve", "reopen", "plan", "replay", "replay-task", "cancel", "override", "token-create", "token-revoke"] as const;
+
+/**
+ * How the worker knew who acted. `admin-token`: the shared secret, the name is what `x-operator`
+ * claimed. `operator-token`: the operator's own token proved it. `access-jwt`: a Cloudflare Access
+ * JWT proved it (its email, or a service token's client id).
+ */
+export const AUTH_KINDS = ["admin-token", "operator-token", "access-jwt"] as const;
+export type AuthKind = (typeof AUTH_KINDS)[number];
+
+/** active until revoked or past expires_at. */
+export const TOKEN_STATUSES = ["active", "revoked", "expired"] as const;
 
 const ulid = () => z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a ULID");
 export const groupId = () => z.string().regex(/^[0-9a-f]{16}$/, "must be a failure group id (16 hex digits)");
 const workQueue = z.enum([QUEUES.toD1, QUEUES.toSupabase]);
 const count = () => z.coerce.number().int().min(0).max(1_000_000);
 
-/** Who did it: sent as the `x-operator` header on every change. The admin token is shared, so the caller names itself. */
+/**
+ * Who did it: sent as the `x-operator` header on every change. With the shared admin token the
+ * caller names itself; with an operator token the token names it (a different x-operator is refused).
+ */
 export const operatorName = z.string().regex(/^[A-Za-z0-9._@+:-]{1,100}$/, "must be 1-100 characters of letters, digits and ._@+:-");
 
 /** Selects failed tasks. Query parameters for listing, a JSON object for plans. */
@@ -104,12 +118,30 @@ export const listJobsQuery = z.object({
 
 export const listAuditQuery = z.object({
   actor: operatorName.optional(),
+  /** Only lines whose actor was proven (operator-token, access-jwt) or only claimed (admin-token). */
+  auth: z.enum(AUTH_KINDS).optional(),
   action: z.enum(AUDIT_ACTIONS).optional(),
   target: z.string().max(64).optional(),
   since: utcTimestamp().optional(),
   until: utcTimestamp().optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: ulid().optional(),
+});
+
+export const createOperatorTokenBody = z.object({
+  /** The operator the token will prove. */
+  operator: operatorName,
+  reason,
+  /** Optional: the token is refused from then on (TOKEN_EXPIRED). Must lie in the future. */
+  expires_at: utcTimestamp().optional(),
+});
+
+export const revokeOperatorTokenBody = z.object({ reason });
+
+export const listOperatorTokensQuery = z.object({
+  operator: operatorName.optional(),
+  status: z.enum(TOKEN_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(100),
 });
 
 /* Responses. Tests parse real responses with these, so the OpenAPI document stays true. */
@@ -234,9 +266,33 @@ export const auditEntrySchema = z.object({
   at,
   actor: z.string(),
   action: z.enum(AUDIT_ACTIONS),
+  /** How the actor was known: proven by an operator token or an Access JWT, or claimed with the shared admin token. */
+  auth: z.enum(AUTH_KINDS),
+  /** The operator token that proved the actor (null with the admin token). */
+  token_id: z.string().nullable(),
   reason: z.string().nullable(),
-  target_type: z.enum(["task", "group", "plan", "job"]),
+  target_type: z.enum(["task", "group", "plan", "job", "operator-token"]),
   target_id: z.string(),
   selection: z.unknown().describe("what the action selected: a filter, a plan's counts"),
   result: z.unknown(),
+});
+
+/** An operator token as listed: never its secret, never its hash. */
+export const operatorTokenSchema = z.object({
+  id: ulid(),
+  operator: z.string(),
+  status: z.enum(TOKEN_STATUSES),
+  created_at: at,
+  created_by: z.string(),
+  expires_at: nullableAt,
+  last_used_at: nullableAt.describe("refreshed at most once a minute"),
+  revoked_at: nullableAt,
+  revoked_by: z.string().nullable(),
+});
+export type OperatorToken = z.infer<typeof operatorTokenSchema>;
+
+export const createdOperatorTokenSchema = z.object({
+  token: operatorTokenSchema,
+  /** The token itself (`sds_op_…`). Shown here once: the worker keeps only its SHA-256. */
+  secret: z.string(),
 });

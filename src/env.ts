@@ -10,7 +10,14 @@ export interface Env {
   /** Replay job ticks (consumers/control-queue.ts). */
   CONTROL: Queue;
   WEBHOOK_SECRET?: string;
+  /** Shared operator secret: break-glass and bootstrap (operators get their own tokens, src/services/operator-tokens.ts). */
   ADMIN_TOKEN?: string;
+  /** "true": changes through the admin API need an operator token; the shared ADMIN_TOKEN may only read (and manage operator tokens). */
+  REQUIRE_OPERATOR_TOKENS?: string;
+  /** Both set: a Cloudflare Access JWT (Cf-Access-Jwt-Assertion) proves the operator, e.g. `myteam.cloudflareaccess.com`. */
+  CF_ACCESS_TEAM_DOMAIN?: string;
+  /** The Access application's audience (AUD) tag. */
+  CF_ACCESS_AUD?: string;
   /** Bearer token of the sending worker for the email API. */
   API_TOKEN?: string;
   /** "hyperdrive" (default) or "rest" (supabase-js .rpc() with the service-role key). */

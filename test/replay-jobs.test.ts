@@ -241,7 +241,7 @@ describe("a queue that refuses", () => {
     await seedFailures([event], { error_code: "REFUSED_ONE" });
     const task = (await taskOfEvent(event.id))!;
     const deps = { db: env.DB, queues: { "to-d1": refusing }, stores: replayStores(env.DB, () => postgresRpc(pg())) };
-    await expect(replayOneTask(deps, task.id, { mode: "original", override: false, actor: "alice@ops", reason: "try" })).rejects.toMatchObject({ code: "QUEUE_UNAVAILABLE", retryable: true });
+    await expect(replayOneTask(deps, task.id, { mode: "original", override: false, actor: { name: "alice@ops", auth: "admin-token", tokenId: null }, reason: "try" })).rejects.toMatchObject({ code: "QUEUE_UNAVAILABLE", retryable: true });
     expect(await taskOfEvent(event.id)).toMatchObject({ status: "open", replay_count: 0 });
     const audit = (await op("GET", `/v1/admin/audit?target=${task.id}`)).json.data.items;
     expect(audit.map((e: { result: { outcome: string } }) => e.result.outcome)).toEqual(["not sent: the queue refused it; nothing changed", "sent"]);

@@ -8,16 +8,21 @@ import { emailRoutes } from "./routes/emails";
 import { auditRoutes } from "./routes/audit";
 import { failedTaskRoutes } from "./routes/failed-tasks";
 import { failureGroupRoutes } from "./routes/failure-groups";
+import { operatorTokenRoutes } from "./routes/operator-tokens";
 import { replayJobRoutes, replayPlanRoutes } from "./routes/replays";
 import { openApiDocument } from "./openapi";
+import { accessKeysFromFetch, type AccessKeySource } from "../lib/access-jwt";
 import { adminHealthRoutes, healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createApp() {
+/** `accessKeys`: Cloudflare Access's signing keys (default: fetched from the team domain, cached per isolate). */
+export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
+  const accessKeys = deps.accessKeys ?? accessKeysFromFetch((input, init) => fetch(input, init));
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
+    c.set("accessKeys", accessKeys);
     const incoming = c.req.header("x-request-id");
     c.set("requestId", incoming && REQUEST_ID.test(incoming) ? incoming : `req_${ulid()}`);
     c.set("startedAt", Date.now());
@@ -35,6 +40,7 @@ export function createApp() {
   app.route("/v1/admin/replay-jobs", replayJobRoutes);
   app.route("/v1/admin/audit", auditRoutes);
   app.route("/v1/admin/health", adminHealthRoutes);
+  app.route("/v1/admin/operator-tokens", operatorTokenRoutes);
   // The operator API's contract; public like any API reference (it holds no data).
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/v1/admin", consistencyRoutes);

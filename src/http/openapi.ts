@@ -62,16 +62,31 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
     post: { summary: "Cancel a running job; what was sent stays sent", body: api.cancelJobBody, response: z.object({ job: api.jobSchema }), change: true },
   },
   "/v1/admin/audit": { get: { summary: "The audit trail of operator actions, newest first", query: api.listAuditQuery, response: list(api.auditEntrySchema, true) } },
+  "/v1/admin/operator-tokens": {
+    post: {
+      summary: "Create a token for an operator; the response holds the token, once (an operator token may create tokens for its own operator only)",
+      body: api.createOperatorTokenBody,
+      response: api.createdOperatorTokenSchema,
+      status: 201,
+      change: true,
+    },
+    get: { summary: "Operator tokens, newest first (never a token or its hash)", query: api.listOperatorTokensQuery, response: list(api.operatorTokenSchema) },
+  },
+  "/v1/admin/operator-tokens/{id}/revoke": {
+    post: { summary: "Revoke a token at once", body: api.revokeOperatorTokenBody, response: z.object({ token: api.operatorTokenSchema }), change: true },
+  },
 };
 
 const ERRORS = {
   "400": "Invalid request (INVALID_REQUEST, MALFORMED_JSON, OPERATOR_REQUIRED)",
-  "401": "Missing or wrong admin token (UNAUTHORIZED)",
-  "404": "No such task, group, plan or job (NOT_FOUND)",
-  "409": "Conflicts with the current state (ALREADY_RESOLVED, QUARANTINED, JOB_ALREADY_RUNNING, PLAN_ALREADY_EXECUTED, JOB_NOT_RUNNING, NO_CHANGE)",
+  "401": "Missing or wrong admin or operator token (UNAUTHORIZED), an operator token no longer valid (TOKEN_REVOKED, TOKEN_EXPIRED), a Cloudflare Access JWT refused (ACCESS_JWT_INVALID)",
+  "403": "x-operator names someone other than the operator token's owner (OPERATOR_MISMATCH); a change with the shared admin token under REQUIRE_OPERATOR_TOKENS (OPERATOR_TOKEN_REQUIRED)",
+  "404": "No such task, group, plan, job or operator token (NOT_FOUND)",
+  "409": "Conflicts with the current state (ALREADY_RESOLVED, QUARANTINED, JOB_ALREADY_RUNNING, PLAN_ALREADY_EXECUTED, JOB_NOT_RUNNING, NO_CHANGE, ALREADY_REVOKED)",
   "410": "The plan expired (PLAN_EXPIRED)",
+  "415": "A change authenticated by a Cloudflare Access JWT was not sent as application/json (JSON_REQUIRED)",
   "422": "Nothing sensible to do (NOTHING_TO_REPLAY, PLAN_SPANS_QUEUES, PLAN_TOO_LARGE, NOT_REPLAYABLE, NOT_REPLAYABLE_STATUS)",
-  "503": "A store or queue is unavailable; retry later (QUEUE_UNAVAILABLE, …)",
+  "503": "A store or queue is unavailable; retry later (QUEUE_UNAVAILABLE, ACCESS_UNAVAILABLE, …)",
 };
 
 export function openApiDocument(): Record<string, unknown> {
@@ -83,7 +98,17 @@ export function openApiDocument(): Record<string, unknown> {
       const queryParams = op.query
         ? Object.entries((jsonSchema(op.query, "input").properties ?? {}) as Record<string, unknown>).map(([name, schema]) => ({ name, in: "query", required: false, schema }))
         : [];
-      const header = op.change ? [{ name: "x-operator", in: "header", required: true, description: "who is acting (recorded in the audit trail)", schema: jsonSchema(api.operatorName, "input") }] : [];
+      const header = op.change
+        ? [
+            {
+              name: "x-operator",
+              in: "header",
+              required: false,
+              description: "who is acting (recorded in the audit trail). Required with the shared admin token; with an operator token or an Access JWT the credential names the operator and a different name is refused (OPERATOR_MISMATCH)",
+              schema: jsonSchema(api.operatorName, "input"),
+            },
+          ]
+        : [];
       item[method] = {
         summary: op.summary,
         parameters: [...pathParams, ...queryParams, ...header],
@@ -104,12 +129,22 @@ export function openApiDocument(): Record<string, unknown> {
     info: {
       title: "supabase-d1-sync operator API",
       version: "1",
-      description: "Failed tasks, failure groups, replay plans and jobs, and the audit trail. Bearer ADMIN_TOKEN on every call.",
+      description:
+        "Failed tasks, failure groups, replay plans and jobs, operator tokens, and the audit trail. Every call carries a credential: an operator's own bearer token (sds_op_…) or a Cloudflare Access JWT, both of which prove who acts, or the shared ADMIN_TOKEN (break-glass; who acts is only claimed by x-operator; refused for changes under REQUIRE_OPERATOR_TOKENS).",
     },
-    security: [{ admin: [] }],
+    security: [{ operator: [] }, { access: [] }, { admin: [] }],
     paths,
     components: {
-      securitySchemes: { admin: { type: "http", scheme: "bearer", description: "the worker's ADMIN_TOKEN secret" } },
+      securitySchemes: {
+        operator: { type: "http", scheme: "bearer", description: "an operator token (sds_op_…) created with POST /v1/admin/operator-tokens; proves the operator" },
+        access: {
+          type: "apiKey",
+          in: "header",
+          name: "Cf-Access-Jwt-Assertion",
+          description: "a Cloudflare Access JWT (when CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD are set and no Authorization header is sent); proves the operator by its email",
+        },
+        admin: { type: "http", scheme: "bearer", description: "the worker's shared ADMIN_TOKEN secret (break-glass, bootstrap)" },
+      },
       schemas: {
         Meta: { type: "object", properties: { requestId: { type: "string" }, duration: { type: "number" } } },
         Error: {

@@ -38,9 +38,17 @@ export class NotFoundError extends SyncError {
   }
 }
 
+/** Who is calling is not known: no credential, a wrong one, or one no longer valid (TOKEN_REVOKED, TOKEN_EXPIRED). */
 export class AuthError extends SyncError {
-  constructor(message = "missing or invalid bearer token") {
-    super("UNAUTHORIZED", message, { retryable: false, status: 401 });
+  constructor(message = "missing or invalid bearer token", code = "UNAUTHORIZED") {
+    super(code, message, { retryable: false, status: 401 });
+  }
+}
+
+/** The caller is known but may not do this (OPERATOR_MISMATCH, OPERATOR_TOKEN_REQUIRED). */
+export class ForbiddenError extends SyncError {
+  constructor(code: string, message: string) {
+    super(code, message, { retryable: false, status: 403 });
   }
 }
 

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import { GROUP_ACTIONS, type FailedTask, type FailureGroup, type GroupAction, type listGroupsQuery } from "../../schemas/operator-api";
 import { ConflictError, NotFoundError } from "../lib/errors";
 import { utcNow } from "../lib/utc";
-import { auditStatement } from "./audit";
+import { auditStatement, type Actor } from "./audit";
 import { TASK_COLUMNS, toTask } from "./failed-tasks";
 
 /** Task statuses that still need an operator: the group is not done while any task has one. */
@@ -44,7 +44,7 @@ export async function changeGroupStatus(
   db: D1Database,
   id: string,
   action: GroupAction,
-  by: { actor: string; reason: string },
+  by: { actor: Actor; reason: string },
 ): Promise<FailureGroup> {
   const before = (await getFailureGroup(db, id)).group;
   const status = GROUP_ACTIONS[action];
@@ -53,7 +53,7 @@ export async function changeGroupStatus(
   await db.batch([
     db
       .prepare(`UPDATE failure_groups SET status = ?2, status_changed_at = ?3, status_changed_by = ?4, status_reason = ?5 WHERE id = ?1`)
-      .bind(id, status, now, by.actor, by.reason),
+      .bind(id, status, now, by.actor.name, by.reason),
     auditStatement(db, {
       actor: by.actor,
       action,

@@ -2,7 +2,7 @@ import { newEventId } from "../../schemas/event";
 import type { Job, JobStatus, TaskStatus } from "../../schemas/operator-api";
 import { ConflictError, NotFoundError } from "../lib/errors";
 import { utcNow } from "../lib/utc";
-import { auditStatement } from "./audit";
+import { auditStatement, type Actor } from "./audit";
 import { commitAndSend } from "./replay-commit";
 import { decideReplays, type Decision, type ReplayStores } from "./replay-decide";
 import { assertExecutable, getPlan, pendingTasks } from "./replay-plans";
@@ -32,7 +32,7 @@ export interface JobDeps {
 export async function startJob(
   deps: { db: D1Database; control: Queue },
   req: { plan_id: string; reason: string; rate_per_second: number },
-  actor: string,
+  actor: Actor,
 ): Promise<Job> {
   const plan = await getPlan(deps.db, req.plan_id);
   assertExecutable(plan);
@@ -45,7 +45,7 @@ export async function startJob(
           `INSERT INTO replay_jobs (id, plan_id, queue, mode, override, status, rate_per_second, total, reason, created_by, created_at, started_at)
            VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, ?8, ?9, ?10, ?10)`,
         )
-        .bind(id, plan.id, plan.queue, plan.mode, plan.override ? 1 : 0, req.rate_per_second, plan.total, req.reason, actor, now),
+        .bind(id, plan.id, plan.queue, plan.mode, plan.override ? 1 : 0, req.rate_per_second, plan.total, req.reason, actor.name, now),
       deps.db.prepare("UPDATE replay_plans SET job_id = ?2 WHERE id = ?1").bind(plan.id, id),
       auditStatement(deps.db, {
         actor,
@@ -107,10 +107,10 @@ export async function listJobs(db: D1Database, q: { status?: JobStatus; limit: n
  * consumers as usual); the rest of the plan stays pending. A chunk the runner was committing at
  * that moment (at most a tenth of a second of sending) may still go out.
  */
-export async function cancelJob(db: D1Database, id: string, by: { actor: string; reason: string }): Promise<Job> {
+export async function cancelJob(db: D1Database, id: string, by: { actor: Actor; reason: string }): Promise<Job> {
   const now = utcNow();
   const [update] = await db.batch([
-    db.prepare("UPDATE replay_jobs SET status = 'cancelled', finished_at = ?2, cancelled_by = ?3, lease_until = NULL WHERE id = ?1 AND status = 'running'").bind(id, now, by.actor),
+    db.prepare("UPDATE replay_jobs SET status = 'cancelled', finished_at = ?2, cancelled_by = ?3, lease_until = NULL WHERE id = ?1 AND status = 'running'").bind(id, now, by.actor.name),
     auditStatement(db, { actor: by.actor, action: "cancel", reason: by.reason, target_type: "job", target_id: id }),
   ]);
   if (!update!.meta.changes) {

@@ -2,7 +2,7 @@ import { newEventId } from "../../schemas/event";
 import type { CreatePlanBody, Plan } from "../../schemas/operator-api";
 import { ConflictError, NotFoundError, ValidationError } from "../lib/errors";
 import { utcNow } from "../lib/utc";
-import { auditStatement } from "./audit";
+import { auditStatement, type Actor } from "./audit";
 import { decideReplays, type ReplayableTask, type ReplayStores } from "./replay-decide";
 import { taskFilterSql } from "./task-filter-sql";
 
@@ -18,7 +18,7 @@ const PAGE = 500;
  * would do (how many would be sent, how many are superseded already, what the filter matched
  * but left out). Changes no task. Executing the plan (a replay job) replays exactly these tasks.
  */
-export async function createPlan(deps: { db: D1Database; stores: ReplayStores }, body: CreatePlanBody, actor: string): Promise<Plan> {
+export async function createPlan(deps: { db: D1Database; stores: ReplayStores }, body: CreatePlanBody, actor: Actor): Promise<Plan> {
   const { db } = deps;
   const { status, ...rest } = body.filter;
   if (status === "resolved" || status === "superseded") {
@@ -75,7 +75,7 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
   }
 
   const counts = { send: 0, superseded: 0, skipped: 0 };
-  const opts = { mode: body.mode, override: body.override, actor, jobId: null, now };
+  const opts = { mode: body.mode, override: body.override, actor: actor.name, jobId: null, now };
   for (let after = 0; ; after += PAGE) {
     const tasks = await planTasks(db, id, after, PAGE);
     if (!tasks.length) break;
@@ -100,7 +100,7 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     by_entity: breakdown(byEntity!.results),
     by_error: breakdown(byError!.results),
     created_at: now,
-    created_by: actor,
+    created_by: actor.name,
     expires_at: new Date(Date.parse(now) + PLAN_TTL_MS).toISOString(),
     job_id: null,
   };
@@ -111,7 +111,7 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
         `INSERT INTO replay_plans (id, queue, mode, override, filter, total, superseded, to_send, skipped, quarantined_excluded, replaying_excluded, by_entity, by_error, created_at, created_by, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
       )
-      .bind(id, plan.queue, plan.mode, plan.override ? 1 : 0, JSON.stringify(plan.filter), total, plan.superseded, plan.to_send, plan.skipped, quarantinedExcluded, replayingExcluded, JSON.stringify(plan.by_entity), JSON.stringify(plan.by_error), now, actor, plan.expires_at),
+      .bind(id, plan.queue, plan.mode, plan.override ? 1 : 0, JSON.stringify(plan.filter), total, plan.superseded, plan.to_send, plan.skipped, quarantinedExcluded, replayingExcluded, JSON.stringify(plan.by_entity), JSON.stringify(plan.by_error), now, actor.name, plan.expires_at),
     auditStatement(db, { actor, action: body.override ? "override" : "plan", reason: body.reason ?? null, target_type: "plan", target_id: id, selection: { filter: body.filter, mode: body.mode, override: body.override }, result: summary }),
   ]);
   return plan;

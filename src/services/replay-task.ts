@@ -1,7 +1,7 @@
 import type { FailedTask, ReplayMode } from "../../schemas/operator-api";
 import { ConflictError, TransientError, ValidationError } from "../lib/errors";
 import { utcNow } from "../lib/utc";
-import { auditStatement } from "./audit";
+import { auditStatement, type Actor } from "./audit";
 import { getFailedTask } from "./failed-tasks";
 import { commitAndSend } from "./replay-commit";
 import { decideReplays, type ReplayableTask, type ReplayStores } from "./replay-decide";
@@ -13,10 +13,10 @@ import { decideReplays, type ReplayableTask, type ReplayStores } from "./replay-
 export async function replayOneTask(
   deps: { db: D1Database; queues: Record<string, Queue>; stores: ReplayStores },
   id: string,
-  req: { mode: ReplayMode; override: boolean; actor: string; reason: string },
+  req: { mode: ReplayMode; override: boolean; actor: Actor; reason: string },
 ): Promise<{ task: FailedTask; outcome: "sent" | "superseded" }> {
   const task = await getFailedTask(deps.db, id);
-  const opts = { mode: req.mode, override: req.override, actor: req.actor, jobId: null, now: utcNow() };
+  const opts = { mode: req.mode, override: req.override, actor: req.actor.name, jobId: null, now: utcNow() };
   // The job's guards, answered as errors: a task left alone says why with a stable code.
   const [decision] = await decideReplays(deps.stores, [task as ReplayableTask], opts);
   if (decision!.outcome === "skipped") {

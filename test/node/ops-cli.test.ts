@@ -8,12 +8,12 @@ import { spawn } from "node:child_process";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { failedTaskSchema, failureGroupSchema, jobSchema, planSchema, type Job } from "../../schemas/operator-api";
+import { failedTaskSchema, failureGroupSchema, jobSchema, operatorTokenSchema, planSchema, type Job } from "../../schemas/operator-api";
 import { defaultOperator, parseCli, rejectForeignOptions } from "../../src/cli/ops/args";
 import { jobExitCode } from "../../src/cli/ops/exit-codes";
 import { progressBar, shellQuote, table } from "../../src/cli/ops/format";
 import { jobProgressLine } from "../../src/cli/ops/job-view";
-import { listAuditPath, listTasksPath, planRequest, pointInTime, replayTaskRequest, startJobRequest } from "../../src/cli/ops/requests";
+import { createTokenRequest, listAuditPath, listTasksPath, listTokensPath, planRequest, pointInTime, replayTaskRequest, startJobRequest } from "../../src/cli/ops/requests";
 import { UsageError } from "../../src/cli/ops/usage-error";
 
 const NOW = new Date("2025-03-01T12:00:00.000Z");
@@ -21,6 +21,8 @@ const TASK_ID = "01JN0000000000000000000001";
 const PLAN_ID = "01JN0000000000000000000002";
 const JOB_ID = "01JN0000000000000000000003";
 const GROUP_ID = "0123456789abcdef";
+const TOKEN_ID = "01JN0000000000000000000004";
+const OPERATOR_TOKEN = `sds_op_${"x".repeat(43)}`;
 
 const task = failedTaskSchema.parse({
   id: TASK_ID,
@@ -79,6 +81,18 @@ const plan = planSchema.parse({
   created_by: "alice",
   expires_at: "2025-03-01T13:00:00.000Z",
   job_id: null,
+});
+
+const operatorToken = operatorTokenSchema.parse({
+  id: TOKEN_ID,
+  operator: "alice",
+  status: "active",
+  created_at: "2025-03-01T12:00:00.000Z",
+  created_by: "root",
+  expires_at: "2025-05-30T12:00:00.000Z",
+  last_used_at: null,
+  revoked_at: null,
+  revoked_by: null,
 });
 
 function job(overrides: Partial<Job>): Job {
@@ -152,6 +166,26 @@ describe("ops CLI: arguments to requests", () => {
     expect(() => parseCli(["jobs", "--bogus"], env({}))).toThrow(UsageError);
     expect(() => rejectForeignOptions("failed", { rate: "3", json: true }, ["status"])).toThrow(/failed does not take --rate/);
   });
+
+  it("takes the token from --token, then $SDS_OPERATOR_TOKEN, then $ADMIN_TOKEN; an operator token sends no x-operator unless one is named", () => {
+    const both = { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN, ADMIN_TOKEN: "shared" };
+    expect(parseCli(["jobs"], env(both)).connection).toEqual({ url: "http://127.0.0.1:8787", token: OPERATOR_TOKEN, operator: null });
+    expect(parseCli(["jobs", "--token", "t"], env(both)).connection).toMatchObject({ token: "t", operator: "ops@host" });
+    expect(parseCli(["jobs"], env({ SDS_OPERATOR_TOKEN: "", ADMIN_TOKEN: "shared" })).connection).toMatchObject({ token: "shared", operator: "ops@host" });
+    // A name given on purpose is still sent: the worker refuses it if the token says otherwise.
+    expect(parseCli(["jobs"], env({ ...both, SDS_OPERATOR: "carol" })).connection.operator).toBe("carol");
+    expect(parseCli(["jobs", "--operator", "dave"], env(both)).connection.operator).toBe("dave");
+  });
+
+  it("builds token requests: --expires relative to now, a reason required, the operator checked", () => {
+    const { options } = parseCli(["tokens", "create", "alice", "--reason", "new on call", "--expires", "90d"], env({}));
+    expect(createTokenRequest("alice", options, NOW)).toEqual({ operator: "alice", reason: "new on call", expires_at: "2025-05-30T12:00:00.000Z" });
+    expect(() => createTokenRequest("alice", parseCli(["tokens", "create", "alice"], env({})).options, NOW)).toThrow(/tokens create needs --reason/);
+    expect(() => createTokenRequest("no spaces", options, NOW)).toThrow(/^<operator>:/);
+    expect(() => createTokenRequest("alice", { ...options, expires: "soon" }, NOW)).toThrow(/^--expires:/);
+    expect(listTokensPath("alice", { status: "active" })).toBe("/v1/admin/operator-tokens?operator=alice&status=active&limit=100");
+    expect(() => listTokensPath(undefined, { status: "gone" })).toThrow(/^--status:/);
+  });
 });
 
 describe("ops CLI: formatting and exit codes", () => {
@@ -211,10 +245,11 @@ beforeEach(() => {
   reply = noRoute;
 });
 
-function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `token` null: none on the command line (the CLI takes it from the environment). */
+function cli(args: string[], extraEnv: Record<string, string> = {}, token: string | null = "test-admin-token"): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/ops.ts", ...args, "--url", baseUrl, "--token", "test-admin-token"], {
-      env: { ...process.env, SDS_OPERATOR: "", ...extraEnv },
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/ops.ts", ...args, "--url", baseUrl, ...(token === null ? [] : ["--token", token])], {
+      env: { ...process.env, SDS_OPERATOR: "", SDS_OPERATOR_TOKEN: "", ADMIN_TOKEN: "", ...extraEnv },
     });
     let stdout = "";
     let stderr = "";
@@ -356,6 +391,65 @@ describe("ops CLI: the process against the admin API", () => {
     expect(a.code, a.stderr).toBe(0);
     expect(seen[1]!.url).toBe("/v1/admin/audit?actor=bob&action=cancel&limit=5");
     expect(a.stdout).toMatch(/bob\s+cancel\s+job 01JN0000000000000000000003\s+wrong plan/);
+  });
+
+  it("tokens create prints the token once with how to use it; list and revoke send what they should", async () => {
+    const secret = `sds_op_${"s".repeat(43)}`;
+    reply = (req) =>
+      req.method === "GET"
+        ? { data: { items: [operatorToken] } }
+        : req.url.endsWith("/revoke")
+          ? { data: { token: { ...operatorToken, status: "revoked", revoked_at: "2025-03-01T12:00:00.000Z", revoked_by: "root" } } }
+          : { status: 201, data: { token: operatorToken, secret } };
+    const created = await cli(["tokens", "create", "alice", "--reason", "new on call", "--expires", "2025-05-30T12:00:00Z", "--operator", "root"]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(seen[0]).toMatchObject({
+      method: "POST",
+      url: "/v1/admin/operator-tokens",
+      body: { operator: "alice", reason: "new on call", expires_at: "2025-05-30T12:00:00.000Z" },
+      headers: { "x-operator": "root", authorization: "Bearer test-admin-token" },
+    });
+    expect(created.stdout).toContain(`token ${TOKEN_ID} for alice created`);
+    expect(created.stdout).toContain(`  ${secret}\n`);
+    expect(created.stdout).toContain("only time it is shown");
+    expect(created.stdout).toContain("SDS_OPERATOR_TOKEN");
+
+    const listed = await cli(["tokens", "list", "alice", "--status", "active"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(seen[1]!.url).toBe("/v1/admin/operator-tokens?operator=alice&status=active&limit=100");
+    expect(listed.stdout).toMatch(new RegExp(`${TOKEN_ID}\\s+alice\\s+active`));
+
+    const revoked = await cli(["tokens", "revoke", TOKEN_ID, "--reason", "laptop lost"]);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(seen[2]).toMatchObject({ method: "POST", url: `/v1/admin/operator-tokens/${TOKEN_ID}/revoke`, body: { reason: "laptop lost" } });
+    expect(revoked.stdout).toContain("is revoked");
+
+    for (const args of [["tokens", "revoke", TOKEN_ID], ["tokens", "create", "alice"], ["tokens"], ["tokens", "rotate"]]) {
+      const r = await cli(args);
+      expect(r.code, args.join(" ")).toBe(2);
+    }
+    expect(seen).toHaveLength(3);
+  });
+
+  it("with $SDS_OPERATOR_TOKEN sends that token and no x-operator; a refused token prints its code and hint", async () => {
+    reply = () => ({ data: { items: [], nextCursor: null } });
+    const r = await cli(["audit", "--auth", "operator-token"], { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN, ADMIN_TOKEN: "shared" }, null);
+    expect(r.code, r.stderr).toBe(0);
+    expect(seen[0]!.headers.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
+    expect(seen[0]!.headers).not.toHaveProperty("x-operator");
+    expect(seen[0]!.url).toBe("/v1/admin/audit?auth=operator-token&limit=50");
+
+    reply = () => ({ status: 403, error: { code: "OPERATOR_MISMATCH", message: "this token belongs to alice; x-operator says bob" } });
+    const mismatch = await cli(["group", GROUP_ID, "ignore", "--reason", "known noise"], { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN, SDS_OPERATOR: "bob" }, null);
+    expect(mismatch.code).toBe(1);
+    expect(seen[1]!.headers["x-operator"]).toBe("bob");
+    expect(mismatch.stderr).toContain("OPERATOR_MISMATCH");
+    expect(mismatch.stderr).toContain("drop --operator / $SDS_OPERATOR");
+
+    reply = () => ({ status: 401, error: { code: "TOKEN_REVOKED", message: "operator token was revoked" } });
+    const gone = await cli(["failed"], { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN }, null);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("hint: ask an admin for a new token");
   });
 });
 

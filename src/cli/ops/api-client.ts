@@ -3,8 +3,11 @@ import type { ApiResponse } from "../../../schemas/api-envelope";
 export interface Connection {
   url: string;
   token: string;
-  /** Sent as `x-operator`: the admin token is shared, so the audit trail only knows who acted from this. */
-  operator: string;
+  /**
+   * Sent as `x-operator`: with the shared admin token the audit trail knows who acted only from
+   * this. Null with an operator token and no name given: the token names the operator.
+   */
+  operator: string | null;
 }
 
 /** A request that failed, with the worker's stable code when it answered with the envelope. */
@@ -32,7 +35,7 @@ export function createApi(connection: Connection, fetchImpl: typeof fetch = fetc
         method,
         headers: {
           authorization: `Bearer ${connection.token}`,
-          "x-operator": connection.operator,
+          ...(connection.operator === null ? {} : { "x-operator": connection.operator }),
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),

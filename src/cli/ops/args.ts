@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { operatorName } from "../../../schemas/operator-api";
+import { looksLikeOperatorToken } from "../../lib/operator-token";
 import type { Connection } from "./api-client";
 import { UsageError } from "./usage-error";
 
@@ -31,7 +32,10 @@ export const OPTIONS = {
   plan: { type: "string" },
   rate: { type: "string" },
   "no-watch": { type: "boolean" },
+  // operator tokens
+  expires: { type: "string" },
   // audit
+  auth: { type: "string" },
   actor: { type: "string" },
   action: { type: "string" },
   target: { type: "string" },
@@ -66,6 +70,14 @@ export function defaultOperator({ env, user, host }: Environment): string {
   return `${user}@${host}`.replace(/[^A-Za-z0-9._@+:-]/g, "-").slice(0, 100);
 }
 
+/**
+ * The credential: `--token`, else `$SDS_OPERATOR_TOKEN` (your own token: proves who you are),
+ * else `$ADMIN_TOKEN` (the shared one), else the dev default.
+ */
+function tokenOf(options: Options, env: Environment["env"]): string {
+  return options.token ?? (env.SDS_OPERATOR_TOKEN || undefined) ?? (env.ADMIN_TOKEN || undefined) ?? "dev-admin-token";
+}
+
 export function parseCli(argv: string[], environment: Environment): ParsedCli {
   let parsed;
   try {
@@ -75,19 +87,21 @@ export function parseCli(argv: string[], environment: Environment): ParsedCli {
     throw new UsageError((error as Error).message);
   }
   const options = parsed.values as Options;
-  const operator = options.operator ?? defaultOperator(environment);
-  const checked = operatorName.safeParse(operator);
-  if (!checked.success) throw new UsageError(`--operator ${JSON.stringify(operator)} ${checked.error.issues[0]?.message ?? "is invalid"} (set --operator or $SDS_OPERATOR)`);
+  const token = tokenOf(options, environment.env);
+  // An operator token names its operator itself: the user@host default would only contradict it
+  // (OPERATOR_MISMATCH). A name given on purpose is still sent, and the worker checks it.
+  const explicit = options.operator ?? (environment.env.SDS_OPERATOR || undefined);
+  const operator = explicit ?? (looksLikeOperatorToken(token) ? null : defaultOperator(environment));
+  if (operator !== null) {
+    const checked = operatorName.safeParse(operator);
+    if (!checked.success) throw new UsageError(`--operator ${JSON.stringify(operator)} ${checked.error.issues[0]?.message ?? "is invalid"} (set --operator or $SDS_OPERATOR)`);
+  }
   const [command, ...args] = parsed.positionals;
   return {
     command,
     args,
     options,
-    connection: {
-      url: options.url ?? environment.env.WORKER_URL ?? "http://127.0.0.1:8787",
-      token: options.token ?? environment.env.ADMIN_TOKEN ?? "dev-admin-token",
-      operator,
-    },
+    connection: { url: options.url ?? environment.env.WORKER_URL ?? "http://127.0.0.1:8787", token, operator },
   };
 }
 

@@ -1,11 +1,13 @@
 import type { z } from "zod";
 import {
   createJobBody,
+  createOperatorTokenBody,
   createPlanBody,
   groupActionBody,
   listAuditQuery,
   listGroupsQuery,
   listJobsQuery,
+  listOperatorTokensQuery,
   listTasksQuery,
   replayTaskBody,
 } from "../../../schemas/operator-api";
@@ -20,7 +22,7 @@ import { UsageError } from "./usage-error";
  */
 
 /** API field → the flag that sets it, where the names differ. */
-const FLAG_OF: Record<string, string> = { error_code: "--code", rate_per_second: "--rate", plan_id: "--plan" };
+const FLAG_OF: Record<string, string> = { error_code: "--code", rate_per_second: "--rate", plan_id: "--plan", expires_at: "--expires", operator: "<operator>" };
 
 function flagOf(path: readonly PropertyKey[]): string {
   const field = [...path].reverse().find((p): p is string => typeof p === "string" && p !== "filter");
@@ -41,6 +43,13 @@ export function pointInTime(value: string | undefined, now: Date): string | unde
   const relative = value?.match(/^(\d+)([smhd])$/);
   if (!relative) return value;
   return new Date(now.getTime() - Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS]).toISOString();
+}
+
+/** `--expires 90d` means ninety days from now; anything else must be an ISO timestamp with an offset. */
+export function pointAhead(value: string | undefined, now: Date): string | undefined {
+  const relative = value?.match(/^(\d+)([smhd])$/);
+  if (!relative) return value;
+  return new Date(now.getTime() + Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS]).toISOString();
 }
 
 /** The failed-task selection shared by `failed` and `plan`, in the API's names. */
@@ -83,6 +92,7 @@ export function listAuditPath(options: Options, now: Date): string {
     listAuditQuery,
     withoutUndefined({
       actor: options.actor,
+      auth: options.auth,
       action: options.action,
       target: options.target,
       since: pointInTime(options.since, now),
@@ -133,4 +143,15 @@ export function startJobRequest(planId: string, options: Options) {
       rate_per_second: options.rate === undefined ? undefined : Number(options.rate),
     }),
   );
+}
+
+/** `tokens create <operator> --reason R [--expires 90d]`. */
+export function createTokenRequest(operator: string, options: Options, now: Date) {
+  return validate(createOperatorTokenBody, withoutUndefined({ operator, reason: requireReason("tokens create", options), expires_at: pointAhead(options.expires, now) }));
+}
+
+/** `tokens list [<operator>] [--status S] [--limit N]`. */
+export function listTokensPath(operator: string | undefined, options: Options): string {
+  const query = validate(listOperatorTokensQuery, withoutUndefined({ operator, status: options.status, limit: options.limit }));
+  return `/v1/admin/operator-tokens${queryString(query)}`;
 }

@@ -12,7 +12,7 @@ import { runIntegrityChecks } from "../../services/integrity";
 import { reconcileEntity } from "../../services/reconcile";
 import { syncStatus } from "../../services/sync-status";
 import { supabaseFromEnv } from "../../stores/supabase-from-env";
-import { bearerAuth } from "../auth";
+import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
 import { readBody, readQuery } from "../read-json";
@@ -36,14 +36,14 @@ function replicated(name: string): EntityDefinition {
 
 /** GET /v1/sync/status (ADMIN_TOKEN). */
 export const syncStatusRoutes = new Hono<AppEnv>()
-  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .use("*", adminAuth())
   .get("/status", async (c) =>
     ok(c, await syncStatus({ db: c.env.DB, rpc: supabaseFromEnv(c.env), breakers, queues: Object.values(queueBindings(c.env)) })),
   );
 
 /** Reconciliation, backfill and integrity checks under /v1/admin (ADMIN_TOKEN). */
 export const consistencyRoutes = new Hono<AppEnv>()
-  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .use("*", adminAuth())
   .post("/reconcile", async (c) => {
     const body = await readBody(c, reconcileBody);
     const entities = body.entity ? [replicated(body.entity)] : ENTITIES.filter((e) => e.replica);

@@ -5,7 +5,7 @@ import { replayStores } from "../../services/entity-stores";
 import { getTaskDetail, listFailedTasks } from "../../services/failed-tasks";
 import { replayOneTask } from "../../services/replay-task";
 import { supabaseFromEnv } from "../../stores/supabase-from-env";
-import { bearerAuth } from "../auth";
+import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
 import { operatorOf } from "../operator";
@@ -13,7 +13,7 @@ import { readBody, readQuery } from "../read-json";
 
 /** Inspect dead-lettered events and replay one at a time (bulk replays go through plans and jobs). */
 export const failedTaskRoutes = new Hono<AppEnv>()
-  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .use("*", adminAuth())
   .get("/", async (c) => ok(c, await listFailedTasks(c.env.DB, readQuery(c, listTasksQuery))))
   .get("/:id", async (c) => ok(c, await getTaskDetail(c.env.DB, c.req.param("id"))))
   .post("/:id/replay", async (c) => {

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { GROUP_ACTIONS, groupActionBody, listGroupsQuery, type GroupAction } from "../../../schemas/operator-api";
 import { NotFoundError } from "../../lib/errors";
 import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../services/failure-groups";
-import { bearerAuth } from "../auth";
+import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
 import { operatorOf } from "../operator";
@@ -10,7 +10,7 @@ import { readBody, readQuery } from "../read-json";
 
 /** Failures grouped by signature: list, show, acknowledge, ignore, resolve, reopen. */
 export const failureGroupRoutes = new Hono<AppEnv>()
-  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .use("*", adminAuth())
   .get("/", async (c) => ok(c, { items: await listFailureGroups(c.env.DB, readQuery(c, listGroupsQuery)) }))
   .get("/:id", async (c) => ok(c, await getFailureGroup(c.env.DB, c.req.param("id"))))
   .post("/:id/:action", async (c) => {

@@ -3,7 +3,7 @@ import { breakers } from "../../../consumers/queue-router";
 import { CHANGE_LOG_CURSOR } from "../../../producers/change-log-sweep";
 import { checkHealth } from "../../services/health";
 import { supabaseFromEnv } from "../../stores/supabase-from-env";
-import { bearerAuth } from "../auth";
+import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
 
@@ -23,7 +23,7 @@ export const healthRoutes = new Hono<AppEnv>().get("/health", async (c) => {
  * GET /v1/admin/health (ADMIN_TOKEN): each store's probe with its latency and error, the circuit
  * breakers, the age of the last change-log sweep and the queue backlog where the runtime reports it.
  */
-export const adminHealthRoutes = new Hono<AppEnv>().use("*", bearerAuth("ADMIN_TOKEN")).get("/", async (c) => {
+export const adminHealthRoutes = new Hono<AppEnv>().use("*", adminAuth()).get("/", async (c) => {
   const report = await checkHealth({ db: c.env.DB, supabase: () => supabaseFromEnv(c.env) });
   const sweep = await c.env.DB.prepare("SELECT last_run_at FROM sync_cursors WHERE name = ?1")
     .bind(CHANGE_LOG_CURSOR)

@@ -4,7 +4,7 @@ import { replayStores } from "../../services/entity-stores";
 import { cancelJob, getJob, listJobs, startJob } from "../../services/replay-jobs";
 import { createPlan, getPlan } from "../../services/replay-plans";
 import { supabaseFromEnv } from "../../stores/supabase-from-env";
-import { bearerAuth } from "../auth";
+import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
 import { operatorOf } from "../operator";
@@ -12,7 +12,7 @@ import { readBody, readQuery } from "../read-json";
 
 /** Bulk replay: plan (a dry run with a frozen selection), then execute it as a rate-limited job. */
 export const replayPlanRoutes = new Hono<AppEnv>()
-  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .use("*", adminAuth())
   .post("/", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, createPlanBody);
@@ -22,7 +22,7 @@ export const replayPlanRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) => ok(c, { plan: await getPlan(c.env.DB, c.req.param("id")) }));
 
 export const replayJobRoutes = new Hono<AppEnv>()
-  .use("*", bearerAuth("ADMIN_TOKEN"))
+  .use("*", adminAuth())
   .post("/", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, createJobBody);

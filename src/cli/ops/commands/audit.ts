@@ -8,9 +8,9 @@ import { listAuditPath } from "../requests";
 type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 export const audit: Command = {
-  synopsis: "audit [--actor A] [--action X] [--target ID] [--since T] [--until T] [--limit N] [--cursor C]",
+  synopsis: "audit [--actor A] [--auth admin-token|operator-token|access-jwt] [--action X] [--target ID] [--since T] [--until T] [--limit N] [--cursor C]",
   summary: "who did what, when and why (newest first)",
-  options: ["actor", "action", "target", "since", "until", "limit", "cursor"],
+  options: ["actor", "auth", "action", "target", "since", "until", "limit", "cursor"],
   async run(ctx) {
     const page = await ctx.api<{ items: AuditEntry[]; nextCursor: string | null }>("GET", listAuditPath(ctx.options, ctx.now()));
     ctx.print(page, () =>
@@ -24,6 +24,8 @@ export const audit: Command = {
             reason: a.reason,
             selection: truncate(cell(a.selection), 40),
             result: truncate(cell(a.result), 40),
+            // who: proven (the operator's own token, a Cloudflare Access JWT) or only claimed (the shared admin token)
+            who: a.auth === "operator-token" || a.auth === "access-jwt" ? "proven" : "claimed",
           })),
         ),
         ...(page.nextCursor ? ["", `more: add --cursor ${page.nextCursor}`] : []),

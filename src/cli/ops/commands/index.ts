@@ -12,7 +12,8 @@ import { reconcile } from "./reconcile";
 import { replay } from "./replay";
 import { show } from "./show";
 import { status } from "./status";
+import { tokens } from "./tokens";
 import { watch } from "./watch";
 
 /** In the order an operator meets them: is it healthy, what failed, why, replay, follow, check. */
-export const COMMANDS: Record<string, Command> = { status, reconcile, backfill, integrity, failed, show, groups, group, plan, replay, jobs, watch, cancel, audit };
+export const COMMANDS: Record<string, Command> = { status, reconcile, backfill, integrity, failed, show, groups, group, plan, replay, jobs, watch, cancel, audit, tokens };
