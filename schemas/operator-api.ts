@@ -73,7 +73,7 @@ export const groupActionBody = z.object({ reason });
 export const replayTaskBody = z.object({
   reason,
   mode: z.enum(REPLAY_MODES).default("original"),
-  /** Required to replay a quarantined task. */
+  /** Required to replay a quarantined task, or one still replaying (sent, not settled yet). */
   override: z.boolean().default(false),
 });
 

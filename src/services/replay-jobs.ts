@@ -170,7 +170,7 @@ export async function runJobTick(
         return (result = { next: "done" });
       }
       const now = utcNow();
-      const options = { mode: job.mode, override: job.override, actor: job.created_by, jobId, now };
+      const options = { mode: job.mode, override: job.override, allowReplaying: true, actor: job.created_by, jobId, now };
       const decisions = await decideReplays(deps.stores, tasks, options);
       const seqOf = new Map(tasks.map((t) => [t.id, t.seq]));
       const chunkResult = await commitAndSend({ db, queue: deps.queues[job.queue]! }, decisions, options, {
