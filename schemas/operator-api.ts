@@ -153,7 +153,10 @@ export const taskHistoryEntrySchema = z.object({
 });
 
 export const taskDetailSchema = z.object({
-  task: failedTaskSchema.extend({ event: z.unknown() }),
+  task: failedTaskSchema.extend({
+    event: z.unknown(),
+    event_redacted_at: nullableAt.describe("when payload retention removed the event's row image (the envelope and history stay)"),
+  }),
   history: z.array(taskHistoryEntrySchema),
 });
 
