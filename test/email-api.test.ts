@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { emailStatusMachine } from "../schemas/entities/emails";
 import { transitionPairs } from "../schemas/state-machine";
+import { emailRow } from "./support/fixtures";
 import { sweepOutbox } from "../producers/outbox";
 import { queueBindings } from "../producers/publish";
 import { call, pg, SECRETS, waitFor } from "./support/helpers";
@@ -143,6 +144,27 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
     // Other columns of a row may still change without a status move (e.g. the error text).
     await env.DB.prepare("UPDATE emails SET error = 'note', version = version + 1 WHERE id = ?1").bind(id).run();
     // (written behind the API's back: mark its outbox row published so later sweeps here ignore it)
+    await env.DB.prepare("UPDATE sync_outbox SET published_at = 'x' WHERE row_id = ?1").bind(id).run();
+  });
+
+  it("D1, the source of emails, refuses a timestamp the registry refuses whatever writes it", async () => {
+    const { json } = await send({ ...base, prospect_id: await prospect(), status: "sent", sent_at: "2025-03-01T09:00:00Z" });
+    const id = json.data.email.id;
+    for (const bad of ["2025-02-30T00:00:00.000Z", "2023-02-29T00:00:00.000Z", "0000-01-01T00:00:00.000Z", "2025-03-01 09:00:00", "2025-03-01T09:00:00+01:00", "infinity"]) {
+      await expect(
+        env.DB.prepare("UPDATE emails SET status = 'delivered', delivered_at = ?2, version = version + 1 WHERE id = ?1").bind(id, bad).run(),
+        bad,
+      ).rejects.toThrow(/INVALID_TIMESTAMP/);
+      const row = emailRow({ sent_at: bad });
+      const cols = Object.keys(row);
+      await expect(
+        env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`).bind(...cols.map((c) => row[c])).run(),
+        bad,
+      ).rejects.toThrow(/INVALID_TIMESTAMP/);
+    }
+    expect(await env.DB.prepare("SELECT status, version FROM emails WHERE id = ?1").bind(id).first()).toEqual({ status: "sent", version: 1 });
+    // The ends of the range are fine.
+    await env.DB.prepare("UPDATE emails SET status = 'delivered', delivered_at = '9999-12-31T23:59:59.999Z', version = version + 1 WHERE id = ?1").bind(id).run();
     await env.DB.prepare("UPDATE sync_outbox SET published_at = 'x' WHERE row_id = ?1").bind(id).run();
   });
 
