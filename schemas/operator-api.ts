@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ENTITY_NAMES, QUEUES } from "./registry";
-import { utcTimestamp } from "./fields";
+import { text, utcTimestamp } from "./fields";
 
 /**
  * The operator API's contract (failed tasks, failure groups, replay plans and jobs, audit). The
@@ -66,7 +66,7 @@ export const listGroupsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-const reason = z.string().trim().min(3, "say why (at least 3 characters)").max(500);
+const reason = text().trim().min(3, "say why (at least 3 characters)").max(500);
 
 export const groupActionBody = z.object({ reason });
 
