@@ -1,5 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { jobSchema } from "../schemas/operator-api";
+import { queueBindings } from "../producers/publish";
+import { replayStores } from "../src/services/entity-stores";
+import { replayOneTask } from "../src/services/replay-task";
 import { pruneExpired, RETENTION_DAYS } from "../src/services/retention";
 import { postgresRpc } from "../src/stores/supabase-postgres";
 import { deleteEvent, deliver, upsertEvent } from "./support/fixtures";
@@ -102,5 +106,40 @@ describe("a single replay of a task that is still replaying", () => {
     expect(forced.json.data).toMatchObject({ outcome: "sent", task: { replay_count: 2 } });
     const audit2 = (await op("GET", `/v1/admin/audit?target=${task.id}`)).json.data.items;
     expect(audit2[0]).toMatchObject({ action: "override", reason: "stuck: the runner died" });
+  });
+
+  it("two replays of one task racing: exactly one is sent, the other is refused with ALREADY_REPLAYING", async () => {
+    const event = prospectEvent();
+    await seedFailures([event], { error_code: "REPLAY_RACE" });
+    const task = (await taskOfEvent(event.id))!;
+    const deps = { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => postgresRpc(pg())) };
+    const req = (actor: string) => ({ mode: "original" as const, override: false, actor, reason: "race" });
+    const results = await Promise.allSettled([replayOneTask(deps, task.id, req("alice")), replayOneTask(deps, task.id, req("bob"))]);
+    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: "ALREADY_REPLAYING" });
+    const after = (await taskOfEvent(event.id))!;
+    expect(after.replay_count).toBe(1);
+    const history = (await op("GET", `/v1/admin/failed-tasks/${task.id}`)).json.data.history;
+    expect(history.filter((h: { kind: string }) => h.kind === "replay")).toHaveLength(1);
+  });
+
+  it("a job skips a task that a single replay sent after the plan was made (no duplicate send)", async () => {
+    const event = prospectEvent();
+    await seedFailures([event], { error_code: "JOB_AFTER_SINGLE" });
+    const task = (await taskOfEvent(event.id))!;
+    const plan = (await op("POST", "/v1/admin/replay-plans", { filter: { ids: [task.id] } })).json.data.plan;
+    expect(plan).toMatchObject({ total: 1, to_send: 1 });
+    expect((await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { reason: "one now" })).json.data.outcome).toBe("sent");
+    await env.DB.prepare("UPDATE failed_tasks SET status = 'replaying' WHERE id = ?1").bind(task.id).run(); // outcome not known yet
+
+    const started = await op("POST", "/v1/admin/replay-jobs", { plan_id: plan.id, reason: "the rest", rate_per_second: 100 });
+    expect(started.status).toBe(202);
+    const job = await waitFor(async () => {
+      const j = jobSchema.parse((await op("GET", `/v1/admin/replay-jobs/${started.json.data.job.id}`)).json.data.job);
+      return j.status === "running" ? null : j;
+    }, "job finished", 20_000);
+    expect(job).toMatchObject({ status: "completed", sent: 0, skipped: 1 });
+    expect((await taskOfEvent(event.id))!.replay_count).toBe(1);
   });
 });

@@ -23,8 +23,8 @@ export interface ReplayOptions {
   override: boolean;
   /**
    * Whether a task that is still `replaying` (sent, outcome not known yet) may be sent again.
-   * Plans select such tasks only when asked by name (status replaying: e.g. a job runner died after
-   * recording them), so jobs allow it; a single replay allows it only with `override`.
+   * Plans select such tasks only when asked (status replaying: e.g. a job runner died after
+   * recording them), so a job allows it only when its plan asked; a single replay only with `override`.
    */
   allowReplaying: boolean;
   actor: string;

@@ -39,6 +39,15 @@ export async function replayOneTask(
       result,
     });
   const outcome = decision!.outcome === "send" ? "sent" : "superseded";
+  if (outcome === "sent") {
+    // Claim the task before sending: of two replays of it racing (two operators, a retried
+    // request), only the first gets past this compare-and-set; the other sends nothing. If the queue
+    // then refuses, commitAndSend puts the status it had back.
+    const claim = await deps.db.prepare("UPDATE failed_tasks SET status = 'replaying' WHERE id = ?1 AND status = ?2").bind(id, task.status).run();
+    if (claim.meta.changes === 0) {
+      throw new ConflictError("ALREADY_REPLAYING", `failed task ${id} changed while it was being replayed (another replay got there first)`);
+    }
+  }
   const result = await commitAndSend({ db: deps.db, queue: deps.queues[task.queue]! }, [decision!], opts, {
     commit: [audit({ outcome })],
     revert: () => [audit({ outcome: "not sent: the queue refused it; nothing changed" })],
