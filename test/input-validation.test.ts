@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import migration0009 from "../migrations/supabase/0009_timestamp_range.sql?raw";
 import { createApp } from "../src/http/app";
 import { deliver, emailRow, insertCrmRows, upsertEvent } from "./support/fixtures";
 import { d1Row, pg, pgRow, SECRETS, waitFor, webhookPayload } from "./support/helpers";
@@ -122,6 +123,26 @@ describe("Postgres refuses out-of-range timestamps at the source (migration 0009
              (select count(*)::int from pg_constraint where conname like '%\\_in\\_range') as constraints`;
     expect(counts!.constraints).toBe(counts!.columns);
     expect(counts!.columns).toBe(19);
+  });
+
+  it("where existing rows are out of range, the constraint is left NOT VALID (so the migration applies) and still checks new writes", async () => {
+    class Rollback extends Error {}
+    const seen = await pg()
+      .begin(async (tx) => {
+        // As before migration 0009: no constraint, an infinite created_at already stored.
+        await tx.unsafe("alter table public.mailboxes drop constraint mailboxes_created_at_in_range");
+        await tx`insert into mailboxes (email, created_at) values ('old@crm.test', 'infinity'::text::timestamptz)`;
+        await tx.unsafe(migration0009);
+        const [c] = await tx`select convalidated from pg_constraint where conname = 'mailboxes_created_at_in_range'`;
+        const refused = await tx
+          .savepoint((sp) => sp`insert into mailboxes (email, created_at) values ('new@crm.test', 'infinity'::text::timestamptz)`)
+          .then(() => "accepted", (e: Error) => e.message);
+        throw Object.assign(new Rollback(), { seen: { validated: c!.convalidated, refused } });
+      })
+      .catch((e) => (e instanceof Rollback ? (e as Rollback & { seen: unknown }).seen : Promise.reject(e)));
+    expect(seen).toEqual({ validated: false, refused: expect.stringMatching(/violates check constraint "mailboxes_created_at_in_range"/) });
+    const [after] = await pg()`select convalidated from pg_constraint where conname = 'mailboxes_created_at_in_range'`;
+    expect(after!.convalidated).toBe(true); // rolled back: the real schema is untouched
   });
 
   it("the emails replica refuses them as well (a store error, permanent)", async () => {
