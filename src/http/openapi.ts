@@ -68,8 +68,8 @@ const ERRORS = {
   "400": "Invalid request (INVALID_REQUEST, MALFORMED_JSON, OPERATOR_REQUIRED)",
   "401": "Missing or wrong admin token (UNAUTHORIZED)",
   "404": "No such task, group, plan or job (NOT_FOUND)",
-  "409": "Conflicts with the current state (ALREADY_RESOLVED, QUARANTINED, JOB_ALREADY_RUNNING, PLAN_ALREADY_EXECUTED, JOB_NOT_RUNNING, NO_CHANGE)",
-  "410": "The plan expired (PLAN_EXPIRED)",
+  "409": "Conflicts with the current state (ALREADY_RESOLVED, ALREADY_REPLAYING, QUARANTINED, JOB_ALREADY_RUNNING, PLAN_ALREADY_EXECUTED, JOB_NOT_RUNNING, NO_CHANGE)",
+  "410": "The plan expired (PLAN_EXPIRED), or the task's original is too old to replay safely (TASK_EXPIRED: use mode refresh)",
   "422": "Nothing sensible to do (NOTHING_TO_REPLAY, PLAN_SPANS_QUEUES, PLAN_TOO_LARGE, NOT_REPLAYABLE, NOT_REPLAYABLE_STATUS)",
   "503": "A store or queue is unavailable; retry later (QUEUE_UNAVAILABLE, …)",
 };
