@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { EMAIL_STATUSES } from "./entities/emails";
-import { utcTimestamp, uuid } from "./fields";
+import { text, utcTimestamp, uuid } from "./fields";
 
-const email = z.string().regex(/^[^\s@]+@[^\s@]+$/, "must be an email address");
+const email = text().regex(/^[^\s@]+@[^\s@]+$/, "must be an email address");
 
 /** POST /v1/emails: the sending worker records a send (or a queued/failed attempt). */
 export const recordSendSchema = z.object({
@@ -13,13 +13,13 @@ export const recordSendSchema = z.object({
   direction: z.enum(["outbound", "inbound"]).default("outbound"),
   to_email: email,
   from_email: email,
-  subject: z.string().max(998),
-  body: z.string().max(100_000),
-  message_id: z.string().min(1).max(998).nullable().optional(),
+  subject: text().max(998),
+  body: text().max(100_000),
+  message_id: text().min(1).max(998).nullable().optional(),
   status: z.enum(["pending", "sent", "failed"]).default("sent"),
   sent_at: utcTimestamp().nullable().optional(),
   failed_at: utcTimestamp().nullable().optional(),
-  error: z.string().max(2000).nullable().optional(),
+  error: text().max(2000).nullable().optional(),
 });
 export type RecordSendInput = z.infer<typeof recordSendSchema>;
 
@@ -29,6 +29,6 @@ export const changeStatusSchema = z.object({
   expectedVersion: z.number().int().positive(),
   /** When the status was reached (defaults to now); stamps the status's timestamp column. */
   at: utcTimestamp().optional(),
-  error: z.string().max(2000).nullable().optional(),
+  error: text().max(2000).nullable().optional(),
 });
 export type ChangeStatusInput = z.infer<typeof changeStatusSchema>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ENTITY_NAMES, QUEUES } from "./registry";
-import { utcTimestamp } from "./fields";
+import { text, utcTimestamp } from "./fields";
 
 /**
  * The operator API's contract (failed tasks, failure groups, replay plans and jobs, audit). The
@@ -80,14 +80,14 @@ export const listGroupsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-const reason = z.string().trim().min(3, "say why (at least 3 characters)").max(500);
+const reason = text().trim().min(3, "say why (at least 3 characters)").max(500);
 
 export const groupActionBody = z.object({ reason });
 
 export const replayTaskBody = z.object({
   reason,
   mode: z.enum(REPLAY_MODES).default("original"),
-  /** Required to replay a quarantined task. */
+  /** Required to replay a quarantined task, or one still replaying (sent, not settled yet). */
   override: z.boolean().default(false),
 });
 
@@ -185,7 +185,10 @@ export const taskHistoryEntrySchema = z.object({
 });
 
 export const taskDetailSchema = z.object({
-  task: failedTaskSchema.extend({ event: z.unknown() }),
+  task: failedTaskSchema.extend({
+    event: z.unknown(),
+    event_redacted_at: nullableAt.describe("when payload retention removed the event's row image (the envelope and history stay)"),
+  }),
   history: z.array(taskHistoryEntrySchema),
 });
 

@@ -32,4 +32,6 @@ export interface Env {
   ALERT_WEBHOOK_SECRET?: string;
   /** Replays after which a task that fails again is quarantined (default 3). */
   REPLAY_QUARANTINE_AFTER?: string;
+  /** Days a resolved or superseded failed task keeps its event's row image (default 30). */
+  FAILED_TASK_PAYLOAD_RETENTION_DAYS?: string;
 }

@@ -6,7 +6,7 @@ import type { Env } from "./env";
 import { entityStores } from "./services/entity-stores";
 import { runIntegrityChecks } from "./services/integrity";
 import { reconcileEntity } from "./services/reconcile";
-import { pruneExpired } from "./services/retention";
+import { DEFAULT_PAYLOAD_RETENTION_DAYS, pruneExpired } from "./services/retention";
 import { numberSetting } from "./lib/settings";
 import { resumeStalledJobs } from "./services/replay-jobs";
 import { supabaseFromEnv } from "./stores/supabase-from-env";
@@ -29,7 +29,12 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
   const jobs: Record<string, () => Promise<unknown>> =
     cron === CRONS.hourly
       ? {
-          retention: () => pruneExpired({ db: env.DB, rpc: rpc() }),
+          retention: () =>
+            pruneExpired({
+              db: env.DB,
+              rpc: rpc(),
+              payloadRetentionDays: numberSetting(env.FAILED_TASK_PAYLOAD_RETENTION_DAYS, DEFAULT_PAYLOAD_RETENTION_DAYS),
+            }),
           reconcile: async () => {
             const runs = [];
             for (const entity of ENTITIES.filter((e) => e.replica)) {

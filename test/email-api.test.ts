@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { emailStatusMachine } from "../schemas/entities/emails";
 import { transitionPairs } from "../schemas/state-machine";
+import { emailRow } from "./support/fixtures";
 import { eventFromOutbox, OUTBOX_COLUMNS, sweepOutbox, type OutboxRow } from "../producers/outbox";
 import { MAX_EVENT_BYTES, queueBindings } from "../producers/publish";
 import { call, pg, SECRETS, waitFor } from "./support/helpers";
@@ -78,6 +79,93 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
       .bind(prospect_id)
       .first<{ n: number }>();
     expect(outbox!.n).toBe(0);
+  });
+
+  it("refuses out-of-range and impossible timestamps and NUL in text with 400 INVALID_REQUEST naming the field, writing nothing", async () => {
+    const prospect_id = await prospect();
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ sent_at: "9999-12-31T23:59-01:00" }, "sent_at: is outside"], // year 10000 once in UTC
+      [{ sent_at: "0000-06-01T00:00:00Z" }, "sent_at: year 0000"],
+      [{ sent_at: "2025-02-30T09:00:00Z" }, "sent_at: 2025-02 has no day 30"],
+      [{ sent_at: "2023-02-29T09:00:00Z" }, "sent_at: 2023-02 has no day 29"],
+      [{ sent_at: "infinity" }, "sent_at: must be an ISO 8601 timestamp"],
+      [{ sent_at: "10000-01-01T00:00:00Z" }, "sent_at: must be an ISO 8601 timestamp"],
+      [{ body: "Hi\u0000there" }, "body: must not contain the NUL character"],
+      [{ subject: "\u0000" }, "subject: must not contain the NUL character"],
+      [{ error: "bad\u0000" }, "error: must not contain the NUL character"],
+      [{ to_email: "gm\u0000@bellevue.test" }, "to_email: must not contain the NUL character"],
+    ];
+    for (const [fields, message] of cases) {
+      const r = await send({ ...base, prospect_id, status: "sent", sent_at: "2025-03-01T09:00:00Z", ...fields });
+      expect(r.status, JSON.stringify(fields)).toBe(400);
+      expect(r.json.error).toMatchObject({ code: "INVALID_REQUEST", retryable: false });
+      expect(r.json.error.message).toContain(message);
+    }
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1").bind(prospect_id).first<{ n: number }>();
+    expect(count!.n).toBe(0);
+    const outbox = await env.DB.prepare("SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1")
+      .bind(prospect_id)
+      .first<{ n: number }>();
+    expect(outbox!.n).toBe(0);
+
+    // A status change stamps its time by the same rule.
+    const { json } = await send({ ...base, prospect_id, status: "sent", sent_at: "2025-03-01T09:00:00Z" });
+    const id = json.data.email.id;
+    const leap = await patch(id, { status: "delivered", expectedVersion: 1, at: "2025-02-29T10:00:00Z" });
+    expect(leap.status).toBe(400);
+    expect(leap.json.error.message).toContain("at: 2025-02 has no day 29");
+    const late = await patch(id, { status: "delivered", expectedVersion: 1, at: "9999-12-31T23:30:00-00:45" });
+    expect(late.status).toBe(400);
+    expect(late.json.error.message).toContain("at: is outside");
+    const row = await env.DB.prepare("SELECT status, version FROM emails WHERE id = ?1").bind(id).first();
+    expect(row).toEqual({ status: "sent", version: 1 });
+  });
+
+  it("refuses a move to the same status (replied -> replied would rewrite replied_at) and D1 refuses a re-stamp too", async () => {
+    const { json } = await send({ ...base, prospect_id: await prospect(), status: "sent", sent_at: "2025-03-01T09:00:00Z" });
+    const id = json.data.email.id;
+    expect((await patch(id, { status: "delivered", expectedVersion: 1, at: "2025-03-01T09:01:00Z" })).status).toBe(200);
+    expect((await patch(id, { status: "replied", expectedVersion: 2, at: "2025-03-02T09:00:00Z" })).status).toBe(200);
+    const again = await patch(id, { status: "replied", expectedVersion: 3, at: "2025-04-01T00:00:00Z" });
+    expect(again.status).toBe(409);
+    expect(again.json.error).toMatchObject({ code: "INVALID_TRANSITION", details: { from: "replied", to: "replied", allowed: [] } });
+    const sameSent = await send({ ...base, prospect_id: json.data.email.prospect_id, status: "sent", sent_at: "2025-03-01T09:00:00Z" });
+    const resend = await patch(sameSent.json.data.email.id, { status: "sent", expectedVersion: 1, at: "2025-05-01T00:00:00Z" });
+    expect(resend.status).toBe(409);
+    // At the source as well: an update that keeps the status but rewrites its timestamps is refused.
+    await expect(
+      env.DB.prepare("UPDATE emails SET replied_at = '2025-04-01T00:00:00.000Z', version = version + 1 WHERE id = ?1").bind(id).run(),
+    ).rejects.toThrow(/INVALID_TRANSITION/);
+    await expect(
+      env.DB.prepare("UPDATE emails SET status = 'replied', sent_at = '2025-04-01T00:00:00.000Z', version = version + 1 WHERE id = ?1").bind(id).run(),
+    ).rejects.toThrow(/INVALID_TRANSITION/);
+    const row = await env.DB.prepare("SELECT status, replied_at, sent_at, version FROM emails WHERE id = ?1").bind(id).first();
+    expect(row).toEqual({ status: "replied", replied_at: "2025-03-02T09:00:00.000Z", sent_at: "2025-03-01T09:00:00.000Z", version: 3 });
+    // Other columns of a row may still change without a status move (e.g. the error text).
+    await env.DB.prepare("UPDATE emails SET error = 'note', version = version + 1 WHERE id = ?1").bind(id).run();
+    // (written behind the API's back: mark its outbox row published so later sweeps here ignore it)
+    await env.DB.prepare("UPDATE sync_outbox SET published_at = 'x' WHERE row_id = ?1").bind(id).run();
+  });
+
+  it("D1, the source of emails, refuses a timestamp the registry refuses whatever writes it", async () => {
+    const { json } = await send({ ...base, prospect_id: await prospect(), status: "sent", sent_at: "2025-03-01T09:00:00Z" });
+    const id = json.data.email.id;
+    for (const bad of ["2025-02-30T00:00:00.000Z", "2023-02-29T00:00:00.000Z", "0000-01-01T00:00:00.000Z", "2025-03-01 09:00:00", "2025-03-01T09:00:00+01:00", "infinity"]) {
+      await expect(
+        env.DB.prepare("UPDATE emails SET status = 'delivered', delivered_at = ?2, version = version + 1 WHERE id = ?1").bind(id, bad).run(),
+        bad,
+      ).rejects.toThrow(/INVALID_TIMESTAMP/);
+      const row = emailRow({ sent_at: bad });
+      const cols = Object.keys(row);
+      await expect(
+        env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`).bind(...cols.map((c) => row[c])).run(),
+        bad,
+      ).rejects.toThrow(/INVALID_TIMESTAMP/);
+    }
+    expect(await env.DB.prepare("SELECT status, version FROM emails WHERE id = ?1").bind(id).first()).toEqual({ status: "sent", version: 1 });
+    // The ends of the range are fine.
+    await env.DB.prepare("UPDATE emails SET status = 'delivered', delivered_at = '9999-12-31T23:59:59.999Z', version = version + 1 WHERE id = ?1").bind(id).run();
+    await env.DB.prepare("UPDATE sync_outbox SET published_at = 'x' WHERE row_id = ?1").bind(id).run();
   });
 
   it("a failed send can go back to pending for a retry (no timestamp to stamp)", async () => {

@@ -176,7 +176,8 @@ async function seedFailedTasks(env: Env, n: number, pool: number) {
     const rows = ids.slice(i, i + 250).map((id, j) =>
       failureRow({
         queue: "to-d1",
-        event: upsertEvent("prospects", prospectRow(id, i + j, 1), "supabase-webhook"),
+        // Written now: replay asks the source about row images older than tombstone retention.
+        event: upsertEvent("prospects", { ...prospectRow(id, i + j, 1), updated_at: now }, "supabase-webhook"),
         error_code: "BENCH_SEEDED",
         error_message: "seeded by npm run bench: a valid event, applies when replayed",
         retryable: 0,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineEntity } from "../define-entity";
-import { nullableText, utcTimestamp, uuid, version } from "../fields";
+import { nullableText, text, utcTimestamp, uuid, version } from "../fields";
 
 export const CAMPAIGN_STATUSES = ["draft", "active", "paused", "completed", "archived"] as const;
 
@@ -11,13 +11,13 @@ export const campaigns = defineEntity({
   replica: "d1",
   row: z.object({
     id: uuid(),
-    name: z.string().min(1),
+    name: text().min(1),
     status: z.enum(CAMPAIGN_STATUSES),
     mailbox_id: uuid().nullable(),
     subject_template: nullableText(),
     body_template: nullableText(),
     daily_limit: z.number().int().nonnegative(),
-    timezone: z.string().min(1),
+    timezone: text().min(1),
     started_at: utcTimestamp().nullable(),
     created_at: utcTimestamp(),
     updated_at: utcTimestamp(),

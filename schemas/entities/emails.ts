@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineEntity } from "../define-entity";
-import { nullableText, utcTimestamp, uuid, version } from "../fields";
+import { nullableText, text, utcTimestamp, uuid, version } from "../fields";
 import type { StateMachine } from "../state-machine";
 
 export const EMAIL_STATUSES = [
@@ -68,10 +68,10 @@ export const emails = defineEntity({
       campaign_id: uuid().nullable(),
       mailbox_id: uuid().nullable(),
       direction: z.enum(["outbound", "inbound"]),
-      to_email: z.string().min(3),
-      from_email: z.string().min(3),
-      subject: z.string(),
-      body: z.string(),
+      to_email: text().min(3),
+      from_email: text().min(3),
+      subject: text(),
+      body: text(),
       message_id: nullableText(),
       status: z.enum(EMAIL_STATUSES),
       ...timestamps,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineEntity } from "../define-entity";
-import { nullableText, utcTimestamp, uuid, version } from "../fields";
+import { nullableText, text, utcTimestamp, uuid, version } from "../fields";
 
 /** A received message in a monitored mailbox (replies, bounces, out-of-office). */
 export const inboxItems = defineEntity({
@@ -14,7 +14,7 @@ export const inboxItems = defineEntity({
     prospect_id: uuid().nullable(),
     email_id: uuid().nullable(),
     message_id: nullableText(),
-    from_email: z.string().min(3),
+    from_email: text().min(3),
     subject: nullableText(),
     snippet: nullableText(),
     category: nullableText(),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineEntity } from "../define-entity";
-import { nullableText, utcTimestamp, uuid, version } from "../fields";
+import { nullableText, text, utcTimestamp, uuid, version } from "../fields";
 
 export const MAILBOX_STATUSES = ["active", "warming", "paused", "disabled"] as const;
 
@@ -11,9 +11,9 @@ export const mailboxes = defineEntity({
   replica: "d1",
   row: z.object({
     id: uuid(),
-    email: z.string().min(3),
+    email: text().min(3),
     display_name: nullableText(),
-    provider: z.string().min(1),
+    provider: text().min(1),
     status: z.enum(MAILBOX_STATUSES),
     daily_limit: z.number().int().nonnegative(),
     health_score: z.number().int().min(0).max(100),

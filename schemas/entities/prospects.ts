@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { defineEntity } from "../define-entity";
-import { nullableText, utcTimestamp, uuid, version } from "../fields";
+import { nullableText, text, utcTimestamp, uuid, version } from "../fields";
 import type { StateMachine } from "../state-machine";
 
 export const PROSPECT_STAGES = [
@@ -33,7 +33,7 @@ export const prospects = defineEntity({
   stateMachine: prospectStageMachine,
   row: z.object({
     id: uuid(),
-    name: z.string().min(1),
+    name: text().min(1),
     city: nullableText(),
     country: nullableText(),
     contact_name: nullableText(),

@@ -20,10 +20,10 @@ export async function listFailedTasks(db: D1Database, query: ListTasksQuery): Pr
   return { items, nextCursor: results.length > limit ? items[items.length - 1]!.id : null };
 }
 
-export async function getFailedTask(db: D1Database, id: string): Promise<FailedTask & { event: unknown }> {
-  const row = await db.prepare(`SELECT ${TASK_COLUMNS}, event FROM failed_tasks WHERE id = ?1`).bind(id).first<Record<string, unknown>>();
+export async function getFailedTask(db: D1Database, id: string): Promise<FailedTask & { event: unknown; event_redacted_at: string | null }> {
+  const row = await db.prepare(`SELECT ${TASK_COLUMNS}, event, event_redacted_at FROM failed_tasks WHERE id = ?1`).bind(id).first<Record<string, unknown>>();
   if (!row) throw new NotFoundError(`failed task ${id} does not exist`);
-  return { ...toTask(row), event: JSON.parse(String(row.event)) };
+  return { ...toTask(row), event: JSON.parse(String(row.event)), event_redacted_at: (row.event_redacted_at as string | null) ?? null };
 }
 
 /** A task with its full event and every failure, replay and outcome, oldest first. */

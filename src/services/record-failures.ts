@@ -103,7 +103,7 @@ export async function insertFailedTasks(
            failure_count = failed_tasks.failure_count + 1,
            event = excluded.event, error_code = excluded.error_code, error_message = excluded.error_message,
            retryable = excluded.retryable, attempts = excluded.attempts, last_message_id = excluded.last_message_id,
-           last_failed_at = excluded.last_failed_at, group_id = excluded.group_id, resolved_at = NULL,
+           last_failed_at = excluded.last_failed_at, group_id = excluded.group_id, resolved_at = NULL, event_redacted_at = NULL,
            status = CASE WHEN failed_tasks.replay_count >= ?2 THEN 'quarantined' ELSE 'open' END
          WHERE excluded.last_message_id <> failed_tasks.last_message_id`,
       )

@@ -5,6 +5,7 @@ import { entityByName, type EntityName } from "../../schemas/registry";
 import type { EntityDefinition } from "../../schemas/define-entity";
 import type { RowState } from "../stores/row-state";
 import { describe } from "../lib/errors";
+import { RETENTION_DAYS } from "./retention";
 
 /** What replay needs of a failed task. */
 export interface ReplayableTask {
@@ -20,13 +21,26 @@ export interface ReplayableTask {
 export interface ReplayOptions {
   mode: ReplayMode;
   override: boolean;
+  /**
+   * Whether a task that is still `replaying` (sent, outcome not known yet) may be sent again.
+   * Plans select such tasks only when asked (status replaying: e.g. a job runner died after
+   * recording them), so a job allows it only when its plan asked; a single replay only with `override`.
+   */
+  allowReplaying: boolean;
   actor: string;
   jobId: string | null;
   now: string;
 }
 
 /** Why a task is left alone; a single replay answers with it as the error code. */
-export type SkipCode = "ALREADY_RESOLVED" | "QUARANTINED" | "NOT_REPLAYABLE";
+export type SkipCode = "ALREADY_RESOLVED" | "ALREADY_REPLAYING" | "QUARANTINED" | "NOT_REPLAYABLE" | "TASK_EXPIRED";
+
+/**
+ * How long the replica remembers a delete: its tombstones are pruned after RETENTION_DAYS
+ * (src/services/retention.ts), less a day for clocks (the row's updated_at is stamped by one store,
+ * a tombstone's deleted_at by the other side).
+ */
+export const REPLICA_DELETE_MEMORY_MS = (RETENTION_DAYS - 1) * 86_400_000;
 
 export type SendDecision = { task: ReplayableTask; outcome: "send"; event: SyncEvent };
 export type Decision =
@@ -55,6 +69,7 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
     const skip = (code: SkipCode, detail: string) => decisions.set(task.id, { task, outcome: "skipped", code, detail });
     const entity = task.entity ? entityByName(task.entity) : undefined;
     if (task.status === "resolved" || task.status === "superseded") skip("ALREADY_RESOLVED", `already ${task.status}`);
+    else if (task.status === "replaying" && !opts.allowReplaying) skip("ALREADY_REPLAYING", "already sent and not settled yet: wait for its outcome (or replay it with an override if it is stuck)");
     else if (task.status === "quarantined" && !opts.override) skip("QUARANTINED", "quarantined after failing again and again: replaying it needs an override");
     else if (!task.event || typeof task.event !== "object" || Array.isArray(task.event)) skip("NOT_REPLAYABLE", "holds no event object to replay");
     else if (!entity?.replica || !task.row_id) {
@@ -70,7 +85,13 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
       stores.replica(entity).versions(entity, ids),
       opts.mode === "refresh" ? stores.source(entity).current(entity, ids) : Promise.resolve(null),
     ]);
+    const unproven = opts.mode === "original" ? await unprovenUpserts(stores, entity, group, held, opts.now) : new Map<string, Decision>();
     for (const { task } of group) {
+      const verdict = unproven.get(task.id);
+      if (verdict) {
+        decisions.set(task.id, verdict);
+        continue;
+      }
       const id = task.row_id!;
       let event = task.event as SyncEvent;
       if (current) {
@@ -107,6 +128,67 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
     }
   }
   return tasks.map((t) => decisions.get(t.id)!);
+}
+
+/**
+ * Item 8: an original upsert must not bring back a row deleted after it. The replica refuses it
+ * while it holds the delete's tombstone (the version rule), but tombstones are pruned after
+ * RETENTION_DAYS while failed tasks are kept for ever. So when the replica holds nothing for the
+ * row (neither row nor tombstone) and the row image is older than the replica's memory of deletes,
+ * its absence proves nothing: the row may never have arrived, or it was deleted and the tombstone
+ * is gone. Then, and only then, the authoritative store decides (one read per entity per chunk):
+ * it holds the row (sending is safe: the row exists), it holds the delete at a newer version
+ * (superseded: nothing to send), or it knows nothing of the row (TASK_EXPIRED: refused; the
+ * refresh mode reads the source and publishes what it holds).
+ *
+ * Safer than keeping tombstones while tasks reference them (that needs D1's task list inside
+ * Postgres's pruning) and than expiring every old task (most are still good to replay). The row's
+ * `updated_at` bounds the delete from below: the delete was committed after the version it
+ * supersedes was written, so its tombstone is at least as young as that row image.
+ */
+async function unprovenUpserts(
+  stores: ReplayStores,
+  entity: EntityDefinition,
+  group: Array<{ task: ReplayableTask }>,
+  held: Map<string, number>,
+  now: string,
+): Promise<Map<string, Decision>> {
+  const horizon = Date.parse(now) - REPLICA_DELETE_MEMORY_MS;
+  const old = group.filter(({ task }) => {
+    const event = task.event as Partial<SyncEvent>;
+    if (event.op === "delete" || (held.get(task.row_id!) ?? 0) > 0) return false;
+    return writtenAt(event) < horizon;
+  });
+  const verdicts = new Map<string, Decision>();
+  if (!old.length) return verdicts;
+  const source = await stores.source(entity).current(entity, [...new Set(old.map(({ task }) => task.row_id!))]);
+  for (const { task } of old) {
+    const state = source.get(task.row_id!);
+    const version = Number((task.event as Partial<SyncEvent>).version);
+    if (state?.row) continue; // the row exists at the source: nothing to resurrect
+    if (state && state.version >= version) {
+      verdicts.set(task.id, { task, outcome: "superseded", detail: `the source (${entity.authority}) deleted row ${task.row_id} at version ${state.version}` });
+    } else {
+      verdicts.set(task.id, {
+        task,
+        outcome: "skipped",
+        code: "TASK_EXPIRED",
+        detail:
+          `the replica holds nothing for row ${task.row_id} and its tombstones are kept ${RETENTION_DAYS} days, so it cannot tell ` +
+          `whether the row was deleted since this ${new Date(writtenAt(task.event as Partial<SyncEvent>)).toISOString()} image; ` +
+          `the source (${entity.authority}) holds no such row either. Replay with mode refresh to publish what the source holds`,
+      });
+    }
+  }
+  return verdicts;
+}
+
+/** When the event's row image was written at the source: the earliest time it names. */
+function writtenAt(event: Partial<SyncEvent>): number {
+  const row = event.row as Record<string, unknown> | null | undefined;
+  const times = [row?.updated_at, event.occurred_at].map((t) => (typeof t === "string" ? Date.parse(t) : NaN)).filter(Number.isFinite);
+  // Unknown: assume old, so the source is asked (the safe side).
+  return times.length ? Math.min(...times) : -Infinity;
 }
 
 /** The replay marker: consumers resolve the task by it, and logs show who replayed what. */

@@ -156,6 +156,11 @@ export async function runJobTick(
   // across ticks), so any one-second window holds at most rate + one chunk of events.
   let nextChunkAt = Math.max(started, leased.next_send_at ? Date.parse(String(leased.next_send_at)) : 0);
   let result: TickResult = { next: "continue" };
+  // A plan holds replaying tasks only when it selected them (status replaying: stuck ones). In any
+  // other plan a task that is replaying now was sent since by someone else (a single replay):
+  // sending it again would be a duplicate, so it is skipped (ALREADY_REPLAYING).
+  const plan = await db.prepare("SELECT json_extract(filter, '$.status') AS status FROM replay_plans WHERE id = ?1").bind(job.plan_id).first<{ status: string | null }>();
+  const allowReplaying = plan?.status === "replaying";
   try {
     while (Date.now() - started < budget) {
       if (nextChunkAt > Date.now()) await sleep(nextChunkAt - Date.now());
@@ -170,7 +175,7 @@ export async function runJobTick(
         return (result = { next: "done" });
       }
       const now = utcNow();
-      const options = { mode: job.mode, override: job.override, actor: job.created_by, jobId, now };
+      const options = { mode: job.mode, override: job.override, allowReplaying, actor: job.created_by, jobId, now };
       const decisions = await decideReplays(deps.stores, tasks, options);
       const seqOf = new Map(tasks.map((t) => [t.id, t.seq]));
       const chunkResult = await commitAndSend({ db, queue: deps.queues[job.queue]! }, decisions, options, {

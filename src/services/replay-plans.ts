@@ -75,7 +75,7 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
   }
 
   const counts = { send: 0, superseded: 0, skipped: 0 };
-  const opts = { mode: body.mode, override: body.override, actor: actor.name, jobId: null, now };
+  const opts = { mode: body.mode, override: body.override, allowReplaying: true, actor: actor.name, jobId: null, now };
   for (let after = 0; ; after += PAGE) {
     const tasks = await planTasks(db, id, after, PAGE);
     if (!tasks.length) break;

@@ -8,7 +8,7 @@ import { decideReplays, type ReplayableTask, type ReplayStores } from "./replay-
 
 /**
  * Replays one failed task now (no job, no rate limit): the same guards and marker as a job. A
- * superseded task is resolved without sending; a quarantined one needs `override`.
+ * superseded task is resolved without sending; a quarantined or still replaying one needs `override`.
  */
 export async function replayOneTask(
   deps: { db: D1Database; queues: Record<string, Queue>; stores: ReplayStores },
@@ -16,18 +16,22 @@ export async function replayOneTask(
   req: { mode: ReplayMode; override: boolean; actor: Actor; reason: string },
 ): Promise<{ task: FailedTask; outcome: "sent" | "superseded" }> {
   const task = await getFailedTask(deps.db, id);
-  const opts = { mode: req.mode, override: req.override, actor: req.actor.name, jobId: null, now: utcNow() };
+  // A task already replaying was sent and is not settled yet: sending it again is refused
+  // (ALREADY_REPLAYING) unless the operator overrides, e.g. for a task a dead job runner left stuck.
+  const opts = { mode: req.mode, override: req.override, allowReplaying: req.override, actor: req.actor.name, jobId: null, now: utcNow() };
   // The job's guards, answered as errors: a task left alone says why with a stable code.
   const [decision] = await decideReplays(deps.stores, [task as ReplayableTask], opts);
   if (decision!.outcome === "skipped") {
     const message = `failed task ${id} (${task.replay_count} replays): ${decision!.detail}`;
-    throw decision!.code === "NOT_REPLAYABLE" ? new ValidationError(decision!.code, message, undefined, 422) : new ConflictError(decision!.code, message);
+    if (decision!.code === "NOT_REPLAYABLE") throw new ValidationError(decision!.code, message, undefined, 422);
+    if (decision!.code === "TASK_EXPIRED") throw new ValidationError(decision!.code, message, undefined, 410);
+    throw new ConflictError(decision!.code, message);
   }
 
   const audit = (result: unknown) =>
     auditStatement(deps.db, {
       actor: req.actor,
-      action: task.status === "quarantined" ? "override" : "replay-task",
+      action: task.status === "quarantined" || task.status === "replaying" ? "override" : "replay-task",
       reason: req.reason,
       target_type: "task",
       target_id: id,
@@ -35,6 +39,15 @@ export async function replayOneTask(
       result,
     });
   const outcome = decision!.outcome === "send" ? "sent" : "superseded";
+  if (outcome === "sent") {
+    // Claim the task before sending: of two replays of it racing (two operators, a retried
+    // request), only the first gets past this compare-and-set; the other sends nothing. If the queue
+    // then refuses, commitAndSend puts the status it had back.
+    const claim = await deps.db.prepare("UPDATE failed_tasks SET status = 'replaying' WHERE id = ?1 AND status = ?2").bind(id, task.status).run();
+    if (claim.meta.changes === 0) {
+      throw new ConflictError("ALREADY_REPLAYING", `failed task ${id} changed while it was being replayed (another replay got there first)`);
+    }
+  }
   const result = await commitAndSend({ db: deps.db, queue: deps.queues[task.queue]! }, [decision!], opts, {
     commit: [audit({ outcome })],
     revert: () => [audit({ outcome: "not sent: the queue refused it; nothing changed" })],
