@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,7 +32,7 @@ export interface FuzzStack {
  * queue messages and D1 rows the request produced (the refused-input oracle reads them).
  * Bundled once, like the chaos stack, so nothing restarts the runtime mid-run.
  */
-export async function startFuzzStack(log: (line: string) => void): Promise<FuzzStack> {
+export async function startFuzzStack(log: (line: string) => void, opts: { wranglerLogFile?: string; keepUnreadBodies?: boolean } = {}): Promise<FuzzStack> {
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse().splice(0)) await cleanup().catch((e: Error) => log(`shutdown: ${e.message}`));
@@ -57,8 +57,9 @@ export async function startFuzzStack(log: (line: string) => void): Promise<FuzzS
       inspectorPort: await freePort(),
       persistDir,
       databaseUrl: database.url,
-      vars: { ...FUZZ_SECRETS, SWEEP_GRACE_SECONDS: "2" },
+      vars: { ...FUZZ_SECRETS, SWEEP_GRACE_SECONDS: "2", ...(opts.keepUnreadBodies ? { FUZZ_KEEP_UNREAD_BODIES: "1" } : {}) },
       output: (line) => {
+        if (opts.wranglerLogFile) appendFileSync(opts.wranglerLogFile, `${line}\n`);
         wranglerLog.push(line);
         if (wranglerLog.length > 400) wranglerLog.shift();
       },

@@ -9,6 +9,7 @@
  * in a store that break their entity's schema. Findings are shrunk by fast-check and printed.
  *
  *   npm run fuzz -- [--runs 10000] [--seed 1] [--concurrency 4] [--shrink-seconds 20] [--json out.json]
+ *                  [--wrangler-log file] [--keep-unread-bodies]
  *
  * It lives in test/fuzz/ beside test/chaos/: Node-side tooling that drives the whole stack
  * (tsconfig.node.json), and test/node/fuzz-small.test.ts runs a short version inside `npm test`.
@@ -33,6 +34,10 @@ export interface FuzzOptions {
   /** Most distinct findings shrunk. */
   maxShrinks?: number;
   drainTimeoutMs?: number;
+  /** Append everything wrangler dev prints to this file. */
+  wranglerLogFile?: string;
+  /** Do not read bodies the worker left unread (shows wrangler dev's proxy failing the next request). */
+  keepUnreadBodies?: boolean;
   log: (line: string) => void;
 }
 
@@ -40,6 +45,8 @@ export interface FindingSummary {
   oracle: Oracle;
   signature: string;
   count: number;
+  /** Case indexes (the first ten): `--only` replays one (request id fz-<index>). */
+  cases: number[];
   detail: string;
   example: string;
   shrunk?: string;
@@ -112,7 +119,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
   const { log, seed, runs } = opts;
   const concurrency = opts.concurrency ?? 4;
   const started = Date.now();
-  const stack = await startFuzzStack(log);
+  const stack = await startFuzzStack(log, { wranglerLogFile: opts.wranglerLogFile, keepUnreadBodies: opts.keepUnreadBodies });
   try {
     const { ctx, keys } = await seedStores(stack, seed, log);
     const arbitraries = Object.fromEntries(TARGETS.map((t) => [t, caseArbitrary(t, ctx)])) as Record<Target, fc.Arbitrary<Case>>;
@@ -251,8 +258,10 @@ function summarise(findings: Finding[], cases: Case[]): FindingSummary[] {
   const bySignature = new Map<string, FindingSummary>();
   for (const f of findings) {
     const s = bySignature.get(f.signature);
-    if (s) s.count++;
-    else bySignature.set(f.signature, { oracle: f.oracle, signature: f.signature, count: 1, detail: f.detail, example: compact(cases[f.caseIndex]) });
+    if (s) {
+      s.count++;
+      if (s.cases.length < 10) s.cases.push(f.caseIndex);
+    } else bySignature.set(f.signature, { oracle: f.oracle, signature: f.signature, count: 1, cases: [f.caseIndex], detail: f.detail, example: compact(cases[f.caseIndex]) });
   }
   const order: Oracle[] = ["5xx", "refused-effect", "schema", "envelope", "accepted-unpublished"];
   return [...bySignature.values()].sort((a, b) => order.indexOf(a.oracle) - order.indexOf(b.oracle) || b.count - a.count);
@@ -286,7 +295,7 @@ export function formatReport(r: FuzzResult): string {
   }
   lines.push(`findings: ${r.findings.length} distinct`);
   for (const f of r.findings) {
-    lines.push(`- [${f.oracle}] ×${f.count} ${f.detail.slice(0, 300)}`);
+    lines.push(`- [${f.oracle}] ×${f.count} ${f.detail.slice(0, 300)} (cases ${f.cases.join(", ")})`);
     lines.push(`    example: ${f.example}`);
     if (f.shrunk) lines.push(`    shrunk:  ${f.shrunk}${f.shrunkDetail ? `\n    shrunk answer: ${f.shrunkDetail.slice(0, 300)}` : ""}`);
   }
@@ -302,6 +311,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       concurrency: { type: "string", default: "4" },
       "shrink-seconds": { type: "string", default: "20" },
       json: { type: "string" },
+      "wrangler-log": { type: "string" },
+      "keep-unread-bodies": { type: "boolean", default: false },
     },
   });
   const result = await runFuzz({
@@ -309,6 +320,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     seed: Number(values.seed),
     concurrency: Number(values.concurrency),
     shrinkSeconds: Number(values["shrink-seconds"]),
+    wranglerLogFile: values["wrangler-log"],
+    keepUnreadBodies: values["keep-unread-bodies"],
     log: (line) => console.log(line),
   });
   console.log(result.report);
