@@ -7,7 +7,7 @@ import {
 } from "../../schemas/operator-api";
 import { ENTITIES } from "../../schemas/registry";
 import { deepNesting, hugeString, oddKey, oddString, oddTimestamp, oddValue, RawJson } from "./odd-values";
-import { applyMutations, fieldSpecs, mutations, validObject, type FieldSpec } from "./zod-fields";
+import { applyMutations, fieldSpecs, mutations, validObject, type FieldSpec, type Mutation } from "./zod-fields";
 
 /**
  * One generated HTTP request, as plain data: printable, replayable, shrinkable. References to
@@ -132,7 +132,8 @@ export function webhookCase(): fc.Arbitrary<Case> {
       schema: fc.oneof({ arbitrary: fc.constant("public"), weight: 12 }, { arbitrary: fc.constantFrom("auth", "Public", "", "public\u0000"), weight: 1 }),
       row: validObject(specs),
       rowMutations: mutations(specs, oddKey),
-      envelopeMutations: mutations(ENVELOPE_SPECS, oddKey, 2),
+      // Mostly a well-formed envelope, so that the row inside is what gets tested.
+      envelopeMutations: fc.oneof({ arbitrary: fc.constant<Mutation[]>([]), weight: 3 }, { arbitrary: mutations(ENVELOPE_SPECS, oddKey, 2), weight: 1 }),
       oldRecordFromRow: fc.boolean(),
     }).map(({ type, table, schema, row, rowMutations, envelopeMutations, oldRecordFromRow }) => {
       const record = applyMutations(row, rowMutations);

@@ -75,9 +75,12 @@ export function secretFor(c: Case, secrets: Secrets): string {
 }
 
 /** Sends one case; never throws (a failed fetch is an observation too). */
-export async function sendCase(c: Case, opts: { baseUrl: string; secrets: Secrets; pools: Pools; requestId: string }): Promise<Observation> {
+export async function sendCase(
+  c: Case,
+  opts: { baseUrl: string; secrets: Secrets; pools: Pools; requestId: string; freshIds?: boolean },
+): Promise<Observation> {
   let path = c.path;
-  let body = c.body;
+  let body = opts.freshIds ? withFreshIds(c) : c.body;
   if (c.ref) {
     const list = opts.pools[c.ref.pool];
     const item = c.ref.raw === undefined && list.length > 0 ? list[c.ref.index % list.length]! : undefined;
@@ -135,6 +138,24 @@ export async function sendCase(c: Case, opts: { baseUrl: string; secrets: Secret
   observation.message = envelope.error?.message;
   observation.retryable = envelope.error?.retryable;
   return observation;
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+let freshCounter = 0;
+
+/**
+ * For replays while shrinking: the case's email was already created by its first run, so a
+ * replay with the same `id` (or `message_id`) would only meet ALREADY_EXISTS. A fresh id, and the
+ * message_id with a suffix, let the replay take the same path as the original did.
+ */
+function withFreshIds(c: Case): Body {
+  if (c.target !== "email" || c.method !== "POST" || c.body.kind !== "json") return c.body;
+  const value = c.body.value as Record<string, unknown> | null;
+  if (!value || typeof value !== "object" || Array.isArray(value)) return c.body;
+  const out: Record<string, unknown> = { ...value };
+  if (typeof out.id === "string" && UUID.test(out.id)) out.id = crypto.randomUUID();
+  if (typeof out.message_id === "string" && out.message_id.length > 0) out.message_id = `${out.message_id}~${++freshCounter}`;
+  return { kind: "json", value: out };
 }
 
 /** The seeds' envelope: `{ success, data?, error?: { code, message, retryable }, meta: { requestId, duration } }`. */
