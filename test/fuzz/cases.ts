@@ -170,9 +170,13 @@ function validSend(ctx: CaseContext): fc.Arbitrary<Record<string, unknown>> {
       prospect: fc.oneof({ arbitrary: fc.constantFrom(...ctx.prospectIds), weight: 8 }, { arbitrary: fc.uuid(), weight: 1 }),
       at: oddTimestamp.filter((t) => typeof t === "string"),
       useOddAt: fc.boolean(),
+      // Within the character limits but not the byte limits: up to 100,000 characters of 1 to
+      // 4 bytes each against the 120 KiB queue message and the 256 KiB request body.
+      bigBody: rarely(fc.record({ unit: fc.constantFrom("a", "é", "€", "😀"), count: fc.constantFrom(30_000, 45_000, 60_000, 100_000) }), 15),
     })
-    .map(({ base, prospect, at, useOddAt }) => {
+    .map(({ base, prospect, at, useOddAt, bigBody }) => {
       const send: Record<string, unknown> = { ...base, prospect_id: prospect };
+      if (bigBody) send.body = bigBody.unit.repeat(bigBody.unit.length === 2 ? bigBody.count / 2 : bigBody.count);
       const status = (send.status as string | undefined) ?? "sent";
       // Stamp the status's timestamp; half the time with an odd-but-maybe-accepted timestamp.
       if (status === "sent" && send.sent_at == null) send.sent_at = useOddAt ? at : "2025-03-01T09:00:00Z";

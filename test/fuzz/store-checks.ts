@@ -77,6 +77,11 @@ export async function checkStores(stack: FuzzStack, attribution: Attribution): P
   const unvalidated = await stack.sql<Array<{ c: string }>>`select conrelid::regclass::text || '.' || conname as c from pg_constraint where not convalidated`;
   report.postgresUnvalidated = unvalidated.map((r) => r.c);
 
+  // Plans freeze their selection by inserting items first and delete them when they refuse: none
+  // may be left without its plan.
+  const [orphans] = await stack.d1.query<{ n: number }>("SELECT count(*) AS n FROM replay_plan_items WHERE plan_id NOT IN (SELECT id FROM replay_plans)");
+  if (orphans!.n > 0) report.unattributed.push({ store: "d1", table: "replay_plan_items", id: `${orphans!.n} items of no plan` });
+
   report.failedTasks = await stack.d1.query("SELECT error_code, entity, row_id, error_message FROM failed_tasks ORDER BY error_code, id");
   for (const t of report.failedTasks) {
     if (t.entity && t.row_id && !attribution.rowKeys.has(`${t.entity}:${t.row_id.toLowerCase()}`)) {
