@@ -28,6 +28,8 @@ export interface Finding {
   signature: string;
   caseIndex: number;
   detail: string;
+  /** The email a schema finding is about, to look at again after the drain. */
+  emailId?: string;
 }
 
 export interface Verdict {
@@ -102,6 +104,7 @@ export async function judge(
           signature: `schema|email|${c.method}|${firstIssuePath(parsed.error)}`,
           caseIndex: index,
           detail: `${o.request} -> ${o.status}; D1 now holds email ${email.id} that its schema refuses: ${formatIssuesPlain(parsed.error)}`,
+          emailId: email.id,
         });
       }
       if (data?.published === false) {

@@ -196,6 +196,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
     log(`[fuzz] ${runs} requests sent; draining the queues`);
     const drained = await drain(stack, { timeoutMs: opts.drainTimeoutMs ?? 120_000, log });
     const store = await checkStores(stack, { rowKeys });
+    // Emails that broke their schema when read back: still so after the drain, or changed since?
+    const brokenAtOnce = [...new Set(findings.flatMap((f) => (f.emailId ? [f.emailId] : [])))];
+    for (const id of brokenAtOnce.slice(0, 20)) {
+      const [row] = await stack.d1.query<Record<string, unknown>>("SELECT id, status, version, sent_at, failed_at, updated_at FROM emails WHERE id = ?1", [id]);
+      log(`email ${id} (broke its schema when written) after the drain: ${row ? JSON.stringify(row) : "no longer in D1"}`);
+    }
 
     // Shrink the first case of each distinct finding: fast-check re-runs that case's own seed, so
     // its first run is exactly the case, then shrinks it while the same finding reproduces.
