@@ -24,6 +24,8 @@ export type Body =
   | { kind: "json"; value: unknown }
   | { kind: "text"; text: string }
   | { kind: "bytes"; bytes: number[] }
+  /** Sent as a stream: chunked, no Content-Length (the size limit must hold on the bytes received). */
+  | { kind: "chunked"; text: string }
   | { kind: "none" };
 
 export interface Case {
@@ -39,6 +41,8 @@ export interface Case {
   body: Body;
   /** PATCH /v1/emails: send the email's current version (or this many versions off). */
   versionDelta?: number;
+  /** An x-request-id of the caller's own instead of the run's `fz-<index>` (echoed only if well-formed). */
+  requestId?: string;
 }
 
 /** What the generators need from the running stack: the prospects seeded into Postgres. */
@@ -72,6 +76,7 @@ const rawBody: fc.Arbitrary<Body> = fc.oneof(
     { kind: "bytes", bytes: [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d] },
   ) },
   { weight: 4, arbitrary: oddValue.map((value): Body => ({ kind: "json", value })) },
+  { weight: 1, arbitrary: fc.constantFrom<Body>({ kind: "chunked", text: "{}" }, { kind: "chunked", text: `{"s":"${"a".repeat(600_000)}"}` }, { kind: "chunked", text: "" }) },
   { weight: 1, arbitrary: deepNesting.map((value): Body => ({ kind: "json", value })) },
   { weight: 1, arbitrary: hugeString.map((s): Body => ({ kind: "json", value: { s } })) },
 );
@@ -347,8 +352,10 @@ function backfillBody(): fc.Arbitrary<Body> {
     .map((value): Body => ({ kind: "json", value }));
 }
 
+/** Callers' own request ids: well-formed ones are echoed, others replaced by a generated one. */
+const requestId = rarely(fc.constantFrom("a", "x".repeat(128), "x".repeat(129), "has space", "semi;colon", "ünïcode", "", "req_01ARZ3NDEKTSV4RRFFQ69G5FAV", "../../etc", "%00"), 25);
+
 export function caseArbitrary(target: Target, ctx: CaseContext): fc.Arbitrary<Case> {
-  if (target === "webhook") return webhookCase();
-  if (target === "email") return emailCase(ctx);
-  return adminCase();
+  const base = target === "webhook" ? webhookCase() : target === "email" ? emailCase(ctx) : adminCase();
+  return fc.tuple(base, requestId).map(([c, id]) => (id === undefined ? c : { ...c, requestId: id }));
 }
