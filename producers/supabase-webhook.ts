@@ -6,7 +6,8 @@ import { uuid, version } from "../schemas/fields";
 import { ValidationError } from "../src/lib/errors";
 import { formatIssues } from "../src/lib/zod-issues";
 
-const deletedKey = z.object({ id: uuid(), version: version() });
+// A delete is published at the row's version + 1, so the last version must leave room for it.
+const deletedKey = z.object({ id: uuid(), version: version().max(Number.MAX_SAFE_INTEGER - 1) });
 
 /**
  * Turns one Supabase Database Webhook payload into a sync event, or explains precisely why not.

@@ -76,12 +76,20 @@ export const utcTimestamp = () =>
     return new Date(parsed.ms).toISOString();
   });
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /**
  * Text as both stores can carry it: no NUL (U+0000). Postgres text cannot hold it at all and its
  * jsonb refuses `\u0000`, so a row with one would be stored in D1 and then fail on every
- * replication to Postgres (and vice versa could never originate there).
+ * replication to Postgres (and vice versa could never originate there). No lone UTF-16 surrogate
+ * either: it has no UTF-8 encoding, so D1 stored invalid bytes while Postgres stored U+FFFD, and
+ * the two stores held different text for the same version.
  */
-export const text = () => z.string().regex(/^[^\u0000]*$/, "must not contain the NUL character (\\u0000)");
+export const text = () =>
+  z
+    .string()
+    .regex(/^[^\u0000]*$/, "must not contain the NUL character (\\u0000)")
+    .refine((s) => !LONE_SURROGATE.test(s), "must be well-formed Unicode (a lone UTF-16 surrogate has no UTF-8 encoding)");
 
 /** Row version: bumped by the authoritative store on every write, strictly increasing per row. */
 export const version = () => z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

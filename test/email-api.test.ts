@@ -92,6 +92,8 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
       [{ sent_at: "10000-01-01T00:00:00Z" }, "sent_at: must be an ISO 8601 timestamp"],
       [{ body: "Hi\u0000there" }, "body: must not contain the NUL character"],
       [{ subject: "\u0000" }, "subject: must not contain the NUL character"],
+      [{ subject: "x\ud800y" }, "subject: must be well-formed Unicode"],
+      [{ body: "\udc00" }, "body: must be well-formed Unicode"],
       [{ error: "bad\u0000" }, "error: must not contain the NUL character"],
       [{ to_email: "gm\u0000@bellevue.test" }, "to_email: must not contain the NUL character"],
     ];

@@ -34,6 +34,7 @@ describe("the webhook endpoint refuses rows the timestamp and text rules refuse"
     ["year 0", { created_at: "0000-01-01T00:00:00+00:00" }, "created_at: year 0000"],
     ["an impossible date", { created_at: "2025-02-30T00:00:00+00:00" }, "created_at: 2025-02 has no day 30"],
     ["a NUL in text", { city: "Z\u0000rich" }, "city: must not contain the NUL character"],
+    ["a lone surrogate in text", { city: "Z\ud800rich" }, "city: must be well-formed Unicode"],
   ];
   for (const [what, fields, message] of cases) {
     it(`${what}: 422 SCHEMA_VIOLATION naming the column, nothing queued`, async () => {
@@ -47,6 +48,16 @@ describe("the webhook endpoint refuses rows the timestamp and text rules refuse"
       expect(res.sent).toEqual([]);
     });
   }
+});
+
+describe("the webhook endpoint refuses a delete it could not version", () => {
+  it("a row at the largest safe version: its delete (version + 1) would not fit an event; 422, nothing queued", async () => {
+    const old = { id: crypto.randomUUID(), version: Number.MAX_SAFE_INTEGER };
+    const res = await postWebhook(webhookPayload("DELETE", "campaigns", null, old));
+    expect(res.status).toBe(422);
+    expect(res.json.error).toMatchObject({ code: "SCHEMA_VIOLATION", retryable: false });
+    expect(res.sent).toEqual([]);
+  });
 });
 
 describe("consumers dead-letter an event whose row breaks the rule, with its reason, and apply the rest", () => {

@@ -182,6 +182,12 @@ describe("plan, then replay", () => {
     const open = await env.DB.prepare("SELECT count(*) AS n FROM failed_tasks WHERE error_code = 'SLOW' AND status = 'open'").first<{ n: number }>();
     expect(open!.n).toBe(300 - after.sent);
     expect((await op("POST", `/v1/admin/replay-jobs/${running.id}/cancel`, { reason: "again" })).json.error.code).toBe("JOB_NOT_RUNNING");
+    // A refused cancel changed nothing, so the audit trail records nothing for it (found by the fuzzer).
+    const cancels = await env.DB.prepare("SELECT reason FROM operator_audit WHERE action = 'cancel' AND target_id = ?1").bind(running.id).all<{ reason: string }>();
+    expect(cancels.results.map((r) => r.reason)).toEqual(["wrong window"]);
+    expect((await op("POST", "/v1/admin/replay-jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", { reason: "no such job" })).status).toBe(404);
+    const ghost = await env.DB.prepare("SELECT count(*) AS n FROM operator_audit WHERE target_id = '01ARZ3NDEKTSV4RRFFQ69G5FAV'").first<{ n: number }>();
+    expect(ghost!.n).toBe(0);
 
     // The queue is free again.
     const next = await op("POST", "/v1/admin/replay-jobs", { plan_id: other.id, reason: "now" });

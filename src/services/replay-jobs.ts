@@ -111,7 +111,8 @@ export async function cancelJob(db: D1Database, id: string, by: { actor: Actor; 
   const now = utcNow();
   const [update] = await db.batch([
     db.prepare("UPDATE replay_jobs SET status = 'cancelled', finished_at = ?2, cancelled_by = ?3, lease_until = NULL WHERE id = ?1 AND status = 'running'").bind(id, now, by.actor.name),
-    auditStatement(db, { actor: by.actor, action: "cancel", reason: by.reason, target_type: "job", target_id: id }),
+    // Audited only when the job was running: a refused cancel changes nothing, so records nothing.
+    auditStatement(db, { actor: by.actor, action: "cancel", reason: by.reason, target_type: "job", target_id: id }, { ifPreviousChanged: true }),
   ]);
   if (!update!.meta.changes) {
     const job = await getJob(db, id);

@@ -32,22 +32,44 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     db.prepare(`SELECT count(*) AS n FROM failed_tasks WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(list), ...where.args);
   const id = newEventId();
   const now = utcNow();
-  // Freeze the selection in one statement (INSERT … SELECT, oldest task first), so what the plan
-  // counts is exactly what it holds. One row over the cap tells that the filter is too wide.
-  const [frozen, quarantined, replaying] = await db.batch<{ n: number }>([
-    db
-      .prepare(
-        `INSERT INTO replay_plan_items (plan_id, seq, task_id)
-         SELECT ?${where.args.length + 2}, row_number() OVER (ORDER BY id), id FROM failed_tasks
-          WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ${MAX_PLAN_TASKS + 1}`,
-      )
-      .bind(JSON.stringify(statuses), ...where.args, id),
+  const statusList = JSON.stringify(statuses);
+  // Refusals are decided on counts before anything is written, so a refused plan writes nothing.
+  const [byQueue, quarantined, replaying] = await db.batch<{ queue?: string; n: number }>([
+    db.prepare(`SELECT queue, count(*) AS n FROM failed_tasks WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1)) GROUP BY queue`).bind(statusList, ...where.args),
     matching(!body.override && (!status || status === "quarantined") ? ["quarantined"] : []),
     matching(status ? [] : ["replaying"]),
   ]);
-  const total = frozen!.meta.changes;
   const quarantinedExcluded = quarantined!.results[0]?.n ?? 0;
   const replayingExcluded = replaying!.results[0]?.n ?? 0;
+  const nothing = () =>
+    new ValidationError(
+      "NOTHING_TO_REPLAY",
+      `no ${statuses.join(" or ") || "replayable"} task matches the filter${quarantinedExcluded ? ` (${quarantinedExcluded} quarantined left out: set override to include them)` : ""}` +
+        `${replayingExcluded ? ` (${replayingExcluded} still replaying: wait for them, or select status replaying)` : ""}`,
+      { quarantined_excluded: quarantinedExcluded, replaying_excluded: replayingExcluded },
+      422,
+    );
+  const tooLarge = () =>
+    new ValidationError("PLAN_TOO_LARGE", `the filter matches more than ${MAX_PLAN_TASKS} tasks, the most a plan holds: narrow it, e.g. by time range`, undefined, 422);
+  const spans = (queues: Array<{ queue?: string; n: number }>) =>
+    new ValidationError("PLAN_SPANS_QUEUES", `the filter matches tasks of both work queues (${queues.map((q) => `${q.queue}: ${q.n}`).join(", ")}); narrow it with queue or entity`, { queues }, 422);
+  const expected = byQueue!.results.reduce((n, q) => n + q.n, 0);
+  if (expected === 0) throw nothing();
+  if (expected > MAX_PLAN_TASKS) throw tooLarge();
+  if (byQueue!.results.length > 1) throw spans(byQueue!.results);
+
+  // Freeze the selection in one statement (INSERT … SELECT, oldest task first), so what the plan
+  // counts is exactly what it holds. The checks run again on what was frozen: tasks may have
+  // failed or settled since the counts above.
+  const frozen = await db
+    .prepare(
+      `INSERT INTO replay_plan_items (plan_id, seq, task_id)
+       SELECT ?${where.args.length + 2}, row_number() OVER (ORDER BY id), id FROM failed_tasks
+        WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1)) ORDER BY id LIMIT ${MAX_PLAN_TASKS + 1}`,
+    )
+    .bind(statusList, ...where.args, id)
+    .run();
+  const total = frozen.meta.changes;
   const { results: queues } = await db
     .prepare("SELECT t.queue, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY t.queue")
     .bind(id)
@@ -56,23 +78,9 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     await db.prepare("DELETE FROM replay_plan_items WHERE plan_id = ?1").bind(id).run();
     throw error;
   };
-  if (total === 0) {
-    throw new ValidationError(
-      "NOTHING_TO_REPLAY",
-      `no ${statuses.join(" or ") || "replayable"} task matches the filter${quarantinedExcluded ? ` (${quarantinedExcluded} quarantined left out: set override to include them)` : ""}` +
-        `${replayingExcluded ? ` (${replayingExcluded} still replaying: wait for them, or select status replaying)` : ""}`,
-      { quarantined_excluded: quarantinedExcluded, replaying_excluded: replayingExcluded },
-      422,
-    );
-  }
-  if (total > MAX_PLAN_TASKS) {
-    await refuse(new ValidationError("PLAN_TOO_LARGE", `the filter matches more than ${MAX_PLAN_TASKS} tasks, the most a plan holds: narrow it, e.g. by time range`, undefined, 422));
-  }
-  if (queues.length > 1) {
-    await refuse(
-      new ValidationError("PLAN_SPANS_QUEUES", `the filter matches tasks of both work queues (${queues.map((q) => `${q.queue}: ${q.n}`).join(", ")}); narrow it with queue or entity`, { queues }, 422),
-    );
-  }
+  if (total === 0) throw nothing();
+  if (total > MAX_PLAN_TASKS) await refuse(tooLarge());
+  if (queues.length > 1) await refuse(spans(queues));
 
   const counts = { send: 0, superseded: 0, skipped: 0 };
   const opts = { mode: body.mode, override: body.override, allowReplaying: true, actor: actor.name, jobId: null, now };
