@@ -14,10 +14,10 @@ export function supabaseReplica(rpc: SupabaseRpc): ReplicaTarget {
         version: event.version,
         row,
       }));
-      const outcomes = await rpc.call<Array<{ event_id: string; current_version: number }>>("sync_apply_batch", {
+      const outcomes = await rpc.call<Array<{ event_id: string; current_version: number; conflict?: boolean }>>("sync_apply_batch", {
         p_events: payload,
       });
-      return new Map(outcomes.map((o) => [o.event_id, Number(o.current_version)]));
+      return new Map(outcomes.map((o) => [o.event_id, { version: Number(o.current_version), conflict: o.conflict === true }]));
     },
   };
 }

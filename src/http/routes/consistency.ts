@@ -59,7 +59,7 @@ export const consistencyRoutes = new Hono<AppEnv>()
     const { results } = await c.env.DB.prepare(
       "SELECT * FROM sync_reconcile_runs WHERE (?1 IS NULL OR entity = ?1) ORDER BY id DESC LIMIT ?2",
     ).bind(q.entity ?? null, q.limit).all<Record<string, unknown>>();
-    return ok(c, { runs: results.map((r) => ({ ...r, examples: JSON.parse(String(r.examples ?? "{}")) })) });
+    return ok(c, { runs: results.map((r) => ({ ...r, examples: JSON.parse(String(r.examples ?? "{}")), problems: JSON.parse(String(r.problems ?? "[]")) })) });
   })
   .post("/backfill/:entity", async (c) => {
     const entity = replicated(c.req.param("entity"));
