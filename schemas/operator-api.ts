@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ENTITY_NAMES, QUEUES } from "./registry";
-import { utcTimestamp } from "./fields";
+import { utcTimestamp, uuid } from "./fields";
 
 /**
  * The operator API's contract (failed tasks, failure groups, replay plans and jobs, audit). The
@@ -24,7 +24,11 @@ export type ReplayMode = (typeof REPLAY_MODES)[number];
 export const JOB_STATUSES = ["running", "completed", "cancelled", "failed"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const AUDIT_ACTIONS = ["acknowledge", "ignore", "resolve", "reopen", "plan", "replay", "replay-task", "cancel", "override"] as const;
+export const AUDIT_ACTIONS = [
+  "acknowledge", "ignore", "resolve", "reopen", "plan", "replay", "replay-task", "cancel", "override",
+  "reconcile", "backfill", "resolve-regression",
+] as const;
+export const AUDIT_TARGET_TYPES = ["task", "group", "plan", "job", "entity"] as const;
 
 const ulid = () => z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a ULID");
 export const groupId = () => z.string().regex(/^[0-9a-f]{16}$/, "must be a failure group id (16 hex digits)");
@@ -96,6 +100,35 @@ export const createJobBody = z.object({
 });
 
 export const cancelJobBody = z.object({ reason });
+
+/** Version regressions (src/services/regressions.ts): what reconciliation found, and the deliberate fix. */
+export const REGRESSION_STATUSES = ["open", "resolved"] as const;
+export const listRegressionsQuery = z.object({
+  entity: z.enum(ENTITY_NAMES).optional(),
+  status: z.enum(REGRESSION_STATUSES).default("open"),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const resolveRegressionsBody = z.object({
+  entity: z.enum(ENTITY_NAMES),
+  /** Default: every open regression of the entity (at most 1000 per call). */
+  ids: z.array(uuid()).min(1).max(1000).optional(),
+  reason,
+});
+export const regressionSchema = z.object({
+  entity: z.string(),
+  id: z.string(),
+  source_version: z.number().int(),
+  replica_version: z.number().int(),
+  replica_state: z.enum(["row", "tombstone"]),
+  run_id: z.string().nullable(),
+  first_seen_at: z.string(),
+  last_seen_at: z.string(),
+  status: z.enum(REGRESSION_STATUSES),
+  resolved_at: z.string().nullable(),
+  resolved_by: z.string().nullable(),
+  resolved_version: z.number().int().nullable(),
+});
+export type Regression = z.infer<typeof regressionSchema>;
 
 export const listJobsQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
@@ -235,7 +268,7 @@ export const auditEntrySchema = z.object({
   actor: z.string(),
   action: z.enum(AUDIT_ACTIONS),
   reason: z.string().nullable(),
-  target_type: z.enum(["task", "group", "plan", "job"]),
+  target_type: z.enum(AUDIT_TARGET_TYPES),
   target_id: z.string(),
   selection: z.unknown().describe("what the action selected: a filter, a plan's counts"),
   result: z.unknown(),

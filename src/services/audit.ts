@@ -1,13 +1,13 @@
 import type { z } from "zod";
 import { newEventId } from "../../schemas/event";
-import type { AUDIT_ACTIONS, auditEntrySchema, listAuditQuery } from "../../schemas/operator-api";
+import type { AUDIT_ACTIONS, AUDIT_TARGET_TYPES, auditEntrySchema, listAuditQuery } from "../../schemas/operator-api";
 import { utcNow } from "../lib/utc";
 
 export interface AuditRecord {
   actor: string;
   action: (typeof AUDIT_ACTIONS)[number];
   reason?: string | null;
-  target_type: "task" | "group" | "plan" | "job";
+  target_type: (typeof AUDIT_TARGET_TYPES)[number];
   target_id: string;
   selection?: unknown;
   result?: unknown;

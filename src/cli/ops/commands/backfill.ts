@@ -3,7 +3,7 @@ import { EXIT } from "../exit-codes";
 import { progressBar } from "../format";
 import type { Command } from "../context";
 
-type Backfill = { status: string; copied: number; applied: number; total_estimate: number | null };
+type Backfill = { status: string; copied: number; applied: number; failed: number; total_estimate: number | null };
 
 export const backfill: Command = {
   synopsis: "backfill <entity> [--restart]",
@@ -20,8 +20,13 @@ export const backfill: Command = {
       ctx.progress(`${entity} ${progressBar(b.copied, total)} ${b.copied}/${total || "?"} rows copied`);
       if (b.status === "complete") {
         ctx.progressDone();
-        ctx.print(b, () => `backfill of ${entity} complete: ${b.copied} rows copied; the replica holds ${b.applied} of them at the source's version (the others had newer live changes)`);
-        return EXIT.ok;
+        ctx.print(
+          b,
+          () =>
+            `backfill of ${entity} complete: ${b.copied} rows copied; the replica holds ${b.applied} of them at the source's version (the others had newer live changes)` +
+            (b.failed ? `; ${b.failed} row(s) refused, recorded in failed_tasks: npm run ops -- failed --entity ${entity}` : ""),
+        );
+        return b.failed ? EXIT.found : EXIT.ok;
       }
     }
   },

@@ -12,7 +12,8 @@ export const reconcile: Command = {
       repair: !ctx.options["dry-run"],
     });
     ctx.print(runs, () =>
-      table(runs.map(({ entity, status, rows_checked, missing, extra, altered, repaired, skipped }) => ({ entity, status, rows_checked, missing, extra, altered, repaired, skipped }))),
+      table(runs.map(({ entity, status, rows_checked, missing, extra, altered, repaired, skipped, invalid, regressed }) => ({ entity, status, rows_checked, missing, extra, altered, repaired, skipped, invalid, regressed }))) +
+        (runs.some((r) => Number(r.regressed) > 0) ? "\n\nregressed rows: npm run ops -- regressions" : ""),
     );
     return runs.some((r) => r.status === "failed") ? EXIT.error : EXIT.ok;
   },
