@@ -1,8 +1,10 @@
 import { applyBatch, type ReplicaTarget } from "../../consumers/apply-batch";
 import type { EntityDefinition } from "../../schemas/define-entity";
-import { makeEvent } from "../../schemas/event";
+import { makeEvent, type SyncEvent } from "../../schemas/event";
+import { MAX_EVENT_BYTES } from "../../producers/publish";
 import { queueFor, type EntityName } from "../../schemas/registry";
 import { TransientError } from "../lib/errors";
+import { jsonChunks, utf8Bytes } from "../lib/json-chunks";
 import { utcNow } from "../lib/utc";
 import type { PageReader } from "../stores/store-pages";
 import { failureRow, insertFailedTasks, type FailureRow } from "./record-failures";
@@ -76,10 +78,11 @@ export async function backfillStep(
       if (o.kind === "applied") state.applied++;
       if (o.kind !== "failed") return;
       const event = events[i]!;
-      failures.push(failureRow({ queue: queueFor(entity), event, error_code: o.error.code, error_message: o.error.message, retryable: 0, attempts: 0, last_message_id: `backfill:${event.id}`, failed_at: utcNow() }));
+      failures.push(failureRow({ queue: queueFor(entity), event: ledgerEvent(event), error_code: o.error.code, error_message: o.error.message, retryable: 0, attempts: 0, last_message_id: `backfill:${event.id}`, failed_at: utcNow() }));
       state.problems.push({ id: event.key.id, code: o.error.code, reason: o.error.message });
     });
-    if (failures.length) await insertFailedTasks(deps.db, failures);
+    // The ledger binds its rows as one JSON string too: chunks well under D1's limit (it adds fields).
+    for (const chunk of jsonChunks(failures, 1_500_000)) await insertFailedTasks(deps.db, chunk);
     state.failed += failures.length;
     state.problems = state.problems.slice(-MAX_PROBLEMS);
     done += rows.length;
@@ -96,6 +99,17 @@ export async function backfillStep(
     if (state.status === "complete") break;
   }
   return state;
+}
+
+/**
+ * The event as failed_tasks keeps it. A row image larger than a queue message (or than D1 takes)
+ * cannot be stored or replayed as it is, so it is left out and the task says so; replay it in
+ * refresh mode, which reads the row from the source again.
+ */
+function ledgerEvent(event: SyncEvent): unknown {
+  const bytes = utf8Bytes(JSON.stringify(event));
+  if (bytes <= MAX_EVENT_BYTES) return event;
+  return { ...event, row: null, row_omitted: `row image of ${bytes} bytes left out (over ${MAX_EVENT_BYTES}); replay with mode refresh` };
 }
 
 export async function getBackfill(db: D1Database, entity: string): Promise<BackfillState | null> {
