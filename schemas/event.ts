@@ -3,7 +3,7 @@ import { z } from "zod";
 import { ENTITY_NAMES, type EntityName } from "./registry";
 import { utcTimestamp, uuid, version } from "./fields";
 
-export const EVENT_SOURCES = ["supabase-webhook", "supabase-change-log", "d1-outbox", "email-api", "replay", "backfill"] as const;
+export const EVENT_SOURCES = ["supabase-webhook", "supabase-change-log", "d1-outbox", "email-api", "replay", "backfill", "reconcile"] as const;
 
 /**
  * The event envelope: full row image plus version (state transfer, not deltas). Applying it means

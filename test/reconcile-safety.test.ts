@@ -182,8 +182,21 @@ describe("one bad row does not stop reconciliation or backfill", () => {
     const stored = await env.DB.prepare("SELECT invalid, problems, status FROM sync_reconcile_runs WHERE id = ?1").bind(run.id).first<{ invalid: number; problems: string; status: string }>();
     expect(stored).toMatchObject({ invalid: 2, status: "complete" });
     expect(JSON.parse(stored!.problems).map((p: { id: string }) => p.id)).toEqual([idIn(prefix, 4), idIn(prefix, 7)]);
-    // The next run (the cron resumes where the last stopped) gets through as well.
+    // Also in the ledger (failure groups, alerts, replay once fixed at the source).
+    const ledger = () =>
+      env.DB.prepare("SELECT row_id, error_code, json_extract(event, '$.source') AS source FROM failed_tasks WHERE row_id IN (?1, ?2) ORDER BY row_id")
+        .bind(idIn(prefix, 4), idIn(prefix, 7))
+        .all()
+        .then((r) => r.results);
+    const recorded = [
+      { row_id: idIn(prefix, 4), error_code: "SCHEMA_VIOLATION", source: "reconcile" },
+      { row_id: idIn(prefix, 7), error_code: "SCHEMA_VIOLATION", source: "reconcile" },
+    ];
+    expect(await ledger()).toEqual(recorded);
+    // The next run (the cron resumes where the last stopped) gets through as well, and does not
+    // record the same bad rows twice.
     expect(await reconcileEntity(deps(), prospects, { repair: true, ...range(prefix), graceSeconds: 0, pageSize: 2 })).toMatchObject({ status: "complete", repaired: 0, invalid: 2 });
+    expect(await ledger()).toEqual(recorded);
   });
 
   it("reconcile: a row the replica refuses (too big for D1) is reported alone; a page of large multi-byte rows is split by bytes", async () => {
@@ -199,6 +212,8 @@ describe("one bad row does not stop reconciliation or backfill", () => {
     expect(run).toMatchObject({ status: "complete", missing: 4, repaired: 3, invalid: 1 });
     expect(run.problems).toEqual([expect.objectContaining({ id: idIn(prefix, 3), kind: "invalid", code: "D1_REJECTED" })]);
     for (const n of [1, 2, 4]) expect((await d1Row("prospects", idIn(prefix, n)))!.city).toBe(big);
+    const task = await env.DB.prepare("SELECT error_code, json_extract(event, '$.row_omitted') AS omitted FROM failed_tasks WHERE row_id = ?1").bind(idIn(prefix, 3)).first();
+    expect(task).toEqual({ error_code: "D1_REJECTED", omitted: expect.stringMatching(/replay with mode refresh/) });
   }, 60_000);
 
   it("backfill: rows our schema or D1 refuses are recorded (state and failed_tasks) and the cursor moves past them; pages are split by bytes", async () => {

@@ -1,12 +1,12 @@
 import { applyBatch, type ReplicaTarget } from "../../consumers/apply-batch";
 import type { EntityDefinition } from "../../schemas/define-entity";
-import { makeEvent, type SyncEvent } from "../../schemas/event";
-import { MAX_EVENT_BYTES } from "../../producers/publish";
+import { makeEvent } from "../../schemas/event";
 import { queueFor, type EntityName } from "../../schemas/registry";
 import { TransientError } from "../lib/errors";
-import { jsonChunks, utf8Bytes } from "../lib/json-chunks";
+import { jsonChunks } from "../lib/json-chunks";
 import { utcNow } from "../lib/utc";
 import type { PageReader } from "../stores/store-pages";
+import { ledgerEvent } from "./ledger-event";
 import { failureRow, insertFailedTasks, type FailureRow } from "./record-failures";
 
 export interface BackfillState {
@@ -99,17 +99,6 @@ export async function backfillStep(
     if (state.status === "complete") break;
   }
   return state;
-}
-
-/**
- * The event as failed_tasks keeps it. A row image larger than a queue message (or than D1 takes)
- * cannot be stored or replayed as it is, so it is left out and the task says so; replay it in
- * refresh mode, which reads the row from the source again.
- */
-function ledgerEvent(event: SyncEvent): unknown {
-  const bytes = utf8Bytes(JSON.stringify(event));
-  if (bytes <= MAX_EVENT_BYTES) return event;
-  return { ...event, row: null, row_omitted: `row image of ${bytes} bytes left out (over ${MAX_EVENT_BYTES}); replay with mode refresh` };
 }
 
 export async function getBackfill(db: D1Database, entity: string): Promise<BackfillState | null> {

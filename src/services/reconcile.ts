@@ -1,12 +1,16 @@
 import { z } from "zod";
 import { canonicalRow } from "../../schemas/canonical-row";
-import { newEventId } from "../../schemas/event";
+import { makeEvent, newEventId } from "../../schemas/event";
+import { queueFor, type EntityName } from "../../schemas/registry";
 import type { EntityDefinition } from "../../schemas/define-entity";
 import { describe } from "../lib/errors";
+import { jsonChunks } from "../lib/json-chunks";
 import { utcNow } from "../lib/utc";
 import { formatIssues } from "../lib/zod-issues";
 import type { RowState } from "../stores/row-state";
 import type { PageReader, Repair, Repairer } from "../stores/store-pages";
+import { ledgerEvent } from "./ledger-event";
+import { failureRow, insertFailedTasks } from "./record-failures";
 
 type Row = Record<string, unknown>;
 
@@ -65,6 +69,13 @@ export interface ReconcileRun {
   problems: ReconcileProblem[];
   resume_after: string | null;
   error?: string;
+}
+
+/** A source row reconciliation could not check or write, with its image, for failed_tasks. */
+interface InvalidRow {
+  row: Row;
+  code: string;
+  reason: string;
 }
 
 export interface ReconcileDeps {
@@ -134,8 +145,11 @@ export async function reconcileEntity(deps: ReconcileDeps, entity: EntityDefinit
       const replica = await readAll(deps.replica, entity.name, cursor, upper, pageSize);
       run.pages++;
       run.rows_checked += source.length;
-      const repairs = await diffPage(deps, entity, source, replica, run, Date.now() - graceMs);
-      if (repairs.length && opts.repair) await repairAll(deps.repairer, entity, repairs, run);
+      const invalid: InvalidRow[] = [];
+      const repairs = await diffPage(deps, entity, source, replica, run, Date.now() - graceMs, invalid);
+      if (repairs.length && opts.repair) await repairAll(deps.repairer, entity, repairs, run, invalid);
+      // A report-only run changes nothing, the ledger included.
+      if (invalid.length && opts.repair) await recordInvalid(deps.db, entity, run.id, invalid);
       cursor = upper;
       if (!full) break;
       if (run.rows_checked >= maxRows) {
@@ -155,7 +169,15 @@ export async function reconcileEntity(deps: ReconcileDeps, entity: EntityDefinit
 }
 
 /** Row-by-row comparison of one page; returns the repairs that make the replica equal. */
-async function diffPage(deps: ReconcileDeps, entity: EntityDefinition, source: Row[], replica: Row[], run: ReconcileRun, graceCutoff: number): Promise<Repair[]> {
+async function diffPage(
+  deps: ReconcileDeps,
+  entity: EntityDefinition,
+  source: Row[],
+  replica: Row[],
+  run: ReconcileRun,
+  graceCutoff: number,
+  invalid: InvalidRow[],
+): Promise<Repair[]> {
   if (digest(entity, source) === digest(entity, replica)) return [];
   run.pages_differing++;
   const replicaById = new Map(replica.map((r) => [String(r.id), r]));
@@ -174,7 +196,9 @@ async function diffPage(deps: ReconcileDeps, entity: EntityDefinition, source: R
     try {
       wanted = canonicalRow(entity.name, row);
     } catch (error) {
-      problem(run, { id, kind: "invalid", code: "SCHEMA_VIOLATION", reason: reasonOf(entity, error), source_version: Number(row.version) });
+      const reason = reasonOf(entity, error);
+      problem(run, { id, kind: "invalid", code: "SCHEMA_VIOLATION", reason, source_version: Number(row.version) });
+      invalid.push({ row, code: "SCHEMA_VIOLATION", reason });
       continue;
     }
     if (copy && text(entity, copy) === JSON.stringify(wanted)) continue;
@@ -240,7 +264,7 @@ async function diffPage(deps: ReconcileDeps, entity: EntityDefinition, source: R
  * data, each repair is written alone, so one row it cannot take is reported instead of failing
  * the page (and every later run at the same page).
  */
-async function repairAll(repairer: Repairer, entity: EntityDefinition, repairs: Repair[], run: ReconcileRun): Promise<void> {
+async function repairAll(repairer: Repairer, entity: EntityDefinition, repairs: Repair[], run: ReconcileRun, invalid: InvalidRow[]): Promise<void> {
   try {
     const changed = await repairer.repair(entity.name, repairs);
     run.repaired += changed;
@@ -252,10 +276,42 @@ async function repairAll(repairer: Repairer, entity: EntityDefinition, repairs: 
     if (repairs.length === 1) {
       const r = repairs[0]!;
       problem(run, { id: r.id, kind: "invalid", code: info.code, reason: info.message, ...(r.row ? { source_version: Number(r.row.version) } : {}) });
+      if (r.row) invalid.push({ row: r.row, code: info.code, reason: info.message });
       return;
     }
   }
-  for (const r of repairs) await repairAll(repairer, entity, [r], run);
+  for (const r of repairs) await repairAll(repairer, entity, [r], run, invalid);
+}
+
+/**
+ * Records rows the run could not check or write in failed_tasks, like any event that failed, so
+ * they reach failure groups and alerts and can be replayed once fixed at the source. The hourly
+ * run meets the same bad row again until then: a row already open in the ledger at the same
+ * version is not recorded again.
+ */
+async function recordInvalid(db: D1Database, entity: EntityDefinition, runId: string, invalid: InvalidRow[]): Promise<void> {
+  const { results } = await db
+    .prepare(
+      `SELECT row_id, json_extract(event, '$.version') AS version FROM failed_tasks
+        WHERE entity = ?1 AND status IN ('open', 'replaying', 'quarantined') AND row_id IN (SELECT value FROM json_each(?2))`,
+    )
+    .bind(entity.name, JSON.stringify(invalid.map((i) => String(i.row.id))))
+    .all<{ row_id: string; version: number }>();
+  const known = new Set(results.map((r) => `${r.row_id}:${Number(r.version)}`));
+  const failures = invalid
+    .filter((i) => !known.has(`${String(i.row.id)}:${Number(i.row.version)}`))
+    .map((i) => {
+      const event = makeEvent({
+        entity: entity.name as EntityName, op: "upsert", key: { id: String(i.row.id) }, version: Number(i.row.version), row: i.row,
+        source: "reconcile", trace_id: `reconcile:${runId}`,
+      });
+      return failureRow({
+        queue: queueFor(entity), event: ledgerEvent(event), error_code: i.code, error_message: i.reason, retryable: 0, attempts: 0,
+        last_message_id: `reconcile:${event.id}`, failed_at: utcNow(),
+      });
+    });
+  // The ledger binds its rows as one JSON string: chunks well under D1's limit (it adds fields).
+  for (const chunk of jsonChunks(failures, 1_500_000)) await insertFailedTasks(db, chunk);
 }
 
 function problem(run: ReconcileRun, p: ReconcileProblem): void {
