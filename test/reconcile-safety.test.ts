@@ -320,6 +320,26 @@ describe("version regressions after a point-in-time restore", () => {
   });
 });
 
+describe("version regressions at scale", () => {
+  it("every regressed row is kept for the operator, though the run's record lists only the first 50", async () => {
+    const prefix = "ecba000d";
+    const ids = Array.from({ length: 60 }, (_, i) => idIn(prefix, i + 1));
+    await pg().begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      for (const id of ids) await tx`insert into prospects (id, name, updated_at) values (${id}, 'Old', '2025-01-01T00:00:00Z')`;
+    });
+    await replicate(ids);
+    await env.DB.prepare(`UPDATE prospects SET version = 7 WHERE id > ?1 AND id <= ?2`).bind(range(prefix).after, range(prefix).until).run();
+    const run = await reconcile(prefix);
+    expect(run).toMatchObject({ regressed: 60, repaired: 0 });
+    expect(run.problems).toHaveLength(50);
+    const kept = await env.DB.prepare("SELECT count(*) AS n FROM sync_regressions WHERE entity = 'prospects' AND status = 'open' AND id > ?1 AND id <= ?2")
+      .bind(range(prefix).after, range(prefix).until)
+      .first<{ n: number }>();
+    expect(kept!.n).toBe(60);
+  });
+});
+
 describe("an event at the version the replica holds, with other content, is a conflict, not applied", () => {
   it("D1 replica: a duplicate is applied, another image at the same version fails VERSION_CONTENT_CONFLICT (also within one batch)", async () => {
     const prefix = "ecba000a";

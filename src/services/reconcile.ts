@@ -135,6 +135,8 @@ export async function reconcileEntity(deps: ReconcileDeps, entity: EntityDefinit
     resume_after: null,
   };
   const startedAt = utcNow();
+  // Every regression of the run (the run's problems keep only the first few): one sync_regressions row each.
+  const regressions: ReconcileProblem[] = [];
   let cursor = opts.after !== undefined ? opts.after : await resumePoint(deps.db, entity.name);
   const until = opts.until ?? null;
   try {
@@ -146,7 +148,7 @@ export async function reconcileEntity(deps: ReconcileDeps, entity: EntityDefinit
       run.pages++;
       run.rows_checked += source.length;
       const invalid: InvalidRow[] = [];
-      const repairs = await diffPage(deps, entity, source, replica, run, Date.now() - graceMs, invalid);
+      const repairs = await diffPage(deps, entity, source, replica, run, Date.now() - graceMs, invalid, regressions);
       if (repairs.length && opts.repair) await repairAll(deps.repairer, entity, repairs, run, invalid);
       // A report-only run changes nothing, the ledger included.
       if (invalid.length && opts.repair) await recordInvalid(deps.db, entity, run.id, invalid);
@@ -164,7 +166,7 @@ export async function reconcileEntity(deps: ReconcileDeps, entity: EntityDefinit
     run.resume_after = cursor;
     run.error = error instanceof Error ? error.message : String(error);
   }
-  await saveRun(deps.db, run, opts, startedAt);
+  await saveRun(deps.db, run, regressions, opts, startedAt);
   return run;
 }
 
@@ -177,6 +179,7 @@ async function diffPage(
   run: ReconcileRun,
   graceCutoff: number,
   invalid: InvalidRow[],
+  regressions: ReconcileProblem[],
 ): Promise<Repair[]> {
   if (digest(entity, source) === digest(entity, replica)) return [];
   run.pages_differing++;
@@ -236,7 +239,7 @@ async function diffPage(
         continue;
       }
       run.regressed++;
-      problem(run, {
+      const regression: ReconcileProblem = {
         id: a.id,
         kind: "regressed",
         code: "VERSION_REGRESSION",
@@ -244,7 +247,9 @@ async function diffPage(
         source_version: Number(a.wanted.version),
         replica_version: a.replica,
         replica_state: a.seen === a.replica ? "row" : "tombstone",
-      });
+      };
+      regressions.push(regression);
+      problem(run, regression);
     }
     for (const copy of extras) {
       const id = String(copy.id);
@@ -369,7 +374,7 @@ async function resumePoint(db: D1Database, entity: string): Promise<string | nul
  * The run's record, the regressions it found (kept until an operator resolves them) and the
  * operator's audit line, in one D1 batch.
  */
-async function saveRun(db: D1Database, run: ReconcileRun, opts: ReconcileOptions, startedAt: string): Promise<void> {
+async function saveRun(db: D1Database, run: ReconcileRun, regressions: ReconcileProblem[], opts: ReconcileOptions, startedAt: string): Promise<void> {
   const now = utcNow();
   const statements = [
     db
@@ -384,8 +389,7 @@ async function saveRun(db: D1Database, run: ReconcileRun, opts: ReconcileOptions
         run.resume_after, run.error ?? null, run.invalid, run.regressed, JSON.stringify(run.problems),
       ),
   ];
-  const regressions = run.problems.filter((p) => p.kind === "regressed");
-  if (regressions.length) {
+  for (const chunk of jsonChunks(regressions)) {
     statements.push(
       db
         .prepare(
@@ -397,7 +401,7 @@ async function saveRun(db: D1Database, run: ReconcileRun, opts: ReconcileOptions
              replica_state = excluded.replica_state, run_id = excluded.run_id, last_seen_at = excluded.last_seen_at,
              status = 'open', resolved_at = NULL, resolved_by = NULL, resolved_version = NULL`,
         )
-        .bind(run.entity, run.id, now, JSON.stringify(regressions)),
+        .bind(run.entity, run.id, now, JSON.stringify(chunk)),
     );
   }
   if (opts.audit) statements.push(opts.audit(run));
