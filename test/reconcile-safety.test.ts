@@ -10,8 +10,8 @@ import { d1Replica } from "../src/stores/d1-replica";
 import { d1Repairer, supabaseRepairer, type PageReader, type Repairer } from "../src/stores/store-pages";
 import { postgresRpc } from "../src/stores/supabase-postgres";
 import { supabaseReplica } from "../src/stores/supabase-replica";
-import { deleteEvent, emailRow, upsertEvent } from "./support/fixtures";
-import { call, d1Row, pg, pgRow, SECRETS } from "./support/helpers";
+import { deleteEvent, deliver, emailRow, upsertEvent } from "./support/fixtures";
+import { call, d1Row, pg, pgRow, SECRETS, waitFor } from "./support/helpers";
 
 // Every test works in its own slice of the key space (see consistency.test.ts).
 const range = (prefix: string) => ({ after: `${prefix}-0000-0000-0000-000000000000`, until: `${prefix}-ffff-ffff-ffff-ffffffffffff` });
@@ -376,6 +376,35 @@ describe("an event at the version the replica holds, with other content, is a co
     await applyBatch(target, [deleteEvent("emails", String(tomb.id), 3)]);
     const [overTomb] = await applyBatch(target, [upsertEvent("emails", tomb)]);
     expect(overTomb).toMatchObject({ kind: "failed", error: { code: "VERSION_CONTENT_CONFLICT" } });
+  });
+});
+
+describe("a version conflict through the queue", () => {
+  it("the consumer dead-letters it into failed_tasks; replaying it is refused until the replica has moved past that version", async () => {
+    const prefix = "ecba000e";
+    const id = idIn(prefix, 1);
+    await pg()`insert into prospects (id, name) values (${id}, 'Seen by D1')`;
+    const row = await pgRow("prospects", id);
+    await applyBatch(d1Replica(env.DB), [upsertEvent("prospects", row)]);
+    const conflicting = upsertEvent("prospects", { ...row, name: "Restored, same version" });
+    const { result } = await deliver("to-d1", [conflicting]);
+    expect(result.explicitAcks).toEqual([expect.any(String)]); // handed to the dead-letter queue, not acked as applied
+    const task = await waitFor(
+      () => env.DB.prepare("SELECT id, error_code, retryable FROM failed_tasks WHERE event_id = ?1").bind(conflicting.id).first<{ id: string; error_code: string; retryable: number }>(),
+      "the conflict in failed_tasks",
+      15_000,
+    );
+    expect(task).toMatchObject({ error_code: "VERSION_CONTENT_CONFLICT", retryable: 0 });
+    const replay = () => call("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { token: SECRETS.admin, headers: { "x-operator": "dave" }, body: { reason: "try again" } });
+    const refused = await replay();
+    expect(refused.status).toBe(422);
+    expect(refused.json.error).toMatchObject({ code: "NOT_REPLAYABLE", message: expect.stringMatching(/still holds version 1 in another state/) });
+    // Once a newer version is in the replica (e.g. after resolve-regression), the task is superseded.
+    await pg()`update prospects set name = 'Next' where id = ${id}`;
+    await applyBatch(d1Replica(env.DB), [upsertEvent("prospects", await pgRow("prospects", id))]);
+    const superseded = await replay();
+    expect(superseded.status).toBe(202);
+    expect(superseded.json.data.outcome).toBe("superseded");
   });
 });
 

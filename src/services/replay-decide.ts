@@ -15,6 +15,8 @@ export interface ReplayableTask {
   row_id: string | null;
   status: TaskStatus;
   event: Record<string, unknown>;
+  /** Why it failed; a VERSION_CONTENT_CONFLICT is not superseded by the version it conflicts with. */
+  error_code?: string | null;
 }
 
 export interface ReplayOptions {
@@ -93,6 +95,17 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
       }
       const version = Number(event.version);
       const replicaHolds = held.get(id) ?? 0;
+      if (task.error_code === "VERSION_CONTENT_CONFLICT" && replicaHolds === version) {
+        // The replica holds this very version in another state: "superseded" would call the
+        // conflict resolved, and sending it again would only fail the same way.
+        decisions.set(task.id, {
+          task,
+          outcome: "skipped",
+          code: "NOT_REPLAYABLE",
+          detail: `the replica still holds version ${version} in another state: resolve the conflict first (npm run ops -- regressions / resolve-regression, or reconcile)`,
+        });
+        continue;
+      }
       if (Number.isFinite(version) && replicaHolds >= version) {
         decisions.set(task.id, { task, outcome: "superseded", detail: `replica holds version ${replicaHolds}, the replay would carry ${version}` });
         continue;
