@@ -49,6 +49,9 @@ export async function startChaosStack(opts: {
   await admin.exec(await readFile(join(PROJECT_ROOT, "migrations/dev/pg_net_shim.sql"), "utf8"));
   await admin.exec(`do $$ begin create role ${WORKER_ROLE} login password 'worker';
                     exception when duplicate_object then null; end $$`);
+  // The worker plays Supabase's service_role: migrations revoke the sync functions from public
+  // and grant them to service_role only where that role exists (not on this bare Postgres).
+  await admin.exec(`grant execute on all functions in schema public to ${WORKER_ROLE}`);
   const workerUrl = new URL(database.url);
   workerUrl.username = WORKER_ROLE;
   workerUrl.password = "worker";
