@@ -6,6 +6,7 @@ import { entityByName } from "../schemas/registry";
 import { backfillStep, getBackfill } from "../src/services/backfill";
 import { entityStores } from "../src/services/entity-stores";
 import { reconcileEntity, type ReconcileDeps } from "../src/services/reconcile";
+import { jsonChunks, utf8Bytes } from "../src/lib/json-chunks";
 import { d1Replica } from "../src/stores/d1-replica";
 import { d1Repairer, supabaseRepairer, type PageReader, type Repairer } from "../src/stores/store-pages";
 import { postgresRpc } from "../src/stores/supabase-postgres";
@@ -53,6 +54,19 @@ function beforeRepair(repairer: Repairer, between: () => Promise<void>): Repaire
     },
   };
 }
+
+describe("jsonChunks", () => {
+  it("cuts by UTF-8 bytes of the JSON array, keeps order, and gives an oversized item a chunk of its own", () => {
+    const items = ["€".repeat(10), "a".repeat(30), "€".repeat(40), "b", "é".repeat(5)];
+    const chunks = jsonChunks(items, 64);
+    expect(chunks.flat()).toEqual(items);
+    for (const chunk of chunks) if (chunk.length > 1) expect(utf8Bytes(JSON.stringify(chunk))).toBeLessThanOrEqual(64);
+    // "€" is 3 bytes: 40 of them (122 bytes with quotes) exceed 64 on their own.
+    expect(chunks).toContainEqual(["€".repeat(40)]);
+    // Counted in characters the first two (44 chars + brackets) would fit in 64; in bytes they do not.
+    expect(chunks[0]).toEqual(["€".repeat(10)]);
+  });
+});
 
 describe("reconciliation never rolls back or deletes a live change", () => {
   it("an event landing between the source read and the replica read is not overwritten with the older source image", async () => {
