@@ -18,7 +18,18 @@ export interface Held {
    * version, a tombstone where the event says the row exists, or a row where it says deleted.
    */
   conflict: boolean;
+  /** The held row's updated_at, when what it holds is a row (not a tombstone). */
+  updatedAt?: string | null;
 }
+
+/**
+ * A stale event whose row was changed this much later than the newer row the replica holds is a
+ * version regression, not a late duplicate. Versions and updated_at grow together at the source,
+ * except that updated_at is the writing transaction's start: a transaction that waited for a row
+ * lock can stamp a higher version with an earlier time. The margin leaves room for that; after a
+ * point-in-time restore the gap is the time since the restore point, far larger.
+ */
+export const REGRESSION_MARGIN_MS = 15 * 60 * 1000;
 
 /** A replica store: applies events in one round trip and one transaction, or throws. */
 export interface ReplicaTarget {
@@ -104,7 +115,35 @@ function outcomeOf(item: ValidEvent, held: Held | undefined): Outcome {
     };
   }
   if (held.conflict) return conflictOutcome(item, "the replica");
-  return held.version === item.event.version ? { kind: "applied" } : { kind: "stale" };
+  if (held.version === item.event.version) return { kind: "applied" };
+  return regressed(item, held) ? regressionOutcome(item, held) : { kind: "stale" };
+}
+
+function regressed(item: ValidEvent, held: Held): boolean {
+  if (item.event.op !== "upsert" || !held.updatedAt) return false;
+  const incoming = Date.parse(String(item.row?.updated_at));
+  const holding = Date.parse(held.updatedAt);
+  return Number.isFinite(incoming) && Number.isFinite(holding) && incoming - holding > REGRESSION_MARGIN_MS;
+}
+
+/**
+ * The cheap half of regression detection (reconciliation is the thorough one): acking this event
+ * as stale would drop a real change for good, since every later change of the row will be stale
+ * too until the source counts past the replica. So it fails permanently into failed_tasks, where
+ * it alerts at once; the operator resolves it (`npm run ops -- resolve-regression`), after which
+ * the re-stamped row flows and this task replays as superseded.
+ */
+function regressionOutcome(item: ValidEvent, held: Held): Outcome {
+  return {
+    kind: "failed",
+    error: {
+      code: "VERSION_REGRESSION",
+      message:
+        `${item.event.entity} ${item.event.key.id}: the source changed the row at ${String(item.row?.updated_at)} with version ${item.event.version}, ` +
+        `below the replica's version ${held.version} of ${held.updatedAt} (was the source restored to an earlier point in time?)`,
+      retryable: false,
+    },
+  };
 }
 
 /**

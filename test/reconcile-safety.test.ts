@@ -295,7 +295,8 @@ describe("version regressions after a point-in-time restore", () => {
     expect(entityStatus.healthy).toBe(false);
     expect(entityStatus.reasons.join(" ")).toMatch(/2 version regression\(s\): npm run ops -- regressions/);
 
-    // The trap it prevents: the next live change (version 2) would be ignored as stale.
+    // The trap it prevents: the next live change (version 2) would be ignored as stale (the
+    // consumers' own check needs a 15-minute gap in updated_at; reconciliation does not).
     await pg()`update prospects set name = 'A after restore' where id = ${a}`;
     const [stale] = await applyBatch(d1Replica(env.DB), [upsertEvent("prospects", await pgRow("prospects", a))]);
     expect(stale).toEqual({ kind: "stale" });
@@ -390,6 +391,41 @@ describe("an event at the version the replica holds, with other content, is a co
     await applyBatch(target, [deleteEvent("emails", String(tomb.id), 3)]);
     const [overTomb] = await applyBatch(target, [upsertEvent("emails", tomb)]);
     expect(overTomb).toMatchObject({ kind: "failed", error: { code: "VERSION_CONTENT_CONFLICT" } });
+  });
+});
+
+describe("the consumers' cheap regression check", () => {
+  it("D1 replica: a stale event changed long after the newer row the replica holds fails VERSION_REGRESSION; a late duplicate stays stale", async () => {
+    const prefix = "ecba000f";
+    const id = idIn(prefix, 1);
+    await pg().begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`insert into prospects (id, name, version, updated_at) values (${id}, 'Seen at v3', 3, '2025-01-01T00:00:00Z')`;
+    });
+    const v3 = await pgRow("prospects", id);
+    await applyBatch(d1Replica(env.DB), [upsertEvent("prospects", v3)]);
+    const late = { ...v3, name: "Old v2", version: 2, updated_at: "2024-12-31T23:00:00.000Z" };
+    expect(await applyBatch(d1Replica(env.DB), [upsertEvent("prospects", late)])).toEqual([{ kind: "stale" }]);
+    // Restored to version 1, then changed today: version 2, a year after the replica's version 3.
+    await pg().begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update prospects set version = 1 where id = ${id}`;
+    });
+    await pg()`update prospects set name = 'Changed after the restore' where id = ${id}`;
+    const [outcome] = await applyBatch(d1Replica(env.DB), [upsertEvent("prospects", await pgRow("prospects", id))]);
+    expect(outcome).toMatchObject({ kind: "failed", error: { code: "VERSION_REGRESSION", retryable: false, message: expect.stringMatching(/below the replica's version 3/) } });
+  });
+
+  it("Supabase replica (emails): the same through sync_apply_batch", async () => {
+    const prefix = "ecba0010";
+    const [p] = await pg()`insert into prospects (name) values ('Owner') returning id`;
+    const old = "2025-01-01T00:00:00.000Z";
+    const v3 = emailRow({ id: idIn(prefix, 1), prospect_id: p!.id, version: 3, created_at: old, updated_at: old });
+    const target = supabaseReplica(rpc());
+    await applyBatch(target, [upsertEvent("emails", v3)]);
+    expect(await applyBatch(target, [upsertEvent("emails", { ...v3, version: 2, updated_at: "2024-12-31T00:00:00.000Z" })])).toEqual([{ kind: "stale" }]);
+    const [outcome] = await applyBatch(target, [upsertEvent("emails", { ...v3, subject: "After a restore", version: 2, updated_at: new Date().toISOString() })]);
+    expect(outcome).toMatchObject({ kind: "failed", error: { code: "VERSION_REGRESSION" } });
   });
 });
 

@@ -87,6 +87,8 @@ end $$;
 -- not the event's state (another image at that version, a tombstone where the event says the row
 -- exists, or a row where the event says it was deleted). Only a restored or edited store can
 -- produce that; the worker must not count such an event as applied (consumers/apply-batch.ts).
+-- Also the held row's updated_at (null when a tombstone is what it holds): a stale event changed
+-- far later than the newer row the replica holds reveals a version regression.
 create or replace function public.sync_apply_batch(p_events jsonb) returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -151,7 +153,8 @@ begin
                  else greatest(coalesce(r.version, 0), coalesce(t.version, 0)) = (e ->> 'version')::bigint
                       and not coalesce(r.version = (e ->> 'version')::bigint
                                        and to_jsonb(r) = to_jsonb(jsonb_populate_record(null::public.%1$I, e -> 'row')), false)
-               end)), '[]'::jsonb)
+               end,
+               'updated_at', case when r.version >= coalesce(t.version, 0) then r.updated_at end)), '[]'::jsonb)
         from jsonb_array_elements($1) e
         left join public.%1$I r on r.id = (e -> 'key' ->> 'id')::uuid
         left join sync.tombstones t on t.entity = %2$L and t.id = (e -> 'key' ->> 'id')::uuid

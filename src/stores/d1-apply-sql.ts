@@ -16,9 +16,10 @@ export interface D1ApplySql {
   /** ?1 = JSON array of ids; returns (id, current) where current = max(row version, tombstone version). */
   currentVersions: string;
   /**
-   * ?1 = JSON array of {event_id, id, op, version, row}; returns (event_id, current, conflict) after
-   * an apply. conflict = 1 when the replica holds exactly the event's version but not its state
-   * (another image, a tombstone for an upsert, a live row for a delete).
+   * ?1 = JSON array of {event_id, id, op, version, row}; returns (event_id, current, conflict,
+   * updated_at) after an apply. conflict = 1 when the replica holds exactly the event's version
+   * but not its state (another image, a tombstone for an upsert, a live row for a delete);
+   * updated_at is the held row's, when the row (not a tombstone) is what it holds.
    */
   readBack: string;
 }
@@ -65,7 +66,8 @@ export function d1ApplySql(entity: EntityDefinition): D1ApplySql {
       `CASE WHEN json_extract(j.value, '$.op') = 'delete' THEN coalesce(r."version" = json_extract(j.value, '$.version'), 0) ` +
       `ELSE max(coalesce(r."version", 0), coalesce(s.version, 0)) = json_extract(j.value, '$.version') ` +
       `AND NOT coalesce(r."version" = json_extract(j.value, '$.version') AND ` +
-      `${cols.map((c) => `r.${quote(c)} IS json_extract(j.value, ${literal(`$.row.${c}`)})`).join(" AND ")}, 0) END AS conflict ` +
+      `${cols.map((c) => `r.${quote(c)} IS json_extract(j.value, ${literal(`$.row.${c}`)})`).join(" AND ")}, 0) END AS conflict, ` +
+      `CASE WHEN r."version" >= coalesce(s.version, 0) THEN r."updated_at" END AS updated_at ` +
       `FROM json_each(?1) j LEFT JOIN ${t} r ON r."id" = json_extract(j.value, '$.id') ` +
       `LEFT JOIN sync_tombstones s ON s.entity = ${name} AND s.id = json_extract(j.value, '$.id')`,
   };

@@ -43,8 +43,8 @@ export function d1Replica(db: D1Database): ReplicaTarget {
       }
       const held = new Map<string, Held>();
       for (const position of readBacks) {
-        for (const r of results[position]!.results as Array<{ event_id: string; current: number; conflict: number }>) {
-          held.set(r.event_id, { version: Number(r.current), conflict: Number(r.conflict) === 1 });
+        for (const r of results[position]!.results as Array<{ event_id: string; current: number; conflict: number; updated_at: string | null }>) {
+          held.set(r.event_id, { version: Number(r.current), conflict: Number(r.conflict) === 1, updatedAt: r.updated_at });
         }
       }
       return held;
