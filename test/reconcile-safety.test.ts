@@ -458,6 +458,42 @@ describe("a version conflict through the queue", () => {
   });
 });
 
+describe("a version regression through the queue", () => {
+  it("is dead-lettered as VERSION_REGRESSION; replay is refused until resolve-regression, then refresh sends the re-stamped row", async () => {
+    const prefix = "ecba0011";
+    const id = idIn(prefix, 1);
+    await pg().begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`insert into prospects (id, name, version, updated_at) values (${id}, 'Seen at v3', 3, '2025-01-01T00:00:00Z')`;
+    });
+    await applyBatch(d1Replica(env.DB), [upsertEvent("prospects", await pgRow("prospects", id))]);
+    await pg().begin(async (tx) => {
+      await tx`set local session_replication_role = replica`;
+      await tx`update prospects set version = 1 where id = ${id}`;
+    });
+    await pg()`update prospects set name = 'Changed after the restore' where id = ${id}`;
+    const event = upsertEvent("prospects", await pgRow("prospects", id));
+    await deliver("to-d1", [event]);
+    const task = await waitFor(
+      () => env.DB.prepare("SELECT id, error_code FROM failed_tasks WHERE event_id = ?1").bind(event.id).first<{ id: string; error_code: string }>(),
+      "the regression in failed_tasks",
+      15_000,
+    );
+    expect(task.error_code).toBe("VERSION_REGRESSION");
+    const operator = { token: SECRETS.admin, headers: { "x-operator": "erin" } };
+    const replay = (mode: string) => call("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { ...operator, body: { reason: "after the restore", mode } });
+    expect((await replay("original")).json.error).toMatchObject({ code: "NOT_REPLAYABLE", message: expect.stringMatching(/refresh mode/) });
+    expect((await replay("refresh")).json.error).toMatchObject({ code: "NOT_REPLAYABLE", message: expect.stringMatching(/still below the replica \(3\)/) });
+    const resolved = await call("POST", "/v1/admin/regressions/resolve", { ...operator, body: { entity: "prospects", ids: [id], reason: "PITR" } });
+    expect(resolved.json.data.resolved.restamped).toEqual([{ id, version: 4 }]);
+    const sent = await replay("refresh");
+    expect(sent.status).toBe(202);
+    expect(sent.json.data.outcome).toBe("sent");
+    await waitFor(async () => (await d1Row("prospects", id))?.version === 4, "the re-stamped row in D1", 15_000);
+    expect(await d1Row("prospects", id)).toMatchObject({ name: "Changed after the restore" });
+  });
+});
+
 describe("operator actions on consistency are named and audited", () => {
   it("a repairing reconcile and a backfill need x-operator and leave an audit line; a report-only run does not need one", async () => {
     const prefix = "ecba000c";

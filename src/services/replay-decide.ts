@@ -15,7 +15,7 @@ export interface ReplayableTask {
   row_id: string | null;
   status: TaskStatus;
   event: Record<string, unknown>;
-  /** Why it failed; a VERSION_CONTENT_CONFLICT is not superseded by the version it conflicts with. */
+  /** Why it failed: a VERSION_CONTENT_CONFLICT or VERSION_REGRESSION is not "superseded" by what the replica holds. */
   error_code?: string | null;
 }
 
@@ -95,6 +95,19 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
       }
       const version = Number(event.version);
       const replicaHolds = held.get(id) ?? 0;
+      if (task.error_code === "VERSION_REGRESSION" && (!current || version < replicaHolds)) {
+        // The replica is ahead of the source by definition: "superseded" would hide the regression.
+        // Once resolve-regression has re-stamped the row, refresh reads the new version.
+        decisions.set(task.id, {
+          task,
+          outcome: "skipped",
+          code: "NOT_REPLAYABLE",
+          detail: current
+            ? `the source (version ${version}) is still below the replica (${replicaHolds}): npm run ops -- resolve-regression first`
+            : "a version regression is replayed in refresh mode, after npm run ops -- resolve-regression",
+        });
+        continue;
+      }
       if (task.error_code === "VERSION_CONTENT_CONFLICT" && replicaHolds === version) {
         // The replica holds this very version in another state: "superseded" would call the
         // conflict resolved, and sending it again would only fail the same way.
