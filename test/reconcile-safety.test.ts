@@ -503,13 +503,16 @@ describe("operator actions on consistency are named and audited", () => {
     expect(refused.json.error.code).toBe("OPERATOR_REQUIRED");
     const dry = await call("POST", "/v1/admin/reconcile", { token: SECRETS.admin, body: { ...body, repair: false } });
     expect(dry.status).toBe(200);
-    const done = await call("POST", "/v1/admin/reconcile", { token: SECRETS.admin, body, headers: { "x-operator": "bob" } });
+    const done = await call("POST", "/v1/admin/reconcile", { token: SECRETS.admin, body: { ...body, reason: "after the incident" }, headers: { "x-operator": "bob" } });
     expect(done.status).toBe(200);
     const backfillRefused = await call("POST", "/v1/admin/backfill/prospects", { token: SECRETS.admin, body: { maxRows: 1 } });
     expect(backfillRefused.json.error.code).toBe("OPERATOR_REQUIRED");
+    const backfilled = await call("POST", "/v1/admin/backfill/prospects", { token: SECRETS.admin, body: { maxRows: 1, restart: true }, headers: { "x-operator": "bob" } });
+    expect(backfilled.status).toBe(200);
     const audit = await call("GET", "/v1/admin/audit?actor=bob", { token: SECRETS.admin });
     expect(audit.json.data.items).toEqual([
-      expect.objectContaining({ action: "reconcile", target_type: "entity", target_id: "prospects", result: expect.objectContaining({ run: done.json.data.runs[0].id }) }),
+      expect.objectContaining({ action: "backfill", target_type: "entity", target_id: "prospects", result: expect.objectContaining({ copied: backfilled.json.data.backfill.copied }) }),
+      expect.objectContaining({ action: "reconcile", reason: "after the incident", target_type: "entity", target_id: "prospects", result: expect.objectContaining({ run: done.json.data.runs[0].id }) }),
     ]);
   });
 });

@@ -28,8 +28,14 @@ const reconcileBody = z.object({
   maxRows: z.number().int().min(1).max(1_000_000).optional(),
   after: uuid().nullable().optional(),
   until: uuid().nullable().optional(),
+  /** Optional here (the cron reconciles without one); kept in the audit line. */
+  reason: z.string().trim().min(3).max(500).optional(),
 });
-const backfillBody = z.object({ maxRows: z.number().int().min(1).max(100_000).optional(), restart: z.boolean().optional() });
+const backfillBody = z.object({
+  maxRows: z.number().int().min(1).max(100_000).optional(),
+  restart: z.boolean().optional(),
+  reason: z.string().trim().min(3).max(500).optional(),
+});
 const limitQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), entity: z.string().optional() });
 
 function replicated(name: string): EntityDefinition {
@@ -71,7 +77,7 @@ export const consistencyRoutes = new Hono<AppEnv>()
           audit: actor
             ? (run) =>
                 auditStatement(c.env.DB, {
-                  actor, action: "reconcile", target_type: "entity", target_id: entity.name,
+                  actor, action: "reconcile", reason: body.reason ?? null, target_type: "entity", target_id: entity.name,
                   selection: { repair: body.repair, after: body.after ?? null, until: body.until ?? null, maxRows: body.maxRows ?? null },
                   result: { run: run.id, status: run.status, repaired: run.repaired, regressed: run.regressed, invalid: run.invalid },
                 })
@@ -107,7 +113,7 @@ export const consistencyRoutes = new Hono<AppEnv>()
     const totalEstimate = previous?.status === "running" && !body.restart ? previous.total_estimate : await countSource(entity, c.env.DB, rpc);
     const audit = (b: { status: string; cursor: string | null; copied: number; applied: number; failed: number }) =>
       auditStatement(c.env.DB, {
-        actor, action: "backfill", target_type: "entity", target_id: entity.name,
+        actor, action: "backfill", reason: body.reason ?? null, target_type: "entity", target_id: entity.name,
         selection: { restart: body.restart ?? false, maxRows: body.maxRows ?? null },
         result: { status: b.status, cursor: b.cursor, copied: b.copied, applied: b.applied, failed: b.failed },
       });

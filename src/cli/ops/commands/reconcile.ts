@@ -3,13 +3,14 @@ import { table } from "../format";
 import type { Command } from "../context";
 
 export const reconcile: Command = {
-  synopsis: "reconcile [--entity E] [--dry-run]",
+  synopsis: "reconcile [--entity E] [--dry-run] [--reason R]",
   summary: "compare source and replica, repair what differs",
-  options: ["entity", "dry-run"],
+  options: ["entity", "dry-run", "reason"],
   async run(ctx) {
     const { runs } = await ctx.api<{ runs: Array<Record<string, unknown>> }>("POST", "/v1/admin/reconcile", {
       entity: ctx.options.entity,
       repair: !ctx.options["dry-run"],
+      reason: ctx.options.reason,
     });
     ctx.print(runs, () =>
       table(runs.map(({ entity, status, rows_checked, missing, extra, altered, repaired, skipped, invalid, regressed }) => ({ entity, status, rows_checked, missing, extra, altered, repaired, skipped, invalid, regressed }))) +
