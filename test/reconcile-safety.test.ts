@@ -256,6 +256,9 @@ describe("one bad row does not stop reconciliation or backfill", () => {
     ]);
     for (const n of [1, 2, 5, 6]) expect(await d1Row("prospects", idIn(prefix, n))).toMatchObject({ name: `Row ${n}` });
     expect(await getBackfill(env.DB, "prospects")).toMatchObject({ cursor: idIn(prefix, 6), failed: 2 });
+    // A second pass over the same rows reports them again but does not record them twice.
+    await env.DB.prepare("UPDATE sync_backfills SET cursor = ?1 WHERE entity = 'prospects'").bind(range(prefix).after).run();
+    expect(await backfillStep({ source: stores.source, target: stores.target, db: env.DB }, prospects, { pageSize: 3, maxRows: 6 })).toMatchObject({ failed: 4 });
     const tasks = await env.DB.prepare("SELECT row_id, error_code, json_extract(event, '$.row_omitted') AS omitted FROM failed_tasks WHERE row_id IN (?1, ?2) ORDER BY row_id")
       .bind(idIn(prefix, 3), idIn(prefix, 4))
       .all();

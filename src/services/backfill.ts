@@ -1,13 +1,11 @@
 import { applyBatch, type ReplicaTarget } from "../../consumers/apply-batch";
 import type { EntityDefinition } from "../../schemas/define-entity";
 import { makeEvent } from "../../schemas/event";
-import { queueFor, type EntityName } from "../../schemas/registry";
+import type { EntityName } from "../../schemas/registry";
 import { TransientError } from "../lib/errors";
-import { jsonChunks } from "../lib/json-chunks";
 import { utcNow } from "../lib/utc";
 import type { PageReader } from "../stores/store-pages";
-import { ledgerEvent } from "./ledger-event";
-import { failureRow, insertFailedTasks, type FailureRow } from "./record-failures";
+import { recordRowFailures, type RowFailure } from "./row-failures";
 
 export interface BackfillState {
   entity: string;
@@ -73,16 +71,14 @@ export async function backfillStep(
       // Nothing of this page is acknowledged: the cursor stays, the next step reads it again.
       throw new TransientError(transient.error.code, `backfill of ${entity.name} stopped at ${state.cursor ?? "the start"}: ${transient.error.message}`);
     }
-    const failures: FailureRow[] = [];
+    const failures: RowFailure[] = [];
     outcomes.forEach((o, i) => {
       if (o.kind === "applied") state.applied++;
       if (o.kind !== "failed") return;
-      const event = events[i]!;
-      failures.push(failureRow({ queue: queueFor(entity), event: ledgerEvent(event), error_code: o.error.code, error_message: o.error.message, retryable: 0, attempts: 0, last_message_id: `backfill:${event.id}`, failed_at: utcNow() }));
-      state.problems.push({ id: event.key.id, code: o.error.code, reason: o.error.message });
+      failures.push({ row: rows[i]!, code: o.error.code, reason: o.error.message });
+      state.problems.push({ id: String(rows[i]!.id), code: o.error.code, reason: o.error.message });
     });
-    // The ledger binds its rows as one JSON string too: chunks well under D1's limit (it adds fields).
-    for (const chunk of jsonChunks(failures, 1_500_000)) await insertFailedTasks(deps.db, chunk);
+    await recordRowFailures(deps.db, entity, "backfill", `backfill:${entity.name}`, failures);
     state.failed += failures.length;
     state.problems = state.problems.slice(-MAX_PROBLEMS);
     done += rows.length;

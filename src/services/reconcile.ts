@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { canonicalRow } from "../../schemas/canonical-row";
-import { makeEvent, newEventId } from "../../schemas/event";
-import { queueFor, type EntityName } from "../../schemas/registry";
+import { newEventId } from "../../schemas/event";
 import type { EntityDefinition } from "../../schemas/define-entity";
 import { describe } from "../lib/errors";
 import { jsonChunks } from "../lib/json-chunks";
@@ -9,8 +8,7 @@ import { utcNow } from "../lib/utc";
 import { formatIssues } from "../lib/zod-issues";
 import type { RowState } from "../stores/row-state";
 import type { PageReader, Repair, Repairer } from "../stores/store-pages";
-import { ledgerEvent } from "./ledger-event";
-import { failureRow, insertFailedTasks } from "./record-failures";
+import { recordRowFailures, type RowFailure } from "./row-failures";
 
 type Row = Record<string, unknown>;
 
@@ -71,12 +69,7 @@ export interface ReconcileRun {
   error?: string;
 }
 
-/** A source row reconciliation could not check or write, with its image, for failed_tasks. */
-interface InvalidRow {
-  row: Row;
-  code: string;
-  reason: string;
-}
+type InvalidRow = RowFailure;
 
 export interface ReconcileDeps {
   source: PageReader;
@@ -151,7 +144,7 @@ export async function reconcileEntity(deps: ReconcileDeps, entity: EntityDefinit
       const repairs = await diffPage(deps, entity, source, replica, run, Date.now() - graceMs, invalid, regressions);
       if (repairs.length && opts.repair) await repairAll(deps.repairer, entity, repairs, run, invalid);
       // A report-only run changes nothing, the ledger included.
-      if (invalid.length && opts.repair) await recordInvalid(deps.db, entity, run.id, invalid);
+      if (invalid.length && opts.repair) await recordRowFailures(deps.db, entity, "reconcile", `reconcile:${run.id}`, invalid);
       cursor = upper;
       if (!full) break;
       if (run.rows_checked >= maxRows) {
@@ -286,37 +279,6 @@ async function repairAll(repairer: Repairer, entity: EntityDefinition, repairs: 
     }
   }
   for (const r of repairs) await repairAll(repairer, entity, [r], run, invalid);
-}
-
-/**
- * Records rows the run could not check or write in failed_tasks, like any event that failed, so
- * they reach failure groups and alerts and can be replayed once fixed at the source. The hourly
- * run meets the same bad row again until then: a row already open in the ledger at the same
- * version is not recorded again.
- */
-async function recordInvalid(db: D1Database, entity: EntityDefinition, runId: string, invalid: InvalidRow[]): Promise<void> {
-  const { results } = await db
-    .prepare(
-      `SELECT row_id, json_extract(event, '$.version') AS version FROM failed_tasks
-        WHERE entity = ?1 AND status IN ('open', 'replaying', 'quarantined') AND row_id IN (SELECT value FROM json_each(?2))`,
-    )
-    .bind(entity.name, JSON.stringify(invalid.map((i) => String(i.row.id))))
-    .all<{ row_id: string; version: number }>();
-  const known = new Set(results.map((r) => `${r.row_id}:${Number(r.version)}`));
-  const failures = invalid
-    .filter((i) => !known.has(`${String(i.row.id)}:${Number(i.row.version)}`))
-    .map((i) => {
-      const event = makeEvent({
-        entity: entity.name as EntityName, op: "upsert", key: { id: String(i.row.id) }, version: Number(i.row.version), row: i.row,
-        source: "reconcile", trace_id: `reconcile:${runId}`,
-      });
-      return failureRow({
-        queue: queueFor(entity), event: ledgerEvent(event), error_code: i.code, error_message: i.reason, retryable: 0, attempts: 0,
-        last_message_id: `reconcile:${event.id}`, failed_at: utcNow(),
-      });
-    });
-  // The ledger binds its rows as one JSON string: chunks well under D1's limit (it adds fields).
-  for (const chunk of jsonChunks(failures, 1_500_000)) await insertFailedTasks(db, chunk);
 }
 
 function problem(run: ReconcileRun, p: ReconcileProblem): void {
