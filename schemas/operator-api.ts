@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ENTITY_NAMES, QUEUES } from "./registry";
-import { text, utcTimestamp } from "./fields";
+import { text, utcTimestamp, uuid } from "./fields";
 
 /**
  * The operator API's contract (failed tasks, failure groups, replay plans and jobs, audit). The
@@ -24,7 +24,11 @@ export type ReplayMode = (typeof REPLAY_MODES)[number];
 export const JOB_STATUSES = ["running", "completed", "cancelled", "failed"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const AUDIT_ACTIONS = ["acknowledge", "ignore", "resolve", "reopen", "plan", "replay", "replay-task", "cancel", "override", "token-create", "token-revoke"] as const;
+export const AUDIT_ACTIONS = [
+  "acknowledge", "ignore", "resolve", "reopen", "plan", "replay", "replay-task", "cancel", "override",
+  "token-create", "token-revoke", "reconcile", "backfill", "resolve-regression",
+] as const;
+export const AUDIT_TARGET_TYPES = ["task", "group", "plan", "job", "operator-token", "entity"] as const;
 
 /**
  * How the worker knew who acted. `admin-token`: the shared secret, the name is what `x-operator`
@@ -110,6 +114,35 @@ export const createJobBody = z.object({
 });
 
 export const cancelJobBody = z.object({ reason });
+
+/** Version regressions (src/services/regressions.ts): what reconciliation found, and the deliberate fix. */
+export const REGRESSION_STATUSES = ["open", "resolved"] as const;
+export const listRegressionsQuery = z.object({
+  entity: z.enum(ENTITY_NAMES).optional(),
+  status: z.enum(REGRESSION_STATUSES).default("open"),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const resolveRegressionsBody = z.object({
+  entity: z.enum(ENTITY_NAMES),
+  /** Default: every open regression of the entity (at most 1000 per call). */
+  ids: z.array(uuid()).min(1).max(1000).optional(),
+  reason,
+});
+export const regressionSchema = z.object({
+  entity: z.string(),
+  id: z.string(),
+  source_version: z.number().int(),
+  replica_version: z.number().int(),
+  replica_state: z.enum(["row", "tombstone"]),
+  run_id: z.string().nullable(),
+  first_seen_at: z.string(),
+  last_seen_at: z.string(),
+  status: z.enum(REGRESSION_STATUSES),
+  resolved_at: z.string().nullable(),
+  resolved_by: z.string().nullable(),
+  resolved_version: z.number().int().nullable(),
+});
+export type Regression = z.infer<typeof regressionSchema>;
 
 export const listJobsQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
@@ -274,7 +307,7 @@ export const auditEntrySchema = z.object({
   /** The operator token that proved the actor (null with the admin token). */
   token_id: z.string().nullable(),
   reason: z.string().nullable(),
-  target_type: z.enum(["task", "group", "plan", "job", "operator-token"]),
+  target_type: z.enum(AUDIT_TARGET_TYPES),
   target_id: z.string(),
   selection: z.unknown().describe("what the action selected: a filter, a plan's counts"),
   result: z.unknown(),

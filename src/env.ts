@@ -25,6 +25,11 @@ export interface Env {
   SUPABASE_URL?: string;
   /** Change-log entries younger than this are left to the webhook path (default 30). */
   SWEEP_GRACE_SECONDS?: string;
+  /**
+   * Reconciliation leaves rows changed this recently alone (default 300): a source row is not
+   * repaired and a replica row the source lacks is not deleted while it may still be in flight.
+   */
+  RECONCILE_GRACE_SECONDS?: string;
   SUPABASE_SERVICE_ROLE_KEY?: string;
   /** Optional: POSTed to when a failure group opens (src/services/alerts.ts). */
   ALERT_WEBHOOK_URL?: string;

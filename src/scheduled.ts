@@ -5,7 +5,7 @@ import { ENTITIES } from "../schemas/registry";
 import type { Env } from "./env";
 import { entityStores } from "./services/entity-stores";
 import { runIntegrityChecks } from "./services/integrity";
-import { reconcileEntity } from "./services/reconcile";
+import { DEFAULT_RECONCILE_GRACE_SECONDS, reconcileEntity } from "./services/reconcile";
 import { DEFAULT_PAYLOAD_RETENTION_DAYS, pruneExpired } from "./services/retention";
 import { numberSetting } from "./lib/settings";
 import { resumeStalledJobs } from "./services/replay-jobs";
@@ -38,7 +38,11 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
           reconcile: async () => {
             const runs = [];
             for (const entity of ENTITIES.filter((e) => e.replica)) {
-              runs.push(await reconcileEntity({ ...entityStores(entity, env.DB, rpc()), db: env.DB }, entity, { repair: true, trigger: "cron" }));
+              runs.push(await reconcileEntity({ ...entityStores(entity, env.DB, rpc()), db: env.DB }, entity, {
+                  repair: true,
+                  trigger: "cron",
+                  graceSeconds: numberSetting(env.RECONCILE_GRACE_SECONDS, DEFAULT_RECONCILE_GRACE_SECONDS),
+                }));
             }
             return runs;
           },

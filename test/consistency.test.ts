@@ -23,7 +23,7 @@ const reconcile = (entity: string, prefix: string, repair = true) =>
   reconcileEntity(deps(entity), entityByName(entity)!, { repair, ...range(prefix), graceSeconds: 0 });
 
 describe("reconciliation: out-of-band writes to a replica are detected and undone", () => {
-  it("D1 replica: deleted, altered, added and version-bumped rows are repaired to match Supabase exactly", async () => {
+  it("D1 replica: deleted, altered and added rows are repaired to match Supabase exactly; a version-bumped row is reported as regressed, not rolled back", async () => {
     const prefix = "fedcba01";
     for (let i = 1; i <= 30; i++) await pg()`insert into prospects (id, name, email_bounced) values (${idIn(prefix, i)}, ${`Hotel ${i}`}, ${i % 2 === 0})`;
     const rows = await Promise.all(Array.from({ length: 30 }, (_, i) => pgRow("prospects", idIn(prefix, i + 1))));
@@ -42,14 +42,23 @@ describe("reconciliation: out-of-band writes to a replica are detected and undon
     ]);
 
     const found = await reconcile("prospects", prefix);
-    expect(found).toMatchObject({ status: "complete", missing: 3, altered: 4, extra: 1, repaired: 8, skipped: 0 });
+    expect(found).toMatchObject({ status: "complete", missing: 3, altered: 3, extra: 1, regressed: 1, repaired: 7, skipped: 0 });
     expect(found.examples.extra).toEqual([idIn(prefix, 900)]);
-    for (const r of rows) expect(canonicalRow("prospects", (await d1Row("prospects", String(r.id)))!)).toEqual(canonicalRow("prospects", r));
+    // A replica row above the source's version is never written down to it (that is what a
+    // point-in-time restore of the source looks like): it is reported for an operator.
+    expect(found.problems).toEqual([
+      expect.objectContaining({ id: idIn(prefix, 7), kind: "regressed", code: "VERSION_REGRESSION", source_version: 1, replica_version: 99, replica_state: "row" }),
+    ]);
+    expect((await d1Row("prospects", idIn(prefix, 7)))!.version).toBe(99);
+    for (const r of rows.filter((r) => r.id !== idIn(prefix, 7))) {
+      expect(canonicalRow("prospects", (await d1Row("prospects", String(r.id)))!)).toEqual(canonicalRow("prospects", r));
+    }
     expect(await d1Row("prospects", idIn(prefix, 900))).toBeNull();
-    expect(await reconcile("prospects", prefix)).toMatchObject({ missing: 0, altered: 0, extra: 0, pages_differing: 0 });
+    expect(await reconcile("prospects", prefix)).toMatchObject({ missing: 0, altered: 0, extra: 0, regressed: 1 });
 
     const stored = await call("GET", "/v1/admin/reconcile?entity=prospects&limit=5", { token: SECRETS.admin });
-    expect(stored.json.data.runs.some((r: { id: string; repaired: number }) => r.id === found.id && r.repaired === 8)).toBe(true);
+    const record = stored.json.data.runs.find((r: { id: string }) => r.id === found.id);
+    expect(record).toMatchObject({ repaired: 7, regressed: 1, problems: [expect.objectContaining({ id: idIn(prefix, 7), kind: "regressed" })] });
   });
 
   it("Supabase replica (emails): edits in Postgres are undone from D1, the authority", async () => {

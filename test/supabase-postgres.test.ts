@@ -63,7 +63,7 @@ describe("postgresRpc: arguments inlined as literals", () => {
     const outcomes = await supabaseReplica(postgresRpc(pg())).apply(
       rows.map((row) => ({ event: upsertEvent("emails", row, { source: "d1-outbox" }), row })) as never,
     );
-    expect([...outcomes.values()]).toEqual(rows.map(() => 1));
+    expect([...outcomes.values()].map(({ version, conflict }) => ({ version, conflict }))).toEqual(rows.map(() => ({ version: 1, conflict: false })));
     const stored = await pg()`select id, subject, body, error from public.emails where prospect_id = ${prospect}`;
     const byId = new Map(stored.map((r) => [String(r.id), r]));
     for (const row of rows) {

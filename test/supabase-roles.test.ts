@@ -108,6 +108,19 @@ describe("Supabase API roles: service_role (supabase-js with the service-role ke
     if (result.ok) expect(result.value.map((r) => r.op)).toEqual(["upsert", "delete"]);
   });
 
+  it("cannot push a row's version: only the owner's re-stamp may jump, by a grant the API roles cannot write", async () => {
+    const id = await someProspect();
+    const result = await asRole("service_role", async (tx) => {
+      await tx`select set_config('sync.restamp', 'on', true)`; // the flag an earlier draft trusted
+      const [row] = await tx`update prospects set version = 9007199254740000, score = 1 where id = ${id} returning version`;
+      const grant = await tx`insert into sync.restamp_grants (txid, entity, id, version) values (pg_current_xact_id(), 'prospects', ${id}, 99)`.catch(
+        (e: { code: string }) => e,
+      );
+      return { version: Number(row!.version), grant };
+    });
+    expect(result).toMatchObject({ ok: true, value: { version: 2, grant: { code: "42501" } } });
+  });
+
   it("may call the worker's functions but not write the emails replica (only the sync writes a replica)", async () => {
     expect(await asRole("service_role", (tx) => tx`select public.sync_ping()`)).toMatchObject({ ok: true });
     expect(await asRole("service_role", (tx) => tx`select count(*) from public.emails`)).toMatchObject({ ok: true });

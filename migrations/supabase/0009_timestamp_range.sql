@@ -53,3 +53,5 @@ begin
     end if;
   end loop;
 end $$;
+
+select sync.restrict_api_access();

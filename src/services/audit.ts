@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { newEventId } from "../../schemas/event";
-import type { AUDIT_ACTIONS, AuthKind, auditEntrySchema, listAuditQuery } from "../../schemas/operator-api";
+import type { AUDIT_ACTIONS, AUDIT_TARGET_TYPES, AuthKind, auditEntrySchema, listAuditQuery } from "../../schemas/operator-api";
 import { utcNow } from "../lib/utc";
 
 /**
@@ -17,7 +17,7 @@ export interface AuditRecord {
   actor: Actor;
   action: (typeof AUDIT_ACTIONS)[number];
   reason?: string | null;
-  target_type: "task" | "group" | "plan" | "job" | "operator-token";
+  target_type: (typeof AUDIT_TARGET_TYPES)[number];
   target_id: string;
   selection?: unknown;
   result?: unknown;

@@ -16,6 +16,8 @@ export interface ReplayableTask {
   row_id: string | null;
   status: TaskStatus;
   event: Record<string, unknown>;
+  /** Why it failed: a VERSION_CONTENT_CONFLICT or VERSION_REGRESSION is not "superseded" by what the replica holds. */
+  error_code?: string | null;
 }
 
 export interface ReplayOptions {
@@ -114,6 +116,30 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
       }
       const version = Number(event.version);
       const replicaHolds = held.get(id) ?? 0;
+      if (task.error_code === "VERSION_REGRESSION" && (!current || version < replicaHolds)) {
+        // The replica is ahead of the source by definition: "superseded" would hide the regression.
+        // Once resolve-regression has re-stamped the row, refresh reads the new version.
+        decisions.set(task.id, {
+          task,
+          outcome: "skipped",
+          code: "NOT_REPLAYABLE",
+          detail: current
+            ? `the source (version ${version}) is still below the replica (${replicaHolds}): npm run ops -- resolve-regression first`
+            : "a version regression is replayed in refresh mode, after npm run ops -- resolve-regression",
+        });
+        continue;
+      }
+      if (task.error_code === "VERSION_CONTENT_CONFLICT" && replicaHolds === version) {
+        // The replica holds this very version in another state: "superseded" would call the
+        // conflict resolved, and sending it again would only fail the same way.
+        decisions.set(task.id, {
+          task,
+          outcome: "skipped",
+          code: "NOT_REPLAYABLE",
+          detail: `the replica still holds version ${version} in another state: resolve the conflict first (npm run ops -- regressions / resolve-regression, or reconcile)`,
+        });
+        continue;
+      }
       if (Number.isFinite(version) && replicaHolds >= version) {
         decisions.set(task.id, { task, outcome: "superseded", detail: `replica holds version ${replicaHolds}, the replay would carry ${version}` });
         continue;

@@ -48,7 +48,7 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
   const byEntity = <T extends { entity: string }>(r: D1Result) => new Map((r.results as T[]).map((x) => [x.entity, x]));
   const states = byEntity<{ entity: string; last_event_id: string | null; last_event_at: string | null; last_applied_at: string | null; applied_total: number; stale_total: number; failed_total: number }>(stateRows!);
   const failed = byEntity<{ entity: string; n: number }>(failedRows!);
-  const reconciles = byEntity<{ entity: string; status: string; finished_at: string; missing: number; extra: number; altered: number; repaired: number; skipped: number; repair: number }>(reconcileRows!);
+  const reconciles = byEntity<{ entity: string; status: string; finished_at: string; missing: number; extra: number; altered: number; repaired: number; skipped: number; repair: number; regressed?: number; invalid?: number }>(reconcileRows!);
   const outbox = outboxRows!.results[0] as { n: number; oldest: string | null };
   const sb = supabase instanceof Error ? null : supabase;
   const ageSeconds = (iso: string | null | undefined) => (iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null);
@@ -70,6 +70,9 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
     if (reconcile && reconcile.missing + reconcile.extra + reconcile.altered > (reconcile.repair ? reconcile.repaired : 0)) {
       reasons.push(`last reconciliation found ${reconcile.missing + reconcile.extra + reconcile.altered} difference(s) it did not repair`);
     }
+    // Never repaired automatically: an operator has to look (README: "After a point-in-time restore").
+    if (reconcile?.regressed) reasons.push(`last reconciliation found ${reconcile.regressed} version regression(s): npm run ops -- regressions`);
+    if (reconcile?.invalid) reasons.push(`last reconciliation found ${reconcile.invalid} row(s) it could not check or write (see its problems)`);
     if (e.authority === "d1" && (ageSeconds(outbox.oldest) ?? 0) > STATUS_LIMITS.backlogStaleSeconds) reasons.push("outbox has events unpublished for over 5 minutes");
     return {
       entity: e.name,

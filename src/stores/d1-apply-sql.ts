@@ -15,6 +15,13 @@ export interface D1ApplySql {
   deleteRows: string;
   /** ?1 = JSON array of ids; returns (id, current) where current = max(row version, tombstone version). */
   currentVersions: string;
+  /**
+   * ?1 = JSON array of {event_id, id, op, version, row}; returns (event_id, current, conflict,
+   * updated_at) after an apply. conflict = 1 when the replica holds exactly the event's version
+   * but not its state (another image, a tombstone for an upsert, a live row for a delete);
+   * updated_at is the held row's, when the row (not a tombstone) is what it holds.
+   */
+  readBack: string;
 }
 
 const cache = new Map<string, D1ApplySql>();
@@ -49,6 +56,20 @@ export function d1ApplySql(entity: EntityDefinition): D1ApplySql {
       `SELECT j.value AS id, max(coalesce((SELECT r."version" FROM ${t} r WHERE r."id" = j.value), 0), ` +
       `coalesce((SELECT s.version FROM sync_tombstones s WHERE s.entity = ${name} AND s.id = j.value), 0)) AS current ` +
       `FROM json_each(?1) j`,
+    // SELECT event_id, max(row version, tombstone version) AS current,
+    //        CASE op WHEN 'delete' THEN row version = v ELSE current = v AND NOT (row version = v AND "c" IS $.row.c AND …) END
+    // The columns are compared with what the upsert above would have stored from the same image,
+    // so an image written by this statement always compares equal to itself.
+    readBack:
+      `SELECT json_extract(j.value, '$.event_id') AS event_id, ` +
+      `max(coalesce(r."version", 0), coalesce(s.version, 0)) AS current, ` +
+      `CASE WHEN json_extract(j.value, '$.op') = 'delete' THEN coalesce(r."version" = json_extract(j.value, '$.version'), 0) ` +
+      `ELSE max(coalesce(r."version", 0), coalesce(s.version, 0)) = json_extract(j.value, '$.version') ` +
+      `AND NOT coalesce(r."version" = json_extract(j.value, '$.version') AND ` +
+      `${cols.map((c) => `r.${quote(c)} IS json_extract(j.value, ${literal(`$.row.${c}`)})`).join(" AND ")}, 0) END AS conflict, ` +
+      `CASE WHEN r."version" >= coalesce(s.version, 0) THEN r."updated_at" END AS updated_at ` +
+      `FROM json_each(?1) j LEFT JOIN ${t} r ON r."id" = json_extract(j.value, '$.id') ` +
+      `LEFT JOIN sync_tombstones s ON s.entity = ${name} AND s.id = json_extract(j.value, '$.id')`,
   };
   cache.set(entity.name, sql);
   return sql;

@@ -1,13 +1,16 @@
-import type { ReplicaTarget } from "../../consumers/apply-batch";
+import type { Held, ReplicaTarget } from "../../consumers/apply-batch";
 import type { ValidEvent } from "../../consumers/validate-event";
 import { entityByName } from "../../schemas/registry";
+import { jsonChunks } from "../lib/json-chunks";
 import { utcNow } from "../lib/utc";
 import { d1ApplySql } from "./d1-apply-sql";
 import { classifyD1Error } from "./d1-errors";
 
 /**
- * D1 as a replica: per entity four statements (upsert, tombstone, delete, read back versions),
- * every entity of the batch in one `DB.batch()` — one round trip, one transaction.
+ * D1 as a replica: per entity an upsert, a tombstone + delete pair and a read-back, every entity of
+ * the batch in one `DB.batch()` — one round trip, one transaction. Each statement binds one JSON
+ * array, cut into chunks that stay under D1's 2,000,000-byte limit per bound string (a chunk is
+ * one more statement of the same batch, so still one transaction).
  */
 export function d1Replica(db: D1Database): ReplicaTarget {
   return {
@@ -15,19 +18,22 @@ export function d1Replica(db: D1Database): ReplicaTarget {
     async apply(events: ValidEvent[]) {
       const groups = groupByEntity(events);
       const statements: D1PreparedStatement[] = [];
-      const readBacks: Array<{ position: number; events: ValidEvent[] }> = [];
+      const readBacks: number[] = [];
       const now = utcNow();
       for (const [name, group] of groups) {
         const sql = d1ApplySql(entityByName(name)!);
         const upserts = group.filter((e) => e.event.op === "upsert").map((e) => e.row);
         const deletes = group.filter((e) => e.event.op === "delete").map((e) => ({ id: e.event.key.id, version: e.event.version }));
-        if (upserts.length) statements.push(db.prepare(sql.upsert).bind(JSON.stringify(upserts)));
-        if (deletes.length) {
-          const json = JSON.stringify(deletes);
+        for (const chunk of jsonChunks(upserts)) statements.push(db.prepare(sql.upsert).bind(JSON.stringify(chunk)));
+        for (const chunk of jsonChunks(deletes)) {
+          const json = JSON.stringify(chunk);
           statements.push(db.prepare(sql.tombstone).bind(json, now), db.prepare(sql.deleteRows).bind(json));
         }
-        readBacks.push({ position: statements.length, events: group });
-        statements.push(db.prepare(sql.currentVersions).bind(JSON.stringify(group.map((e) => e.event.key.id))));
+        const probes = group.map((e) => ({ event_id: e.event.id, id: e.event.key.id, op: e.event.op, version: e.event.version, row: e.row }));
+        for (const chunk of jsonChunks(probes)) {
+          readBacks.push(statements.length);
+          statements.push(db.prepare(sql.readBack).bind(JSON.stringify(chunk)));
+        }
       }
       let results: D1Result[];
       try {
@@ -35,12 +41,13 @@ export function d1Replica(db: D1Database): ReplicaTarget {
       } catch (error) {
         throw classifyD1Error(error);
       }
-      const current = new Map<string, number>();
-      for (const { position, events: group } of readBacks) {
-        const byId = new Map((results[position]!.results as Array<{ id: string; current: number }>).map((r) => [r.id, r.current]));
-        for (const e of group) current.set(e.event.id, byId.get(e.event.key.id) ?? 0);
+      const held = new Map<string, Held>();
+      for (const position of readBacks) {
+        for (const r of results[position]!.results as Array<{ event_id: string; current: number; conflict: number; updated_at: string | null }>) {
+          held.set(r.event_id, { version: Number(r.current), conflict: Number(r.conflict) === 1, updatedAt: r.updated_at });
+        }
       }
-      return current;
+      return held;
     },
   };
 }

@@ -1,5 +1,7 @@
 import { entityByName } from "../../schemas/registry";
 import type { Store } from "../../schemas/define-entity";
+import { jsonChunks } from "../lib/json-chunks";
+import { classifyD1Error } from "./d1-errors";
 import type { SupabaseRpc } from "./supabase-rpc";
 
 type Row = Record<string, unknown>;
@@ -13,7 +15,11 @@ export interface PageReader {
   read(entity: string, after: string | null, until: string | null, limit: number): Promise<Row[]>;
 }
 
-/** Makes a replica row equal to its source image, compare-and-set on the version it was seen at. */
+/**
+ * Makes a replica row equal to its source image, compare-and-set on the version it was seen at
+ * (null = absent). Both stores also refuse to lower a version and to resurrect a row whose
+ * tombstone is at the image's version or newer, whatever `expected` says.
+ */
 export type Repair =
   | { op: "put"; id: string; expected: number | null; row: Row }
   | { op: "remove"; id: string; expected: number; row: null };
@@ -52,8 +58,10 @@ export function supabaseRepairer(rpc: SupabaseRpc): Repairer {
 }
 
 /**
- * D1 repairs, one JSON parameter per statement, all in one batch (one transaction).
- *   put:    INSERT … SELECT … FROM json_each(?1) ON CONFLICT(id) DO UPDATE … WHERE version = expected
+ * D1 repairs, one JSON parameter per statement, all in one batch (one transaction); each list is
+ * cut into chunks under D1's 2,000,000-byte limit per bound string.
+ *   put:    INSERT … SELECT … FROM json_each(?1) j WHERE no tombstone at the image's version or newer
+ *           ON CONFLICT(id) DO UPDATE … WHERE version = expected AND excluded.version >= version
  *   remove: DELETE … WHERE id/version match, after recording a tombstone at that version
  */
 export function d1Repairer(db: D1Database): Repairer {
@@ -62,44 +70,46 @@ export function d1Repairer(db: D1Database): Repairer {
       const def = entityByName(entity)!;
       const cols = Object.keys(def.row.shape);
       const t = `"${def.table}"`;
+      const name = `'${def.name.replaceAll("'", "''")}'`;
       const puts = repairs.filter((r) => r.op === "put").map((r) => ({ ...r.row, __expected: r.expected }));
       const removes = repairs.filter((r) => r.op === "remove").map((r) => ({ id: r.id, expected: r.expected }));
+      const putSql =
+        `INSERT INTO ${t} (${cols.map((c) => `"${c}"`).join(", ")}) ` +
+        `SELECT ${cols.map((c) => `json_extract(j.value, '$.${c}')`).join(", ")} FROM json_each(?1) j ` +
+        `WHERE NOT EXISTS (SELECT 1 FROM sync_tombstones s WHERE s.entity = ${name} AND s.id = json_extract(j.value, '$.id') ` +
+        `AND s.version >= json_extract(j.value, '$.version')) ` +
+        `ON CONFLICT ("id") DO UPDATE SET ${cols.filter((c) => c !== "id").map((c) => `"${c}" = excluded."${c}"`).join(", ")} ` +
+        `WHERE ${t}."version" = (SELECT json_extract(k.value, '$.__expected') FROM json_each(?1) k WHERE json_extract(k.value, '$.id') = ${t}."id") ` +
+        `AND excluded."version" >= ${t}."version"`;
+      const tombstoneSql =
+        `INSERT INTO sync_tombstones (entity, id, version, deleted_at) ` +
+        `SELECT ${name}, r."id", r."version", strftime('%Y-%m-%dT%H:%M:%fZ','now') FROM ${t} r JOIN json_each(?1) j ` +
+        `ON json_extract(j.value, '$.id') = r."id" AND json_extract(j.value, '$.expected') = r."version" WHERE true ` +
+        `ON CONFLICT (entity, id) DO UPDATE SET version = max(sync_tombstones.version, excluded.version), deleted_at = excluded.deleted_at`;
+      const deleteSql =
+        `DELETE FROM ${t} WHERE EXISTS (SELECT 1 FROM json_each(?1) j WHERE json_extract(j.value, '$.id') = ${t}."id" ` +
+        `AND json_extract(j.value, '$.expected') = ${t}."version")`;
       const statements: D1PreparedStatement[] = [];
-      if (puts.length) {
-        statements.push(
-          db
-            .prepare(
-              `INSERT INTO ${t} (${cols.map((c) => `"${c}"`).join(", ")}) ` +
-                `SELECT ${cols.map((c) => `json_extract(j.value, '$.${c}')`).join(", ")} FROM json_each(?1) j WHERE true ` +
-                `ON CONFLICT ("id") DO UPDATE SET ${cols.filter((c) => c !== "id").map((c) => `"${c}" = excluded."${c}"`).join(", ")} ` +
-                `WHERE ${t}."version" = (SELECT json_extract(k.value, '$.__expected') FROM json_each(?1) k WHERE json_extract(k.value, '$.id') = ${t}."id")`,
-            )
-            .bind(JSON.stringify(puts)),
-        );
+      // Positions of the statements whose changes count: puts and deletes (a tombstone's count equals its delete's).
+      const counted: number[] = [];
+      for (const chunk of jsonChunks(puts)) {
+        counted.push(statements.length);
+        statements.push(db.prepare(putSql).bind(JSON.stringify(chunk)));
       }
-      if (removes.length) {
-        const json = JSON.stringify(removes);
-        statements.push(
-          db
-            .prepare(
-              `INSERT INTO sync_tombstones (entity, id, version, deleted_at) ` +
-                `SELECT '${def.name}', r."id", r."version", strftime('%Y-%m-%dT%H:%M:%fZ','now') FROM ${t} r JOIN json_each(?1) j ` +
-                `ON json_extract(j.value, '$.id') = r."id" AND json_extract(j.value, '$.expected') = r."version" WHERE true ` +
-                `ON CONFLICT (entity, id) DO UPDATE SET version = max(sync_tombstones.version, excluded.version), deleted_at = excluded.deleted_at`,
-            )
-            .bind(json),
-          db
-            .prepare(
-              `DELETE FROM ${t} WHERE EXISTS (SELECT 1 FROM json_each(?1) j WHERE json_extract(j.value, '$.id') = ${t}."id" ` +
-                `AND json_extract(j.value, '$.expected') = ${t}."version")`,
-            )
-            .bind(json),
-        );
+      for (const chunk of jsonChunks(removes)) {
+        const json = JSON.stringify(chunk);
+        statements.push(db.prepare(tombstoneSql).bind(json));
+        counted.push(statements.length);
+        statements.push(db.prepare(deleteSql).bind(json));
       }
       if (!statements.length) return 0;
-      const results = await db.batch(statements);
-      // The tombstone statement's count equals the delete's; count only puts and deletes.
-      return (puts.length ? results[0]!.meta.changes : 0) + (removes.length ? results[results.length - 1]!.meta.changes : 0);
+      let results: D1Result[];
+      try {
+        results = await db.batch(statements);
+      } catch (error) {
+        throw classifyD1Error(error);
+      }
+      return counted.reduce((sum, i) => sum + results[i]!.meta.changes, 0);
     },
   };
 }

@@ -14,10 +14,11 @@ export function supabaseReplica(rpc: SupabaseRpc): ReplicaTarget {
         version: event.version,
         row,
       }));
-      const outcomes = await rpc.call<Array<{ event_id: string; current_version: number }>>("sync_apply_batch", {
-        p_events: payload,
-      });
-      return new Map(outcomes.map((o) => [o.event_id, Number(o.current_version)]));
+      const outcomes = await rpc.call<Array<{ event_id: string; current_version: number; conflict?: boolean; updated_at?: string | null }>>(
+        "sync_apply_batch",
+        { p_events: payload },
+      );
+      return new Map(outcomes.map((o) => [o.event_id, { version: Number(o.current_version), conflict: o.conflict === true, updatedAt: o.updated_at ?? null }]));
     },
   };
 }

@@ -18,6 +18,7 @@ export const SUPABASE_FUNCTIONS = {
   sync_integrity: {},
   sync_row_versions: { p_entity: "text", p_ids: "jsonb" },
   sync_read_rows: { p_entity: "text", p_ids: "jsonb" },
+  sync_restamp: { p_entity: "text", p_rows: "jsonb" },
   sync_ping: {},
 } as const satisfies Record<string, Record<string, string>>;
 

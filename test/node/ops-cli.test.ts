@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { failedTaskSchema, failureGroupSchema, jobSchema, operatorTokenSchema, planSchema, type Job } from "../../schemas/operator-api";
+import { failedTaskSchema, failureGroupSchema, jobSchema, operatorTokenSchema, planSchema, regressionSchema, type Job } from "../../schemas/operator-api";
 import { defaultOperator, parseCli, rejectForeignOptions } from "../../src/cli/ops/args";
 import { jobExitCode } from "../../src/cli/ops/exit-codes";
 import { progressBar, shellQuote, table } from "../../src/cli/ops/format";
@@ -376,6 +376,47 @@ describe("ops CLI: the process against the admin API", () => {
     const failedJob = await cli(["watch", JOB_ID]);
     expect(failedJob.code).toBe(1);
     expect(failedJob.stdout).toContain("D1 unavailable");
+  });
+
+  it("lists open regressions (exit 2 when there are some) and resolves them with a reason, as the operator", async () => {
+    const regression = regressionSchema.parse({
+      entity: "prospects",
+      id: "7f1c0c1e-8a4e-4a53-9a55-0f6a4b8f1a11",
+      source_version: 1,
+      replica_version: 3,
+      replica_state: "tombstone",
+      run_id: TASK_ID,
+      first_seen_at: "2025-03-01T10:00:00.000Z",
+      last_seen_at: "2025-03-01T11:00:00.000Z",
+      status: "open",
+      resolved_at: null,
+      resolved_by: null,
+      resolved_version: null,
+    });
+    reply = (req) =>
+      req.method === "GET"
+        ? { data: { regressions: [regression] } }
+        : { data: { resolved: { entity: "prospects", restamped: [{ id: regression.id, version: 4 }], unchanged: [] } } };
+    const listed = await cli(["regressions", "--entity", "prospects"]);
+    expect(listed.code, listed.stderr).toBe(2);
+    expect(seen[0]!.url).toBe("/v1/admin/regressions?entity=prospects&status=open&limit=100");
+    expect(listed.stdout).toMatch(/prospects\s+7f1c0c1e-8a4e-4a53-9a55-0f6a4b8f1a11\s+1\s+3\s+tombstone/);
+    expect(listed.stdout).toContain("npm run ops -- resolve-regression --entity <entity>");
+
+    const refused = await cli(["resolve-regression", "--entity", "prospects"]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("needs --reason");
+    expect(seen).toHaveLength(1);
+
+    const resolved = await cli(["resolve-regression", "--entity", "prospects", "--ids", regression.id, "--reason", "restored to 09:00", "--operator", "carol"]);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(seen[1]).toMatchObject({
+      method: "POST",
+      url: "/v1/admin/regressions/resolve",
+      body: { entity: "prospects", ids: [regression.id], reason: "restored to 09:00" },
+      headers: { "x-operator": "carol" },
+    });
+    expect(resolved.stdout).toContain("prospects: 1 source row(s) re-stamped above the replica");
   });
 
   it("cancels with a reason, and filters the audit trail", async () => {

@@ -13,10 +13,10 @@ Filters: --status open|replaying|resolved|superseded|quarantined, --entity prosp
   --queue to-d1|to-supabase, --code ERROR_CODE, --group GROUP_ID, --job JOB_ID (the tasks a job
   last sent), --since/--until TIME (ISO 8601 with an offset, or relative: 30m, 2h, 7d),
   --min-attempts/--max-attempts N, --limit N.
-Changes (replay, cancel, group actions, tokens) need --reason: it is recorded in the audit trail.
+Changes (replay, cancel, group actions, tokens, resolve-regression) need --reason: it is recorded in the audit trail.
 
 Exit codes: 0 ok; 1 error (the worker's code and message are printed); 2 usage error, or status/
-integrity found a problem, or a watched job's tasks failed again; 3 a watched job was cancelled.`;
+integrity/regressions/backfill found a problem, or a watched job's tasks failed again; 3 a watched job was cancelled.`;
 
 function describe(command: Command): string {
   const synopses = command.synopsis.split("\n").map((s) => `  ${s.trim()}`);
