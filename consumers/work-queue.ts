@@ -3,6 +3,7 @@ import type { DeadLetter } from "../schemas/dead-letter";
 import type { QueueName } from "../schemas/registry";
 import { sendBatches } from "../src/lib/send-batches";
 import { utcNow } from "../src/lib/utc";
+import { boundedMessage } from "../src/lib/errors";
 import { settleGroupsStatement } from "../src/services/failure-groups";
 import { applyBatch, type Outcome, type ReplicaTarget } from "./apply-batch";
 import { decide } from "./retry-policy";
@@ -55,7 +56,7 @@ export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<
           message_id: message.id,
           attempts: message.attempts,
           failed_at: utcNow(),
-          error: decision.error,
+          error: { ...decision.error, message: boundedMessage(decision.error.message) },
           event: message.body,
         },
       });

@@ -82,3 +82,11 @@ export function describe(error: unknown): { code: string; message: string; retry
   // an outage loses nothing either, but guessing "permanent" for an outage would flood the DLQ.
   return { code: "UNEXPECTED", message, retryable: true };
 }
+
+/**
+ * An error message as it is kept and forwarded: at most `maxChars` characters. A store's message
+ * can quote a whole row; a dead letter carrying it could outgrow a queue message (128 KB).
+ */
+export function boundedMessage(message: string, maxChars = 2000): string {
+  return message.length <= maxChars ? message : `${message.slice(0, maxChars)}… (${message.length - maxChars} more characters)`;
+}

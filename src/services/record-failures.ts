@@ -1,4 +1,6 @@
 import { newEventId } from "../../schemas/event";
+import { boundedMessage } from "../lib/errors";
+import { jsonChunks, utf8Bytes } from "../lib/json-chunks";
 import { utcNow } from "../lib/utc";
 import { groupIdOf, signatureOf, type Signature } from "./failure-signature";
 
@@ -29,6 +31,21 @@ export type FailureRow = Omit<Failure, "event"> & {
   job_id: string | null;
 };
 
+/**
+ * A stored event may be no larger than a queue message (what a replay could send anyway). A row
+ * image past that is left out, with a note: recording it whole made D1 refuse the failure itself
+ * (2,000,000 bytes per value), so the sweep that found the row failed on every run.
+ */
+export const MAX_STORED_EVENT_BYTES = 120 * 1024;
+
+function storable(event: unknown): unknown {
+  if (!event || typeof event !== "object" || Array.isArray(event)) return event;
+  const bytes = utf8Bytes(JSON.stringify(event));
+  if (bytes <= MAX_STORED_EVENT_BYTES) return event;
+  const { row: _row, row_image: _image, ...rest } = event as Record<string, unknown>;
+  return { ...rest, row: null, row_omitted: { bytes, reason: "larger than a queue message: fix it at the source, then replay with mode refresh" } };
+}
+
 export function failureRow(f: Failure): FailureRow {
   const event = (f.event ?? {}) as Record<string, unknown>;
   const key = event.key as Record<string, unknown> | undefined;
@@ -36,12 +53,13 @@ export function failureRow(f: Failure): FailureRow {
   return {
     id: newEventId(),
     ...f,
+    error_message: boundedMessage(f.error_message),
     event_id: typeof event.id === "string" ? event.id : `message:${f.last_message_id}`,
     entity: typeof event.entity === "string" ? event.entity : null,
     row_id: typeof key?.id === "string" ? key.id : null,
     op: typeof event.op === "string" ? event.op : null,
     job_id: typeof replay?.job_id === "string" ? replay.job_id : null,
-    event: JSON.stringify(stripReplayMarker(f.event ?? null)),
+    event: JSON.stringify(storable(stripReplayMarker(f.event ?? null))),
   };
 }
 
@@ -64,6 +82,18 @@ export async function insertFailedTasks(
   rows: FailureRow[],
   opts: { quarantineAfter?: number } = {},
 ): Promise<{ opened: OpenedGroup[] }> {
+  // Each call binds its rows as one JSON value, which D1 caps at 2,000,000 bytes; a hundred large
+  // events pass that. Each chunk is a complete recording of its rows (idempotent per delivery), so
+  // a failure between chunks is repaired by recording the batch again.
+  const opened: OpenedGroup[] = [];
+  for (const chunk of jsonChunks(rows, D1_RECORD_BYTES)) opened.push(...(await insertChunk(db, chunk, opts)).opened);
+  return { opened };
+}
+
+/** Leaves room for the group ids and history ids each row gains before it is bound. */
+const D1_RECORD_BYTES = 1_500_000;
+
+async function insertChunk(db: D1Database, rows: FailureRow[], opts: { quarantineAfter?: number }): Promise<{ opened: OpenedGroup[] }> {
   if (!rows.length) return { opened: [] };
   const batch = newEventId();
   const now = utcNow();
