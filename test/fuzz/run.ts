@@ -61,6 +61,8 @@ export interface FuzzResult {
   /** Target 1: answers ≥ 500 (and requests with no answer). */
   fiveXx: number;
   fiveXxRetryable503: number;
+  /** Requests wrangler dev's proxy lost before our worker saw them, sent again (not answers of ours). */
+  devProxyRetries: number;
   /** Target 2: queue messages sent, and D1 rows written, by refused (4xx) requests; rows nothing accepted explains. */
   refusedRequests: number;
   refusedWithEffects: number;
@@ -148,6 +150,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
     let rowsForRefused = 0;
     let fiveXx = 0;
     let retryable503 = 0;
+    let devProxyRetries = 0;
     let schemaAtOnce = 0;
     let done = 0;
     let lastProgress = Date.now();
@@ -158,6 +161,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
       cases[i] = c!;
       const o = await run(c!, `fz-${i}`);
       byTarget[target]++;
+      devProxyRetries += o.devProxyRetries;
       const key = o.transportError ? "no answer" : String(o.status);
       statuses[key] = (statuses[key] ?? 0) + 1;
       if (o.transportError || o.status >= 500) {
@@ -241,6 +245,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
       statuses,
       fiveXx,
       fiveXxRetryable503: retryable503,
+      devProxyRetries,
       refusedRequests: refused,
       refusedWithEffects,
       eventsEnqueuedForRefused: eventsForRefused,
@@ -290,6 +295,7 @@ export function formatReport(r: FuzzResult): string {
   lines.push(`fuzz seed=${r.seed} requests=${r.runs} (webhook ${r.byTarget.webhook}, email ${r.byTarget.email}, admin ${r.byTarget.admin}) seconds=${r.seconds} drained=${r.drained}`);
   lines.push(`statuses: ${Object.entries(r.statuses).sort().map(([k, v]) => `${k}=${v}`).join(" ")}`);
   lines.push(`1. 5xx answers: ${r.fiveXx} (of which 503 retryable: ${r.fiveXxRetryable503}) [target 0: ${mark(r.fiveXx === 0)}]`);
+  if (r.devProxyRetries) lines.push(`   (sent again: ${r.devProxyRetries} requests wrangler dev's proxy lost before the worker saw them; see send-case.ts)`);
   const t2 = r.refusedWithEffects === 0 && r.unattributedRows === 0;
   lines.push(
     `2. events enqueued for refused input: ${r.eventsEnqueuedForRefused}; D1 rows written for refused input: ${r.d1RowsWrittenForRefused} ` +

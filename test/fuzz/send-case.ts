@@ -35,7 +35,25 @@ export interface Observation {
   d1Changes: number;
   /** fetch itself failed (no HTTP answer): counted with the 5xx. */
   transportError?: string;
+  /** Attempts wrangler dev's own proxy lost before the worker answered (see sendCase). */
+  devProxyRetries: number;
   ms: number;
+}
+
+/**
+ * wrangler dev's ProxyWorker sometimes loses a request before our worker sees it and answers 503
+ * "Your worker restarted mid-request" itself (no worker restarted), or drops the connection: after
+ * a request whose body the worker did not read, and under a steady request cadence
+ * (workers-sdk issues 15203 and 14641). Those answers carry none of the fuzz worker's headers, so
+ * they provably never came from our worker; such a request is sent again (at most twice) and
+ * counted apart. Anything our worker answers, 5xx included, is kept as it is.
+ */
+const DEV_PROXY_LOST = /^Your worker restarted mid-request/;
+const MAX_DEV_PROXY_RETRIES = 2;
+
+function lostByDevProxy(o: Observation, text: string | undefined): boolean {
+  if (o.transportError) return /ECONNRESET|other side closed|socket hang up/i.test(o.transportError);
+  return o.status === 503 && Number.isNaN(o.queueSends) && DEV_PROXY_LOST.test(text ?? "");
 }
 
 const PLACEHOLDER: Record<Pool, string> = {
@@ -88,6 +106,17 @@ export async function sendCase(
   c: Case,
   opts: { baseUrl: string; secrets: Secrets; pools: Pools; requestId: string; freshIds?: boolean },
 ): Promise<Observation> {
+  for (let retries = 0; ; retries++) {
+    const { observation, text } = await sendOnce(c, opts);
+    observation.devProxyRetries = retries;
+    if (retries >= MAX_DEV_PROXY_RETRIES || !lostByDevProxy(observation, text)) return observation;
+  }
+}
+
+async function sendOnce(
+  c: Case,
+  opts: { baseUrl: string; secrets: Secrets; pools: Pools; requestId: string; freshIds?: boolean },
+): Promise<{ observation: Observation; text?: string }> {
   let path = c.path;
   let body = opts.freshIds ? withFreshIds(c) : c.body;
   if (c.ref) {
@@ -112,7 +141,7 @@ export async function sendCase(
   if (c.operator !== undefined) headers["x-operator"] = c.operator;
   const request = `${c.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`;
   const started = Date.now();
-  const base: Omit<Observation, "status" | "ms"> = { request, requestId: opts.requestId, queueSends: 0, d1RowsWritten: 0, d1Changes: 0 };
+  const base: Omit<Observation, "status" | "ms"> = { request, requestId: opts.requestId, queueSends: 0, d1RowsWritten: 0, d1Changes: 0, devProxyRetries: 0 };
   let response: Response;
   try {
     response = await fetch(`${opts.baseUrl}${path}`, {
@@ -125,7 +154,7 @@ export async function sendCase(
     } as RequestInit);
   } catch (error) {
     const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
-    return { ...base, status: 0, transportError: `${(error as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`, ms: Date.now() - started };
+    return { observation: { ...base, status: 0, transportError: `${(error as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`, ms: Date.now() - started } };
   }
   const text = await response.text();
   const observation: Observation = {
@@ -141,7 +170,7 @@ export async function sendCase(
     json = JSON.parse(text);
   } catch {
     observation.envelopeProblem = `not JSON: ${text.slice(0, 120)}`;
-    return observation;
+    return { observation, text };
   }
   observation.envelopeProblem = envelopeProblem(json, response.status, sentId);
   const envelope = json as { data?: unknown; error?: { code?: string; message?: string; retryable?: boolean } };
@@ -149,7 +178,7 @@ export async function sendCase(
   observation.code = envelope.error?.code;
   observation.message = envelope.error?.message;
   observation.retryable = envelope.error?.retryable;
-  return observation;
+  return { observation, text };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
