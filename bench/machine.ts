@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, release, totalmem, type as osType } from "node:os";
 import { dirname, join } from "node:path";
-import { PROJECT_ROOT } from "../src/local/wrangler";
+import { PROJECT_ROOT } from "../tools/local/wrangler";
 
 const require = createRequire(import.meta.url);
 

@@ -1,4 +1,4 @@
-import { scratchDatabase } from "../src/local/scratch-database";
+import { scratchDatabase } from "../tools/local/scratch-database";
 
 /**
  * The bench's Postgres: scratchDatabase with durable commits (fsync on, the default). The tests

@@ -19,7 +19,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { PROJECT_ROOT } from "../src/local/wrangler";
+import { PROJECT_ROOT } from "../tools/local/wrangler";
 import { backlogRun, type BacklogResult } from "./backlog";
 import { catchUpSweep, queueLag, sweepLag, webhookLag, type LagResult } from "./lag";
 import { machineInfo } from "./machine";

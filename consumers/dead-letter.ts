@@ -1,8 +1,8 @@
 import { deadLetterSchema } from "../schemas/dead-letter";
 import { QUEUES, type QueueName } from "../schemas/registry";
-import { utcNow } from "../src/lib/utc";
-import type { AlertSink } from "../src/services/alerts";
-import { failureRow, insertFailedTasks, type FailureRow } from "../src/services/record-failures";
+import { utcNow } from "../core/utc";
+import type { AlertSink } from "../core/ledger/alerts";
+import { failureRow, insertFailedTasks, type FailureRow } from "../core/ledger/record-failures";
 
 /** Which work queue a dead-letter queue belongs to. */
 const WORK_QUEUE_OF: Record<string, QueueName> = { [QUEUES.toD1Dlq]: QUEUES.toD1, [QUEUES.toSupabaseDlq]: QUEUES.toSupabase };

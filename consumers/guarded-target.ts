@@ -1,6 +1,6 @@
-import { describe, TransientError } from "../src/lib/errors";
-import type { CircuitBreaker } from "../src/lib/circuit-breaker";
-import type { ReplicaTarget } from "./apply-batch";
+import { describe, TransientError } from "../core/errors";
+import type { CircuitBreaker } from "../core/circuit-breaker";
+import type { ReplicaTarget } from "../core/apply-batch";
 
 /** A replica target behind a circuit breaker: only transient store failures count against it. */
 export function guardedTarget(target: ReplicaTarget, breaker: CircuitBreaker): ReplicaTarget {

@@ -1,4 +1,4 @@
-import type { Outcome, ErrorInfo } from "./apply-batch";
+import type { Outcome, ErrorInfo } from "../core/apply-batch";
 
 /**
  * The one place that decides ack / retry / dead-letter.

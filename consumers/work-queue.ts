@@ -1,11 +1,11 @@
 import type { SyncEvent } from "../schemas/event";
 import type { DeadLetter } from "../schemas/dead-letter";
 import type { QueueName } from "../schemas/registry";
-import { sendBatches } from "../src/lib/send-batches";
-import { utcNow } from "../src/lib/utc";
-import { boundedMessage } from "../src/lib/errors";
-import { settleGroupsStatement } from "../src/services/failure-groups";
-import { applyBatch, type Outcome, type ReplicaTarget } from "./apply-batch";
+import { sendBatches } from "../core/batching/send-batches";
+import { utcNow } from "../core/utc";
+import { boundedMessage } from "../core/errors";
+import { settleGroupsStatement } from "../core/ledger/settle-groups";
+import { applyBatch, type Outcome, type ReplicaTarget } from "../core/apply-batch";
 import { decide } from "./retry-policy";
 
 export interface WorkQueueDeps {

@@ -1,10 +1,10 @@
 import { derivedEventId, makeEvent, type SyncEvent } from "../schemas/event";
 import { entityByName, QUEUES, type EntityName } from "../schemas/registry";
-import { ValidationError, type describe } from "../src/lib/errors";
-import { utcNow } from "../src/lib/utc";
-import { failureRow, insertFailedTasks } from "../src/services/record-failures";
-import { d1ApplySql } from "../src/stores/d1-apply-sql";
-import type { SupabaseRpc } from "../src/stores/supabase-rpc";
+import { ValidationError, type describe } from "../core/errors";
+import { utcNow } from "../core/utc";
+import { failureRow, insertFailedTasks } from "../core/ledger/record-failures";
+import { d1ApplySql } from "../core/stores/d1-apply-sql";
+import type { SupabaseRpc } from "../core/stores/supabase-rpc";
 import { publishIsolated, type QueueBindings } from "./publish";
 
 /** One entry of sync.change_log, as sync_changes_after returns it. */

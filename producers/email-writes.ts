@@ -2,9 +2,9 @@ import { EMAIL_STATUS_TIMESTAMP, emailStatusMachine, emails, impossibleEmailStat
 import { canTransition } from "../schemas/state-machine";
 import { columnsOf } from "../schemas/define-entity";
 import type { ChangeStatusInput, RecordSendInput } from "../schemas/email-api";
-import { ConflictError, NotFoundError, ValidationError } from "../src/lib/errors";
-import { utcNow } from "../src/lib/utc";
-import { classifyD1Error } from "../src/stores/d1-errors";
+import { ConflictError, NotFoundError, ValidationError } from "../core/errors";
+import { utcNow } from "../core/utc";
+import { classifyD1Error } from "../core/stores/d1-errors";
 import { makeEvent, MAX_TRACE_ID_CHARS } from "../schemas/event";
 import { OUTBOX_COLUMNS, publishOutbox, type OutboxRow } from "./outbox";
 import { assertEventFits, type QueueBindings } from "./publish";

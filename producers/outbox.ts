@@ -1,8 +1,8 @@
 import { derivedEventId, makeEvent, type SyncEvent } from "../schemas/event";
 import { entityByName, QUEUES, type EntityName } from "../schemas/registry";
-import { describe, ValidationError } from "../src/lib/errors";
-import { utcNow } from "../src/lib/utc";
-import { failureRow, insertFailedTasks } from "../src/services/record-failures";
+import { describe, ValidationError } from "../core/errors";
+import { utcNow } from "../core/utc";
+import { failureRow, insertFailedTasks } from "../core/ledger/record-failures";
 import { publishIsolated, type QueueBindings } from "./publish";
 
 /** A row of D1's sync_outbox, written by triggers in the same transaction as the change. */

@@ -1,18 +1,11 @@
-import { syncEventSchema, type SyncEvent } from "../schemas/event";
+import { MAX_EVENT_BYTES, syncEventSchema, type SyncEvent } from "../schemas/event";
 import { entityByName, queueFor, type QueueName } from "../schemas/registry";
-import { describe, TransientError, ValidationError } from "../src/lib/errors";
-import { jsonBytes, sendBatches } from "../src/lib/send-batches";
-import { formatIssues } from "../src/lib/zod-issues";
-import { isQueueSizeRefusal } from "../src/stores/queue-errors";
+import { describe, TransientError, ValidationError } from "../core/errors";
+import { jsonBytes, sendBatches } from "../core/batching/send-batches";
+import { formatIssues } from "../core/zod-issues";
+import { isQueueSizeRefusal } from "../core/stores/queue-errors";
 
 export type QueueBindings = Record<QueueName, Queue>;
-
-/**
- * Cloudflare Queues refuses messages over 128 KB; leave room for the envelope's own encoding and
- * for what a replay adds to the event (its `replay` marker). Counted in UTF-8 bytes of the event's
- * JSON, as the queue counts it: 70,000 Cyrillic characters are 140,000 bytes.
- */
-export const MAX_EVENT_BYTES = 120 * 1024;
 
 export function assertEventFits(event: SyncEvent): void {
   const bytes = jsonBytes(event);

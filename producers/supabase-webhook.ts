@@ -3,8 +3,8 @@ import { makeEvent, type SyncEvent } from "../schemas/event";
 import { entityByTable, type EntityName } from "../schemas/registry";
 import { supabaseWebhookSchema } from "../schemas/webhook-payload";
 import { uuid, version } from "../schemas/fields";
-import { ValidationError } from "../src/lib/errors";
-import { formatIssues } from "../src/lib/zod-issues";
+import { ValidationError } from "../core/errors";
+import { formatIssues } from "../core/zod-issues";
 
 // A delete is published at the row's version + 1, so the last version must leave room for it.
 const deletedKey = z.object({ id: uuid(), version: version().max(Number.MAX_SAFE_INTEGER - 1) });

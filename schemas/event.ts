@@ -3,6 +3,13 @@ import { z } from "zod";
 import { ENTITY_NAMES, type EntityName } from "./registry";
 import { utcTimestamp, uuid, version } from "./fields";
 
+/**
+ * Cloudflare Queues refuses messages over 128 KB; leave room for the envelope's own encoding and
+ * for what a replay adds to the event (its `replay` marker). Counted in UTF-8 bytes of the event's
+ * JSON, as the queue counts it: 70,000 Cyrillic characters are 140,000 bytes.
+ */
+export const MAX_EVENT_BYTES = 120 * 1024;
+
 /** The longest trace id an event may carry. */
 export const MAX_TRACE_ID_CHARS = 200;
 

@@ -1,4 +1,4 @@
-import { routeQueueBatch } from "../consumers/queue-router";
+import { routeQueueBatch } from "./queue";
 import type { Env } from "./env";
 import { createApp } from "./http/app";
 import { runScheduled } from "./scheduled";

@@ -7,9 +7,9 @@ import { entityStores } from "./services/entity-stores";
 import { runIntegrityChecks } from "./services/integrity";
 import { DEFAULT_RECONCILE_GRACE_SECONDS, reconcileEntity } from "./services/reconcile";
 import { DEFAULT_PAYLOAD_RETENTION_DAYS, pruneExpired } from "./services/retention";
-import { numberSetting } from "./lib/settings";
+import { numberSetting } from "../core/settings";
 import { resumeStalledJobs } from "./services/replay-jobs";
-import { supabaseFromEnv } from "./stores/supabase-from-env";
+import { supabaseFromEnv } from "./wiring/supabase-from-env";
 
 /** Crons as declared in wrangler.toml. */
 export const CRONS = { sweeps: "* * * * *", hourly: "23 * * * *" } as const;

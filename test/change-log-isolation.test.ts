@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { readCursor, sweepChangeLog } from "../producers/change-log-sweep";
 import { queueBindings } from "../producers/publish";
-import { postgresRpc } from "../src/stores/supabase-postgres";
+import { postgresRpc } from "../core/stores/supabase-postgres";
 import { d1Row, pg, waitFor } from "./support/helpers";
 
 // Apart from test/change-log-sweep.test.ts: that file runs the scheduled handler with a test-made

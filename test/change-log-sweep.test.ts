@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { sweepChangeLog } from "../producers/change-log-sweep";
 import { queueBindings } from "../producers/publish";
 import worker from "../src/index";
-import { postgresRpc } from "../src/stores/supabase-postgres";
+import { postgresRpc } from "../core/stores/supabase-postgres";
 import { d1Row, pg, waitFor } from "./support/helpers";
 
 const sweep = (opts = {}) => sweepChangeLog({ rpc: postgresRpc(pg()), db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0, ...opts });

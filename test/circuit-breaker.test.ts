@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import postgres from "postgres";
-import { applyBatch, type ReplicaTarget } from "../consumers/apply-batch";
+import { applyBatch, type ReplicaTarget } from "../core/apply-batch";
 import { guardedTarget } from "../consumers/guarded-target";
-import { CircuitBreaker } from "../src/lib/circuit-breaker";
-import { postgresRpc } from "../src/stores/supabase-postgres";
-import { supabaseReplica } from "../src/stores/supabase-replica";
+import { CircuitBreaker } from "../core/circuit-breaker";
+import { postgresRpc } from "../core/stores/supabase-postgres";
+import { supabaseReplica } from "../core/stores/supabase-replica";
 import { emailRow, upsertEvent } from "./support/fixtures";
 import { envWithSupabaseExhausted, pg } from "./support/helpers";
 

@@ -1,15 +1,15 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { applyBatch } from "../consumers/apply-batch";
+import { applyBatch } from "../core/apply-batch";
 import { canonicalRow } from "../schemas/canonical-row";
 import { entityByName } from "../schemas/registry";
 import { backfillStep, getBackfill } from "../src/services/backfill";
 import { entityStores } from "../src/services/entity-stores";
 import { reconcileEntity } from "../src/services/reconcile";
-import { d1Repairer } from "../src/stores/store-pages";
-import { d1Replica } from "../src/stores/d1-replica";
-import { postgresRpc } from "../src/stores/supabase-postgres";
-import { supabaseReplica } from "../src/stores/supabase-replica";
+import { d1Repairer } from "../core/stores/store-pages";
+import { d1Replica } from "../core/stores/d1-replica";
+import { postgresRpc } from "../core/stores/supabase-postgres";
+import { supabaseReplica } from "../core/stores/supabase-replica";
 import { emailRow, upsertEvent } from "./support/fixtures";
 import { call, d1Row, pg, pgRow, SECRETS } from "./support/helpers";
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { validateEvent } from "../consumers/validate-event";
-import { d1Replica } from "../src/stores/d1-replica";
+import { validateEvent } from "../core/validate-event";
+import { d1Replica } from "../core/stores/d1-replica";
 import { deliver, insertCrmRows, upsertEvent } from "./support/fixtures";
 import { d1Row } from "./support/helpers";
 

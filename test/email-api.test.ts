@@ -4,7 +4,8 @@ import { emailStatusMachine } from "../schemas/entities/emails";
 import { transitionPairs } from "../schemas/state-machine";
 import { emailRow } from "./support/fixtures";
 import { eventFromOutbox, OUTBOX_COLUMNS, sweepOutbox, type OutboxRow } from "../producers/outbox";
-import { MAX_EVENT_BYTES, queueBindings } from "../producers/publish";
+import { MAX_EVENT_BYTES } from "../schemas/event";
+import { queueBindings } from "../producers/publish";
 import { call, pg, SECRETS, waitFor } from "./support/helpers";
 
 async function prospect(): Promise<string> {

@@ -2,9 +2,9 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { describe, expect, it } from "vitest";
 import { recordFailedTasks } from "../consumers/dead-letter";
 import { auditEntrySchema, failureGroupSchema, failedTaskSchema, taskDetailSchema } from "../schemas/operator-api";
-import { hmacHex, webhookAlerts } from "../src/services/alerts";
-import { messagePattern } from "../src/services/failure-signature";
-import type { OpenedGroup } from "../src/services/record-failures";
+import { hmacHex, webhookAlerts } from "../core/ledger/alerts";
+import { messagePattern } from "../core/ledger/failure-signature";
+import type { OpenedGroup } from "../core/ledger/record-failures";
 import { op, prospectEvent } from "./support/operator";
 import { call, SECRETS } from "./support/helpers";
 

@@ -1,8 +1,8 @@
 import type { TestProject } from "vitest/node";
-import { postgresExecutor } from "../src/local/postgres-executor";
-import { scratchDatabase } from "../src/local/scratch-database";
-import { applySupabaseMigrations } from "../src/local/supabase-migrations";
-import { applySupabaseRoles } from "../src/local/supabase-roles";
+import { postgresExecutor } from "../tools/local/postgres-executor";
+import { scratchDatabase } from "../tools/local/scratch-database";
+import { applySupabaseMigrations } from "../tools/local/supabase-migrations";
+import { applySupabaseRoles } from "../tools/local/supabase-roles";
 
 const EXHAUSTED_ROLE = "sds_test_exhausted";
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PAYLOAD_RETENTION_DAYS, pruneExpired } from "../src/services/retention";
-import { postgresRpc } from "../src/stores/supabase-postgres";
+import { postgresRpc } from "../core/stores/supabase-postgres";
 import { pg } from "./support/helpers";
 import { op, prospectEvent, seedFailures, taskOfEvent } from "./support/operator";
 

@@ -1,16 +1,16 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, onTestFinished } from "vitest";
-import { applyBatch } from "../consumers/apply-batch";
+import { applyBatch } from "../core/apply-batch";
 import { canonicalRow } from "../schemas/canonical-row";
 import { entityByName } from "../schemas/registry";
 import { backfillStep, getBackfill } from "../src/services/backfill";
 import { entityStores } from "../src/services/entity-stores";
 import { reconcileEntity, type ReconcileDeps } from "../src/services/reconcile";
-import { jsonChunks, utf8Bytes } from "../src/lib/json-chunks";
-import { d1Replica } from "../src/stores/d1-replica";
-import { d1Repairer, supabaseRepairer, type PageReader, type Repairer } from "../src/stores/store-pages";
-import { postgresRpc } from "../src/stores/supabase-postgres";
-import { supabaseReplica } from "../src/stores/supabase-replica";
+import { jsonChunks, utf8Bytes } from "../core/batching/json-chunks";
+import { d1Replica } from "../core/stores/d1-replica";
+import { d1Repairer, supabaseRepairer, type PageReader, type Repairer } from "../core/stores/store-pages";
+import { postgresRpc } from "../core/stores/supabase-postgres";
+import { supabaseReplica } from "../core/stores/supabase-replica";
 import { deleteEvent, deliver, emailRow, upsertEvent } from "./support/fixtures";
 import { call, d1Row, pg, pgRow, SECRETS, waitFor } from "./support/helpers";
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { failureRow, insertFailedTasks, MAX_STORED_EVENT_BYTES } from "../src/services/record-failures";
+import { failureRow, insertFailedTasks, MAX_STORED_EVENT_BYTES } from "../core/ledger/record-failures";
 import { upsertEvent } from "./support/fixtures";
 
 const prospect = (city: string) => ({ id: crypto.randomUUID(), name: "Hotel", city, version: 1 });

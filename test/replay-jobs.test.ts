@@ -9,7 +9,7 @@ import { queueBindings } from "../producers/publish";
 import { replayStores } from "../src/services/entity-stores";
 import { resumeStalledJobs, runJobTick, stalledJobs } from "../src/services/replay-jobs";
 import { replayOneTask } from "../src/services/replay-task";
-import { postgresRpc } from "../src/stores/supabase-postgres";
+import { postgresRpc } from "../core/stores/supabase-postgres";
 
 async function plan(filter: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return op("POST", "/v1/admin/replay-plans", { filter, ...extra });

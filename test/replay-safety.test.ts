@@ -5,7 +5,7 @@ import { queueBindings } from "../producers/publish";
 import { replayStores } from "../src/services/entity-stores";
 import { replayOneTask } from "../src/services/replay-task";
 import { pruneExpired, RETENTION_DAYS } from "../src/services/retention";
-import { postgresRpc } from "../src/stores/supabase-postgres";
+import { postgresRpc } from "../core/stores/supabase-postgres";
 import { deleteEvent, deliver, upsertEvent } from "./support/fixtures";
 import { d1Row, pg, pgRow, waitFor } from "./support/helpers";
 import { op, prospectEvent, seedFailures, taskOfEvent } from "./support/operator";

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { applyBatch } from "../consumers/apply-batch";
-import { d1Replica } from "../src/stores/d1-replica";
-import { postgresRpc } from "../src/stores/supabase-postgres";
-import { supabaseReplica } from "../src/stores/supabase-replica";
+import { applyBatch } from "../core/apply-batch";
+import { d1Replica } from "../core/stores/d1-replica";
+import { postgresRpc } from "../core/stores/supabase-postgres";
+import { supabaseReplica } from "../core/stores/supabase-replica";
 import { canonicalRow as canonical } from "../schemas/canonical-row";
 import { deleteEvent, deliver, emailRow, insertCrmRows, upsertEvent } from "./support/fixtures";
 import { d1Row, pg, pgRow } from "./support/helpers";

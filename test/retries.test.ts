@@ -1,10 +1,10 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import wranglerToml from "../wrangler.toml?raw";
-import { applyBatch } from "../consumers/apply-batch";
+import { applyBatch } from "../core/apply-batch";
 import { decide, RETRY_POLICY, retryDelaySeconds } from "../consumers/retry-policy";
-import { postgresRpc } from "../src/stores/supabase-postgres";
-import { supabaseReplica } from "../src/stores/supabase-replica";
+import { postgresRpc } from "../core/stores/supabase-postgres";
+import { supabaseReplica } from "../core/stores/supabase-replica";
 import postgres from "postgres";
 import { deliver, emailRow, upsertEvent } from "./support/fixtures";
 import { envWithSupabaseExhausted, pg, waitFor } from "./support/helpers";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MAX_EVENT_BYTES } from "../producers/publish";
-import { MAX_BATCH_BYTES, sendBatches } from "../src/lib/send-batches";
+import { MAX_EVENT_BYTES } from "../schemas/event";
+import { MAX_BATCH_BYTES, sendBatches } from "../core/batching/send-batches";
 
 describe("sendBatches", () => {
   it("keeps every sendBatch within 100 messages and the byte budget, in order, losing nothing", () => {

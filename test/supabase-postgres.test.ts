@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { SyncError } from "../src/lib/errors";
-import { postgresRpc, sqlLiteral } from "../src/stores/supabase-postgres";
-import { supabaseReplica } from "../src/stores/supabase-replica";
+import { SyncError } from "../core/errors";
+import { postgresRpc, sqlLiteral } from "../core/stores/supabase-postgres";
+import { supabaseReplica } from "../core/stores/supabase-replica";
 import { emailRow, upsertEvent } from "./support/fixtures";
 import { pg } from "./support/helpers";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { applyBatch } from "../consumers/apply-batch";
-import { connectRest, restRpc } from "../src/stores/supabase-rest";
-import { supabaseReplica } from "../src/stores/supabase-replica";
+import { applyBatch } from "../core/apply-batch";
+import { connectRest, restRpc } from "../core/stores/supabase-rest";
+import { supabaseReplica } from "../core/stores/supabase-replica";
 import { emailRow, upsertEvent } from "./support/fixtures";
 
 // PostgREST (Supabase's HTTP API) cannot run here, so this transport is checked against a fake

@@ -1,10 +1,10 @@
-import { validateEvent, type ValidEvent } from "../../consumers/validate-event";
+import { validateEvent, type ValidEvent } from "../../core/validate-event";
 import { columnsOf } from "../../schemas/define-entity";
 import { prospects } from "../../schemas/entities/prospects";
 import type { Env } from "../../src/env";
 import worker from "../../src/index";
-import { d1ApplySql } from "../../src/stores/d1-apply-sql";
-import { d1Replica } from "../../src/stores/d1-replica";
+import { d1ApplySql } from "../../core/stores/d1-apply-sql";
+import { d1Replica } from "../../core/stores/d1-replica";
 import { prospectRow, upsertEvent } from "./rows";
 import { syntheticBatch } from "./synthetic-batch";
 

@@ -1,13 +1,13 @@
-import { validateEvent, type ValidEvent } from "../../consumers/validate-event";
+import { validateEvent, type ValidEvent } from "../../core/validate-event";
 import { columnsOf } from "../../schemas/define-entity";
 import { emails } from "../../schemas/entities/emails";
 import type { Env } from "../../src/env";
 import { consumeWorkBatch } from "../../consumers/work-queue";
 import { guardedTarget } from "../../consumers/guarded-target";
 import worker from "../../src/index";
-import { CircuitBreaker } from "../../src/lib/circuit-breaker";
-import { connectPostgres, postgresRpc, sqlLiteral, type Sql } from "../../src/stores/supabase-postgres";
-import { supabaseReplica } from "../../src/stores/supabase-replica";
+import { CircuitBreaker } from "../../core/circuit-breaker";
+import { connectPostgres, postgresRpc, sqlLiteral, type Sql } from "../../core/stores/supabase-postgres";
+import { supabaseReplica } from "../../core/stores/supabase-replica";
 import { muted, type Rows, type Variant } from "./d1-variants";
 import { emailRow, upsertEvent } from "./rows";
 import { syntheticBatch } from "./synthetic-batch";

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { operatorName } from "../../schemas/operator-api";
 import { verifyAccessJwt } from "../lib/access-jwt";
-import { AuthError, ForbiddenError, ValidationError } from "../lib/errors";
+import { AuthError, ForbiddenError, ValidationError } from "../../core/errors";
 import { bearerOf, matchesSecret } from "../lib/bearer";
 import { looksLikeOperatorToken } from "../lib/operator-token";
 import { authenticateOperatorToken } from "../services/operator-tokens";

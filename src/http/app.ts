@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { ulid } from "ulid";
 import type { AppEnv } from "./context";
 import { fail } from "./envelope";
-import { NotFoundError } from "../lib/errors";
+import { NotFoundError } from "../../core/errors";
 import { consistencyRoutes, syncStatusRoutes } from "./routes/consistency";
 import { emailRoutes } from "./routes/emails";
 import { auditRoutes } from "./routes/audit";

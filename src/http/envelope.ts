@@ -1,6 +1,6 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ApiResponse } from "../../schemas/api-envelope";
-import { SyncError } from "../lib/errors";
+import { SyncError } from "../../core/errors";
 import type { AppContext } from "./context";
 
 function meta(c: AppContext) {

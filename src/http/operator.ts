@@ -1,5 +1,5 @@
 import { operatorName } from "../../schemas/operator-api";
-import { ValidationError } from "../lib/errors";
+import { ValidationError } from "../../core/errors";
 import type { Actor } from "../services/audit";
 import type { AppContext } from "./context";
 

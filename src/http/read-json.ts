@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import { ValidationError } from "../lib/errors";
-import { formatIssues } from "../lib/zod-issues";
+import { ValidationError } from "../../core/errors";
+import { formatIssues } from "../../core/zod-issues";
 import type { AppContext } from "./context";
 
 /**

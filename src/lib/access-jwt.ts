@@ -1,4 +1,4 @@
-import { AuthError, TransientError } from "./errors";
+import { AuthError, TransientError } from "../../core/errors";
 
 /**
  * Cloudflare Access puts a signed JWT in `Cf-Access-Jwt-Assertion` on every request it lets

@@ -1,4 +1,4 @@
-import { AuthError } from "./errors";
+import { AuthError } from "../../core/errors";
 
 const encoder = new TextEncoder();
 

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { newEventId } from "../../schemas/event";
 import type { AUDIT_ACTIONS, AUDIT_TARGET_TYPES, AuthKind, auditEntrySchema, listAuditQuery } from "../../schemas/operator-api";
-import { utcNow } from "../lib/utc";
+import { utcNow } from "../../core/utc";
 
 /**
  * Who acts, and how the worker knows: an operator token (`tokenId`) or a Cloudflare Access JWT

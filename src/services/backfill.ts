@@ -1,11 +1,11 @@
-import { applyBatch, type ReplicaTarget } from "../../consumers/apply-batch";
+import { applyBatch, type ReplicaTarget } from "../../core/apply-batch";
 import type { EntityDefinition } from "../../schemas/define-entity";
 import { makeEvent } from "../../schemas/event";
 import type { EntityName } from "../../schemas/registry";
-import { TransientError } from "../lib/errors";
-import { utcNow } from "../lib/utc";
-import type { PageReader } from "../stores/store-pages";
-import { recordRowFailures, type RowFailure } from "./row-failures";
+import { TransientError } from "../../core/errors";
+import { utcNow } from "../../core/utc";
+import type { PageReader } from "../../core/stores/store-pages";
+import { recordRowFailures, type RowFailure } from "../../core/ledger/row-failures";
 
 export interface BackfillState {
   entity: string;

@@ -1,10 +1,10 @@
-import type { ReplicaTarget } from "../../consumers/apply-batch";
+import type { ReplicaTarget } from "../../core/apply-batch";
 import type { EntityDefinition } from "../../schemas/define-entity";
-import { d1Replica } from "../stores/d1-replica";
-import { d1Pages, d1Repairer, supabasePages, supabaseRepairer, type PageReader, type Repairer } from "../stores/store-pages";
-import { supabaseReplica } from "../stores/supabase-replica";
-import { d1RowState, supabaseRowState, type RowState } from "../stores/row-state";
-import type { SupabaseRpc } from "../stores/supabase-rpc";
+import { d1Replica } from "../../core/stores/d1-replica";
+import { d1Pages, d1Repairer, supabasePages, supabaseRepairer, type PageReader, type Repairer } from "../../core/stores/store-pages";
+import { supabaseReplica } from "../../core/stores/supabase-replica";
+import { d1RowState, supabaseRowState, type RowState } from "../../core/stores/row-state";
+import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import type { ReplayStores } from "./replay-decide";
 
 /** Which store to read as the source and which to write as the replica, from the registry. */

@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import type { FailedTask, ListTasksQuery, taskDetailSchema } from "../../schemas/operator-api";
-import { NotFoundError } from "../lib/errors";
+import { NotFoundError } from "../../core/errors";
 import { taskFilterSql } from "./task-filter-sql";
 
 export const TASK_COLUMNS = `id, queue, event_id, entity, row_id, op, group_id, error_code, error_message, retryable, attempts,

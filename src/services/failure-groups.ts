@@ -1,12 +1,11 @@
 import type { z } from "zod";
 import { GROUP_ACTIONS, type FailedTask, type FailureGroup, type GroupAction, type listGroupsQuery } from "../../schemas/operator-api";
-import { ConflictError, NotFoundError } from "../lib/errors";
-import { utcNow } from "../lib/utc";
+import { ConflictError, NotFoundError } from "../../core/errors";
+import { utcNow } from "../../core/utc";
+import { UNSETTLED } from "../../core/ledger/settle-groups";
 import { auditStatement, type Actor } from "./audit";
 import { TASK_COLUMNS, toTask } from "./failed-tasks";
 
-/** Task statuses that still need an operator: the group is not done while any task has one. */
-const UNSETTLED = "('open','replaying','quarantined')";
 
 // Counts are computed from failed_tasks (indexed on group_id, status), so they are always exact.
 const GROUP_SELECT = `SELECT g.*,
@@ -65,20 +64,4 @@ export async function changeGroupStatus(
     }),
   ]);
   return (await getFailureGroup(db, id)).group;
-}
-
-/**
- * Resolves the groups of these tasks once none of their tasks needs attention any more (all
- * resolved or superseded). Ignored groups stay ignored. A later failure reopens the group.
- */
-export function settleGroupsStatement(db: D1Database, taskIds: string[], now: string): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE failure_groups SET status = 'resolved', status_changed_at = ?2, status_changed_by = 'system',
-              status_reason = 'every task resolved or superseded'
-        WHERE status IN ('open','acknowledged')
-          AND id IN (SELECT group_id FROM failed_tasks WHERE id IN (SELECT value FROM json_each(?1)))
-          AND NOT EXISTS (SELECT 1 FROM failed_tasks t WHERE t.group_id = failure_groups.id AND t.status IN ${UNSETTLED})`,
-    )
-    .bind(JSON.stringify(taskIds), now);
 }

@@ -1,4 +1,4 @@
-import type { SupabaseRpc } from "../stores/supabase-rpc";
+import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 
 export interface DependencyHealth {
   status: "healthy" | "down";

@@ -1,8 +1,8 @@
 import { columnsOf } from "../../schemas/define-entity";
 import { newEventId } from "../../schemas/event";
 import { ENTITIES } from "../../schemas/registry";
-import { utcNow } from "../lib/utc";
-import type { SupabaseRpc } from "../stores/supabase-rpc";
+import { utcNow } from "../../core/utc";
+import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 
 export interface Finding {
   check: string;

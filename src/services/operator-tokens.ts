@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import { newEventId } from "../../schemas/event";
 import type { OperatorToken, createOperatorTokenBody, listOperatorTokensQuery } from "../../schemas/operator-api";
-import { AuthError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../lib/errors";
+import { AuthError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../../core/errors";
 import { hashOperatorToken, newOperatorToken } from "../lib/operator-token";
 import { auditStatement, type Actor } from "./audit";
 

@@ -2,13 +2,13 @@ import { z } from "zod";
 import { canonicalRow } from "../../schemas/canonical-row";
 import { newEventId } from "../../schemas/event";
 import type { EntityDefinition } from "../../schemas/define-entity";
-import { describe } from "../lib/errors";
-import { jsonChunks } from "../lib/json-chunks";
-import { utcNow } from "../lib/utc";
-import { formatIssues } from "../lib/zod-issues";
-import type { RowState } from "../stores/row-state";
-import type { PageReader, Repair, Repairer } from "../stores/store-pages";
-import { recordRowFailures, type RowFailure } from "./row-failures";
+import { describe } from "../../core/errors";
+import { jsonChunks } from "../../core/batching/json-chunks";
+import { utcNow } from "../../core/utc";
+import { formatIssues } from "../../core/zod-issues";
+import type { RowState } from "../../core/stores/row-state";
+import type { PageReader, Repair, Repairer } from "../../core/stores/store-pages";
+import { recordRowFailures, type RowFailure } from "../../core/ledger/row-failures";
 
 type Row = Record<string, unknown>;
 

@@ -1,10 +1,10 @@
 import type { z } from "zod";
 import type { EntityDefinition } from "../../schemas/define-entity";
 import type { listRegressionsQuery, Regression } from "../../schemas/operator-api";
-import { ValidationError } from "../lib/errors";
-import { utcNow } from "../lib/utc";
-import type { RowState } from "../stores/row-state";
-import type { SupabaseRpc } from "../stores/supabase-rpc";
+import { ValidationError } from "../../core/errors";
+import { utcNow } from "../../core/utc";
+import type { RowState } from "../../core/stores/row-state";
+import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import { auditStatement, type Actor } from "./audit";
 
 /**

@@ -1,7 +1,7 @@
 import { newEventId } from "../../schemas/event";
-import { sendBatches } from "../lib/send-batches";
-import { describe } from "../lib/errors";
-import { settleGroupsStatement } from "./failure-groups";
+import { sendBatches } from "../../core/batching/send-batches";
+import { describe } from "../../core/errors";
+import { settleGroupsStatement } from "../../core/ledger/settle-groups";
 import { isSend, type Decision, type ReplayOptions, type SendDecision } from "./replay-decide";
 
 export interface ChunkResult {

@@ -3,8 +3,8 @@ import type { SyncEvent } from "../../schemas/event";
 import type { ReplayMode, TaskStatus } from "../../schemas/operator-api";
 import { entityByName, type EntityName } from "../../schemas/registry";
 import type { EntityDefinition } from "../../schemas/define-entity";
-import type { RowState } from "../stores/row-state";
-import { describe } from "../lib/errors";
+import type { RowState } from "../../core/stores/row-state";
+import { describe } from "../../core/errors";
 import { RETENTION_DAYS } from "./retention";
 
 /** What replay needs of a failed task. */

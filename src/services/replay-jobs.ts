@@ -1,17 +1,14 @@
+import type { JobTick, TickOutcome } from "../../consumers/control-queue";
 import { newEventId } from "../../schemas/event";
 import type { Job, JobStatus, TaskStatus } from "../../schemas/operator-api";
-import { ConflictError, NotFoundError } from "../lib/errors";
-import { utcNow } from "../lib/utc";
+import { ConflictError, NotFoundError } from "../../core/errors";
+import { utcNow } from "../../core/utc";
 import { auditStatement, type Actor } from "./audit";
 import { commitAndSend } from "./replay-commit";
 import { decideReplays, type Decision, type ReplayStores } from "./replay-decide";
 import { assertExecutable, getPlan, pendingTasks } from "./replay-plans";
 
 /** A control-queue message: "work on this job for a while". */
-export interface JobTick {
-  kind: "replay-job";
-  job_id: string;
-}
 
 /** How long one tick works before handing over to the next (a fresh invocation). */
 export const TICK_BUDGET_MS = 20_000;
@@ -121,10 +118,8 @@ export async function cancelJob(db: D1Database, id: string, by: { actor: Actor; 
   return getJob(db, id);
 }
 
-export type TickResult =
-  | { next: "continue" | "done" | "busy" }
-  /** The queue refused; try again after a pause. */
-  | { next: "retry"; error: string };
+/** `retry`: the queue refused; try again after a pause. */
+export type TickResult = TickOutcome;
 
 /**
  * Works on a job for up to `budgetMs`: takes the lease (so two ticks never run one job at once),

@@ -1,7 +1,7 @@
 import { newEventId } from "../../schemas/event";
 import type { CreatePlanBody, Plan } from "../../schemas/operator-api";
-import { ConflictError, NotFoundError, ValidationError } from "../lib/errors";
-import { utcNow } from "../lib/utc";
+import { ConflictError, NotFoundError, ValidationError } from "../../core/errors";
+import { utcNow } from "../../core/utc";
 import { auditStatement, type Actor } from "./audit";
 import { decideReplays, type ReplayableTask, type ReplayStores } from "./replay-decide";
 import { taskFilterSql } from "./task-filter-sql";

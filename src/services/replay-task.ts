@@ -1,6 +1,6 @@
 import type { FailedTask, ReplayMode } from "../../schemas/operator-api";
-import { ConflictError, TransientError, ValidationError } from "../lib/errors";
-import { utcNow } from "../lib/utc";
+import { ConflictError, TransientError, ValidationError } from "../../core/errors";
+import { utcNow } from "../../core/utc";
 import { auditStatement, type Actor } from "./audit";
 import { getFailedTask } from "./failed-tasks";
 import { commitAndSend } from "./replay-commit";

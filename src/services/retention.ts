@@ -1,5 +1,5 @@
 import { readCursor } from "../../producers/change-log-sweep";
-import type { SupabaseRpc } from "../stores/supabase-rpc";
+import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 
 /**
  * How long change-log entries, published outbox rows and replica tombstones are kept. Must exceed

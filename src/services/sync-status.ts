@@ -1,7 +1,7 @@
 import { CHANGE_LOG_CURSOR } from "../../producers/change-log-sweep";
 import { ENTITIES } from "../../schemas/registry";
-import type { CircuitBreaker } from "../lib/circuit-breaker";
-import type { SupabaseRpc } from "../stores/supabase-rpc";
+import type { CircuitBreaker } from "../../core/circuit-breaker";
+import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 
 /** Thresholds behind the healthy flag; beyond them an operator should look. */
 export const STATUS_LIMITS = { sweepStaleSeconds: 300, backlogStaleSeconds: 300 } as const;

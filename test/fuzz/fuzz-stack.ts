@@ -3,14 +3,14 @@ import { readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { openLocalD1, type LocalD1 } from "../../src/local/local-d1";
-import { startPgNetRelay } from "../../src/local/pg-net-relay";
-import { postgresExecutor } from "../../src/local/postgres-executor";
-import { scratchDatabase } from "../../src/local/scratch-database";
-import { applySupabaseMigrations } from "../../src/local/supabase-migrations";
-import { freePort } from "../../src/local/throwaway-postgres";
-import { webhookTriggersSql } from "../../src/local/webhooks-sql";
-import { applyD1Migrations, bundleWorker, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../../src/local/wrangler";
+import { openLocalD1, type LocalD1 } from "../../tools/local/local-d1";
+import { startPgNetRelay } from "../../tools/local/pg-net-relay";
+import { postgresExecutor } from "../../tools/local/postgres-executor";
+import { scratchDatabase } from "../../tools/local/scratch-database";
+import { applySupabaseMigrations } from "../../tools/local/supabase-migrations";
+import { freePort } from "../../tools/local/throwaway-postgres";
+import { webhookTriggersSql } from "../../tools/deploy/webhooks-sql";
+import { applyD1Migrations, bundleWorker, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../../tools/local/wrangler";
 
 export const FUZZ_SECRETS = { WEBHOOK_SECRET: "fuzz-webhook", ADMIN_TOKEN: "fuzz-admin", API_TOKEN: "fuzz-api" };
 

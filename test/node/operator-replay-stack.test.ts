@@ -20,7 +20,7 @@ interface CliRun {
 
 /** The operator CLI as a separate process, exactly as an operator runs it; never rejects, returns the exit code. */
 function cli(stack: ChaosStack, ...args: string[]): Promise<CliRun> {
-  const argv = ["--import", "tsx", "src/cli/ops.ts", ...args, "--url", stack.workerUrl, "--token", CHAOS_SECRETS.ADMIN_TOKEN, "--operator", OPERATOR];
+  const argv = ["--import", "tsx", "tools/cli/ops.ts", ...args, "--url", stack.workerUrl, "--token", CHAOS_SECRETS.ADMIN_TOKEN, "--operator", OPERATOR];
   return new Promise((resolve) => {
     execFile(process.execPath, argv, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;

@@ -9,12 +9,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { failedTaskSchema, failureGroupSchema, jobSchema, operatorTokenSchema, planSchema, regressionSchema, type Job } from "../../schemas/operator-api";
-import { defaultOperator, parseCli, rejectForeignOptions } from "../../src/cli/ops/args";
-import { jobExitCode } from "../../src/cli/ops/exit-codes";
-import { progressBar, shellQuote, table } from "../../src/cli/ops/format";
-import { jobProgressLine } from "../../src/cli/ops/job-view";
-import { createTokenRequest, listAuditPath, listTasksPath, listTokensPath, planRequest, pointInTime, replayTaskRequest, startJobRequest } from "../../src/cli/ops/requests";
-import { UsageError } from "../../src/cli/ops/usage-error";
+import { defaultOperator, parseCli, rejectForeignOptions } from "../../tools/cli/ops/args";
+import { jobExitCode } from "../../tools/cli/ops/exit-codes";
+import { progressBar, shellQuote, table } from "../../tools/cli/ops/format";
+import { jobProgressLine } from "../../tools/cli/ops/job-view";
+import { createTokenRequest, listAuditPath, listTasksPath, listTokensPath, planRequest, pointInTime, replayTaskRequest, startJobRequest } from "../../tools/cli/ops/requests";
+import { UsageError } from "../../tools/cli/ops/usage-error";
 
 const NOW = new Date("2025-03-01T12:00:00.000Z");
 const TASK_ID = "01JN0000000000000000000001";
@@ -248,7 +248,7 @@ beforeEach(() => {
 /** `token` null: none on the command line (the CLI takes it from the environment). */
 function cli(args: string[], extraEnv: Record<string, string> = {}, token: string | null = "test-admin-token"): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/ops.ts", ...args, "--url", baseUrl, ...(token === null ? [] : ["--token", token])], {
+    const child = spawn(process.execPath, ["--import", "tsx", "tools/cli/ops.ts", ...args, "--url", baseUrl, ...(token === null ? [] : ["--token", token])], {
       env: { ...process.env, SDS_OPERATOR: "", SDS_OPERATOR_TOKEN: "", ADMIN_TOKEN: "", ...extraEnv },
     });
     let stdout = "";

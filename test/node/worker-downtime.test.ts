@@ -35,7 +35,7 @@ describe("worker stopped during writes", () => {
 
       // The operator CLI against the same worker: reconciliation agrees, status answers.
       const ops = (...args: string[]) =>
-        promisify(execFile)(process.execPath, ["--import", "tsx", "src/cli/ops.ts", ...args, "--json", "--url", stack.workerUrl, "--token", CHAOS_SECRETS.ADMIN_TOKEN]);
+        promisify(execFile)(process.execPath, ["--import", "tsx", "tools/cli/ops.ts", ...args, "--json", "--url", stack.workerUrl, "--token", CHAOS_SECRETS.ADMIN_TOKEN]);
       const runs = JSON.parse((await ops("reconcile")).stdout) as Array<{ entity: string; missing: number; extra: number; altered: number; status: string }>;
       expect(runs.map((r) => r.entity)).toEqual(["prospects", "campaigns", "mailboxes", "inbox_items", "emails"]);
       expect(runs.every((r) => r.status === "complete" && r.missing + r.extra + r.altered === 0)).toBe(true);

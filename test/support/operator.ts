@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { makeEvent, type SyncEvent } from "../../schemas/event";
-import { failureRow, insertFailedTasks } from "../../src/services/record-failures";
-import { utcNow } from "../../src/lib/utc";
+import { failureRow, insertFailedTasks } from "../../core/ledger/record-failures";
+import { utcNow } from "../../core/utc";
 import { call, SECRETS } from "./helpers";
 
 /** The operator API as the CLI calls it: admin token and a named operator. */

@@ -3,7 +3,7 @@ import { changeEmailStatus, getEmail, recordEmailSend } from "../../../producers
 import { queueBindings } from "../../../producers/publish";
 import { changeStatusSchema, recordSendSchema } from "../../../schemas/email-api";
 import { uuid } from "../../../schemas/fields";
-import { NotFoundError, ValidationError } from "../../lib/errors";
+import { NotFoundError, ValidationError } from "../../../core/errors";
 import { bearerAuth } from "../auth";
 import type { AppContext, AppEnv } from "../context";
 import { ok } from "../envelope";

@@ -4,7 +4,7 @@ import { listTasksQuery, replayTaskBody } from "../../../schemas/operator-api";
 import { replayStores } from "../../services/entity-stores";
 import { getTaskDetail, listFailedTasks } from "../../services/failed-tasks";
 import { replayOneTask } from "../../services/replay-task";
-import { supabaseFromEnv } from "../../stores/supabase-from-env";
+import { supabaseFromEnv } from "../../wiring/supabase-from-env";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";

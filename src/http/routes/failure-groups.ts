@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { GROUP_ACTIONS, groupActionBody, listGroupsQuery, type GroupAction } from "../../../schemas/operator-api";
-import { NotFoundError } from "../../lib/errors";
+import { NotFoundError } from "../../../core/errors";
 import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../services/failure-groups";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";

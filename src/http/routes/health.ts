@@ -1,8 +1,8 @@
 import { Hono } from "hono";
-import { breakers } from "../../../consumers/queue-router";
+import { breakers } from "../../wiring/breakers";
 import { CHANGE_LOG_CURSOR } from "../../../producers/change-log-sweep";
 import { checkHealth } from "../../services/health";
-import { supabaseFromEnv } from "../../stores/supabase-from-env";
+import { supabaseFromEnv } from "../../wiring/supabase-from-env";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";

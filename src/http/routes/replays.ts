@@ -3,7 +3,7 @@ import { cancelJobBody, createJobBody, createPlanBody, listJobsQuery } from "../
 import { replayStores } from "../../services/entity-stores";
 import { cancelJob, getJob, listJobs, startJob } from "../../services/replay-jobs";
 import { createPlan, getPlan } from "../../services/replay-plans";
-import { supabaseFromEnv } from "../../stores/supabase-from-env";
+import { supabaseFromEnv } from "../../wiring/supabase-from-env";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";

@@ -1,5 +1,5 @@
 import postgres from "postgres";
-import { PermanentStoreError } from "../lib/errors";
+import { PermanentStoreError } from "../errors";
 import { classifyPgError } from "./pg-errors";
 import { SUPABASE_FUNCTIONS, type SupabaseFunction, type SupabaseRpc } from "./supabase-rpc";
 

@@ -1,8 +1,8 @@
 import type { Env } from "../env";
-import { TransientError } from "../lib/errors";
-import { connectPostgres, postgresRpc } from "./supabase-postgres";
-import { connectRest, restRpc } from "./supabase-rest";
-import type { SupabaseRpc } from "./supabase-rpc";
+import { TransientError } from "../../core/errors";
+import { connectPostgres, postgresRpc } from "../../core/stores/supabase-postgres";
+import { connectRest, restRpc } from "../../core/stores/supabase-rest";
+import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 
 /**
  * Picks the transport from configuration. Missing configuration is reported as transient: messages

@@ -1,6 +1,6 @@
 /**
  * `npm run ops -- <command>`: the operator's side of the worker's admin API (`help` lists the
- * commands). This file only wires the process in; the CLI itself is src/cli/ops/.
+ * commands). This file only wires the process in; the CLI itself is tools/cli/ops/.
  */
 import { hostname, userInfo } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";

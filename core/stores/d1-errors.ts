@@ -1,4 +1,4 @@
-import { PermanentStoreError, SyncError, TransientError } from "../lib/errors";
+import { PermanentStoreError, SyncError, TransientError } from "../errors";
 
 // D1 reports failures as messages ("D1_ERROR: UNIQUE constraint failed: …"). Constraint, type and
 // schema errors are about the data or the code and fail the same way on retry; anything else

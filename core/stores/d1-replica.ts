@@ -1,8 +1,8 @@
-import type { Held, ReplicaTarget } from "../../consumers/apply-batch";
-import type { ValidEvent } from "../../consumers/validate-event";
+import type { Held, ReplicaTarget } from "../apply-batch";
+import type { ValidEvent } from "../validate-event";
 import { entityByName } from "../../schemas/registry";
-import { jsonChunks } from "../lib/json-chunks";
-import { utcNow } from "../lib/utc";
+import { jsonChunks } from "../batching/json-chunks";
+import { utcNow } from "../utc";
 import { d1ApplySql } from "./d1-apply-sql";
 import { classifyD1Error } from "./d1-errors";
 

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { postgresExecutor } from "../local/postgres-executor";
-import { webhookTables, webhookTriggersSql } from "../local/webhooks-sql";
+import { webhookTables, webhookTriggersSql } from "../deploy/webhooks-sql";
 
 const USAGE = "usage: npm run webhooks:sql -- --url <worker>/webhooks/supabase --secret <secret> [--timeout-ms 5000] [--apply]";
 

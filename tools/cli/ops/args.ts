@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { operatorName } from "../../../schemas/operator-api";
-import { looksLikeOperatorToken } from "../../lib/operator-token";
+import { looksLikeOperatorToken } from "../../../src/lib/operator-token";
 import type { Connection } from "./api-client";
 import { UsageError } from "./usage-error";
 

@@ -1,4 +1,4 @@
-import type { ReplicaTarget } from "../../consumers/apply-batch";
+import type { ReplicaTarget } from "../apply-batch";
 import type { SupabaseRpc } from "./supabase-rpc";
 
 /** Supabase as a replica: the whole batch is one call of sync_apply_batch(jsonb), one transaction. */

@@ -1,6 +1,6 @@
 import { entityByName } from "../../schemas/registry";
 import type { Store } from "../../schemas/define-entity";
-import { jsonChunks } from "../lib/json-chunks";
+import { jsonChunks } from "../batching/json-chunks";
 import { classifyD1Error } from "./d1-errors";
 import type { SupabaseRpc } from "./supabase-rpc";
 

@@ -1,21 +1,20 @@
 import { CONTROL_QUEUE, QUEUES } from "../schemas/registry";
-import type { Env } from "../src/env";
-import { d1Replica } from "../src/stores/d1-replica";
-import { supabaseFromEnv } from "../src/stores/supabase-from-env";
-import { supabaseReplica } from "../src/stores/supabase-replica";
-import { recordFailedTasks } from "./dead-letter";
-import { consumeControlBatch } from "./control-queue";
+import type { Env } from "./env";
+import { d1Replica } from "../core/stores/d1-replica";
+import { supabaseFromEnv } from "./wiring/supabase-from-env";
+import { supabaseReplica } from "../core/stores/supabase-replica";
+import { recordFailedTasks } from "../consumers/dead-letter";
+import { consumeControlBatch } from "../consumers/control-queue";
+import { kick, runJobTick } from "./services/replay-jobs";
 import { queueBindings } from "../producers/publish";
-import { noAlerts, webhookAlerts } from "../src/services/alerts";
-import { replayStores } from "../src/services/entity-stores";
-import { DEFAULT_QUARANTINE_AFTER } from "../src/services/record-failures";
-import { numberSetting } from "../src/lib/settings";
-import { CircuitBreaker } from "../src/lib/circuit-breaker";
-import { guardedTarget } from "./guarded-target";
-import { consumeWorkBatch } from "./work-queue";
+import { noAlerts, webhookAlerts } from "../core/ledger/alerts";
+import { replayStores } from "./services/entity-stores";
+import { DEFAULT_QUARANTINE_AFTER } from "../core/ledger/record-failures";
+import { numberSetting } from "../core/settings";
+import { breakers } from "./wiring/breakers";
+import { guardedTarget } from "../consumers/guarded-target";
+import { consumeWorkBatch } from "../consumers/work-queue";
 
-/** Per isolate, shared by every batch it consumes (see CircuitBreaker). */
-export const breakers = { d1: new CircuitBreaker("D1"), supabase: new CircuitBreaker("Supabase") };
 
 /** Dispatches a queue batch by queue name (wrangler.toml declares exactly these). */
 export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -53,8 +52,9 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
       );
       return;
     case CONTROL_QUEUE:
+      const jobs = { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => supabaseFromEnv(env)) };
       await consumeControlBatch(
-        { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => supabaseFromEnv(env)), control: env.CONTROL },
+        { runTick: (jobId) => runJobTick(jobs, jobId), kick: (jobId, delaySeconds) => kick(env.CONTROL, jobId, delaySeconds) },
         batch,
       );
       return;

@@ -1,9 +1,9 @@
-import { MAX_EVENT_BYTES } from "../../producers/publish";
+import { MAX_EVENT_BYTES } from "../../schemas/event";
 import type { EntityDefinition } from "../../schemas/define-entity";
 import { makeEvent, type SyncEvent } from "../../schemas/event";
 import { queueFor, type EntityName } from "../../schemas/registry";
-import { jsonChunks, utf8Bytes } from "../lib/json-chunks";
-import { utcNow } from "../lib/utc";
+import { jsonChunks, utf8Bytes } from "../batching/json-chunks";
+import { utcNow } from "../utc";
 import { failureRow, insertFailedTasks } from "./record-failures";
 
 /** A source row that backfill or reconciliation could not check or write, and why. */

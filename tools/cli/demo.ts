@@ -39,7 +39,7 @@ class StepTimeout extends Error {}
 /**
  * Polls `probe` until it returns a value and records how long that took from `since`. Postgres
  * (PGlite) is cheap to poll; D1 is polled every 100 ms because each read from this process takes
- * the SQLite write lock the worker needs (see src/local/local-d1.ts).
+ * the SQLite write lock the worker needs (see tools/local/local-d1.ts).
  */
 async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, since = Date.now(), everyMs = 25): Promise<T> {
   const deadline = since + STEP_TIMEOUT_MS;

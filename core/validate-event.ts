@@ -1,8 +1,8 @@
 import type { Store } from "../schemas/define-entity";
 import { syncEventSchema, type SyncEvent } from "../schemas/event";
 import { entityByName } from "../schemas/registry";
-import { ValidationError } from "../src/lib/errors";
-import { formatIssues } from "../src/lib/zod-issues";
+import { ValidationError } from "./errors";
+import { formatIssues } from "./zod-issues";
 
 /** An event whose envelope and row image passed the registry's schemas, row normalised. */
 export interface ValidEvent {

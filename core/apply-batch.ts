@@ -1,5 +1,5 @@
 import type { Store } from "../schemas/define-entity";
-import { describe } from "../src/lib/errors";
+import { describe } from "./errors";
 import { validateEvent, type ValidEvent } from "./validate-event";
 
 export type ErrorInfo = ReturnType<typeof describe>;

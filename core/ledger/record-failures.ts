@@ -1,7 +1,7 @@
 import { newEventId } from "../../schemas/event";
-import { boundedMessage } from "../lib/errors";
-import { jsonChunks, utf8Bytes } from "../lib/json-chunks";
-import { utcNow } from "../lib/utc";
+import { boundedMessage } from "../errors";
+import { jsonChunks, utf8Bytes } from "../batching/json-chunks";
+import { utcNow } from "../utc";
 import { groupIdOf, signatureOf, type Signature } from "./failure-signature";
 
 /** After this many replays, a task that fails again is quarantined instead of reopened. */

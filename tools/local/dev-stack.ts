@@ -7,7 +7,7 @@ import { postgresExecutor } from "./postgres-executor";
 import { applySupabaseMigrations } from "./supabase-migrations";
 import { applySupabaseRoles } from "./supabase-roles";
 import { freePort } from "./throwaway-postgres";
-import { webhookTriggersSql } from "./webhooks-sql";
+import { webhookTriggersSql } from "../deploy/webhooks-sql";
 import { applyD1Migrations, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "./wrangler";
 
 export interface DevSecrets {

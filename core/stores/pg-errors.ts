@@ -1,4 +1,4 @@
-import { PermanentStoreError, SyncError, TransientError } from "../lib/errors";
+import { PermanentStoreError, SyncError, TransientError } from "../errors";
 
 // SQLSTATE classes that describe the server's condition, not our data: connection exceptions,
 // invalid authorization and unknown database (misconfiguration: messages must wait for the fix,
