@@ -23,7 +23,10 @@
 -- ADD CONSTRAINT is held through the VALIDATE scans; these tables are small CRM tables. For a very
 -- large table, run the VALIDATE statements separately afterwards (they then take only a SHARE
 -- UPDATE EXCLUSIVE lock, which lets reads and writes continue).
-do $$
+-- One table's timestamp columns: used below for the CRM tables, and by a migration that adds an
+-- entity (README, "Adding an entity").
+create or replace function sync.constrain_timestamps(p_table text) returns void
+language plpgsql set search_path = '' as $$
 declare
   c record;
   v_name text;
@@ -33,13 +36,12 @@ begin
   for c in
     select col.table_name, col.column_name
       from information_schema.columns col
-     where col.table_schema = 'public'
-       and col.table_name in ('prospects', 'campaigns', 'mailboxes', 'inbox_items', 'emails')
+     where col.table_schema = 'public' and col.table_name = p_table
        and col.data_type = 'timestamp with time zone'
-     order by col.table_name, col.ordinal_position
+     order by col.ordinal_position
   loop
     v_name := format('%s_%s_in_range', c.table_name, c.column_name);
-    if exists (select 1 from pg_constraint where conname = v_name and conrelid = format('public.%I', c.table_name)::regclass) then
+    if exists (select 1 from pg_catalog.pg_constraint where conname = v_name and conrelid = format('public.%I', c.table_name)::regclass) then
       continue;
     end if;
     execute format('alter table public.%I add constraint %I check (' || v_range || ') not valid',
@@ -53,5 +55,7 @@ begin
     end if;
   end loop;
 end $$;
+
+select sync.constrain_timestamps(t) from unnest(array['prospects', 'campaigns', 'mailboxes', 'inbox_items', 'emails']) t;
 
 select sync.restrict_api_access();
