@@ -122,6 +122,8 @@ async function insertChunk(db: D1Database, rows: FailureRow[], opts: { quarantin
            FROM json_each(?1) j`,
       )
       .bind(rowsJson, batch),
+    // A new delivery of a known event: the task fails again from whatever status the machine lets
+    // it (every one: a settled task whose event fails again needs attention again).
     db
       .prepare(
         `INSERT INTO failed_tasks (id, queue, event_id, entity, row_id, op, event, error_code, error_message, retryable,
