@@ -46,7 +46,8 @@ export interface ReplayRecord {
  * ones settled, a history line each, their groups resolved if nothing is left open. The caller runs
  * these first in its own db.batch, followed by its own rows (audit, job items, counters), so the
  * record and the caller's rows commit together; a crash after the commit leaves tasks replaying,
- * never resent. No status guard here: the tasks were decided on from the status they were read with.
+ * never resent. No status guard in the SQL: a single replay has claimed its task already, and a
+ * job's chunk was decided from the statuses just read; the moves are checked against the machine.
  */
 export function recordReplayStatements(db: D1Database, r: ReplayRecord): D1PreparedStatement[] {
   for (const { task } of r.sent) assertMoves(TASK_MOVES.replay, "replay", task.status, "replaying", task.id);
