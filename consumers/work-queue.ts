@@ -4,7 +4,7 @@ import type { QueueName } from "../schemas/registry";
 import { sendBatches } from "../core/batching/send-batches";
 import { utcNow } from "../core/utc";
 import { boundedMessage } from "../core/errors";
-import { settleGroupsStatement } from "../core/ledger/settle-groups";
+import { settleReplayStatements, type SettledReplay } from "../core/ledger/task-transitions";
 import { applyBatch, type Outcome, type ReplicaTarget } from "../core/apply-batch";
 import { decide } from "./retry-policy";
 
@@ -88,7 +88,7 @@ export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<
  * A failure here must not undo or retry applied work.
  */
 async function recordBookkeeping(db: D1Database, queue: string, messages: readonly Message<unknown>[], outcomes: Outcome[]): Promise<void> {
-  const settled: Array<{ task_id: string; kind: "resolved" | "superseded"; event_id: string; job_id: string | null; mode: string | null; by: string | null; key: string }> = [];
+  const settled: SettledReplay[] = [];
   const perEntity = new Map<string, { entity: string; last_event_id: string; last_event_at: string; applied: number; stale: number; failed: number }>();
   messages.forEach((m, i) => {
     const event = m.body as Partial<SyncEvent>;
@@ -136,30 +136,7 @@ async function recordBookkeeping(db: D1Database, queue: string, messages: readon
       )
       .bind(JSON.stringify([...perEntity.values()]), now),
   ];
-  if (settled.length) {
-    const json = JSON.stringify(settled);
-    statements.push(
-      // History first (no actor: the consumer settled it, not an operator): it records only tasks
-      // this batch is about to settle (still replaying). A replay carries its task's event id, so
-      // no join is needed; each check is a key lookup.
-      db
-        .prepare(
-          `INSERT OR IGNORE INTO failed_task_history (id, queue, event_id, kind, at, dedupe_key, job_id, mode)
-           SELECT json_extract(j.value, '$.task_id') || ':' || json_extract(j.value, '$.key'), ?2, json_extract(j.value, '$.event_id'),
-                  json_extract(j.value, '$.kind'), ?3, json_extract(j.value, '$.key'), json_extract(j.value, '$.job_id'),
-                  json_extract(j.value, '$.mode')
-             FROM json_each(?1) j
-            WHERE EXISTS (SELECT 1 FROM failed_tasks t WHERE t.id = json_extract(j.value, '$.task_id') AND t.status = 'replaying')`,
-        )
-        .bind(json, queue, now),
-      ...(["resolved", "superseded"] as const).map((kind) =>
-        db
-          .prepare(`UPDATE failed_tasks SET status = ?2, resolved_at = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND status = 'replaying'`)
-          .bind(JSON.stringify(settled.filter((r) => r.kind === kind).map((r) => r.task_id)), kind, now),
-      ),
-      settleGroupsStatement(db, settled.map((r) => r.task_id), now),
-    );
-  }
+  if (settled.length) statements.push(...settleReplayStatements(db, queue, settled, now));
   try {
     await db.batch(statements);
   } catch (error) {

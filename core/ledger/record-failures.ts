@@ -3,6 +3,9 @@ import { boundedMessage } from "../errors";
 import { jsonChunks, utf8Bytes } from "../batching/json-chunks";
 import { utcNow } from "../utc";
 import { groupIdOf, signatureOf, type Signature } from "./failure-signature";
+import { GROUP_MOVES } from "./group-status";
+import { sqlList } from "./status-moves";
+import { TASK_MOVES } from "./task-status";
 
 /** After this many replays, a task that fails again is quarantined instead of reopened. */
 export const DEFAULT_QUARANTINE_AFTER = 3;
@@ -119,6 +122,8 @@ async function insertChunk(db: D1Database, rows: FailureRow[], opts: { quarantin
            FROM json_each(?1) j`,
       )
       .bind(rowsJson, batch),
+    // A new delivery of a known event: the task fails again from whatever status the machine lets
+    // it (every one: a settled task whose event fails again needs attention again).
     db
       .prepare(
         `INSERT INTO failed_tasks (id, queue, event_id, entity, row_id, op, event, error_code, error_message, retryable,
@@ -135,7 +140,7 @@ async function insertChunk(db: D1Database, rows: FailureRow[], opts: { quarantin
            retryable = excluded.retryable, attempts = excluded.attempts, last_message_id = excluded.last_message_id,
            last_failed_at = excluded.last_failed_at, group_id = excluded.group_id, resolved_at = NULL, event_redacted_at = NULL,
            status = CASE WHEN failed_tasks.replay_count >= ?2 THEN 'quarantined' ELSE 'open' END
-         WHERE excluded.last_message_id <> failed_tasks.last_message_id`,
+         WHERE excluded.last_message_id <> failed_tasks.last_message_id AND failed_tasks.status IN ${sqlList(TASK_MOVES.failedAgain.from)}`,
       )
       .bind(rowsJson, opts.quarantineAfter ?? DEFAULT_QUARANTINE_AFTER),
     db
@@ -150,7 +155,7 @@ async function insertChunk(db: D1Database, rows: FailureRow[], opts: { quarantin
       .prepare(
         `UPDATE failure_groups SET status = 'open', status_changed_at = ?2, status_changed_by = 'system',
                 status_reason = 'failed again after it was resolved'
-          WHERE status = 'resolved' AND id IN (SELECT group_id FROM failed_task_history WHERE batch = ?1)
+          WHERE status IN ${sqlList(GROUP_MOVES.failedAgain.from)} AND id IN (SELECT group_id FROM failed_task_history WHERE batch = ?1)
          RETURNING id`,
       )
       .bind(batch, now),

@@ -5,6 +5,7 @@ import { queueFor, type EntityName } from "../../schemas/registry";
 import { jsonChunks, utf8Bytes } from "../batching/json-chunks";
 import { utcNow } from "../utc";
 import { failureRow, insertFailedTasks } from "./record-failures";
+import { UNSETTLED } from "./task-status";
 
 /** A source row that backfill or reconciliation could not check or write, and why. */
 export interface RowFailure {
@@ -30,7 +31,7 @@ export async function recordRowFailures(
   const { results } = await db
     .prepare(
       `SELECT row_id, json_extract(event, '$.version') AS version FROM failed_tasks
-        WHERE entity = ?1 AND status IN ('open', 'replaying', 'quarantined') AND row_id IN (SELECT value FROM json_each(?2))`,
+        WHERE entity = ?1 AND status IN ${UNSETTLED} AND row_id IN (SELECT value FROM json_each(?2))`,
     )
     .bind(entity.name, JSON.stringify(failures.map((f) => String(f.row.id))))
     .all<{ row_id: string; version: number }>();

@@ -1,5 +1,6 @@
-/** Task statuses that still need an operator: a group is not done while any of its tasks has one. */
-export const UNSETTLED = "('open','replaying','quarantined')";
+import { GROUP_MOVES } from "./group-status";
+import { sqlList } from "./status-moves";
+import { UNSETTLED } from "./task-status";
 
 /**
  * Resolves the groups of these tasks once none of their tasks needs attention any more (all
@@ -10,7 +11,7 @@ export function settleGroupsStatement(db: D1Database, taskIds: string[], now: st
     .prepare(
       `UPDATE failure_groups SET status = 'resolved', status_changed_at = ?2, status_changed_by = 'system',
               status_reason = 'every task resolved or superseded'
-        WHERE status IN ('open','acknowledged')
+        WHERE status IN ${sqlList(GROUP_MOVES.settled.from)}
           AND id IN (SELECT group_id FROM failed_tasks WHERE id IN (SELECT value FROM json_each(?1)))
           AND NOT EXISTS (SELECT 1 FROM failed_tasks t WHERE t.group_id = failure_groups.id AND t.status IN ${UNSETTLED})`,
     )

@@ -1,8 +1,9 @@
 import type { z } from "zod";
 import { GROUP_ACTIONS, type FailedTask, type FailureGroup, type GroupAction, type listGroupsQuery } from "../../schemas/operator-api";
-import { ConflictError, NotFoundError } from "../../core/errors";
+import { NotFoundError } from "../../core/errors";
 import { utcNow } from "../../core/utc";
-import { UNSETTLED } from "../../core/ledger/settle-groups";
+import { changeGroupStatusStatement } from "../../core/ledger/group-transitions";
+import { UNSETTLED } from "../../core/ledger/task-status";
 import { auditStatement, type Actor } from "./audit";
 import { TASK_COLUMNS, toTask } from "./failed-tasks";
 
@@ -47,12 +48,8 @@ export async function changeGroupStatus(
 ): Promise<FailureGroup> {
   const before = (await getFailureGroup(db, id)).group;
   const status = GROUP_ACTIONS[action];
-  if (before.status === status) throw new ConflictError("NO_CHANGE", `failure group ${id} is already ${status}`);
-  const now = utcNow();
   await db.batch([
-    db
-      .prepare(`UPDATE failure_groups SET status = ?2, status_changed_at = ?3, status_changed_by = ?4, status_reason = ?5 WHERE id = ?1`)
-      .bind(id, status, now, by.actor.name, by.reason),
+    changeGroupStatusStatement(db, { id, from: before.status, to: status, by: by.actor.name, reason: by.reason, now: utcNow() }),
     auditStatement(db, {
       actor: by.actor,
       action,

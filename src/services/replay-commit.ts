@@ -1,7 +1,7 @@
 import { newEventId } from "../../schemas/event";
 import { sendBatches } from "../../core/batching/send-batches";
 import { describe } from "../../core/errors";
-import { settleGroupsStatement } from "../../core/ledger/settle-groups";
+import { recordReplayStatements, revertUnsentStatements } from "../../core/ledger/task-transitions";
 import { isSend, type Decision, type ReplayOptions, type SendDecision } from "./replay-decide";
 
 export interface ChunkResult {
@@ -34,33 +34,18 @@ export async function commitAndSend(
     error: null,
   };
   const historyIds = new Map(decisions.map((d) => [d.task.id, newEventId()]));
-  const history = [...result.sent, ...result.superseded].map((d) => ({
-    id: historyIds.get(d.task.id),
-    queue: d.task.queue,
-    event_id: d.task.event_id,
-    kind: d.outcome === "send" ? "replay" : "superseded",
-    detail: d.outcome === "superseded" ? d.detail : null,
-  }));
-  const ids = (list: Decision[]) => JSON.stringify(list.map((d) => d.task.id));
+  const withHistory = <D extends Decision>(d: D) => ({ ...d, historyId: historyIds.get(d.task.id)! });
+  // The ledger writes the tasks and their history; the caller's rows (audit, job items, counters)
+  // follow in the same batch, so the record and the caller's rows commit together.
   await db.batch([
-    db
-      .prepare(
-        `UPDATE failed_tasks SET status = 'replaying', replay_count = replay_count + 1, last_replayed_at = ?2, last_job_id = ?3
-          WHERE id IN (SELECT value FROM json_each(?1))`,
-      )
-      .bind(ids(result.sent), opts.now, opts.jobId),
-    db
-      .prepare(`UPDATE failed_tasks SET status = 'superseded', resolved_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))`)
-      .bind(ids(result.superseded), opts.now),
-    db
-      .prepare(
-        `INSERT INTO failed_task_history (id, queue, event_id, kind, at, dedupe_key, job_id, actor, mode, error_message)
-         SELECT json_extract(j.value, '$.id'), json_extract(j.value, '$.queue'), json_extract(j.value, '$.event_id'),
-                json_extract(j.value, '$.kind'), ?2, json_extract(j.value, '$.id'), ?3, ?4, ?5, json_extract(j.value, '$.detail')
-           FROM json_each(?1) j`,
-      )
-      .bind(JSON.stringify(history), opts.now, opts.jobId, opts.actor, opts.mode),
-    settleGroupsStatement(db, result.superseded.map((d) => d.task.id), opts.now),
+    ...recordReplayStatements(db, {
+      sent: result.sent.map(withHistory),
+      superseded: result.superseded.map((d) => withHistory(d as Exclude<Decision, SendDecision>)),
+      now: opts.now,
+      jobId: opts.jobId,
+      actor: opts.actor,
+      mode: opts.mode,
+    }),
     ...caller.commit,
   ]);
 
@@ -77,20 +62,7 @@ export async function commitAndSend(
   if (result.unsent.length) {
     const unsentIds = new Set(result.unsent.map((d) => d.task.id));
     result.sent = result.sent.filter((d) => !unsentIds.has(d.task.id));
-    await db.batch([
-      db
-        .prepare(
-          `UPDATE failed_tasks
-              SET status = (SELECT json_extract(j.value, '$.status') FROM json_each(?1) j WHERE json_extract(j.value, '$.id') = failed_tasks.id),
-                  replay_count = replay_count - 1
-            WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`,
-        )
-        .bind(JSON.stringify(result.unsent.map((d) => ({ id: d.task.id, status: d.task.status })))),
-      db
-        .prepare(`DELETE FROM failed_task_history WHERE id IN (SELECT value FROM json_each(?1))`)
-        .bind(JSON.stringify(result.unsent.map((d) => historyIds.get(d.task.id)))),
-      ...caller.revert(result.unsent),
-    ]);
+    await db.batch([...revertUnsentStatements(db, result.unsent.map(withHistory)), ...caller.revert(result.unsent)]);
   }
   return result;
 }

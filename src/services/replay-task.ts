@@ -1,6 +1,7 @@
 import type { FailedTask, ReplayMode } from "../../schemas/operator-api";
 import { ConflictError, TransientError, ValidationError } from "../../core/errors";
 import { utcNow } from "../../core/utc";
+import { claimForReplay } from "../../core/ledger/task-transitions";
 import { auditStatement, type Actor } from "./audit";
 import { getFailedTask } from "./failed-tasks";
 import { commitAndSend } from "./replay-commit";
@@ -43,8 +44,7 @@ export async function replayOneTask(
     // Claim the task before sending: of two replays of it racing (two operators, a retried
     // request), only the first gets past this compare-and-set; the other sends nothing. If the queue
     // then refuses, commitAndSend puts the status it had back.
-    const claim = await deps.db.prepare("UPDATE failed_tasks SET status = 'replaying' WHERE id = ?1 AND status = ?2").bind(id, task.status).run();
-    if (claim.meta.changes === 0) {
+    if (!(await claimForReplay(deps.db, task))) {
       throw new ConflictError("ALREADY_REPLAYING", `failed task ${id} changed while it was being replayed (another replay got there first)`);
     }
   }

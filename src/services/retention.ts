@@ -1,5 +1,6 @@
 import { readCursor } from "../../producers/change-log-sweep";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
+import { redactSettledPayloadsStatement } from "../../core/ledger/payload-retention";
 
 /**
  * How long change-log entries, published outbox rows and replica tombstones are kept. Must exceed
@@ -10,8 +11,6 @@ export const RETENTION_DAYS = 15;
 
 /** Default for FAILED_TASK_PAYLOAD_RETENTION_DAYS: days a settled task keeps its row image. */
 export const DEFAULT_PAYLOAD_RETENTION_DAYS = 30;
-/** Tasks redacted per run: bounds one statement; the hourly cron catches up on a backlog. */
-const REDACT_PER_RUN = 5000;
 
 /**
  * Hourly: prunes both stores. The change log is only pruned behind the sweep's cursor. Failed
@@ -19,8 +18,7 @@ const REDACT_PER_RUN = 5000;
  * `payloadRetentionDays` ago loses its row image (names, addresses, bodies: PII that is no longer
  * needed, as a settled task cannot be replayed). Its event keeps the envelope (id, entity, op, key,
  * version, times, source, trace) with `row: null`, so the task and its history still say what
- * happened to which row; `event_redacted_at` records when. A body that was not an event (a raw
- * dead letter without an entity) is replaced by null.
+ * happened to which row (core/ledger/payload-retention.ts).
  */
 export async function pruneExpired(deps: { db: D1Database; rpc: SupabaseRpc; payloadRetentionDays?: number }, now = Date.now()) {
   const before = new Date(now - RETENTION_DAYS * 86_400_000).toISOString();
@@ -32,22 +30,7 @@ export async function pruneExpired(deps: { db: D1Database; rpc: SupabaseRpc; pay
     deps.db
       .prepare("DELETE FROM replay_plan_items WHERE plan_id IN (SELECT id FROM replay_plans WHERE job_id IS NULL AND expires_at < ?1)")
       .bind(new Date(now).toISOString()),
-    deps.db
-      .prepare(
-        `UPDATE failed_tasks
-            SET event = CASE WHEN json_valid(event) AND json_type(event) = 'object' AND json_type(event, '$.entity') = 'text' THEN json_object(
-                          'id', json_extract(event, '$.id'), 'entity', json_extract(event, '$.entity'), 'op', json_extract(event, '$.op'),
-                          'key', json_extract(event, '$.key'), 'version', json_extract(event, '$.version'),
-                          'occurred_at', json_extract(event, '$.occurred_at'), 'source', json_extract(event, '$.source'),
-                          'trace_id', json_extract(event, '$.trace_id'), 'row', NULL)
-                        ELSE 'null' END,
-                event_redacted_at = ?2
-          WHERE id IN (SELECT id FROM failed_tasks
-                        WHERE event_redacted_at IS NULL AND resolved_at IS NOT NULL AND resolved_at < ?1
-                          AND status IN ('resolved', 'superseded')
-                        LIMIT ${REDACT_PER_RUN})`,
-      )
-      .bind(settledBefore, new Date(now).toISOString()),
+    redactSettledPayloadsStatement(deps.db, settledBefore, new Date(now).toISOString()),
   ]);
   const cursor = await readCursor(deps.db); // (0, 0) before the first sweep: nothing is behind it
   const supabase = await deps.rpc.call<{ change_log: number; tombstones: number }>("sync_prune", {

@@ -2,6 +2,7 @@ import { CHANGE_LOG_CURSOR } from "../../producers/change-log-sweep";
 import { ENTITIES } from "../../schemas/registry";
 import type { CircuitBreaker } from "../../core/circuit-breaker";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
+import { UNSETTLED } from "../../core/ledger/task-status";
 
 /** Thresholds behind the healthy flag; beyond them an operator should look. */
 export const STATUS_LIMITS = { sweepStaleSeconds: 300, backlogStaleSeconds: 300 } as const;
@@ -30,7 +31,7 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
       // Tasks needing attention; a group an operator ignored ("known, harmless") does not count.
       db.prepare(
         `SELECT t.entity, count(*) AS n FROM failed_tasks t LEFT JOIN failure_groups g ON g.id = t.group_id
-          WHERE t.status IN ('open','replaying','quarantined') AND coalesce(g.status, 'open') <> 'ignored' GROUP BY t.entity`,
+          WHERE t.status IN ${UNSETTLED} AND coalesce(g.status, 'open') <> 'ignored' GROUP BY t.entity`,
       ),
       db.prepare("SELECT count(*) AS n, min(created_at) AS oldest FROM sync_outbox WHERE published_at IS NULL"),
       db.prepare(
