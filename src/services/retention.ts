@@ -1,5 +1,6 @@
 import { readCursor } from "../../producers/change-log-sweep";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
+import { SETTINGS } from "../../core/settings";
 
 /**
  * How long change-log entries, published outbox rows and replica tombstones are kept. Must exceed
@@ -9,7 +10,7 @@ import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 export const RETENTION_DAYS = 15;
 
 /** Default for FAILED_TASK_PAYLOAD_RETENTION_DAYS: days a settled task keeps its row image. */
-export const DEFAULT_PAYLOAD_RETENTION_DAYS = 30;
+export const DEFAULT_PAYLOAD_RETENTION_DAYS = SETTINGS.FAILED_TASK_PAYLOAD_RETENTION_DAYS.default;
 /** Tasks redacted per run: bounds one statement; the hourly cron catches up on a backlog. */
 const REDACT_PER_RUN = 5000;
 
