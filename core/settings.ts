@@ -1,5 +1,48 @@
+/**
+ * The worker's settings: wrangler vars with a default each, defined here once. wrangler.toml's
+ * [vars] states the same values so a deployment shows what it runs with (test/settings.test.ts
+ * checks they agree); the defaults still apply where a var is unset or unusable.
+ */
+export const SETTINGS = {
+  /**
+   * Change-log entries younger than this are left to the webhook path. The outbox sweep waits the
+   * default (its fast path, the API's own publish, needs no tuning).
+   */
+  SWEEP_GRACE_SECONDS: setting(30, numberSetting),
+  /**
+   * Reconciliation leaves rows changed this recently alone: a source row is not repaired and a
+   * replica row the source lacks is not deleted while it may still be in flight.
+   */
+  RECONCILE_GRACE_SECONDS: setting(300, numberSetting),
+  /** Replays after which a task that fails again is quarantined until an operator overrides. */
+  REPLAY_QUARANTINE_AFTER: setting(3, numberSetting),
+  /** Days a resolved or superseded failed task keeps its event's row image (PII). */
+  FAILED_TASK_PAYLOAD_RETENTION_DAYS: setting(30, numberSetting),
+  /** Changes through the admin API need an operator's own token; the shared ADMIN_TOKEN may only read. */
+  REQUIRE_OPERATOR_TOKENS: setting(false, booleanSetting),
+};
+
+export type SettingName = keyof typeof SETTINGS;
+export type Settings = { [K in SettingName]: (typeof SETTINGS)[K]["default"] };
+
+/** Each setting from its var, or its default. */
+export function readSettings(vars: Partial<Record<SettingName, string>>): Settings {
+  const entries = Object.entries(SETTINGS).map(([name, s]) => [name, s.read(vars[name as SettingName])]);
+  return Object.fromEntries(entries) as Settings;
+}
+
+function setting<T>(fallback: T, parse: (value: string | undefined, fallback: T) => T) {
+  return { default: fallback, read: (value: string | undefined) => parse(value, fallback) };
+}
+
 /** A numeric setting from a wrangler var: the fallback when unset, empty, negative or not a number. */
 export function numberSetting(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+/** "true" / "false" (any case, spaces ignored); the fallback for anything else. */
+export function booleanSetting(value: string | undefined, fallback: boolean): boolean {
+  const v = value?.trim().toLowerCase();
+  return v === "true" ? true : v === "false" ? false : fallback;
 }

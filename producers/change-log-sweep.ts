@@ -2,6 +2,7 @@ import { derivedEventId, makeEvent, type SyncEvent } from "../schemas/event";
 import { entityByName, QUEUES, type EntityName } from "../schemas/registry";
 import { ValidationError, type describe } from "../core/errors";
 import { utcNow } from "../core/utc";
+import { SETTINGS } from "../core/settings";
 import { failureRow, insertFailedTasks } from "../core/ledger/record-failures";
 import { d1ApplySql } from "../core/stores/d1-apply-sql";
 import type { SupabaseRpc } from "../core/stores/supabase-rpc";
@@ -63,7 +64,7 @@ export async function sweepChangeLog(
   const batchSize = opts.batchSize ?? 500;
   const maxBatches = opts.maxBatches ?? 200;
   const deadline = Date.now() + (opts.budgetMs ?? 20_000);
-  const graceMs = (opts.graceSeconds ?? 30) * 1000;
+  const graceMs = (opts.graceSeconds ?? SETTINGS.SWEEP_GRACE_SECONDS.default) * 1000;
   const cursor = await readCursor(deps.db);
   const result: SweepResult = { scanned: 0, republished: 0, failed: 0, cursor, horizon: null, caughtUp: false };
 

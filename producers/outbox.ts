@@ -2,6 +2,7 @@ import { derivedEventId, makeEvent, type SyncEvent } from "../schemas/event";
 import { entityByName, QUEUES, type EntityName } from "../schemas/registry";
 import { describe, ValidationError } from "../core/errors";
 import { utcNow } from "../core/utc";
+import { SETTINGS } from "../core/settings";
 import { failureRow, insertFailedTasks } from "../core/ledger/record-failures";
 import { publishIsolated, type QueueBindings } from "./publish";
 
@@ -142,7 +143,7 @@ export async function sweepOutbox(
   deps: { db: D1Database; queues: QueueBindings },
   opts: { graceSeconds?: number; limit?: number } = {},
 ): Promise<{ republished: number; failed: number; unsent: number; error?: ReturnType<typeof describe> }> {
-  const cutoff = new Date(Date.now() - (opts.graceSeconds ?? 30) * 1000).toISOString();
+  const cutoff = new Date(Date.now() - (opts.graceSeconds ?? SETTINGS.SWEEP_GRACE_SECONDS.default) * 1000).toISOString();
   const { results } = await deps.db
     .prepare(`SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE published_at IS NULL AND created_at <= ?1 ORDER BY seq LIMIT ?2`)
     .bind(cutoff, opts.limit ?? 500)

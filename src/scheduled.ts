@@ -1,15 +1,13 @@
 import { sweepChangeLog } from "../producers/change-log-sweep";
 import { sweepOutbox } from "../producers/outbox";
-import { queueBindings } from "../producers/publish";
 import { ENTITIES } from "../schemas/registry";
 import type { Env } from "./env";
 import { entityStores } from "./services/entity-stores";
 import { runIntegrityChecks } from "./services/integrity";
-import { DEFAULT_RECONCILE_GRACE_SECONDS, reconcileEntity } from "./services/reconcile";
-import { DEFAULT_PAYLOAD_RETENTION_DAYS, pruneExpired } from "./services/retention";
-import { numberSetting } from "../core/settings";
+import { reconcileEntity } from "./services/reconcile";
+import { pruneExpired } from "./services/retention";
 import { resumeStalledJobs } from "./services/replay-jobs";
-import { supabaseFromEnv } from "./wiring/supabase-from-env";
+import { workerDeps } from "./wiring/deps";
 
 /** Crons as declared in wrangler.toml. */
 export const CRONS = { sweeps: "* * * * *", hourly: "23 * * * *" } as const;
@@ -21,39 +19,32 @@ export const CRONS = { sweeps: "* * * * *", hourly: "23 * * * *" } as const;
  * logged and the next run tries again.
  */
 export async function runScheduled(cron: string, env: Env): Promise<void> {
-  const queues = queueBindings(env);
   // One Supabase client for all of this run's jobs, made on first use: a misconfiguration then
   // fails only the jobs that need Supabase.
-  let client: ReturnType<typeof supabaseFromEnv> | undefined;
-  const rpc = () => (client ??= supabaseFromEnv(env));
+  const { db, queues, control, settings, supabase: rpc } = workerDeps(env);
   const jobs: Record<string, () => Promise<unknown>> =
     cron === CRONS.hourly
       ? {
           retention: () =>
-            pruneExpired({
-              db: env.DB,
-              rpc: rpc(),
-              payloadRetentionDays: numberSetting(env.FAILED_TASK_PAYLOAD_RETENTION_DAYS, DEFAULT_PAYLOAD_RETENTION_DAYS),
-            }),
+            pruneExpired({ db, rpc: rpc(), payloadRetentionDays: settings.FAILED_TASK_PAYLOAD_RETENTION_DAYS }),
           reconcile: async () => {
             const runs = [];
             for (const entity of ENTITIES.filter((e) => e.replica)) {
-              runs.push(await reconcileEntity({ ...entityStores(entity, env.DB, rpc()), db: env.DB }, entity, {
+              runs.push(await reconcileEntity({ ...entityStores(entity, db, rpc()), db }, entity, {
                   repair: true,
                   trigger: "cron",
-                  graceSeconds: numberSetting(env.RECONCILE_GRACE_SECONDS, DEFAULT_RECONCILE_GRACE_SECONDS),
+                  graceSeconds: settings.RECONCILE_GRACE_SECONDS,
                 }));
             }
             return runs;
           },
-          integrity: () => runIntegrityChecks({ db: env.DB, rpc: rpc() }, "cron"),
+          integrity: () => runIntegrityChecks({ db, rpc: rpc() }, "cron"),
         }
       : {
-          outboxSweep: () => sweepOutbox({ db: env.DB, queues }),
-          changeLogSweep: () =>
-            sweepChangeLog({ rpc: rpc(), db: env.DB, queues }, { graceSeconds: numberSetting(env.SWEEP_GRACE_SECONDS, 30) }),
+          outboxSweep: () => sweepOutbox({ db, queues }),
+          changeLogSweep: () => sweepChangeLog({ rpc: rpc(), db, queues }, { graceSeconds: settings.SWEEP_GRACE_SECONDS }),
           // A replay job whose tick message was lost (or whose runner died) is picked up again.
-          resumeReplayJobs: () => resumeStalledJobs(env.DB, env.CONTROL),
+          resumeReplayJobs: () => resumeStalledJobs(db, control),
         };
   await Promise.all(
     Object.entries(jobs).map(async ([name, run]) => {

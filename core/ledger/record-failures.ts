@@ -2,13 +2,14 @@ import { newEventId } from "../../schemas/event";
 import { boundedMessage } from "../errors";
 import { jsonChunks, utf8Bytes } from "../batching/json-chunks";
 import { utcNow } from "../utc";
+import { SETTINGS } from "../settings";
 import { groupIdOf, signatureOf, type Signature } from "./failure-signature";
 import { GROUP_MOVES } from "./group-status";
 import { sqlList } from "./status-moves";
 import { TASK_MOVES } from "./task-status";
 
 /** After this many replays, a task that fails again is quarantined instead of reopened. */
-export const DEFAULT_QUARANTINE_AFTER = 3;
+export const DEFAULT_QUARANTINE_AFTER = SETTINGS.REPLAY_QUARANTINE_AFTER.default;
 
 /** One failure to record: the event as it was queued, why it failed, and which delivery. */
 export interface Failure {

@@ -9,11 +9,6 @@ import type { AppContext, AppEnv, Principal } from "./context";
 
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
 
-/** `REQUIRE_OPERATOR_TOKENS=true`: the shared admin token may read, but changes need proven identity. */
-export function operatorTokensRequired(env: { REQUIRE_OPERATOR_TOKENS?: string }): boolean {
-  return env.REQUIRE_OPERATOR_TOKENS?.trim().toLowerCase() === "true";
-}
-
 /**
  * Guards the admin API. Accepts the shared ADMIN_TOKEN (break-glass and bootstrap: the operator
  * is whatever x-operator claims), an operator's own token (`sds_op_…`), or, when configured and
@@ -37,7 +32,7 @@ export function adminAuth(opts: { sharedTokenMayChange?: boolean } = {}): Middle
       if (claimed !== undefined && claimed !== principal.operator) {
         throw new ForbiddenError("OPERATOR_MISMATCH", `your ${principal.auth} names ${principal.operator}; x-operator says ${claimed} (drop the header or name the same operator)`);
       }
-    } else if (!READS.has(c.req.method) && !opts.sharedTokenMayChange && operatorTokensRequired(c.env)) {
+    } else if (!READS.has(c.req.method) && !opts.sharedTokenMayChange && c.get("deps").settings.REQUIRE_OPERATOR_TOKENS) {
       throw new ForbiddenError("OPERATOR_TOKEN_REQUIRED", "REQUIRE_OPERATOR_TOKENS is set: changes need your own operator token (the shared admin token may only read)");
     }
     c.set("principal", principal);
@@ -65,7 +60,7 @@ async function authenticate(c: AppContext): Promise<Principal> {
   // The shared token first: it costs no D1 read, and it keeps working if D1 is what broke.
   if (adminToken && (await matchesSecret(presented, adminToken))) return { auth: "admin-token" };
   if (looksLikeOperatorToken(presented)) {
-    const token = await authenticateOperatorToken(c.env.DB, presented, new Date());
+    const token = await authenticateOperatorToken(c.get("deps").db, presented, new Date());
     return { auth: "operator-token", operator: token.operator, tokenId: token.id };
   }
   throw new AuthError(adminToken ? undefined : "the admin API accepts operator tokens only: ADMIN_TOKEN is not configured");

@@ -14,6 +14,7 @@ import { openApiDocument } from "./openapi";
 import { accessKeysFromFetch, type AccessKeySource } from "../lib/access-jwt";
 import { adminHealthRoutes, healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
+import { workerDeps } from "../wiring/deps";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -23,6 +24,7 @@ export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
     c.set("accessKeys", accessKeys);
+    c.set("deps", workerDeps(c.env));
     const incoming = c.req.header("x-request-id");
     c.set("requestId", incoming && REQUEST_ID.test(incoming) ? incoming : `req_${ulid()}`);
     c.set("startedAt", Date.now());

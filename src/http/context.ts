@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
 import type { AccessKeySource } from "../lib/access-jwt";
+import type { WorkerDeps } from "../wiring/deps";
 
 /** Who called an admin route, as adminAuth established it. */
 export type Principal =
@@ -16,6 +17,8 @@ export type AppEnv = {
     principal?: Principal;
     /** Where Cloudflare Access's signing keys come from (createApp's dependency). */
     accessKeys: AccessKeySource;
+    /** The worker's dependencies, built from env once for this request (src/wiring/deps.ts). */
+    deps: WorkerDeps;
   };
 };
 export type AppContext = Context<AppEnv>;

@@ -7,13 +7,14 @@ import { jsonChunks } from "../../core/batching/json-chunks";
 import { utcNow } from "../../core/utc";
 import { formatIssues } from "../../core/zod-issues";
 import type { RowState } from "../../core/stores/row-state";
+import { SETTINGS } from "../../core/settings";
 import type { PageReader, Repair, Repairer } from "../../core/stores/store-pages";
 import { recordRowFailures, type RowFailure } from "../../core/ledger/row-failures";
 
 type Row = Record<string, unknown>;
 
 /** Default grace: a row changed this recently may still be on its way through the queues. */
-export const DEFAULT_RECONCILE_GRACE_SECONDS = 300;
+export const DEFAULT_RECONCILE_GRACE_SECONDS = SETTINGS.RECONCILE_GRACE_SECONDS.default;
 /** Problem rows kept in a run's record (the counts are exact; the list is for the operator). */
 const MAX_PROBLEMS = 50;
 

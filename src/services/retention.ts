@@ -1,6 +1,7 @@
 import { readCursor } from "../../producers/change-log-sweep";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import { redactSettledPayloadsStatement } from "../../core/ledger/payload-retention";
+import { SETTINGS } from "../../core/settings";
 
 /**
  * How long change-log entries, published outbox rows and replica tombstones are kept. Must exceed
@@ -10,7 +11,7 @@ import { redactSettledPayloadsStatement } from "../../core/ledger/payload-retent
 export const RETENTION_DAYS = 15;
 
 /** Default for FAILED_TASK_PAYLOAD_RETENTION_DAYS: days a settled task keeps its row image. */
-export const DEFAULT_PAYLOAD_RETENTION_DAYS = 30;
+export const DEFAULT_PAYLOAD_RETENTION_DAYS = SETTINGS.FAILED_TASK_PAYLOAD_RETENTION_DAYS.default;
 
 /**
  * Hourly: prunes both stores. The change log is only pruned behind the sweep's cursor. Failed

@@ -9,4 +9,4 @@ import { readQuery } from "../read-json";
 /** Every operator action: who, when, why, what it selected. */
 export const auditRoutes = new Hono<AppEnv>()
   .use("*", adminAuth())
-  .get("/", async (c) => ok(c, await listAudit(c.env.DB, readQuery(c, listAuditQuery))));
+  .get("/", async (c) => ok(c, await listAudit(c.get("deps").db, readQuery(c, listAuditQuery))));

@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { changeEmailStatus, getEmail, recordEmailSend } from "../../../producers/email-writes";
-import { queueBindings } from "../../../producers/publish";
 import { changeStatusSchema, recordSendSchema } from "../../../schemas/email-api";
 import { uuid } from "../../../schemas/fields";
 import { NotFoundError, ValidationError } from "../../../core/errors";
@@ -20,17 +19,17 @@ export const emailRoutes = new Hono<AppEnv>()
   .use("*", bearerAuth("API_TOKEN"))
   .post("/", async (c) => {
     const input = await readBody(c, recordSendSchema);
-    const result = await recordEmailSend({ db: c.env.DB, queues: queueBindings(c.env) }, input, c.get("requestId"));
+    const result = await recordEmailSend(c.get("deps"), input, c.get("requestId"));
     return ok(c, result, 201);
   })
   .get("/:id", async (c) => {
-    const email = await getEmail(c.env.DB, emailId(c));
+    const email = await getEmail(c.get("deps").db, emailId(c));
     if (!email) throw new NotFoundError(`email ${c.req.param("id")} does not exist`);
     return ok(c, { email });
   })
   .patch("/:id", async (c) => {
     const id = emailId(c);
     const input = await readBody(c, changeStatusSchema);
-    const result = await changeEmailStatus({ db: c.env.DB, queues: queueBindings(c.env) }, id, input, c.get("requestId"));
+    const result = await changeEmailStatus(c.get("deps"), id, input, c.get("requestId"));
     return ok(c, result);
   });

@@ -1,10 +1,8 @@
 import { Hono } from "hono";
-import { queueBindings } from "../../../producers/publish";
 import { listTasksQuery, replayTaskBody } from "../../../schemas/operator-api";
 import { replayStores } from "../../services/entity-stores";
 import { getTaskDetail, listFailedTasks } from "../../services/failed-tasks";
 import { replayOneTask } from "../../services/replay-task";
-import { supabaseFromEnv } from "../../wiring/supabase-from-env";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
@@ -14,11 +12,11 @@ import { readBody, readQuery } from "../read-json";
 /** Inspect dead-lettered events and replay one at a time (bulk replays go through plans and jobs). */
 export const failedTaskRoutes = new Hono<AppEnv>()
   .use("*", adminAuth())
-  .get("/", async (c) => ok(c, await listFailedTasks(c.env.DB, readQuery(c, listTasksQuery))))
-  .get("/:id", async (c) => ok(c, await getTaskDetail(c.env.DB, c.req.param("id"))))
+  .get("/", async (c) => ok(c, await listFailedTasks(c.get("deps").db, readQuery(c, listTasksQuery))))
+  .get("/:id", async (c) => ok(c, await getTaskDetail(c.get("deps").db, c.req.param("id"))))
   .post("/:id/replay", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, replayTaskBody);
-    const deps = { db: c.env.DB, queues: queueBindings(c.env), stores: replayStores(c.env.DB, () => supabaseFromEnv(c.env)) };
-    return ok(c, await replayOneTask(deps, c.req.param("id"), { ...body, actor }), 202);
+    const { db, queues, supabase } = c.get("deps");
+    return ok(c, await replayOneTask({ db, queues, stores: replayStores(db, supabase) }, c.req.param("id"), { ...body, actor }), 202);
   });

@@ -11,12 +11,12 @@ import { readBody, readQuery } from "../read-json";
 /** Failures grouped by signature: list, show, acknowledge, ignore, resolve, reopen. */
 export const failureGroupRoutes = new Hono<AppEnv>()
   .use("*", adminAuth())
-  .get("/", async (c) => ok(c, { items: await listFailureGroups(c.env.DB, readQuery(c, listGroupsQuery)) }))
-  .get("/:id", async (c) => ok(c, await getFailureGroup(c.env.DB, c.req.param("id"))))
+  .get("/", async (c) => ok(c, { items: await listFailureGroups(c.get("deps").db, readQuery(c, listGroupsQuery)) }))
+  .get("/:id", async (c) => ok(c, await getFailureGroup(c.get("deps").db, c.req.param("id"))))
   .post("/:id/:action", async (c) => {
     const action = c.req.param("action");
     if (!(action in GROUP_ACTIONS)) throw new NotFoundError(`no group action ${action}; one of ${Object.keys(GROUP_ACTIONS).join(", ")}`);
     const actor = operatorOf(c);
     const { reason } = await readBody(c, groupActionBody);
-    return ok(c, { group: await changeGroupStatus(c.env.DB, c.req.param("id"), action as GroupAction, { actor, reason }) });
+    return ok(c, { group: await changeGroupStatus(c.get("deps").db, c.req.param("id"), action as GroupAction, { actor, reason }) });
   });

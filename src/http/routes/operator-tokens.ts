@@ -17,14 +17,14 @@ export const operatorTokenRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, createOperatorTokenBody);
-    const created = await createOperatorToken(c.env.DB, body, actor, new Date());
+    const created = await createOperatorToken(c.get("deps").db, body, actor, new Date());
     // The response holds a secret: no cache or proxy on the way may keep a copy.
     c.header("cache-control", "no-store");
     return ok(c, created, 201);
   })
-  .get("/", async (c) => ok(c, { items: await listOperatorTokens(c.env.DB, readQuery(c, listOperatorTokensQuery), new Date()) }))
+  .get("/", async (c) => ok(c, { items: await listOperatorTokens(c.get("deps").db, readQuery(c, listOperatorTokensQuery), new Date()) }))
   .post("/:id/revoke", async (c) => {
     const actor = operatorOf(c);
     const { reason } = await readBody(c, revokeOperatorTokenBody);
-    return ok(c, { token: await revokeOperatorToken(c.env.DB, c.req.param("id"), { actor, reason }, new Date()) });
+    return ok(c, { token: await revokeOperatorToken(c.get("deps").db, c.req.param("id"), { actor, reason }, new Date()) });
   });

@@ -3,7 +3,6 @@ import { cancelJobBody, createJobBody, createPlanBody, listJobsQuery } from "../
 import { replayStores } from "../../services/entity-stores";
 import { cancelJob, getJob, listJobs, startJob } from "../../services/replay-jobs";
 import { createPlan, getPlan } from "../../services/replay-plans";
-import { supabaseFromEnv } from "../../wiring/supabase-from-env";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
@@ -16,22 +15,23 @@ export const replayPlanRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, createPlanBody);
-    const plan = await createPlan({ db: c.env.DB, stores: replayStores(c.env.DB, () => supabaseFromEnv(c.env)) }, body, actor);
+    const { db, supabase } = c.get("deps");
+    const plan = await createPlan({ db, stores: replayStores(db, supabase) }, body, actor);
     return ok(c, { plan }, 201);
   })
-  .get("/:id", async (c) => ok(c, { plan: await getPlan(c.env.DB, c.req.param("id")) }));
+  .get("/:id", async (c) => ok(c, { plan: await getPlan(c.get("deps").db, c.req.param("id")) }));
 
 export const replayJobRoutes = new Hono<AppEnv>()
   .use("*", adminAuth())
   .post("/", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, createJobBody);
-    return ok(c, { job: await startJob({ db: c.env.DB, control: c.env.CONTROL }, body, actor) }, 202);
+    return ok(c, { job: await startJob(c.get("deps"), body, actor) }, 202);
   })
-  .get("/", async (c) => ok(c, { items: await listJobs(c.env.DB, readQuery(c, listJobsQuery)) }))
-  .get("/:id", async (c) => ok(c, { job: await getJob(c.env.DB, c.req.param("id")) }))
+  .get("/", async (c) => ok(c, { items: await listJobs(c.get("deps").db, readQuery(c, listJobsQuery)) }))
+  .get("/:id", async (c) => ok(c, { job: await getJob(c.get("deps").db, c.req.param("id")) }))
   .post("/:id/cancel", async (c) => {
     const actor = operatorOf(c);
     const { reason } = await readBody(c, cancelJobBody);
-    return ok(c, { job: await cancelJob(c.env.DB, c.req.param("id"), { actor, reason }) });
+    return ok(c, { job: await cancelJob(c.get("deps").db, c.req.param("id"), { actor, reason }) });
   });

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { publishEvents, queueBindings } from "../../../producers/publish";
+import { publishEvents } from "../../../producers/publish";
 import { eventFromWebhook } from "../../../producers/supabase-webhook";
 import { bearerAuth } from "../auth";
 import type { AppEnv } from "../context";
@@ -13,6 +13,6 @@ export const webhookRoutes = new Hono<AppEnv>()
   .use("/supabase", bearerAuth("WEBHOOK_SECRET"))
   .post("/supabase", async (c) => {
     const event = eventFromWebhook(await readJson(c, WEBHOOK_BODY_LIMIT), c.get("requestId"));
-    await publishEvents(queueBindings(c.env), [event]);
+    await publishEvents(c.get("deps").queues, [event]);
     return ok(c, { eventId: event.id, entity: event.entity, op: event.op, version: event.version }, 202);
   });
