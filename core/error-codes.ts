@@ -106,7 +106,7 @@ export const ERROR_CODES = {
 
   // Stores and queues (a consumer retries the retryable ones with backoff, dead-letters the rest)
   SUPABASE_UNAVAILABLE: { status: 503, retryable: true, meaning: "Supabase unreachable, overloaded, refusing connections or misconfigured (SQLSTATE classes 08, 28, 3D, 40, 53-58, XX; PostgREST PGRST0xx, 5xx, 429)" },
-  SUPABASE_REJECTED: { status: 422, retryable: false, meaning: "Supabase refused the call for another reason (a SQLSTATE below not singled out, a PostgREST 4xx)" },
+  SUPABASE_REJECTED: { status: 422, retryable: false, meaning: "Supabase refused the call for a reason not singled out below (another SQLSTATE, a PostgREST 4xx)" },
   FOREIGN_KEY_VIOLATION: { status: 422, retryable: false, meaning: "Postgres SQLSTATE 23503: the row references a row the replica lacks" },
   UNIQUE_VIOLATION: { status: 422, retryable: false, meaning: "Postgres SQLSTATE 23505" },
   CHECK_VIOLATION: { status: 422, retryable: false, meaning: "Postgres SQLSTATE 23514" },

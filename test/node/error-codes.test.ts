@@ -185,6 +185,20 @@ describe("error-code catalog", () => {
     expect(unknown).toEqual([]);
   });
 
+  it("a code recorded as data carries the catalogued retry intent", () => {
+    // An object literal naming a code and a retryable flag (an apply outcome, a dead-letter record).
+    const records = SOURCES.flatMap(({ file, text }) =>
+      [...text.matchAll(/\b(?:code|error_code):\s*"([A-Z][A-Z0-9_]*)"[^}]*?\bretryable:\s*(true|false|1|0)\b/g)].map((m) => ({
+        where: `${file}:${text.slice(0, m.index).split("\n").length}`,
+        code: m[1]!,
+        retryable: m[2] === "true" || m[2] === "1",
+      })),
+    );
+    expect(records.length).toBeGreaterThanOrEqual(3);
+    const mismatched = records.filter((r) => CATALOG[r.code]?.retryable !== r.retryable).map((r) => `${r.where}: ${r.code} retryable=${r.retryable}`);
+    expect(mismatched).toEqual([]);
+  });
+
   it("a replay skip answers with its catalogued status", () => {
     // replay-task.ts throws NOT_REPLAYABLE as 422, TASK_EXPIRED as 410 and the rest as conflicts.
     for (const code of ["ALREADY_RESOLVED", "ALREADY_REPLAYING", "QUARANTINED"] as const) expect(CATALOG[code]!.status).toBe(409);
