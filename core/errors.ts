@@ -1,3 +1,5 @@
+import { errorCodeSpec } from "./error-codes";
+
 /**
  * Every error the pipeline raises says whether retrying can help. Consumers retry `retryable`
  * errors with backoff and dead-letter the rest at once; the HTTP edge maps `status`.
@@ -18,9 +20,12 @@ export class SyncError extends Error {
   }
 }
 
-/** Bad input: retrying the same input fails the same way. */
+/**
+ * Bad input: retrying the same input fails the same way. Its status is the catalogued one
+ * (core/error-codes.ts) unless a call site names another; 400 for an uncatalogued code.
+ */
 export class ValidationError extends SyncError {
-  constructor(code: string, message: string, details?: unknown, status = 400) {
+  constructor(code: string, message: string, details?: unknown, status = errorCodeSpec(code)?.status ?? 400) {
     super(code, message, { retryable: false, status, details });
   }
 }

@@ -4,7 +4,7 @@ import { columnsOf } from "../schemas/define-entity";
 import type { ChangeStatusInput, RecordSendInput } from "../schemas/email-api";
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors";
 import { utcNow } from "../core/utc";
-import { classifyD1Error } from "../core/stores/d1-errors";
+import { classifyD1Error, d1TriggerCode, d1UniqueViolation } from "../core/stores/d1-errors";
 import { makeEvent, MAX_TRACE_ID_CHARS } from "../schemas/event";
 import { OUTBOX_COLUMNS, publishOutbox, type OutboxRow } from "./outbox";
 import { assertEventFits, type QueueBindings } from "./publish";
@@ -58,9 +58,10 @@ export async function recordEmailSend(deps: Deps, input: RecordSendInput, traceI
     const [, read] = await deps.db.batch([insert, deps.db.prepare(OUTBOX_FOR_VERSION).bind(row.id, 1)]);
     outbox = read!.results as OutboxRow[];
   } catch (error) {
-    const message = String((error as Error)?.message ?? error);
-    if (/UNIQUE constraint failed: emails\.id/.test(message)) throw new ConflictError("ALREADY_EXISTS", `email ${row.id} already exists`);
-    if (/UNIQUE constraint failed: emails\.message_id/.test(message)) {
+    // D1 errors carry no code: d1-errors.ts reads the broken constraint from the message.
+    const unique = d1UniqueViolation(error);
+    if (unique?.includes("emails.id")) throw new ConflictError("ALREADY_EXISTS", `email ${row.id} already exists`);
+    if (unique?.includes("emails.message_id")) {
       throw new ConflictError("DUPLICATE_MESSAGE_ID", `another email already has message_id ${row.message_id}`);
     }
     throw classifyD1Error(error);
@@ -115,7 +116,7 @@ export async function changeEmailStatus(deps: Deps, id: string, input: ChangeSta
     changed = written!.meta.changes;
     outbox = read!.results as OutboxRow[];
   } catch (error) {
-    if (/INVALID_TRANSITION/.test(String((error as Error)?.message))) {
+    if (d1TriggerCode(error) === "INVALID_TRANSITION") {
       throw new ConflictError("INVALID_TRANSITION", `email status cannot go from its current status to ${input.status}`);
     }
     throw classifyD1Error(error);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ERROR_CODES, type ErrorCodeSpec } from "../../core/error-codes";
 import * as api from "../../schemas/operator-api";
 
 /**
@@ -77,17 +78,30 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
 };
 
-const ERRORS = {
-  "400": "Invalid request (INVALID_REQUEST, MALFORMED_JSON, OPERATOR_REQUIRED)",
-  "401": "Missing or wrong admin or operator token (UNAUTHORIZED), an operator token no longer valid (TOKEN_REVOKED, TOKEN_EXPIRED), a Cloudflare Access JWT refused (ACCESS_JWT_INVALID)",
-  "403": "x-operator names someone other than the operator token's owner (OPERATOR_MISMATCH); a change with the shared admin token under REQUIRE_OPERATOR_TOKENS (OPERATOR_TOKEN_REQUIRED)",
-  "404": "No such task, group, plan, job or operator token (NOT_FOUND)",
-  "409": "Conflicts with the current state (ALREADY_RESOLVED, ALREADY_REPLAYING, QUARANTINED, JOB_ALREADY_RUNNING, PLAN_ALREADY_EXECUTED, JOB_NOT_RUNNING, NO_CHANGE, ALREADY_REVOKED)",
-  "410": "The plan expired (PLAN_EXPIRED), or the task's original is too old to replay safely (TASK_EXPIRED: use mode refresh)",
-  "415": "A change authenticated by a Cloudflare Access JWT was not sent as application/json (JSON_REQUIRED)",
-  "422": "Nothing sensible to do (NOTHING_TO_REPLAY, PLAN_SPANS_QUEUES, PLAN_TOO_LARGE, NOT_REPLAYABLE, NOT_REPLAYABLE_STATUS)",
-  "503": "A store or queue is unavailable; retry later (QUEUE_UNAVAILABLE, ACCESS_UNAVAILABLE, …)",
+// What each error status means; the codes under it come from the catalog (core/error-codes.ts),
+// so a new code shows up here without anyone remembering this file.
+const STATUS_MEANING: Record<number, string> = {
+  400: "Invalid request",
+  401: "Missing or wrong admin or operator token, an operator token no longer valid, a Cloudflare Access JWT refused",
+  403: "The caller is known but may not do this",
+  404: "No such route, task, group, plan, job or operator token",
+  409: "Conflicts with the current state",
+  410: "Too old: the plan expired, or the task's original is too old to replay safely (use mode refresh)",
+  413: "The request body or the event it makes is too large",
+  415: "A change authenticated by a Cloudflare Access JWT was not sent as application/json",
+  422: "Nothing sensible to do with it, or a store refused the data",
+  500: "Unexpected error (logged with the request id); retry later",
+  503: "A store, queue or dependency is unavailable; retry later",
 };
+
+const ERRORS: Record<string, string> = Object.fromEntries(
+  [...new Set(Object.values(ERROR_CODES as Record<string, ErrorCodeSpec>).flatMap((s) => (s.status === null ? [] : [s.status])))]
+    .sort((a, b) => a - b)
+    .map((status) => {
+      const codes = Object.entries(ERROR_CODES as Record<string, ErrorCodeSpec>).filter(([, s]) => s.status === status).map(([code]) => code);
+      return [String(status), `${STATUS_MEANING[status] ?? "Error"} (${codes.join(", ")})`];
+    }),
+);
 
 export function openApiDocument(): Record<string, unknown> {
   const paths: Record<string, unknown> = {};

@@ -2,6 +2,7 @@ import type { JobTick, TickOutcome } from "../../consumers/control-queue";
 import { newEventId } from "../../schemas/event";
 import type { Job, JobStatus, TaskStatus } from "../../schemas/operator-api";
 import { ConflictError, NotFoundError } from "../../core/errors";
+import { d1UniqueViolation } from "../../core/stores/d1-errors";
 import { utcNow } from "../../core/utc";
 import { auditStatement, type Actor } from "./audit";
 import { commitAndSend } from "./replay-commit";
@@ -55,9 +56,10 @@ export async function startJob(
       }),
     ]);
   } catch (error) {
-    const message = String(error);
-    if (/UNIQUE/i.test(message) && /plan_id/.test(message)) throw new ConflictError("PLAN_ALREADY_EXECUTED", `plan ${plan.id} is already being executed`);
-    if (/UNIQUE/i.test(message)) {
+    // D1 errors carry no code: which UNIQUE constraint broke is read from the message (d1-errors.ts).
+    const unique = d1UniqueViolation(error);
+    if (unique?.includes("replay_jobs.plan_id")) throw new ConflictError("PLAN_ALREADY_EXECUTED", `plan ${plan.id} is already being executed`);
+    if (unique) {
       const running = await deps.db.prepare("SELECT id FROM replay_jobs WHERE queue = ?1 AND status = 'running'").bind(plan.queue).first<{ id: string }>();
       throw new ConflictError("JOB_ALREADY_RUNNING", `job ${running?.id ?? "?"} is replaying ${plan.queue}; wait for it or cancel it (one job per queue)`, { running_job_id: running?.id });
     }

@@ -42,6 +42,7 @@ export async function openLocalD1(persistDir: string): Promise<LocalD1> {
         try {
           return (await proxy.env.DB.prepare(sql).bind(...params).all<T>()).results;
         } catch (error) {
+          // A D1 error carries only its message (no code), so "busy" is read from the text.
           if (attempt >= 10 || !/SQLITE_BUSY|database is locked|internal error/i.test(String(error))) throw error;
           await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
         }
