@@ -27,7 +27,9 @@ export interface BacklogResult {
 }
 
 async function appliedProspects(stack: BenchStack): Promise<number> {
-  const [row] = await stack.d1<{ n: number }>("SELECT applied_total AS n FROM sync_entity_state WHERE entity = 'prospects'");
+  const [row] = await stack.d1<{ n: number }>(
+    "SELECT applied_total AS n FROM sync_entity_state WHERE entity = 'prospects'",
+  );
   return row?.n ?? 0;
 }
 
@@ -58,22 +60,28 @@ export async function backlogRun(
   let republished = 0;
   let peak = 0;
   for (;;) {
-    const r = await stack.bench<{ ms: number; result: { republished: number; caughtUp: boolean } }>("sweep", { grace: 0 });
+    const r = await stack.bench<{ ms: number; result: { republished: number; caughtUp: boolean } }>("sweep", {
+      grace: 0,
+    });
     sweepMs += r.ms;
     sweepRuns++;
     republished += r.result.republished;
     peak = Math.max(peak, opts.memory());
     if (r.result.caughtUp) break;
-    if (Date.now() - started > opts.timeoutSeconds * 1000) throw new Error(`backlog ${events}: sweep not caught up after ${opts.timeoutSeconds} s`);
+    if (Date.now() - started > opts.timeoutSeconds * 1000)
+      throw new Error(`backlog ${events}: sweep not caught up after ${opts.timeoutSeconds} s`);
   }
-  log(`backlog ${events}: sweep caught up after ${sweepRuns} run(s), ${republished} republished, in ${(sweepMs / 1000).toFixed(1)} s`);
+  log(
+    `backlog ${events}: sweep caught up after ${sweepRuns} run(s), ${republished} republished, in ${(sweepMs / 1000).toFixed(1)} s`,
+  );
   let applied = 0;
   let lastLog = Date.now();
   for (;;) {
     applied = (await appliedProspects(stack)) - before;
     peak = Math.max(peak, opts.memory());
     if (applied >= events) break;
-    if (Date.now() - started > opts.timeoutSeconds * 1000) throw new Error(`backlog ${events}: ${applied} of ${events} applied after ${opts.timeoutSeconds} s`);
+    if (Date.now() - started > opts.timeoutSeconds * 1000)
+      throw new Error(`backlog ${events}: ${applied} of ${events} applied after ${opts.timeoutSeconds} s`);
     if (Date.now() - lastLog > 5000) {
       lastLog = Date.now();
       log(`backlog ${events}: ${applied} applied`);

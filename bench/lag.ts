@@ -71,7 +71,15 @@ function visibleAt(byId: Map<string, Array<[number, number]>>, key: string): num
 
 async function measure(
   stack: BenchStack,
-  opts: { rate: number; seconds: number; tag: string; waitSeconds: number; log: (l: string) => void; during?: (elapsedMs: number) => void; afterWrite?: () => Promise<void> },
+  opts: {
+    rate: number;
+    seconds: number;
+    tag: string;
+    waitSeconds: number;
+    log: (l: string) => void;
+    during?: (elapsedMs: number) => void;
+    afterWrite?: () => Promise<void>;
+  },
 ) {
   await stack.bench("recorder", { deliveries: true, webhooks: true, batches: true });
   const collector = new Collector(stack);
@@ -94,7 +102,9 @@ async function measure(
       }
     },
   });
-  opts.log(`  writes done: ${load.commits.size} commits in ${load.seconds.toFixed(1)} s (${load.achievedRate}/s, ${load.errors} errors); waiting for D1`);
+  opts.log(
+    `  writes done: ${load.commits.size} commits in ${load.seconds.toFixed(1)} s (${load.achievedRate}/s, ${load.errors} errors); waiting for D1`,
+  );
   // Wait until every change is visible; give up after `waitSeconds` without progress (a change
   // whose webhook was lost never arrives on the webhook path) or twice that in total.
   const hardDeadline = Date.now() + 2 * opts.waitSeconds * 1000;
@@ -125,7 +135,8 @@ function summarise(path: LagResult["path"], load: LoadResult, collector: Collect
   const toHook: number[] = [];
   const hookToVisible: number[] = [];
   const hooks = new Map<string, number>();
-  for (const [id, v, received] of collector.all.webhooks) if (!hooks.has(`${id}:${v}`)) hooks.set(`${id}:${v}`, received);
+  for (const [id, v, received] of collector.all.webhooks)
+    if (!hooks.has(`${id}:${v}`)) hooks.set(`${id}:${v}`, received);
   for (const [key, committed] of load.commits) {
     const visible = visibleAt(byId, key);
     if (visible === undefined) {
@@ -178,7 +189,10 @@ function arrivalRate(times: number[]): number {
 }
 
 /** Webhook path: the webhook triggers and the pg_net relay on, no sweep. */
-export async function webhookLag(stack: BenchStack, opts: { rate: number; seconds: number; log: (l: string) => void }): Promise<LagResult> {
+export async function webhookLag(
+  stack: BenchStack,
+  opts: { rate: number; seconds: number; log: (l: string) => void },
+): Promise<LagResult> {
   opts.log(`lag (webhook path): ${opts.rate} changes/s for ${opts.seconds} s`);
   const { load, collector } = await measure(stack, { ...opts, tag: `lag-webhook-${opts.rate}`, waitSeconds: 15 });
   return summarise("webhook", load, collector);
@@ -192,7 +206,9 @@ export async function sweepLag(
   stack: BenchStack,
   opts: { rate: number; seconds: number; graceSeconds: number; intervalSeconds: number; log: (l: string) => void },
 ): Promise<LagResult> {
-  opts.log(`lag (sweep path): ${opts.rate} changes/s for ${opts.seconds} s, sweep every ${opts.intervalSeconds} s with ${opts.graceSeconds} s grace`);
+  opts.log(
+    `lag (sweep path): ${opts.rate} changes/s for ${opts.seconds} s, sweep every ${opts.intervalSeconds} s with ${opts.graceSeconds} s grace`,
+  );
   const runs: number[] = [];
   let nextFire = opts.intervalSeconds * 1000;
   let running: Promise<void> | undefined;
@@ -204,7 +220,9 @@ export async function sweepLag(
       .bench<{ ms: number; result: { scanned: number; republished: number } }>("sweep", { grace: opts.graceSeconds })
       .then((r) => {
         runs.push(r.ms);
-        opts.log(`  sweep run ${runs.length}: scanned ${r.result.scanned}, republished ${r.result.republished} in ${r.ms} ms`);
+        opts.log(
+          `  sweep run ${runs.length}: scanned ${r.result.scanned}, republished ${r.result.republished} in ${r.ms} ms`,
+        );
       })
       .catch((e: Error) => opts.log(`  sweep failed: ${e.message}`))
       .finally(() => {
@@ -224,7 +242,12 @@ export async function sweepLag(
   await running;
   return {
     ...summarise("sweep", load, collector),
-    sweep: { graceSeconds: opts.graceSeconds, intervalSeconds: opts.intervalSeconds, runs: runs.length, msPerRun: distribution(runs) },
+    sweep: {
+      graceSeconds: opts.graceSeconds,
+      intervalSeconds: opts.intervalSeconds,
+      runs: runs.length,
+      msPerRun: distribution(runs),
+    },
   };
 }
 
@@ -233,7 +256,10 @@ export async function sweepLag(
  * steady rate (one publish call per 10 ms carrying rate/100 events), timed from the moment the
  * publish returned to visible in D1. Shows what the queue and the consumer sustain on their own.
  */
-export async function queueLag(stack: BenchStack, opts: { rate: number; seconds: number; log: (l: string) => void }): Promise<LagResult> {
+export async function queueLag(
+  stack: BenchStack,
+  opts: { rate: number; seconds: number; log: (l: string) => void },
+): Promise<LagResult> {
   opts.log(`lag (queue and consumer only): ${opts.rate} events/s for ${opts.seconds} s`);
   await stack.bench("recorder", { deliveries: true, batches: true });
   const collector = new Collector(stack);
@@ -250,7 +276,11 @@ export async function queueLag(stack: BenchStack, opts: { rate: number; seconds:
     maxIssueDelayMs = Math.max(maxIssueDelayMs, Date.now() - due);
     pending.push(
       stack
-        .bench<{ sentAt: number; ids: string[] }>("publish", { n: perTick, offset: k * perTick, pool: 0xb0 + opts.rate / 100 })
+        .bench<{ sentAt: number; ids: string[] }>("publish", {
+          n: perTick,
+          offset: k * perTick,
+          pool: 0xb0 + opts.rate / 100,
+        })
         .then((r) => r.ids.forEach((id) => commits.set(`${id}:1`, r.sentAt)))
         .catch(() => void errors++),
     );
@@ -284,7 +314,9 @@ export async function queueLag(stack: BenchStack, opts: { rate: number; seconds:
 export async function catchUpSweep(stack: BenchStack): Promise<{ runs: number; scanned: number; republished: number }> {
   const total = { runs: 0, scanned: 0, republished: 0 };
   for (;;) {
-    const r = await stack.bench<{ result: { scanned: number; republished: number; caughtUp: boolean } }>("sweep", { grace: 0 });
+    const r = await stack.bench<{ result: { scanned: number; republished: number; caughtUp: boolean } }>("sweep", {
+      grace: 0,
+    });
     total.runs++;
     total.scanned += r.result.scanned;
     total.republished += r.result.republished;

@@ -79,5 +79,13 @@ export async function steadyLoad(
   }
   await Promise.all(pending);
   const seconds = (Date.now() - started) / 1000;
-  return { commits, achievedRate: Math.round(commits.size / seconds), targetRate: opts.rate, seconds, errors, maxIssueDelayMs: Math.round(maxIssueDelayMs), inserted };
+  return {
+    commits,
+    achievedRate: Math.round(commits.size / seconds),
+    targetRate: opts.rate,
+    seconds,
+    errors,
+    maxIssueDelayMs: Math.round(maxIssueDelayMs),
+    inserted,
+  };
 }

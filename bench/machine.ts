@@ -39,7 +39,18 @@ function osName(): string {
 export function machineInfo() {
   const wranglerDir = dirname(require.resolve("wrangler/package.json", { paths: [PROJECT_ROOT] }));
   const workerdPkg = join(wranglerDir, "node_modules/@cloudflare/workerd-linux-64");
-  const dirty = run("git", ["status", "--porcelain", "--", "src", "consumers", "producers", "schemas", "migrations", "bench", "wrangler.toml"]);
+  const dirty = run("git", [
+    "status",
+    "--porcelain",
+    "--",
+    "src",
+    "consumers",
+    "producers",
+    "schemas",
+    "migrations",
+    "bench",
+    "wrangler.toml",
+  ]);
   return {
     cpu: `${cpus()[0]?.model ?? "unknown"} × ${cpus().length}`,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
@@ -56,7 +67,13 @@ export function machineInfo() {
     git: {
       commit: run("git", ["rev-parse", "--short", "HEAD"]),
       /** Uncommitted changes in the measured code (the bench bundles the working tree). */
-      uncommitted: dirty === "" ? [] : dirty.split("\n").map((l) => l.trim()).filter((l) => !isBenchOutput(l)),
+      uncommitted:
+        dirty === ""
+          ? []
+          : dirty
+              .split("\n")
+              .map((l) => l.trim())
+              .filter((l) => !isBenchOutput(l)),
     },
   };
 }

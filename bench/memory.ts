@@ -62,8 +62,10 @@ const mib = (kib: number | null) => (kib === null ? 0 : Math.round((kib / 1024) 
 
 export function startMemorySampler(port: number, intervalMs = 200) {
   const all = processes();
-  const workerd = all.find((p) => /\bworkerd serve\b/.test(p.cmd) && p.cmd.includes(`entry=127.0.0.1:${port} `))?.pid ?? null;
-  const wrangler = all.find((p) => p.cmd.includes("wrangler-dist/cli.js dev") && p.cmd.includes(`--port ${port} `))?.pid ?? null;
+  const workerd =
+    all.find((p) => /\bworkerd serve\b/.test(p.cmd) && p.cmd.includes(`entry=127.0.0.1:${port} `))?.pid ?? null;
+  const wrangler =
+    all.find((p) => p.cmd.includes("wrangler-dist/cli.js dev") && p.cmd.includes(`--port ${port} `))?.pid ?? null;
   const report: MemoryReport = {
     workerdPid: workerd,
     cpuByPhase: {},

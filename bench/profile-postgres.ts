@@ -25,7 +25,9 @@ const BATCH = Number(flags.batch ?? 100);
 const ITERATIONS = Number(flags.iterations ?? 60);
 
 const COLS = columnsOf(emails);
-const SET = COLS.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`).join(", ");
+const SET = COLS.filter((c) => c !== "id")
+  .map((c) => `${c} = excluded.${c}`)
+  .join(", ");
 const RAW_BULK_SQL =
   `insert into public.emails as r select * from jsonb_populate_recordset(null::public.emails, $1::jsonb) ` +
   `on conflict (id) do update set ${SET} where r.version < excluded.version`;
@@ -54,9 +56,12 @@ try {
       warm.unsafe(RAW_BULK_SQL.replace("$1::jsonb", sqlLiteral(rows, "jsonb")), [], { prepare: false }),
     "sync_apply_batch (param, prepared; the old transport)": (rows) =>
       warm.unsafe("select public.sync_apply_batch(p_events => $1::jsonb) as result", [payload(rows)] as never[]),
-    "sync_apply_batch (postgresRpc: inline literal)": (rows) => postgresRpc(warm).call("sync_apply_batch", { p_events: payload(rows) }),
+    "sync_apply_batch (postgresRpc: inline literal)": (rows) =>
+      postgresRpc(warm).call("sync_apply_batch", { p_events: payload(rows) }),
     "proposal: sync_apply_batch_v2 (inline literal)": (rows) =>
-      warm.unsafe(`select bench.sync_apply_batch_v2(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], { prepare: false }),
+      warm.unsafe(`select bench.sync_apply_batch_v2(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], {
+        prepare: false,
+      }),
     "cold backend: connect + select 1": async () => {
       const c = fresh();
       await c`select 1`;
@@ -92,7 +97,9 @@ try {
     },
     "cold backend: connect + proposal v2": async (rows) => {
       const c = fresh();
-      await c.unsafe(`select bench.sync_apply_batch_v2(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], { prepare: false });
+      await c.unsafe(`select bench.sync_apply_batch_v2(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], {
+        prepare: false,
+      });
       await c.end();
     },
     "jsonb echo: select jsonb_array_length(literal) (transport + parse only)": (rows) =>
@@ -117,7 +124,9 @@ try {
     const mean = t.reduce((a, b) => a + b, 0) / t.length;
     console.log(`  ${median(t).toFixed(2).padStart(7)} / ${mean.toFixed(2).padStart(7)}  ${name}`);
   }
-  console.log(`  ${median(secondCall).toFixed(2).padStart(7)}           (of which: the batch call after a 1-row call on the same new backend)`);
+  console.log(
+    `  ${median(secondCall).toFixed(2).padStart(7)}           (of which: the batch call after a 1-row call on the same new backend)`,
+  );
   await warm.end();
 } finally {
   await admin.close();

@@ -10,7 +10,9 @@ import { startMemorySampler } from "./memory";
 import { poolIds, prospectRow } from "./worker/rows";
 import { BENCH_SECRETS, startBenchStack } from "./stack";
 
-const { values: flags } = parseArgs({ options: { n: { type: "string" }, http: { type: "string" }, concurrency: { type: "string" } } });
+const { values: flags } = parseArgs({
+  options: { n: { type: "string" }, http: { type: "string" }, concurrency: { type: "string" } },
+});
 const n = Number(flags.n ?? 2000);
 const total = Number(flags.http ?? 4000);
 const concurrency = Number(flags.concurrency ?? 32);
@@ -26,7 +28,13 @@ try {
 
   const ids = poolIds(0xc1 * 0x100000, total);
   const bodies = ids.map((id, i) =>
-    JSON.stringify({ type: "INSERT", table: "prospects", schema: "public", record: { ...prospectRow(id, i, 1), updated_at: "2025-03-01 09:00:01.5+00" }, old_record: null }),
+    JSON.stringify({
+      type: "INSERT",
+      table: "prospects",
+      schema: "public",
+      record: { ...prospectRow(id, i, 1), updated_at: "2025-03-01 09:00:01.5+00" },
+      old_record: null,
+    }),
   );
   const post = async (body: string) => {
     const r = await fetch(`${stack.workerUrl}/webhooks/supabase`, {

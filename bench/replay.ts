@@ -33,33 +33,53 @@ export async function replayRun(
   opts: { tasks: number; rate: number; log: (l: string) => void; timeoutSeconds: number; memory: () => number },
 ): Promise<ReplayResult> {
   const { log } = opts;
-  const headers = { authorization: `Bearer ${BENCH_SECRETS.ADMIN_TOKEN}`, "content-type": "application/json", "x-operator": "bench" };
+  const headers = {
+    authorization: `Bearer ${BENCH_SECRETS.ADMIN_TOKEN}`,
+    "content-type": "application/json",
+    "x-operator": "bench",
+  };
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const r = await fetch(`${stack.workerUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(`${stack.workerUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const json = (await r.json()) as { success: boolean; data: T; error?: { code: string; message: string } };
-    if (!json.success) throw new Error(`replay: ${method} ${path} -> ${r.status} ${json.error?.code}: ${json.error?.message}`);
+    if (!json.success)
+      throw new Error(`replay: ${method} ${path} -> ${r.status} ${json.error?.code}: ${json.error?.message}`);
     return json.data;
   };
   const seed = await stack.bench<{ ms: number }>("seed-failed-tasks", { n: opts.tasks });
   log(`replay: ${opts.tasks} failed tasks recorded in ${(seed.ms / 1000).toFixed(1)} s; planning`);
 
   const planStarted = Date.now();
-  const { plan } = await api<{ plan: { id: string; total: number; superseded: number } }>("POST", "/v1/admin/replay-plans", {
-    filter: { error_code: "BENCH_SEEDED", status: "open" },
-  });
+  const { plan } = await api<{ plan: { id: string; total: number; superseded: number } }>(
+    "POST",
+    "/v1/admin/replay-plans",
+    {
+      filter: { error_code: "BENCH_SEEDED", status: "open" },
+    },
+  );
   const planSeconds = (Date.now() - planStarted) / 1000;
   if (plan.total !== opts.tasks) throw new Error(`replay: the plan froze ${plan.total} of ${opts.tasks} tasks`);
   log(`replay: planned in ${planSeconds.toFixed(1)} s; replaying at up to ${opts.rate}/s`);
 
   const started = Date.now();
-  const { job } = await api<{ job: { id: string } }>("POST", "/v1/admin/replay-jobs", { plan_id: plan.id, reason: "bench: replay storm", rate_per_second: opts.rate });
+  const { job } = await api<{ job: { id: string } }>("POST", "/v1/admin/replay-jobs", {
+    plan_id: plan.id,
+    reason: "bench: replay storm",
+    rate_per_second: opts.rate,
+  });
   const workerdMiB = [opts.memory()];
   let jobSeconds = 0;
   let sent = 0;
   let nextSample = 0.1;
   for (;;) {
-    if (Date.now() - started > opts.timeoutSeconds * 1000) throw new Error(`replay: job ${job.id} not finished after ${opts.timeoutSeconds} s`);
-    const { job: j } = await api<{ job: { status: string; sent: number; superseded: number; skipped: number; total: number } }>("GET", `/v1/admin/replay-jobs/${job.id}`);
+    if (Date.now() - started > opts.timeoutSeconds * 1000)
+      throw new Error(`replay: job ${job.id} not finished after ${opts.timeoutSeconds} s`);
+    const { job: j } = await api<{
+      job: { status: string; sent: number; superseded: number; skipped: number; total: number };
+    }>("GET", `/v1/admin/replay-jobs/${job.id}`);
     const done = (j.sent + j.superseded + j.skipped) / j.total;
     while (done >= nextSample) {
       workerdMiB.push(opts.memory());
@@ -76,10 +96,15 @@ export async function replayRun(
   log(`replay: job completed in ${jobSeconds.toFixed(1)} s (${sent} sent); waiting until resolved`);
 
   const settledCount = async () =>
-    (await stack.d1<{ n: number }>("SELECT count(*) AS n FROM failed_tasks WHERE error_code = 'BENCH_SEEDED' AND status IN ('resolved','superseded')"))[0]?.n ?? 0;
+    (
+      await stack.d1<{ n: number }>(
+        "SELECT count(*) AS n FROM failed_tasks WHERE error_code = 'BENCH_SEEDED' AND status IN ('resolved','superseded')",
+      )
+    )[0]?.n ?? 0;
   let settled = 0;
   while ((settled = await settledCount()) < opts.tasks) {
-    if (Date.now() - started > opts.timeoutSeconds * 1000) throw new Error(`replay: ${settled} of ${opts.tasks} settled after ${opts.timeoutSeconds} s`);
+    if (Date.now() - started > opts.timeoutSeconds * 1000)
+      throw new Error(`replay: ${settled} of ${opts.tasks} settled after ${opts.timeoutSeconds} s`);
     await sleep(250);
   }
   const resolvedSeconds = (Date.now() - started) / 1000;
@@ -87,7 +112,10 @@ export async function replayRun(
     "SELECT count(*) AS n FROM (SELECT event_id FROM failed_task_history WHERE job_id = ?1 AND kind = 'replay' GROUP BY event_id HAVING count(*) > 1)",
     [job.id],
   );
-  const audit = await api<{ items: Array<{ action: string; actor: string; reason: string }> }>("GET", `/v1/admin/audit?target=${job.id}`);
+  const audit = await api<{ items: Array<{ action: string; actor: string; reason: string }> }>(
+    "GET",
+    `/v1/admin/audit?target=${job.id}`,
+  );
   log(`replay: all settled after ${resolvedSeconds.toFixed(1)} s`);
   return {
     tasks: opts.tasks,
@@ -99,7 +127,9 @@ export async function replayRun(
     resolvedSeconds: round(resolvedSeconds, 2),
     tasksPerSecond: Math.round(opts.tasks / resolvedSeconds),
     sentTwice: twice?.n ?? -1,
-    audited: audit.items.some((e) => e.action === "replay" && e.actor === "bench" && e.reason === "bench: replay storm"),
+    audited: audit.items.some(
+      (e) => e.action === "replay" && e.actor === "bench" && e.reason === "bench: replay storm",
+    ),
     workerdMiB,
   };
 }

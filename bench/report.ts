@@ -39,7 +39,10 @@ const s = (ms: number | null | undefined): string => {
   if (Number.isNaN(ms)) return "–";
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 };
-const STORE_LABEL: Record<StoreName, string> = { d1: "D1 (to-d1, prospects)", supabase: "Postgres via Hyperdrive (to-supabase, emails)" };
+const STORE_LABEL: Record<StoreName, string> = {
+  d1: "D1 (to-d1, prospects)",
+  supabase: "Postgres via Hyperdrive (to-supabase, emails)",
+};
 
 export function renderMarkdown(r: BenchResults): string {
   const out: string[] = [];
@@ -194,12 +197,14 @@ export function renderMarkdown(r: BenchResults): string {
   );
 
   out.push(
-    "### CPU per phase (cores busy on average: CPU seconds ÷ wall seconds; the machine has " + `${r.machine.cpu.split("× ")[1] ?? "?"})`,
+    "### CPU per phase (cores busy on average: CPU seconds ÷ wall seconds; the machine has " +
+      `${r.machine.cpu.split("× ")[1] ?? "?"})`,
     "",
     "| phase | wall | workerd running | workerd ready but waiting for a CPU | wrangler (Node) | bench runner (writers, relay) | whole machine (incl. other work) |",
     "|---|---:|---:|---:|---:|---:|---:|",
     ...Object.entries(mem.cpuByPhase).map(
-      ([phase, c]) => `| ${phase} | ${c.seconds} s | ${c.workerd} | ${c.workerdWaitingForCpu} | ${c.wrangler} | ${c.benchRunner} | ${c.machine} |`,
+      ([phase, c]) =>
+        `| ${phase} | ${c.seconds} s | ${c.workerd} | ${c.workerdWaitingForCpu} | ${c.wrangler} | ${c.benchRunner} | ${c.machine} |`,
     ),
     "",
   );
@@ -228,13 +233,19 @@ export function targets(r: BenchResults): Array<{ target: string; measured: stri
   }
   const v = r.throughput?.variants.supabase?.["100"];
   // The faster bare form on a new connection (bind parameter or inline literal).
-  const rawNew = v && (["raw-bulk", "raw-bulk-inline"] as const).map((k) => [k, v[k]] as const).filter(([, x]) => x).sort((a, b) => b[1]!.rowsPerSecond - a[1]!.rowsPerSecond)[0];
+  const rawNew =
+    v &&
+    (["raw-bulk", "raw-bulk-inline"] as const)
+      .map((k) => [k, v[k]] as const)
+      .filter(([, x]) => x)
+      .sort((a, b) => b[1]!.rowsPerSecond - a[1]!.rowsPerSecond)[0];
   if (v?.consumer && rawNew) {
     const [rawName, raw] = rawNew as [string, NonNullable<(typeof v)[string]>];
     const pooled = Math.round((v.consumer.rowsPerSecond / raw.rowsPerSecond) * 100) / 100;
     const paired = Math.round(median(v.consumer.rounds.map((x, i) => x / raw.rounds[i]!)) * 100) / 100;
     list.push({
-      target: "(supplementary) supabase: consumer at batch 100 ≥ 0.5 × raw on a new connection per batch, as any Worker consumer must open",
+      target:
+        "(supplementary) supabase: consumer at batch 100 ≥ 0.5 × raw on a new connection per batch, as any Worker consumer must open",
       measured: `${pooled} pooled, ${paired} paired (${rawName})`,
       met: pooled >= 0.5 && paired >= 0.5,
     });

@@ -59,8 +59,10 @@ if (flags.render) {
 }
 
 const quick = flags.quick;
-const num = (v: string | undefined, full: number, small: number) => (v === undefined ? (quick ? small : full) : Number(v));
-const list = (v: string | undefined, full: number[], small: number[]) => (v === undefined ? (quick ? small : full) : v.split(",").map(Number));
+const num = (v: string | undefined, full: number, small: number) =>
+  v === undefined ? (quick ? small : full) : Number(v);
+const list = (v: string | undefined, full: number[], small: number[]) =>
+  v === undefined ? (quick ? small : full) : v.split(",").map(Number);
 const options = {
   quick,
   phases: (flags.phases ?? "throughput,lag,sweep,backlog,replay").split(","),
@@ -75,7 +77,9 @@ const options = {
   replay: num(flags.replay, 10000, 1000),
   replayRate: num(flags["replay-rate"], 1000, 1),
 };
-const out = flags.out ?? (quick ? join(PROJECT_ROOT, ".wrangler/bench/results-quick.json") : join(PROJECT_ROOT, "bench/results.json"));
+const out =
+  flags.out ??
+  (quick ? join(PROJECT_ROOT, ".wrangler/bench/results-quick.json") : join(PROJECT_ROOT, "bench/results.json"));
 const md = flags.md ?? (quick ? "none" : join(PROJECT_ROOT, "bench/RESULTS.md"));
 
 const t0 = Date.now();
@@ -83,7 +87,9 @@ const log = (line: string) => console.log(`[bench ${((Date.now() - t0) / 1000).t
 const has = (phase: string) => options.phases.includes(phase);
 
 const machine = machineInfo();
-log(`machine: ${machine.cpu}, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}; options ${JSON.stringify(options)}`);
+log(
+  `machine: ${machine.cpu}, ${machine.memoryGiB} GiB, load ${machine.loadAverageAtStart.join(" ")}; options ${JSON.stringify(options)}`,
+);
 const stack = await startBenchStack(log);
 const memory = startMemorySampler(stack.port);
 let memoryReport: MemoryReport | undefined;
@@ -119,14 +125,18 @@ try {
     for (const rate of options.lagRates) {
       memory.phase(`lag-webhook-${rate}`);
       const r: LagResult = await webhookLag(stack, { rate, seconds: options.lagSeconds, log });
-      log(`lag (webhook, ${rate}/s): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`);
+      log(
+        `lag (webhook, ${rate}/s): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`,
+      );
       results.webhookLag.push(r);
     }
     // Profiling: the same rates without the webhook hop (one HTTP request per change).
     for (const rate of options.lagRates) {
       memory.phase(`lag-queue-${rate}`);
       const r: LagResult = await queueLag(stack, { rate, seconds: options.lagSeconds, log });
-      log(`lag (queue only, ${rate}/s): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`);
+      log(
+        `lag (queue only, ${rate}/s): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`,
+      );
       results.webhookLag.push(r);
     }
   }
@@ -146,7 +156,9 @@ try {
       intervalSeconds: options.sweepInterval,
       log,
     });
-    log(`lag (sweep path): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`);
+    log(
+      `lag (sweep path): p50 ${r.lagMs.p50} ms, p95 ${r.lagMs.p95} ms, p99 ${r.lagMs.p99} ms; ${r.notVisible} not visible`,
+    );
     results.sweepLag = r;
   }
 
@@ -161,7 +173,13 @@ try {
 
   if (has("replay")) {
     memory.phase("replay");
-    const r: ReplayResult = await replayRun(stack, { tasks: options.replay, rate: options.replayRate, log, timeoutSeconds: 600, memory: memory.current });
+    const r: ReplayResult = await replayRun(stack, {
+      tasks: options.replay,
+      rate: options.replayRate,
+      log,
+      timeoutSeconds: 600,
+      memory: memory.current,
+    });
     results.replay = r;
   }
   memory.phase("end");

@@ -42,7 +42,8 @@ export interface BenchStack {
 export async function startBenchStack(log: (line: string) => void): Promise<BenchStack> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
-    for (const c of cleanups.reverse().splice(0)) await Promise.resolve(c()).catch((e: Error) => log(`shutdown: ${e.message}`));
+    for (const c of cleanups.reverse().splice(0))
+      await Promise.resolve(c()).catch((e: Error) => log(`shutdown: ${e.message}`));
   };
   try {
     const database = await benchDatabase();
@@ -117,12 +118,19 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
       sql,
       databaseUrl: database.url,
       bench,
-      d1: async <T>(text: string, params: unknown[] = []) => (await bench<{ results: T[] }>("d1", { sql: text, params })).results,
+      d1: async <T>(text: string, params: unknown[] = []) =>
+        (await bench<{ results: T[] }>("d1", { sql: text, params })).results,
       installWebhooks: async () => {
-        await admin.exec(webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: BENCH_SECRETS.WEBHOOK_SECRET }));
+        await admin.exec(
+          webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: BENCH_SECRETS.WEBHOOK_SECRET }),
+        );
       },
       dropWebhooks: async () => {
-        await admin.exec(webhookTables().map((t) => `drop trigger if exists ${WEBHOOK_TRIGGER} on public."${t}";`).join("\n"));
+        await admin.exec(
+          webhookTables()
+            .map((t) => `drop trigger if exists ${WEBHOOK_TRIGGER} on public."${t}";`)
+            .join("\n"),
+        );
       },
       // The relay as `npm run dev` runs it: every 100 ms, up to 100 requests, sent concurrently.
       startRelay: () => {
@@ -148,8 +156,13 @@ function bundleWorker(outdir: string): Promise<void> {
     execFile(
       process.execPath,
       [wranglerJs, "deploy", "--dry-run", "--outdir", outdir, "bench/worker/index.ts"],
-      { cwd: PROJECT_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" }, maxBuffer: 16 * 1024 * 1024 },
-      (error, stdout, stderr) => (error ? reject(new Error(`bundling the bench worker failed:\n${stdout}\n${stderr}`)) : resolve()),
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`bundling the bench worker failed:\n${stdout}\n${stderr}`)) : resolve(),
     );
   });
 }

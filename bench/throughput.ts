@@ -7,8 +7,22 @@ import { median, round } from "./stats";
  * shared machine hits all variants alike. Round 0 inserts the rows and warms up; it is discarded.
  */
 export const STORES = {
-  d1: { main: ["consumer", "per-row", "raw-json", "raw-jsonb", "raw-values"], breakdown: ["consumer-nolog", "replica-apply", "replica-upsert", "write-txn", "validate", "proposal-one-txn"] },
-  supabase: { main: ["consumer", "per-row", "raw-bulk", "raw-bulk-inline", "raw-bulk-warm"], breakdown: ["consumer-nolog", "replica-apply", "replica-apply-warm", "connect", "validate", "consumer-warm", "jsonb-echo-warm"] },
+  d1: {
+    main: ["consumer", "per-row", "raw-json", "raw-jsonb", "raw-values"],
+    breakdown: ["consumer-nolog", "replica-apply", "replica-upsert", "write-txn", "validate", "proposal-one-txn"],
+  },
+  supabase: {
+    main: ["consumer", "per-row", "raw-bulk", "raw-bulk-inline", "raw-bulk-warm"],
+    breakdown: [
+      "consumer-nolog",
+      "replica-apply",
+      "replica-apply-warm",
+      "connect",
+      "validate",
+      "consumer-warm",
+      "jsonb-echo-warm",
+    ],
+  },
 } as const;
 export type StoreName = keyof typeof STORES;
 
@@ -46,7 +60,9 @@ export async function runThroughput(stack: BenchStack, opts: ThroughputOptions):
         const names = [...STORES[store].main, ...STORES[store].breakdown];
         const order = names.map((_, i) => names[(i + round) % names.length]!);
         const per = (n: number) => Math.max(batch, Math.ceil(n / batch) * batch);
-        const rows = Object.fromEntries(names.map((n) => [n, per(n === "per-row" ? opts.perRowRows : opts.fastRows(store, batch))]));
+        const rows = Object.fromEntries(
+          names.map((n) => [n, per(n === "per-row" ? opts.perRowRows : opts.fastRows(store, batch))]),
+        );
         const out = await stack.bench<Record<string, { rows: number; batches: number; ms: number }>>("throughput", {
           store,
           batch,
@@ -67,7 +83,9 @@ export async function runThroughput(stack: BenchStack, opts: ThroughputOptions):
         }
       }
     }
-    opts.log(`throughput: ${round === 0 ? "warm-up" : `round ${round}/${opts.rounds}`} done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    opts.log(
+      `throughput: ${round === 0 ? "warm-up" : `round ${round}/${opts.rounds}`} done in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
 
   const result = { d1: {}, supabase: {} } as ThroughputResult;
@@ -79,7 +97,11 @@ export async function runThroughput(stack: BenchStack, opts: ThroughputOptions):
       batches: a.batches,
       seconds: round(a.ms / 1000, 3),
       rowsPerSecond: Math.round((a.rows / a.ms) * 1000),
-      perRound: { min: Math.round(Math.min(...a.rates)), median: Math.round(median(a.rates)), max: Math.round(Math.max(...a.rates)) },
+      perRound: {
+        min: Math.round(Math.min(...a.rates)),
+        median: Math.round(median(a.rates)),
+        max: Math.round(Math.max(...a.rates)),
+      },
       rounds: a.rates.map((r) => Math.round(r)),
       msPerBatch: round(a.ms / a.batches, 2),
     };

@@ -5,7 +5,10 @@ import type { AlertSink } from "../core/ledger/alerts";
 import { failureRow, insertFailedTasks, type FailureRow } from "../core/ledger/record-failures";
 
 /** Which work queue a dead-letter queue belongs to. */
-const WORK_QUEUE_OF: Record<string, QueueName> = { [QUEUES.toD1Dlq]: QUEUES.toD1, [QUEUES.toSupabaseDlq]: QUEUES.toSupabase };
+const WORK_QUEUE_OF: Record<string, QueueName> = {
+  [QUEUES.toD1Dlq]: QUEUES.toD1,
+  [QUEUES.toSupabaseDlq]: QUEUES.toSupabase,
+};
 
 export interface DeadLetterDeps {
   db: D1Database;
@@ -27,7 +30,14 @@ export async function recordFailedTasks(deps: DeadLetterDeps, batch: MessageBatc
     return 0;
   }
   batch.ackAll();
-  console.log(JSON.stringify({ msg: "dead letters recorded", queue: batch.queue, count: rows.length, opened_groups: opened.map((g) => g.id) }));
+  console.log(
+    JSON.stringify({
+      msg: "dead letters recorded",
+      queue: batch.queue,
+      count: rows.length,
+      opened_groups: opened.map((g) => g.id),
+    }),
+  );
   await deps.alert(opened);
   return rows.length;
 }

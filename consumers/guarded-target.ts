@@ -9,7 +9,12 @@ export function guardedTarget(target: ReplicaTarget, breaker: CircuitBreaker): R
     async apply(events) {
       if (!breaker.allows()) {
         const wait = Math.ceil(breaker.retryInMs() / 1000);
-        throw new TransientError("CIRCUIT_OPEN", `${breaker.name} failed repeatedly; not calling it for another ${wait} s`, undefined, wait);
+        throw new TransientError(
+          "CIRCUIT_OPEN",
+          `${breaker.name} failed repeatedly; not calling it for another ${wait} s`,
+          undefined,
+          wait,
+        );
       }
       try {
         const result = await target.apply(events);

@@ -12,9 +12,7 @@ import type { Outcome, ErrorInfo } from "../core/apply-batch";
 export const RETRY_POLICY = { maxRetries: 100, baseDelaySeconds: 10, maxDelaySeconds: 900 } as const;
 
 export type Decision =
-  | { action: "ack" }
-  | { action: "retry"; delaySeconds: number }
-  | { action: "dead-letter"; error: ErrorInfo };
+  { action: "ack" } | { action: "retry"; delaySeconds: number } | { action: "dead-letter"; error: ErrorInfo };
 
 /** `attempts` is the delivery count of the message, starting at 1 (Message.attempts). */
 export function decide(outcome: Outcome, attempts: number, random: () => number = Math.random): Decision {
@@ -37,6 +35,9 @@ export function decide(outcome: Outcome, attempts: number, random: () => number 
 const MAX_QUEUE_DELAY_SECONDS = 43_200;
 
 export function retryDelaySeconds(attempts: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(RETRY_POLICY.maxDelaySeconds, RETRY_POLICY.baseDelaySeconds * 2 ** Math.max(0, attempts - 1));
+  const ceiling = Math.min(
+    RETRY_POLICY.maxDelaySeconds,
+    RETRY_POLICY.baseDelaySeconds * 2 ** Math.max(0, attempts - 1),
+  );
   return Math.max(1, Math.round(ceiling / 2 + (random() * ceiling) / 2));
 }

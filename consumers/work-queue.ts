@@ -34,8 +34,18 @@ export interface BatchSummary {
  */
 export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<unknown>): Promise<BatchSummary> {
   const messages = batch.messages;
-  const outcomes = await applyBatch(deps.target, messages.map((m) => m.body));
-  const summary: BatchSummary = { queue: deps.queue, messages: messages.length, applied: 0, stale: 0, retried: 0, deadLettered: 0 };
+  const outcomes = await applyBatch(
+    deps.target,
+    messages.map((m) => m.body),
+  );
+  const summary: BatchSummary = {
+    queue: deps.queue,
+    messages: messages.length,
+    applied: 0,
+    stale: 0,
+    retried: 0,
+    deadLettered: 0,
+  };
   const deadLetters: Array<{ message: Message<unknown>; letter: DeadLetter }> = [];
 
   messages.forEach((message, i) => {
@@ -87,14 +97,29 @@ export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<
  * line each, resolve failure groups that have nothing left open, and update per-entity counters.
  * A failure here must not undo or retry applied work.
  */
-async function recordBookkeeping(db: D1Database, queue: string, messages: readonly Message<unknown>[], outcomes: Outcome[]): Promise<void> {
+async function recordBookkeeping(
+  db: D1Database,
+  queue: string,
+  messages: readonly Message<unknown>[],
+  outcomes: Outcome[],
+): Promise<void> {
   const settled: SettledReplay[] = [];
-  const perEntity = new Map<string, { entity: string; last_event_id: string; last_event_at: string; applied: number; stale: number; failed: number }>();
+  const perEntity = new Map<
+    string,
+    { entity: string; last_event_id: string; last_event_at: string; applied: number; stale: number; failed: number }
+  >();
   messages.forEach((m, i) => {
     const event = m.body as Partial<SyncEvent>;
     const outcome = outcomes[i]!;
     if (typeof event?.entity !== "string" || typeof event.id !== "string") return;
-    const stats = perEntity.get(event.entity) ?? { entity: event.entity, last_event_id: "", last_event_at: "", applied: 0, stale: 0, failed: 0 };
+    const stats = perEntity.get(event.entity) ?? {
+      entity: event.entity,
+      last_event_id: "",
+      last_event_at: "",
+      applied: 0,
+      stale: 0,
+      failed: 0,
+    };
     stats[outcome.kind]++;
     if (outcome.kind === "applied" && event.id > stats.last_event_id) {
       stats.last_event_id = event.id;
@@ -114,7 +139,14 @@ async function recordBookkeeping(db: D1Database, queue: string, messages: readon
       });
     }
   });
-  if (settled.length) console.log(JSON.stringify({ msg: "replays settled", queue, replays: settled.map((r) => ({ task: r.task_id, job: r.job_id, outcome: r.kind, by: r.by })) }));
+  if (settled.length)
+    console.log(
+      JSON.stringify({
+        msg: "replays settled",
+        queue,
+        replays: settled.map((r) => ({ task: r.task_id, job: r.job_id, outcome: r.kind, by: r.by })),
+      }),
+    );
   const now = utcNow();
   const statements = [
     db

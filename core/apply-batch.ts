@@ -111,7 +111,11 @@ function outcomeOf(item: ValidEvent, held: Held | undefined): Outcome {
   if (held === undefined || held.version < item.event.version) {
     return {
       kind: "failed",
-      error: { code: "NOT_APPLIED", message: `replica holds version ${held?.version ?? "none"} after apply`, retryable: true },
+      error: {
+        code: "NOT_APPLIED",
+        message: `replica holds version ${held?.version ?? "none"} after apply`,
+        retryable: true,
+      },
     };
   }
   if (held.conflict) return conflictOutcome(item, "the replica");

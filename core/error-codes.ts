@@ -15,26 +15,49 @@ export interface ErrorCodeSpec {
 
 export const ERROR_CODES = {
   // Who is calling
-  UNAUTHORIZED: { status: 401, retryable: false, meaning: "missing or wrong bearer token, an unknown operator token (or the secret is not configured)" },
+  UNAUTHORIZED: {
+    status: 401,
+    retryable: false,
+    meaning: "missing or wrong bearer token, an unknown operator token (or the secret is not configured)",
+  },
   TOKEN_REVOKED: { status: 401, retryable: false, meaning: "the operator token was revoked: get a new one" },
-  TOKEN_EXPIRED: { status: 401, retryable: false, meaning: "the operator token is past its `expires_at`: get a new one" },
+  TOKEN_EXPIRED: {
+    status: 401,
+    retryable: false,
+    meaning: "the operator token is past its `expires_at`: get a new one",
+  },
   ACCESS_JWT_INVALID: {
     status: 401,
     retryable: false,
-    meaning: "the Cloudflare Access JWT is forged, expired, for another application (aud) or team (iss), not RS256, or names nobody usable",
+    meaning:
+      "the Cloudflare Access JWT is forged, expired, for another application (aud) or team (iss), not RS256, or names nobody usable",
   },
-  ACCESS_UNAVAILABLE: { status: 503, retryable: true, meaning: "Cloudflare Access's signing keys could not be fetched" },
-  JSON_REQUIRED: { status: 415, retryable: false, meaning: "a change authenticated by an Access JWT was not sent as `application/json` (cross-site request guard)" },
+  ACCESS_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    meaning: "Cloudflare Access's signing keys could not be fetched",
+  },
+  JSON_REQUIRED: {
+    status: 415,
+    retryable: false,
+    meaning: "a change authenticated by an Access JWT was not sent as `application/json` (cross-site request guard)",
+  },
   OPERATOR_MISMATCH: {
     status: 403,
     retryable: false,
-    meaning: "`x-operator` names someone other than the operator token's owner (or the Access JWT's email); or a proven operator tried to create a token for someone else",
+    meaning:
+      "`x-operator` names someone other than the operator token's owner (or the Access JWT's email); or a proven operator tried to create a token for someone else",
   },
-  OPERATOR_TOKEN_REQUIRED: { status: 403, retryable: false, meaning: "`REQUIRE_OPERATOR_TOKENS=true` and a change was made with the shared `ADMIN_TOKEN` (nothing was changed)" },
+  OPERATOR_TOKEN_REQUIRED: {
+    status: 403,
+    retryable: false,
+    meaning: "`REQUIRE_OPERATOR_TOKENS=true` and a change was made with the shared `ADMIN_TOKEN` (nothing was changed)",
+  },
   OPERATOR_REQUIRED: {
     status: 400,
     retryable: false,
-    meaning: "an operator action (replay, group action, repairing reconcile, backfill, resolving regressions) with the shared admin token and without the `x-operator` header",
+    meaning:
+      "an operator action (replay, group action, repairing reconcile, backfill, resolving regressions) with the shared admin token and without the `x-operator` header",
   },
   ALREADY_REVOKED: { status: 409, retryable: false, meaning: "revoke of a token that is already revoked" },
 
@@ -44,7 +67,8 @@ export const ERROR_CODES = {
   INVALID_REQUEST: {
     status: 400,
     retryable: false,
-    meaning: "request fields invalid (the message names each field), e.g. an impossible or out-of-range timestamp, a NUL in text",
+    meaning:
+      "request fields invalid (the message names each field), e.g. an impossible or out-of-range timestamp, a NUL in text",
   },
   PAYLOAD_TOO_LARGE: {
     status: 413,
@@ -63,24 +87,49 @@ export const ERROR_CODES = {
   SCHEMA_VIOLATION: {
     status: 422,
     retryable: false,
-    meaning: "the row does not match the entity's schema (the message names each column; timestamps and text as above); also a reconciliation run's `problems` and `failed_tasks`",
+    meaning:
+      "the row does not match the entity's schema (the message names each column; timestamps and text as above); also a reconciliation run's `problems` and `failed_tasks`",
   },
   IMPOSSIBLE_STATE: { status: 422, retryable: false, meaning: "e.g. `sent` without `sent_at`" },
-  INVALID_EVENT: { status: 422, retryable: false, meaning: "an event envelope (queue message, outbox or change-log row) is not a valid event" },
-  UNKNOWN_ENTITY: { status: 422, retryable: false, meaning: "an event or change-log entry names an entity the registry does not replicate" },
-  WRONG_DIRECTION: { status: 422, retryable: false, meaning: "(in `failed_tasks`) an event would write an entity into its authoritative store" },
+  INVALID_EVENT: {
+    status: 422,
+    retryable: false,
+    meaning: "an event envelope (queue message, outbox or change-log row) is not a valid event",
+  },
+  UNKNOWN_ENTITY: {
+    status: 422,
+    retryable: false,
+    meaning: "an event or change-log entry names an entity the registry does not replicate",
+  },
+  WRONG_DIRECTION: {
+    status: 422,
+    retryable: false,
+    meaning: "(in `failed_tasks`) an event would write an entity into its authoritative store",
+  },
   NOT_REPLICATED: { status: 422, retryable: false, meaning: "a consistency check of an entity that has no replica" },
-  NOT_FOUND: { status: 404, retryable: false, meaning: "no such route, task, group, plan, job, email, entity or operator token" },
+  NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    meaning: "no such route, task, group, plan, job, email, entity or operator token",
+  },
 
   // Conflicts with the current state
-  INVALID_TRANSITION: { status: 409, retryable: false, meaning: "the status machine does not allow the move (`details.allowed` lists the moves)" },
+  INVALID_TRANSITION: {
+    status: 409,
+    retryable: false,
+    meaning: "the status machine does not allow the move (`details.allowed` lists the moves)",
+  },
   VERSION_CONFLICT: { status: 409, retryable: false, meaning: "`expectedVersion` is stale (`details.currentVersion`)" },
   ALREADY_EXISTS: { status: 409, retryable: false, meaning: "email id already recorded" },
   DUPLICATE_MESSAGE_ID: { status: 409, retryable: false, meaning: "message id already recorded" },
 
   // Replay
   ALREADY_RESOLVED: { status: 409, retryable: false, meaning: "replay of a resolved or superseded task" },
-  ALREADY_REPLAYING: { status: 409, retryable: false, meaning: "single replay of a task already sent and not settled yet: wait, or `override` if it is stuck" },
+  ALREADY_REPLAYING: {
+    status: 409,
+    retryable: false,
+    meaning: "single replay of a task already sent and not settled yet: wait, or `override` if it is stuck",
+  },
   QUARANTINED: { status: 409, retryable: false, meaning: "the task is quarantined: replay it with `override`" },
   JOB_ALREADY_RUNNING: { status: 409, retryable: false, meaning: "one job per queue" },
   PLAN_ALREADY_EXECUTED: { status: 409, retryable: false, meaning: "a plan runs once" },
@@ -94,38 +143,89 @@ export const ERROR_CODES = {
       "original replay of an upsert older than tombstone retention whose row neither the replica nor the source knows any more (it may have been deleted since): replay with `mode: refresh`",
   },
   NOTHING_TO_REPLAY: { status: 422, retryable: false, meaning: "empty selection (`details.quarantined_excluded`)" },
-  PLAN_SPANS_QUEUES: { status: 422, retryable: false, meaning: "the selection spans both queues (add `queue`/`entity`)" },
+  PLAN_SPANS_QUEUES: {
+    status: 422,
+    retryable: false,
+    meaning: "the selection spans both queues (add `queue`/`entity`)",
+  },
   PLAN_TOO_LARGE: { status: 422, retryable: false, meaning: "over 100,000 tasks selected" },
   NOT_REPLAYABLE: { status: 422, retryable: false, meaning: "nothing to send for that task" },
   NOT_REPLAYABLE_STATUS: { status: 422, retryable: false, meaning: "resolved tasks selected" },
   RESTAMP_UNSUPPORTED: {
     status: 422,
     retryable: false,
-    meaning: "resolving regressions of an entity authoritative in D1 (emails), whose versions grow by exactly one per write",
+    meaning:
+      "resolving regressions of an entity authoritative in D1 (emails), whose versions grow by exactly one per write",
   },
 
   // Stores and queues (a consumer retries the retryable ones with backoff, dead-letters the rest)
-  SUPABASE_UNAVAILABLE: { status: 503, retryable: true, meaning: "Supabase unreachable, overloaded, refusing connections or misconfigured (SQLSTATE classes 08, 28, 3D, 40, 53-58, XX; PostgREST PGRST0xx, 5xx, 429)" },
-  SUPABASE_REJECTED: { status: 422, retryable: false, meaning: "Supabase refused the call for a reason not singled out below (another SQLSTATE, a PostgREST 4xx)" },
-  FOREIGN_KEY_VIOLATION: { status: 422, retryable: false, meaning: "Postgres SQLSTATE 23503: the row references a row the replica lacks" },
+  SUPABASE_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    meaning:
+      "Supabase unreachable, overloaded, refusing connections or misconfigured (SQLSTATE classes 08, 28, 3D, 40, 53-58, XX; PostgREST PGRST0xx, 5xx, 429)",
+  },
+  SUPABASE_REJECTED: {
+    status: 422,
+    retryable: false,
+    meaning: "Supabase refused the call for a reason not singled out below (another SQLSTATE, a PostgREST 4xx)",
+  },
+  FOREIGN_KEY_VIOLATION: {
+    status: 422,
+    retryable: false,
+    meaning: "Postgres SQLSTATE 23503: the row references a row the replica lacks",
+  },
   UNIQUE_VIOLATION: { status: 422, retryable: false, meaning: "Postgres SQLSTATE 23505" },
   CHECK_VIOLATION: { status: 422, retryable: false, meaning: "Postgres SQLSTATE 23514" },
   NOT_NULL_VIOLATION: { status: 422, retryable: false, meaning: "Postgres SQLSTATE 23502" },
-  RAISED_BY_TRIGGER: { status: 422, retryable: false, meaning: "Postgres SQLSTATE P0001: a trigger or SQL function refused the write (e.g. the stage machine)" },
-  DATA_EXCEPTION: { status: 422, retryable: false, meaning: "Postgres SQLSTATE class 22: a value the column cannot hold" },
+  RAISED_BY_TRIGGER: {
+    status: 422,
+    retryable: false,
+    meaning: "Postgres SQLSTATE P0001: a trigger or SQL function refused the write (e.g. the stage machine)",
+  },
+  DATA_EXCEPTION: {
+    status: 422,
+    retryable: false,
+    meaning: "Postgres SQLSTATE class 22: a value the column cannot hold",
+  },
   INVALID_ARGUMENT: { status: 422, retryable: false, meaning: "an RPC argument the postgres transport cannot pass" },
-  D1_UNAVAILABLE: { status: 503, retryable: true, meaning: "a D1 call failed for a reason other than the data (network, overloaded, reset, timeout)" },
-  D1_REJECTED: { status: 422, retryable: false, meaning: "D1 refused the write (constraint, type, trigger such as INVALID_TRANSITION / VERSION_NOT_BUMPED, schema)" },
-  QUEUE_UNAVAILABLE: { status: 503, retryable: true, meaning: "the queue refused the event; nothing was lost on our side, retry the call" },
-  CIRCUIT_OPEN: { status: 503, retryable: true, meaning: "a store failed repeatedly; calls to it pause until the circuit half-opens" },
-  CONFIG_MISSING: { status: 503, retryable: true, meaning: "a binding or secret the call needs is not configured (messages wait for the fix)" },
-  INTERNAL: { status: 500, retryable: true, meaning: "an unexpected error at the HTTP edge (logged with the request id)" },
+  D1_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    meaning: "a D1 call failed for a reason other than the data (network, overloaded, reset, timeout)",
+  },
+  D1_REJECTED: {
+    status: 422,
+    retryable: false,
+    meaning: "D1 refused the write (constraint, type, trigger such as INVALID_TRANSITION / VERSION_NOT_BUMPED, schema)",
+  },
+  QUEUE_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    meaning: "the queue refused the event; nothing was lost on our side, retry the call",
+  },
+  CIRCUIT_OPEN: {
+    status: 503,
+    retryable: true,
+    meaning: "a store failed repeatedly; calls to it pause until the circuit half-opens",
+  },
+  CONFIG_MISSING: {
+    status: 503,
+    retryable: true,
+    meaning: "a binding or secret the call needs is not configured (messages wait for the fix)",
+  },
+  INTERNAL: {
+    status: 500,
+    retryable: true,
+    meaning: "an unexpected error at the HTTP edge (logged with the request id)",
+  },
 
   // Recorded only: failed_tasks and run reports, never an HTTP answer
   VERSION_CONTENT_CONFLICT: {
     status: null,
     retryable: false,
-    meaning: "(in `failed_tasks`) the replica holds the event's version in another state: a restored or edited store; see \"After a point-in-time restore\"",
+    meaning:
+      '(in `failed_tasks`) the replica holds the event\'s version in another state: a restored or edited store; see "After a point-in-time restore"',
   },
   VERSION_REGRESSION: {
     status: null,
@@ -133,13 +233,22 @@ export const ERROR_CODES = {
     meaning:
       "(in a reconciliation run's `problems`) the source holds a row below the replica's row or tombstone; (in `failed_tasks`) a stale event changed over 15 min after the newer row the replica holds",
   },
-  NOT_APPLIED: { status: null, retryable: true, meaning: "(in `failed_tasks`) a write reported success but the replica does not hold the event's version" },
+  NOT_APPLIED: {
+    status: null,
+    retryable: true,
+    meaning: "(in `failed_tasks`) a write reported success but the replica does not hold the event's version",
+  },
   RETRIES_EXHAUSTED: {
     status: null,
     retryable: true,
-    meaning: "(in `failed_tasks`) Cloudflare dead-lettered the message after `max_retries` without our consumer recording why (it threw, timed out or was evicted)",
+    meaning:
+      "(in `failed_tasks`) Cloudflare dead-lettered the message after `max_retries` without our consumer recording why (it threw, timed out or was evicted)",
   },
-  UNEXPECTED: { status: null, retryable: true, meaning: "(in `failed_tasks`) an error that is none of ours: treated as transient" },
+  UNEXPECTED: {
+    status: null,
+    retryable: true,
+    meaning: "(in `failed_tasks`) an error that is none of ours: treated as transient",
+  },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

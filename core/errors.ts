@@ -10,7 +10,11 @@ export class SyncError extends Error {
   readonly status: number;
   readonly details?: unknown;
 
-  constructor(code: string, message: string, opts: { retryable: boolean; status: number; cause?: unknown; details?: unknown }) {
+  constructor(
+    code: string,
+    message: string,
+    opts: { retryable: boolean; status: number; cause?: unknown; details?: unknown },
+  ) {
     super(message, { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
@@ -77,7 +81,12 @@ export class PermanentStoreError extends SyncError {
   }
 }
 
-export function describe(error: unknown): { code: string; message: string; retryable: boolean; retryAfterSeconds?: number } {
+export function describe(error: unknown): {
+  code: string;
+  message: string;
+  retryable: boolean;
+  retryAfterSeconds?: number;
+} {
   if (error instanceof TransientError && error.retryAfterSeconds) {
     return { code: error.code, message: error.message, retryable: true, retryAfterSeconds: error.retryAfterSeconds };
   }
@@ -93,5 +102,7 @@ export function describe(error: unknown): { code: string; message: string; retry
  * can quote a whole row; a dead letter carrying it could outgrow a queue message (128 KB).
  */
 export function boundedMessage(message: string, maxChars = 2000): string {
-  return message.length <= maxChars ? message : `${message.slice(0, maxChars)}… (${message.length - maxChars} more characters)`;
+  return message.length <= maxChars
+    ? message
+    : `${message.slice(0, maxChars)}… (${message.length - maxChars} more characters)`;
 }

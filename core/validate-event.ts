@@ -40,6 +40,7 @@ export function validateEvent(body: unknown, target: Store): ValidEvent {
   }
   const data = row.data as Record<string, unknown>;
   if (data.id !== event.key.id) throw new ValidationError("INVALID_EVENT", "row id differs from the event key");
-  if (data.version !== event.version) throw new ValidationError("INVALID_EVENT", "row version differs from the event version");
+  if (data.version !== event.version)
+    throw new ValidationError("INVALID_EVENT", "row version differs from the event version");
   return { event, row: data };
 }

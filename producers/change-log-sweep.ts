@@ -69,11 +69,14 @@ export async function sweepChangeLog(
   const result: SweepResult = { scanned: 0, republished: 0, failed: 0, cursor, horizon: null, caughtUp: false };
 
   for (let i = 0; i < maxBatches; i++) {
-    const page = await deps.rpc.call<{ horizon: string; now: string; entries: ChangeLogEntry[] }>("sync_changes_after", {
-      p_txid: result.cursor.txid,
-      p_seq: result.cursor.seq,
-      p_limit: batchSize,
-    });
+    const page = await deps.rpc.call<{ horizon: string; now: string; entries: ChangeLogEntry[] }>(
+      "sync_changes_after",
+      {
+        p_txid: result.cursor.txid,
+        p_seq: result.cursor.seq,
+        p_limit: batchSize,
+      },
+    );
     result.horizon = page.horizon;
     // Stop at the first entry still inside the grace period, so the cursor never passes it.
     const cutoff = Date.parse(page.now) - graceMs;
@@ -131,11 +134,20 @@ async function republishMissing(
       trace_id: `change-log:${e.txid}:${e.seq}`,
     });
     // Derived from the entry: a failure recorded for it on one run is the same task on the next.
-    due.push({ entry: e, index, event: { ...event, id: await derivedEventId(`change-log:${e.txid}:${e.seq}`, Date.parse(e.recorded_at)) } });
+    due.push({
+      entry: e,
+      index,
+      event: { ...event, id: await derivedEventId(`change-log:${e.txid}:${e.seq}`, Date.parse(e.recorded_at)) },
+    });
   }
   const outcome = await publishIsolated(deps.queues, due, (d) => {
     if (!d.event) {
-      throw new ValidationError("UNKNOWN_ENTITY", `change log has an entry for ${d.entry.entity}, which the registry does not replicate to D1`, undefined, 422);
+      throw new ValidationError(
+        "UNKNOWN_ENTITY",
+        `change log has an entry for ${d.entry.entity}, which the registry does not replicate to D1`,
+        undefined,
+        422,
+      );
     }
     return d.event;
   });
@@ -181,11 +193,20 @@ async function replicaVersions(db: D1Database, entries: ChangeLogEntry[]): Promi
 
 /** Where the sweep has got to; (0, 0) before its first run. */
 export async function readCursor(db: D1Database): Promise<{ txid: string; seq: number }> {
-  const row = await db.prepare("SELECT txid, seq FROM sync_cursors WHERE name = ?1").bind(CHANGE_LOG_CURSOR).first<{ txid: string; seq: number }>();
+  const row = await db
+    .prepare("SELECT txid, seq FROM sync_cursors WHERE name = ?1")
+    .bind(CHANGE_LOG_CURSOR)
+    .first<{ txid: string; seq: number }>();
   return row ?? { txid: "0", seq: 0 };
 }
 
-async function writeCursor(db: D1Database, cursor: { txid: string; seq: number }, horizon: string, scanned: number, republished: number) {
+async function writeCursor(
+  db: D1Database,
+  cursor: { txid: string; seq: number },
+  horizon: string,
+  scanned: number,
+  republished: number,
+) {
   await db
     .prepare(
       `INSERT INTO sync_cursors (name, txid, seq, horizon, last_run_at, scanned_total, republished_total)

@@ -1,4 +1,10 @@
-import { EMAIL_STATUS_TIMESTAMP, emailStatusMachine, emails, impossibleEmailState, type EmailStatus } from "../schemas/entities/emails";
+import {
+  EMAIL_STATUS_TIMESTAMP,
+  emailStatusMachine,
+  emails,
+  impossibleEmailState,
+  type EmailStatus,
+} from "../schemas/entities/emails";
 import { canTransition } from "../schemas/state-machine";
 import { columnsOf } from "../schemas/define-entity";
 import type { ChangeStatusInput, RecordSendInput } from "../schemas/email-api";
@@ -39,7 +45,11 @@ export async function recordEmailSend(deps: Deps, input: RecordSendInput, traceI
     message_id: input.message_id ?? null,
     status: input.status,
     sent_at: input.sent_at ?? null,
-    delivered_at: null, opened_at: null, clicked_at: null, replied_at: null, bounced_at: null,
+    delivered_at: null,
+    opened_at: null,
+    clicked_at: null,
+    replied_at: null,
+    bounced_at: null,
     failed_at: input.failed_at ?? null,
     error: input.error ?? null,
     created_at: now,
@@ -74,13 +84,22 @@ export async function recordEmailSend(deps: Deps, input: RecordSendInput, traceI
  * Moves an email along the status machine with optimistic locking: the update applies only if the
  * row still has `expectedVersion`, so two writers cannot both win.
  */
-export async function changeEmailStatus(deps: Deps, id: string, input: ChangeStatusInput, traceId: string): Promise<EmailWriteResult> {
+export async function changeEmailStatus(
+  deps: Deps,
+  id: string,
+  input: ChangeStatusInput,
+  traceId: string,
+): Promise<EmailWriteResult> {
   const current = await getEmail(deps.db, id);
   if (!current) throw new NotFoundError(`email ${id} does not exist`);
   if (current.version !== input.expectedVersion) {
-    throw new ConflictError("VERSION_CONFLICT", `email ${id} is at version ${current.version}, not ${input.expectedVersion}`, {
-      currentVersion: current.version,
-    });
+    throw new ConflictError(
+      "VERSION_CONFLICT",
+      `email ${id} is at version ${current.version}, not ${input.expectedVersion}`,
+      {
+        currentVersion: current.version,
+      },
+    );
   }
   if (!canTransition(emailStatusMachine, current.status, input.status)) {
     throw new ConflictError("INVALID_TRANSITION", `email status cannot go from ${current.status} to ${input.status}`, {
@@ -117,14 +136,19 @@ export async function changeEmailStatus(deps: Deps, id: string, input: ChangeSta
     outbox = read!.results as OutboxRow[];
   } catch (error) {
     if (d1TriggerCode(error) === "INVALID_TRANSITION") {
-      throw new ConflictError("INVALID_TRANSITION", `email status cannot go from its current status to ${input.status}`);
+      throw new ConflictError(
+        "INVALID_TRANSITION",
+        `email status cannot go from its current status to ${input.status}`,
+      );
     }
     throw classifyD1Error(error);
   }
   if (changed === 0) {
     // Another writer moved the row between our read and our write.
     const latest = await getEmail(deps.db, id);
-    throw new ConflictError("VERSION_CONFLICT", `email ${id} changed concurrently`, { currentVersion: latest?.version });
+    throw new ConflictError("VERSION_CONFLICT", `email ${id} changed concurrently`, {
+      currentVersion: latest?.version,
+    });
   }
   const outcome = await publishOutbox(deps, outbox, "email-api", traceId);
   return { email: next, published: outcome.published === outbox.length };
@@ -139,10 +163,21 @@ export async function changeEmailStatus(deps: Deps, id: string, input: ChangeSta
  */
 function assertEmailEventFits(row: EmailRow): void {
   assertEventFits(
-    makeEvent({ entity: "emails", op: "upsert", key: { id: row.id }, version: row.version, row, source: "email-api", trace_id: "x".repeat(MAX_TRACE_ID_CHARS) }),
+    makeEvent({
+      entity: "emails",
+      op: "upsert",
+      key: { id: row.id },
+      version: row.version,
+      row,
+      source: "email-api",
+      trace_id: "x".repeat(MAX_TRACE_ID_CHARS),
+    }),
   );
 }
 
 export async function getEmail(db: D1Database, id: string): Promise<EmailRow | null> {
-  return db.prepare(`SELECT ${COLUMNS.join(", ")} FROM emails WHERE id = ?1`).bind(id).first<EmailRow>();
+  return db
+    .prepare(`SELECT ${COLUMNS.join(", ")} FROM emails WHERE id = ?1`)
+    .bind(id)
+    .first<EmailRow>();
 }

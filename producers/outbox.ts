@@ -23,13 +23,22 @@ export const OUTBOX_COLUMNS = "seq, entity, row_id, op, version, row_image, crea
  * The event for an outbox row. Its id is derived from the row's seq, so every publication of the
  * row (the API's, each sweep's) carries the same id, and a failure recorded for it is recorded once.
  */
-export async function eventFromOutbox(row: OutboxRow, source: SyncEvent["source"], traceId: string): Promise<SyncEvent> {
+export async function eventFromOutbox(
+  row: OutboxRow,
+  source: SyncEvent["source"],
+  traceId: string,
+): Promise<SyncEvent> {
   let image: Record<string, unknown> | null = null;
   if (row.row_image !== null) {
     try {
       image = JSON.parse(row.row_image) as Record<string, unknown>;
     } catch (error) {
-      throw new ValidationError("INVALID_EVENT", `outbox row ${row.seq} holds a row image that is not JSON: ${(error as Error).message}`, undefined, 422);
+      throw new ValidationError(
+        "INVALID_EVENT",
+        `outbox row ${row.seq} holds a row image that is not JSON: ${(error as Error).message}`,
+        undefined,
+        422,
+      );
     }
   }
   const event = makeEvent({
@@ -96,7 +105,14 @@ export async function publishOutbox(
       // The outbox holds D1-authoritative changes only: they all belong on to-supabase.
       queue: QUEUES.toSupabase,
       // A row that is not an event is kept as it is, under the id its event would have had.
-      event: event ?? { id: "id" in b ? b.id : undefined, entity: row.entity, op: row.op, key: { id: row.row_id }, version: row.version, row_image: row.row_image },
+      event: event ?? {
+        id: "id" in b ? b.id : undefined,
+        entity: row.entity,
+        op: row.op,
+        key: { id: row.row_id },
+        version: row.version,
+        row_image: row.row_image,
+      },
       error_code: error.code,
       error_message: error.message,
       retryable: 0,
@@ -130,7 +146,12 @@ export async function publishOutbox(
     );
   }
   if (settle.length) await deps.db.batch(settle);
-  return { published: outcome.published.length, failed: outcome.rejected.length, unsent: outcome.unsent.length, error: outcome.error };
+  return {
+    published: outcome.published.length,
+    failed: outcome.rejected.length,
+    unsent: outcome.unsent.length,
+    error: outcome.error,
+  };
 }
 
 /**
@@ -143,9 +164,13 @@ export async function sweepOutbox(
   deps: { db: D1Database; queues: QueueBindings },
   opts: { graceSeconds?: number; limit?: number } = {},
 ): Promise<{ republished: number; failed: number; unsent: number; error?: ReturnType<typeof describe> }> {
-  const cutoff = new Date(Date.now() - (opts.graceSeconds ?? SETTINGS.SWEEP_GRACE_SECONDS.default) * 1000).toISOString();
+  const cutoff = new Date(
+    Date.now() - (opts.graceSeconds ?? SETTINGS.SWEEP_GRACE_SECONDS.default) * 1000,
+  ).toISOString();
   const { results } = await deps.db
-    .prepare(`SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE published_at IS NULL AND created_at <= ?1 ORDER BY seq LIMIT ?2`)
+    .prepare(
+      `SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE published_at IS NULL AND created_at <= ?1 ORDER BY seq LIMIT ?2`,
+    )
     .bind(cutoff, opts.limit ?? 500)
     .all<OutboxRow>();
   const outcome = await publishOutbox(deps, results, "d1-outbox", `outbox-sweep-${Date.now()}`);

@@ -100,7 +100,9 @@ export async function publishIsolated<T>(
         continue;
       } catch (error) {
         if (!isQueueSizeRefusal(error)) {
-          down = describe(new TransientError("QUEUE_UNAVAILABLE", `queue ${queue} refused the batch: ${String(error)}`, error));
+          down = describe(
+            new TransientError("QUEUE_UNAVAILABLE", `queue ${queue} refused the batch: ${String(error)}`, error),
+          );
           outcome.unsent.push(...batch.map((x) => x.item));
           continue;
         }
@@ -116,9 +118,15 @@ export async function publishIsolated<T>(
         } catch (error) {
           if (isQueueSizeRefusal(error)) {
             const message = `queue ${queue} refused event for ${x.event.entity} ${x.event.key.id} as too large: ${String(error)}`;
-            outcome.rejected.push({ item: x.item, event: x.event, error: describe(new ValidationError("EVENT_TOO_LARGE", message, undefined, 413)) });
+            outcome.rejected.push({
+              item: x.item,
+              event: x.event,
+              error: describe(new ValidationError("EVENT_TOO_LARGE", message, undefined, 413)),
+            });
           } else {
-            down = describe(new TransientError("QUEUE_UNAVAILABLE", `queue ${queue} refused the event: ${String(error)}`, error));
+            down = describe(
+              new TransientError("QUEUE_UNAVAILABLE", `queue ${queue} refused the event: ${String(error)}`, error),
+            );
             outcome.unsent.push(x.item);
           }
         }
@@ -133,18 +141,38 @@ export async function publishIsolated<T>(
 function judge(event: SyncEvent): QueueName {
   const entity = entityByName(event.entity);
   if (!entity?.replica) {
-    throw new ValidationError("UNKNOWN_ENTITY", `no entity ${event.entity} is replicated (the registry does not know where to send it)`, undefined, 422);
+    throw new ValidationError(
+      "UNKNOWN_ENTITY",
+      `no entity ${event.entity} is replicated (the registry does not know where to send it)`,
+      undefined,
+      422,
+    );
   }
   const envelope = syncEventSchema.safeParse(event);
   if (!envelope.success) {
     // The consumer would dead-letter it at once for the same reason.
-    throw new ValidationError("INVALID_EVENT", `event envelope is invalid: ${formatIssues(envelope.error)}`, undefined, 422);
+    throw new ValidationError(
+      "INVALID_EVENT",
+      `event envelope is invalid: ${formatIssues(envelope.error)}`,
+      undefined,
+      422,
+    );
   }
   assertEventFits(event);
   return queueFor(entity);
 }
 
 /** The bindings from the worker's env, keyed by queue name. */
-export function queueBindings(env: { TO_D1: Queue; TO_SUPABASE: Queue; TO_D1_DLQ: Queue; TO_SUPABASE_DLQ: Queue }): QueueBindings {
-  return { "to-d1": env.TO_D1, "to-supabase": env.TO_SUPABASE, "to-d1-dlq": env.TO_D1_DLQ, "to-supabase-dlq": env.TO_SUPABASE_DLQ };
+export function queueBindings(env: {
+  TO_D1: Queue;
+  TO_SUPABASE: Queue;
+  TO_D1_DLQ: Queue;
+  TO_SUPABASE_DLQ: Queue;
+}): QueueBindings {
+  return {
+    "to-d1": env.TO_D1,
+    "to-supabase": env.TO_SUPABASE,
+    "to-d1-dlq": env.TO_D1_DLQ,
+    "to-supabase-dlq": env.TO_SUPABASE_DLQ,
+  };
 }

@@ -22,7 +22,12 @@ export function eventFromWebhook(body: unknown, traceId: string): SyncEvent {
   const payload = parsed.data;
   const entity = payload.schema === "public" ? entityByTable(payload.table) : undefined;
   if (!entity) {
-    throw new ValidationError("UNKNOWN_TABLE", `table ${payload.schema}.${payload.table} is not synced`, undefined, 422);
+    throw new ValidationError(
+      "UNKNOWN_TABLE",
+      `table ${payload.schema}.${payload.table} is not synced`,
+      undefined,
+      422,
+    );
   }
   if (entity.authority !== "supabase") {
     throw new ValidationError(
@@ -37,16 +42,34 @@ export function eventFromWebhook(body: unknown, traceId: string): SyncEvent {
   if (payload.type === "DELETE") {
     const key = deletedKey.safeParse(payload.old_record);
     if (!key.success) {
-      throw new ValidationError("SCHEMA_VIOLATION", `old_record lacks id/version: ${formatIssues(key.error)}`, undefined, 422);
+      throw new ValidationError(
+        "SCHEMA_VIOLATION",
+        `old_record lacks id/version: ${formatIssues(key.error)}`,
+        undefined,
+        422,
+      );
     }
     // The delete is the next version after the last one the row had (same rule as the change log).
     const v = key.data.version + 1;
-    return makeEvent({ entity: name, op: "delete", key: { id: key.data.id }, version: v, row: null, source: "supabase-webhook", trace_id: traceId });
+    return makeEvent({
+      entity: name,
+      op: "delete",
+      key: { id: key.data.id },
+      version: v,
+      row: null,
+      source: "supabase-webhook",
+      trace_id: traceId,
+    });
   }
 
   const row = entity.row.safeParse(payload.record);
   if (!row.success) {
-    throw new ValidationError("SCHEMA_VIOLATION", `${entity.name} record is invalid: ${formatIssues(row.error)}`, undefined, 422);
+    throw new ValidationError(
+      "SCHEMA_VIOLATION",
+      `${entity.name} record is invalid: ${formatIssues(row.error)}`,
+      undefined,
+      422,
+    );
   }
   const data = row.data as { id: string; version: number };
   return makeEvent({

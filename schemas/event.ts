@@ -13,7 +13,15 @@ export const MAX_EVENT_BYTES = 120 * 1024;
 /** The longest trace id an event may carry. */
 export const MAX_TRACE_ID_CHARS = 200;
 
-export const EVENT_SOURCES = ["supabase-webhook", "supabase-change-log", "d1-outbox", "email-api", "replay", "backfill", "reconcile"] as const;
+export const EVENT_SOURCES = [
+  "supabase-webhook",
+  "supabase-change-log",
+  "d1-outbox",
+  "email-api",
+  "replay",
+  "backfill",
+  "reconcile",
+] as const;
 
 /**
  * The event envelope: full row image plus version (state transfer, not deltas). Applying it means

@@ -23,7 +23,8 @@ const MAX_MS = Date.parse(MAX_INSTANT);
 // come from exactly that. `Z` or `±hh:mm`; also `±hh`, `±hhmm` and a space for the `T`, because
 // that is how Postgres renders timestamptz as text ("2025-12-13 10:30:00.12+00"), and rows read
 // from Postgres pass through this same rule. No `infinity`, no expanded (5+ digit) years.
-const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)$/i;
+const ISO_WITH_ZONE =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?)$/i;
 
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
@@ -37,16 +38,22 @@ export function parseInstant(s: string): { ms: number } | { problem: string } {
   const m = ISO_WITH_ZONE.exec(s);
   if (!m) return { problem: "must be an ISO 8601 timestamp with a zone (Z or ±hh:mm), e.g. 2025-03-01T09:00:00Z" };
   const [, ys, mos, ds, hs, mis, ss, frac, zulu, sign, ohs, oms] = m;
-  const year = Number(ys), month = Number(mos), day = Number(ds);
-  const hour = Number(hs), minute = Number(mis), second = Number(ss ?? 0);
+  const year = Number(ys),
+    month = Number(mos),
+    day = Number(ds);
+  const hour = Number(hs),
+    minute = Number(mis),
+    second = Number(ss ?? 0);
   if (year < 1) return { problem: "year 0000 does not exist (the year before 0001 is 1 BC)" };
   if (month < 1 || month > 12) return { problem: `month ${mos} does not exist` };
   const days = month === 2 && isLeap(year) ? 29 : DAYS_IN_MONTH[month - 1]!;
   if (day < 1 || day > days) return { problem: `${ys}-${mos} has no day ${ds}` };
   if (hour > 23 || minute > 59 || second > 59) return { problem: `${hs}:${mis}:${ss ?? "00"} is not a time of day` };
-  const offsetHours = zulu ? 0 : Number(ohs), offsetMinutes = zulu ? 0 : Number(oms ?? 0);
+  const offsetHours = zulu ? 0 : Number(ohs),
+    offsetMinutes = zulu ? 0 : Number(oms ?? 0);
   // Postgres refuses offsets past ±15:59 ("time zone displacement out of range").
-  if (offsetHours > 15 || offsetMinutes > 59) return { problem: `offset ${sign}${ohs}:${oms ?? "00"} is out of range (at most ±15:59)` };
+  if (offsetHours > 15 || offsetMinutes > 59)
+    return { problem: `offset ${sign}${ohs}:${oms ?? "00"} is out of range (at most ±15:59)` };
   // Milliseconds are truncated: both stores keep millisecond precision (timestamptz(3)).
   const millis = Number((frac ?? "").padEnd(3, "0").slice(0, 3));
   const local = new Date(0);
@@ -55,7 +62,8 @@ export function parseInstant(s: string): { ms: number } | { problem: string } {
   local.setUTCHours(hour, minute, second, millis);
   const offsetMs = (sign === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   const ms = local.getTime() - offsetMs;
-  if (ms < MIN_MS || ms > MAX_MS) return { problem: `is outside ${MIN_INSTANT} … ${MAX_INSTANT} once converted to UTC` };
+  if (ms < MIN_MS || ms > MAX_MS)
+    return { problem: `is outside ${MIN_INSTANT} … ${MAX_INSTANT} once converted to UTC` };
   return { ms };
 }
 
@@ -89,7 +97,10 @@ export const text = () =>
   z
     .string()
     .regex(/^[^\u0000]*$/, "must not contain the NUL character (\\u0000)")
-    .refine((s) => !LONE_SURROGATE.test(s), "must be well-formed Unicode (a lone UTF-16 surrogate has no UTF-8 encoding)");
+    .refine(
+      (s) => !LONE_SURROGATE.test(s),
+      "must be well-formed Unicode (a lone UTF-16 surrogate has no UTF-8 encoding)",
+    );
 
 /** Row version: bumped by the authoritative store on every write, strictly increasing per row. */
 export const version = () => z.number().int().positive().max(Number.MAX_SAFE_INTEGER);

@@ -14,7 +14,12 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const GROUP_STATUSES = ["open", "acknowledged", "resolved", "ignored"] as const;
 export type GroupStatus = (typeof GROUP_STATUSES)[number];
-export const GROUP_ACTIONS = { acknowledge: "acknowledged", ignore: "ignored", resolve: "resolved", reopen: "open" } as const;
+export const GROUP_ACTIONS = {
+  acknowledge: "acknowledged",
+  ignore: "ignored",
+  resolve: "resolved",
+  reopen: "open",
+} as const;
 export type GroupAction = keyof typeof GROUP_ACTIONS;
 
 /** original: the event as it failed. refresh: the current row, re-read from the authoritative store. */
@@ -25,8 +30,20 @@ export const JOB_STATUSES = ["running", "completed", "cancelled", "failed"] as c
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const AUDIT_ACTIONS = [
-  "acknowledge", "ignore", "resolve", "reopen", "plan", "replay", "replay-task", "cancel", "override",
-  "token-create", "token-revoke", "reconcile", "backfill", "resolve-regression",
+  "acknowledge",
+  "ignore",
+  "resolve",
+  "reopen",
+  "plan",
+  "replay",
+  "replay-task",
+  "cancel",
+  "override",
+  "token-create",
+  "token-revoke",
+  "reconcile",
+  "backfill",
+  "resolve-regression",
 ] as const;
 export const AUDIT_TARGET_TYPES = ["task", "group", "plan", "job", "operator-token", "entity"] as const;
 
@@ -50,7 +67,9 @@ const count = () => z.coerce.number().int().min(0).max(1_000_000);
  * Who did it: sent as the `x-operator` header on every change. With the shared admin token the
  * caller names itself; with an operator token the token names it (a different x-operator is refused).
  */
-export const operatorName = z.string().regex(/^[A-Za-z0-9._@+:-]{1,100}$/, "must be 1-100 characters of letters, digits and ._@+:-");
+export const operatorName = z
+  .string()
+  .regex(/^[A-Za-z0-9._@+:-]{1,100}$/, "must be 1-100 characters of letters, digits and ._@+:-");
 
 /** Selects failed tasks. Query parameters for listing, a JSON object for plans. */
 export const taskFilterSchema = z.object({
@@ -220,7 +239,9 @@ export const taskHistoryEntrySchema = z.object({
 export const taskDetailSchema = z.object({
   task: failedTaskSchema.extend({
     event: z.unknown(),
-    event_redacted_at: nullableAt.describe("when payload retention removed the event's row image (the envelope and history stay)"),
+    event_redacted_at: nullableAt.describe(
+      "when payload retention removed the event's row image (the envelope and history stay)",
+    ),
   }),
   history: z.array(taskHistoryEntrySchema),
 });

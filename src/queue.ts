@@ -31,7 +31,12 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
         return;
       }
       await consumeWorkBatch(
-        { queue: QUEUES.toSupabase, target: guardedTarget(supabaseReplica(rpc), breakers.supabase), db, dlq: deps.queues[QUEUES.toSupabaseDlq] },
+        {
+          queue: QUEUES.toSupabase,
+          target: guardedTarget(supabaseReplica(rpc), breakers.supabase),
+          db,
+          dlq: deps.queues[QUEUES.toSupabaseDlq],
+        },
         batch,
       );
       return;
@@ -43,7 +48,10 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
     case CONTROL_QUEUE: {
       const jobs = { db, queues: deps.queues, stores: replayStores(db, deps.supabase) };
       await consumeControlBatch(
-        { runTick: (jobId) => runJobTick(jobs, jobId), kick: (jobId, delaySeconds) => kick(deps.control, jobId, delaySeconds) },
+        {
+          runTick: (jobId) => runJobTick(jobs, jobId),
+          kick: (jobId, delaySeconds) => kick(deps.control, jobId, delaySeconds),
+        },
         batch,
       );
       return;

@@ -30,11 +30,13 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
           reconcile: async () => {
             const runs = [];
             for (const entity of ENTITIES.filter((e) => e.replica)) {
-              runs.push(await reconcileEntity({ ...entityStores(entity, db, rpc()), db }, entity, {
+              runs.push(
+                await reconcileEntity({ ...entityStores(entity, db, rpc()), db }, entity, {
                   repair: true,
                   trigger: "cron",
                   graceSeconds: settings.RECONCILE_GRACE_SECONDS,
-                }));
+                }),
+              );
             }
             return runs;
           },
@@ -42,7 +44,8 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
         }
       : {
           outboxSweep: () => sweepOutbox({ db, queues }),
-          changeLogSweep: () => sweepChangeLog({ rpc: rpc(), db, queues }, { graceSeconds: settings.SWEEP_GRACE_SECONDS }),
+          changeLogSweep: () =>
+            sweepChangeLog({ rpc: rpc(), db, queues }, { graceSeconds: settings.SWEEP_GRACE_SECONDS }),
           // A replay job whose tick message was lost (or whose runner died) is picked up again.
           resumeReplayJobs: () => resumeStalledJobs(db, control),
         };

@@ -7,7 +7,8 @@ import worker from "../src/index";
 import { postgresRpc } from "../core/stores/supabase-postgres";
 import { d1Row, pg, waitFor } from "./support/helpers";
 
-const sweep = (opts = {}) => sweepChangeLog({ rpc: postgresRpc(pg()), db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0, ...opts });
+const sweep = (opts = {}) =>
+  sweepChangeLog({ rpc: postgresRpc(pg()), db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0, ...opts });
 
 describe("change-log sweep: changes whose webhook never arrived still reach D1", () => {
   it("the cron sweep delivers inserts, updates and deletes made while no webhook fired", async () => {
@@ -26,9 +27,14 @@ describe("change-log sweep: changes whose webhook never arrived still reach D1",
     await worker.scheduled!(createScheduledController({ cron: "* * * * *" }), env, ctx);
     await waitOnExecutionContext(ctx);
 
-    await waitFor(async () => (await d1Row("prospects", a!.id))?.stage === "enriching", "a at its latest version in D1");
+    await waitFor(
+      async () => (await d1Row("prospects", a!.id))?.stage === "enriching",
+      "a at its latest version in D1",
+    );
     await waitFor(async () => (await d1Row("prospects", b!.id)) === null, "b deleted in D1");
-    const cursor = await env.DB.prepare("SELECT txid, seq, horizon FROM sync_cursors WHERE name = 'supabase-change-log'").first();
+    const cursor = await env.DB.prepare(
+      "SELECT txid, seq, horizon FROM sync_cursors WHERE name = 'supabase-change-log'",
+    ).first();
     expect(cursor).not.toBeNull();
   });
 
@@ -40,9 +46,17 @@ describe("change-log sweep: changes whose webhook never arrived still reach D1",
     await pg()`update sync.change_log set recorded_at = now() - interval '1 minute' where row_id = ${p!.id}`;
     // Other suites write to the same Postgres meanwhile, so look at what is published for this row.
     const published: Array<{ key: { id: string }; version: number }> = [];
-    const spy = { ...env.TO_D1, sendBatch: async (msgs: Iterable<MessageSendRequest>) => { for (const m of msgs) published.push(m.body as never); } } as unknown as Queue;
+    const spy = {
+      ...env.TO_D1,
+      sendBatch: async (msgs: Iterable<MessageSendRequest>) => {
+        for (const m of msgs) published.push(m.body as never);
+      },
+    } as unknown as Queue;
     await env.DB.prepare("UPDATE sync_cursors SET txid = '0', seq = 0").run(); // sweep the whole log again
-    await sweepChangeLog({ rpc: postgresRpc(pg()), db: env.DB, queues: { ...queueBindings(env), "to-d1": spy } }, { graceSeconds: 0, maxBatches: 1000 });
+    await sweepChangeLog(
+      { rpc: postgresRpc(pg()), db: env.DB, queues: { ...queueBindings(env), "to-d1": spy } },
+      { graceSeconds: 0, maxBatches: 1000 },
+    );
     const mine = published.filter((e) => e.key.id === p!.id);
     expect(mine.map((e) => e.version)).toEqual([2]); // version 1 is in D1 already; only the update goes out
   });
@@ -66,7 +80,10 @@ describe("change-log sweep: changes whose webhook never arrived still reach D1",
     let earlyId = "";
     try {
       // … while a later transaction takes a higher seq and commits first.
-      [{ id: earlyId }] = (await pg()`insert into prospects (name) values ('Committed early') returning id`) as unknown as [{ id: string }];
+      [{ id: earlyId }] =
+        (await pg()`insert into prospects (name) values ('Committed early') returning id`) as unknown as [
+          { id: string },
+        ];
       const first = await sweep();
       // A seq cursor would now stand past the open transaction's entry; the horizon stops short of it.
       expect(BigInt(first.horizon!)).toBeLessThanOrEqual(BigInt(lateTxid));
@@ -75,18 +92,23 @@ describe("change-log sweep: changes whose webhook never arrived still reach D1",
     } finally {
       commit();
     }
-    await waitFor(async () => (await pg()`select 1 from prospects where id = ${lateId}`).length === 1, "late commit visible");
+    await waitFor(
+      async () => (await pg()`select 1 from prospects where id = ${lateId}`).length === 1,
+      "late commit visible",
+    );
     await sweep();
     await waitFor(() => d1Row("prospects", lateId), "late-committed row in D1");
     await waitFor(() => d1Row("prospects", earlyId), "early row in D1");
-
   });
 
   it("an entry that can never be queued ends in failed_tasks with its reason instead of being lost", async () => {
-    const [big] = await pg()`insert into prospects (name, website) values ('Huge', ${"x".repeat(130 * 1024)}) returning id`;
+    const [big] =
+      await pg()`insert into prospects (name, website) values ('Huge', ${"x".repeat(130 * 1024)}) returning id`;
     const result = await sweep();
     expect(result.failed).toBeGreaterThanOrEqual(1);
-    const task = await env.DB.prepare("SELECT error_code, queue, entity FROM failed_tasks WHERE row_id = ?1").bind(big!.id).first();
+    const task = await env.DB.prepare("SELECT error_code, queue, entity FROM failed_tasks WHERE row_id = ?1")
+      .bind(big!.id)
+      .first();
     expect(task).toEqual({ error_code: "EVENT_TOO_LARGE", queue: "to-d1", entity: "prospects" });
   });
 });
@@ -96,8 +118,16 @@ describe("retention", () => {
     const { pruneExpired, RETENTION_DAYS } = await import("../src/services/retention");
     const old = new Date(Date.now() - (RETENTION_DAYS + 1) * 86_400_000).toISOString();
     const id = crypto.randomUUID();
-    await env.DB.prepare("INSERT INTO sync_tombstones (entity, id, version, deleted_at) VALUES ('prospects', ?1, 3, ?2)").bind(id, old).run();
-    await env.DB.prepare("INSERT INTO sync_tombstones (entity, id, version, deleted_at) VALUES ('prospects', ?1, 3, ?2)").bind(crypto.randomUUID(), new Date().toISOString()).run();
+    await env.DB.prepare(
+      "INSERT INTO sync_tombstones (entity, id, version, deleted_at) VALUES ('prospects', ?1, 3, ?2)",
+    )
+      .bind(id, old)
+      .run();
+    await env.DB.prepare(
+      "INSERT INTO sync_tombstones (entity, id, version, deleted_at) VALUES ('prospects', ?1, 3, ?2)",
+    )
+      .bind(crypto.randomUUID(), new Date().toISOString())
+      .run();
     const [p] = await pg()`insert into prospects (name) values ('Old change') returning id`;
     await pg()`update sync.change_log set recorded_at = now() - interval '20 days' where row_id = ${p!.id}`;
 
@@ -109,7 +139,9 @@ describe("retention", () => {
                                      by_entity, by_error, created_at, created_by, expires_at, job_id)
            VALUES (?1, 'to-d1', 'original', 0, '{}', 2, 0, 2, 0, 0, 0, '{}', '{}', ?2, 'test', ?2, ?3)`,
         ).bind(id, old, jobId),
-        env.DB.prepare("INSERT INTO replay_plan_items (plan_id, seq, task_id) VALUES (?1, 1, 'a'), (?1, 2, 'b')").bind(id),
+        env.DB.prepare("INSERT INTO replay_plan_items (plan_id, seq, task_id) VALUES (?1, 1, 'a'), (?1, 2, 'b')").bind(
+          id,
+        ),
       ]);
     await plan("01JPLANEXP1RED000000000000", null);
     await plan("01JPLANEXECVTED00000000000", "01JJ0B00000000000000000000");

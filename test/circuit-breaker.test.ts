@@ -11,7 +11,13 @@ import { envWithSupabaseExhausted, pg } from "./support/helpers";
 /** Counts the calls that reach the real store behind the breaker. */
 function counted(target: ReplicaTarget) {
   const counter = { calls: 0 };
-  return { counter, target: { store: target.store, apply: (e: Parameters<ReplicaTarget["apply"]>[0]) => (counter.calls++, target.apply(e)) } };
+  return {
+    counter,
+    target: {
+      store: target.store,
+      apply: (e: Parameters<ReplicaTarget["apply"]>[0]) => (counter.calls++, target.apply(e)),
+    },
+  };
 }
 
 describe("circuit breaker shared by the batches of an isolate", () => {
@@ -39,7 +45,11 @@ describe("circuit breaker shared by the batches of an isolate", () => {
   it("stops calling Supabase while it is down, then resumes", async () => {
     let now = 0;
     const breaker = new CircuitBreaker("Supabase", { threshold: 3, openMs: 30_000, now: () => now });
-    const down = counted(supabaseReplica(postgresRpc(postgres(envWithSupabaseExhausted().HYPERDRIVE!.connectionString, { max: 1, fetch_types: false }))));
+    const down = counted(
+      supabaseReplica(
+        postgresRpc(postgres(envWithSupabaseExhausted().HYPERDRIVE!.connectionString, { max: 1, fetch_types: false })),
+      ),
+    );
     const guarded = guardedTarget(down.target, breaker);
     const event = upsertEvent("emails", emailRow());
     for (let i = 0; i < 3; i++) {
@@ -47,7 +57,10 @@ describe("circuit breaker shared by the batches of an isolate", () => {
       expect(o).toMatchObject({ kind: "failed", error: { code: "SUPABASE_UNAVAILABLE", retryable: true } });
     }
     const [fast] = await applyBatch(guarded, [event]);
-    expect(fast).toMatchObject({ kind: "failed", error: { code: "CIRCUIT_OPEN", retryable: true, retryAfterSeconds: 30 } });
+    expect(fast).toMatchObject({
+      kind: "failed",
+      error: { code: "CIRCUIT_OPEN", retryable: true, retryAfterSeconds: 30 },
+    });
     expect(down.counter.calls).toBe(3);
 
     // Supabase is back: after the open period one trial goes through and closes the circuit.

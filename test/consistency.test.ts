@@ -15,7 +15,10 @@ import { call, d1Row, pg, pgRow, SECRETS } from "./support/helpers";
 
 // Each test works in its own slice of the key space, so the suites running in parallel on the
 // same Postgres never meet its rows.
-const range = (prefix: string) => ({ after: `${prefix}-0000-0000-0000-000000000000`, until: `${prefix}-ffff-ffff-ffff-ffffffffffff` });
+const range = (prefix: string) => ({
+  after: `${prefix}-0000-0000-0000-000000000000`,
+  until: `${prefix}-ffff-ffff-ffff-ffffffffffff`,
+});
 const idIn = (prefix: string, n: number) => `${prefix}-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
 const rpc = () => postgresRpc(pg());
 const deps = (entity: string) => ({ ...entityStores(entityByName(entity)!, env.DB, rpc()), db: env.DB });
@@ -25,15 +28,27 @@ const reconcile = (entity: string, prefix: string, repair = true) =>
 describe("reconciliation: out-of-band writes to a replica are detected and undone", () => {
   it("D1 replica: deleted, altered and added rows are repaired to match Supabase exactly; a version-bumped row is reported as regressed, not rolled back", async () => {
     const prefix = "fedcba01";
-    for (let i = 1; i <= 30; i++) await pg()`insert into prospects (id, name, email_bounced) values (${idIn(prefix, i)}, ${`Hotel ${i}`}, ${i % 2 === 0})`;
+    for (let i = 1; i <= 30; i++)
+      await pg()`insert into prospects (id, name, email_bounced) values (${idIn(prefix, i)}, ${`Hotel ${i}`}, ${i % 2 === 0})`;
     const rows = await Promise.all(Array.from({ length: 30 }, (_, i) => pgRow("prospects", idIn(prefix, i + 1))));
-    await applyBatch(d1Replica(env.DB), rows.map((r) => upsertEvent("prospects", r)));
+    await applyBatch(
+      d1Replica(env.DB),
+      rows.map((r) => upsertEvent("prospects", r)),
+    );
     expect((await reconcile("prospects", prefix)).pages_differing).toBe(0);
 
     // Someone writes to the replica directly.
     await env.DB.batch([
-      env.DB.prepare("DELETE FROM prospects WHERE id IN (?1, ?2, ?3)").bind(idIn(prefix, 1), idIn(prefix, 2), idIn(prefix, 3)),
-      env.DB.prepare("UPDATE prospects SET name = 'Tampered' WHERE id IN (?1, ?2, ?3)").bind(idIn(prefix, 4), idIn(prefix, 5), idIn(prefix, 6)),
+      env.DB.prepare("DELETE FROM prospects WHERE id IN (?1, ?2, ?3)").bind(
+        idIn(prefix, 1),
+        idIn(prefix, 2),
+        idIn(prefix, 3),
+      ),
+      env.DB.prepare("UPDATE prospects SET name = 'Tampered' WHERE id IN (?1, ?2, ?3)").bind(
+        idIn(prefix, 4),
+        idIn(prefix, 5),
+        idIn(prefix, 6),
+      ),
       env.DB.prepare("UPDATE prospects SET version = 99 WHERE id = ?1").bind(idIn(prefix, 7)),
       env.DB.prepare(
         `INSERT INTO prospects SELECT ?1, 'Intruder', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'new', NULL, 0, NULL, 0, 0,
@@ -42,23 +57,44 @@ describe("reconciliation: out-of-band writes to a replica are detected and undon
     ]);
 
     const found = await reconcile("prospects", prefix);
-    expect(found).toMatchObject({ status: "complete", missing: 3, altered: 3, extra: 1, regressed: 1, repaired: 7, skipped: 0 });
+    expect(found).toMatchObject({
+      status: "complete",
+      missing: 3,
+      altered: 3,
+      extra: 1,
+      regressed: 1,
+      repaired: 7,
+      skipped: 0,
+    });
     expect(found.examples.extra).toEqual([idIn(prefix, 900)]);
     // A replica row above the source's version is never written down to it (that is what a
     // point-in-time restore of the source looks like): it is reported for an operator.
     expect(found.problems).toEqual([
-      expect.objectContaining({ id: idIn(prefix, 7), kind: "regressed", code: "VERSION_REGRESSION", source_version: 1, replica_version: 99, replica_state: "row" }),
+      expect.objectContaining({
+        id: idIn(prefix, 7),
+        kind: "regressed",
+        code: "VERSION_REGRESSION",
+        source_version: 1,
+        replica_version: 99,
+        replica_state: "row",
+      }),
     ]);
     expect((await d1Row("prospects", idIn(prefix, 7)))!.version).toBe(99);
     for (const r of rows.filter((r) => r.id !== idIn(prefix, 7))) {
-      expect(canonicalRow("prospects", (await d1Row("prospects", String(r.id)))!)).toEqual(canonicalRow("prospects", r));
+      expect(canonicalRow("prospects", (await d1Row("prospects", String(r.id)))!)).toEqual(
+        canonicalRow("prospects", r),
+      );
     }
     expect(await d1Row("prospects", idIn(prefix, 900))).toBeNull();
     expect(await reconcile("prospects", prefix)).toMatchObject({ missing: 0, altered: 0, extra: 0, regressed: 1 });
 
     const stored = await call("GET", "/v1/admin/reconcile?entity=prospects&limit=5", { token: SECRETS.admin });
     const record = stored.json.data.runs.find((r: { id: string }) => r.id === found.id);
-    expect(record).toMatchObject({ repaired: 7, regressed: 1, problems: [expect.objectContaining({ id: idIn(prefix, 7), kind: "regressed" })] });
+    expect(record).toMatchObject({
+      repaired: 7,
+      regressed: 1,
+      problems: [expect.objectContaining({ id: idIn(prefix, 7), kind: "regressed" })],
+    });
   });
 
   it("Supabase replica (emails): edits in Postgres are undone from D1, the authority", async () => {
@@ -66,8 +102,16 @@ describe("reconciliation: out-of-band writes to a replica are detected and undon
     const [p] = await pg()`insert into prospects (name) values ('Owner') returning id`;
     const emails = Array.from({ length: 6 }, (_, i) => emailRow({ id: idIn(prefix, i + 1), prospect_id: p!.id }));
     const cols = Object.keys(emails[0]!);
-    for (const e of emails) await env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`).bind(...cols.map((c) => e[c])).run();
-    await applyBatch(supabaseReplica(rpc()), emails.map((e) => upsertEvent("emails", e)));
+    for (const e of emails)
+      await env.DB.prepare(
+        `INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`,
+      )
+        .bind(...cols.map((c) => e[c]))
+        .run();
+    await applyBatch(
+      supabaseReplica(rpc()),
+      emails.map((e) => upsertEvent("emails", e)),
+    );
 
     await pg()`update emails set subject = 'Tampered' where id = ${idIn(prefix, 1)}`;
     await pg()`delete from emails where id = ${idIn(prefix, 2)}`;
@@ -89,8 +133,12 @@ describe("reconciliation: out-of-band writes to a replica are detected and undon
 
     // The repair was computed against version 1, but a live event has since moved the row to 2.
     const source = canonicalRow("prospects", await pgRow("prospects", idIn(prefix, 1)));
-    await env.DB.prepare("UPDATE prospects SET version = 2, name = 'Newer live value' WHERE id = ?1").bind(idIn(prefix, 1)).run();
-    expect(await d1Repairer(env.DB).repair("prospects", [{ op: "put", id: idIn(prefix, 1), expected: 1, row: source }])).toBe(0);
+    await env.DB.prepare("UPDATE prospects SET version = 2, name = 'Newer live value' WHERE id = ?1")
+      .bind(idIn(prefix, 1))
+      .run();
+    expect(
+      await d1Repairer(env.DB).repair("prospects", [{ op: "put", id: idIn(prefix, 1), expected: 1, row: source }]),
+    ).toBe(0);
     expect((await d1Row("prospects", idIn(prefix, 1)))!.name).toBe("Newer live value");
   });
 });
@@ -108,7 +156,12 @@ describe("backfill", () => {
     });
     const entity = entityByName("prospects")!;
     const stores = entityStores(entity, env.DB, rpc());
-    const step = (restart = false) => backfillStep({ source: stores.source, target: stores.target, db: env.DB }, entity, { maxRows: 30_000, pageSize: 2000, restart });
+    const step = (restart = false) =>
+      backfillStep({ source: stores.source, target: stores.target, db: env.DB }, entity, {
+        maxRows: 30_000,
+        pageSize: 2000,
+        restart,
+      });
 
     const first = await step(true);
     expect(first).toMatchObject({ status: "running" });
@@ -124,7 +177,12 @@ describe("backfill", () => {
     let checked = 0;
     let after: string | null = range(prefix).after;
     for (;;) {
-      const run = await reconcileEntity(deps("prospects"), entity, { repair: false, after, until: range(prefix).until, graceSeconds: 0 });
+      const run = await reconcileEntity(deps("prospects"), entity, {
+        repair: false,
+        after,
+        until: range(prefix).until,
+        graceSeconds: 0,
+      });
       expect(run, JSON.stringify(run)).toMatchObject({ missing: 0, altered: 0, extra: 0, pages_differing: 0 });
       checked += run.rows_checked;
       if (run.status !== "partial") break;
@@ -138,15 +196,25 @@ describe("integrity checks and sync status", () => {
   it("finds orphaned emails, duplicates, non-UTC timestamps and non-UUID ids, with examples, and keeps history", async () => {
     const orphan = emailRow({ prospect_id: crypto.randomUUID() });
     const cols = Object.keys(orphan);
-    await env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`).bind(...cols.map((c) => orphan[c])).run();
+    await env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`)
+      .bind(...cols.map((c) => orphan[c]))
+      .run();
     await env.DB.prepare(
       `INSERT INTO mailboxes (id, email, display_name, provider, status, daily_limit, health_score, created_at, updated_at, version)
        VALUES ('not-a-uuid', 'x@y.test', NULL, 'smtp', 'active', 1, 1, '2025-01-01 10:00:00', '2025-01-01T10:00:00.000Z', 1)`,
     ).run();
     const res = await call("POST", "/v1/admin/integrity", { token: SECRETS.admin });
     expect(res.status).toBe(200);
-    const findings = res.json.data.run.findings as Array<{ check: string; store: string; entity?: string; column?: string; count: number; examples: unknown[] }>;
-    const find = (check: string, entity?: string, column?: string) => findings.find((f) => f.check === check && (!entity || f.entity === entity) && (!column || f.column === column));
+    const findings = res.json.data.run.findings as Array<{
+      check: string;
+      store: string;
+      entity?: string;
+      column?: string;
+      count: number;
+      examples: unknown[];
+    }>;
+    const find = (check: string, entity?: string, column?: string) =>
+      findings.find((f) => f.check === check && (!entity || f.entity === entity) && (!column || f.column === column));
     expect(find("orphaned_emails", "emails")).toMatchObject({ store: "d1", count: 1, examples: [orphan.id] });
     expect(find("ids_not_uuid", "mailboxes")).toMatchObject({ count: 1, examples: ["not-a-uuid"] });
     expect(find("timestamps_not_utc", "mailboxes", "created_at")).toMatchObject({ count: 1 });
@@ -166,7 +234,13 @@ describe("integrity checks and sync status", () => {
     const res = await call("GET", "/v1/sync/status", { token: SECRETS.admin });
     expect(res.status).toBe(200);
     const status = res.json.data;
-    expect(status.entities.map((e: { entity: string }) => e.entity)).toEqual(["prospects", "campaigns", "mailboxes", "inbox_items", "emails"]);
+    expect(status.entities.map((e: { entity: string }) => e.entity)).toEqual([
+      "prospects",
+      "campaigns",
+      "mailboxes",
+      "inbox_items",
+      "emails",
+    ]);
     const campaigns = status.entities.find((e: { entity: string }) => e.entity === "campaigns");
     expect(campaigns).toMatchObject({ authority: "supabase", replica: "d1", openFailedTasks: 1, healthy: false });
     expect(campaigns.reasons.join(" ")).toMatch(/1 open failed task/);

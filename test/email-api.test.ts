@@ -15,8 +15,10 @@ async function prospect(): Promise<string> {
 }
 
 const send = (body: Record<string, unknown>) => call("POST", "/v1/emails", { token: SECRETS.api, body });
-const patch = (id: string, body: Record<string, unknown>) => call("PATCH", `/v1/emails/${id}`, { token: SECRETS.api, body });
-const pgEmail = async (id: string) => (await pg()`select status, version::int as version from emails where id = ${id}`)[0];
+const patch = (id: string, body: Record<string, unknown>) =>
+  call("PATCH", `/v1/emails/${id}`, { token: SECRETS.api, body });
+const pgEmail = async (id: string) =>
+  (await pg()`select status, version::int as version from emails where id = ${id}`)[0];
 const base = { to_email: "gm@bellevue.test", from_email: "sales@crm.test", subject: "Hello", body: "Hi" };
 
 describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
@@ -24,23 +26,40 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
     const prospect_id = await prospect();
     const created = await send({ ...base, prospect_id, status: "sent", sent_at: "2025-03-01T09:00:00+01:00" });
     expect(created.status).toBe(201);
-    expect(created.json.data).toMatchObject({ published: true, email: { version: 1, status: "sent", sent_at: "2025-03-01T08:00:00.000Z" } });
+    expect(created.json.data).toMatchObject({
+      published: true,
+      email: { version: 1, status: "sent", sent_at: "2025-03-01T08:00:00.000Z" },
+    });
     const id = created.json.data.email.id as string;
     await waitFor(async () => (await pgEmail(id))?.version === 1, "email v1 in Postgres");
 
     const delivered = await patch(id, { status: "delivered", expectedVersion: 1, at: "2025-03-01T08:00:05Z" });
     expect(delivered.status).toBe(200);
-    expect(delivered.json.data.email).toMatchObject({ status: "delivered", version: 2, delivered_at: "2025-03-01T08:00:05.000Z" });
-    const row = await waitFor(async () => ((await pgEmail(id))?.version === 2 ? pgEmail(id) : null), "email v2 in Postgres");
+    expect(delivered.json.data.email).toMatchObject({
+      status: "delivered",
+      version: 2,
+      delivered_at: "2025-03-01T08:00:05.000Z",
+    });
+    const row = await waitFor(
+      async () => ((await pgEmail(id))?.version === 2 ? pgEmail(id) : null),
+      "email v2 in Postgres",
+    );
     expect(row.status).toBe("delivered");
 
-    const outbox = await env.DB.prepare("SELECT version, published_at FROM sync_outbox WHERE row_id = ?1 ORDER BY seq").bind(id).all();
+    const outbox = await env.DB.prepare("SELECT version, published_at FROM sync_outbox WHERE row_id = ?1 ORDER BY seq")
+      .bind(id)
+      .all();
     expect(outbox.results.map((r) => r.version)).toEqual([1, 2]);
     expect(outbox.results.every((r) => r.published_at)).toBe(true);
   });
 
   it("refuses an invalid transition with 409 INVALID_TRANSITION and a stale version with 409 VERSION_CONFLICT", async () => {
-    const { json } = await send({ ...base, prospect_id: await prospect(), status: "sent", sent_at: new Date().toISOString() });
+    const { json } = await send({
+      ...base,
+      prospect_id: await prospect(),
+      status: "sent",
+      sent_at: new Date().toISOString(),
+    });
     const id = json.data.email.id;
     const invalid = await patch(id, { status: "replied", expectedVersion: 1 }); // seed 000: sent -> replied is not a move
     expect(invalid.status).toBe(409);
@@ -54,9 +73,14 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
     expect(stale.json.error.details.currentVersion).toBe(2);
 
     // Two writers racing on the same version: exactly one wins.
-    const race = await Promise.all([patch(id, { status: "clicked", expectedVersion: 2 }), patch(id, { status: "replied", expectedVersion: 2 })]);
+    const race = await Promise.all([
+      patch(id, { status: "clicked", expectedVersion: 2 }),
+      patch(id, { status: "replied", expectedVersion: 2 }),
+    ]);
     expect(race.map((r) => r.status).sort()).toEqual([200, 409]);
-    const final = await env.DB.prepare("SELECT version FROM emails WHERE id = ?1").bind(id).first<{ version: number }>();
+    const final = await env.DB.prepare("SELECT version FROM emails WHERE id = ?1")
+      .bind(id)
+      .first<{ version: number }>();
     expect(final!.version).toBe(3);
   });
 
@@ -74,9 +98,13 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
     expect(unauthorized.status).toBe(401);
     const missing = await patch(crypto.randomUUID(), { status: "delivered", expectedVersion: 1 });
     expect(missing.status).toBe(404);
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1").bind(prospect_id).first<{ n: number }>();
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1")
+      .bind(prospect_id)
+      .first<{ n: number }>();
     expect(count!.n).toBe(0);
-    const outbox = await env.DB.prepare("SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1")
+    const outbox = await env.DB.prepare(
+      "SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1",
+    )
       .bind(prospect_id)
       .first<{ n: number }>();
     expect(outbox!.n).toBe(0);
@@ -104,9 +132,13 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
       expect(r.json.error).toMatchObject({ code: "INVALID_REQUEST", retryable: false });
       expect(r.json.error.message).toContain(message);
     }
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1").bind(prospect_id).first<{ n: number }>();
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1")
+      .bind(prospect_id)
+      .first<{ n: number }>();
     expect(count!.n).toBe(0);
-    const outbox = await env.DB.prepare("SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1")
+    const outbox = await env.DB.prepare(
+      "SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1",
+    )
       .bind(prospect_id)
       .first<{ n: number }>();
     expect(outbox!.n).toBe(0);
@@ -125,25 +157,55 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
   });
 
   it("refuses a move to the same status (replied -> replied would rewrite replied_at) and D1 refuses a re-stamp too", async () => {
-    const { json } = await send({ ...base, prospect_id: await prospect(), status: "sent", sent_at: "2025-03-01T09:00:00Z" });
+    const { json } = await send({
+      ...base,
+      prospect_id: await prospect(),
+      status: "sent",
+      sent_at: "2025-03-01T09:00:00Z",
+    });
     const id = json.data.email.id;
     expect((await patch(id, { status: "delivered", expectedVersion: 1, at: "2025-03-01T09:01:00Z" })).status).toBe(200);
     expect((await patch(id, { status: "replied", expectedVersion: 2, at: "2025-03-02T09:00:00Z" })).status).toBe(200);
     const again = await patch(id, { status: "replied", expectedVersion: 3, at: "2025-04-01T00:00:00Z" });
     expect(again.status).toBe(409);
-    expect(again.json.error).toMatchObject({ code: "INVALID_TRANSITION", details: { from: "replied", to: "replied", allowed: [] } });
-    const sameSent = await send({ ...base, prospect_id: json.data.email.prospect_id, status: "sent", sent_at: "2025-03-01T09:00:00Z" });
-    const resend = await patch(sameSent.json.data.email.id, { status: "sent", expectedVersion: 1, at: "2025-05-01T00:00:00Z" });
+    expect(again.json.error).toMatchObject({
+      code: "INVALID_TRANSITION",
+      details: { from: "replied", to: "replied", allowed: [] },
+    });
+    const sameSent = await send({
+      ...base,
+      prospect_id: json.data.email.prospect_id,
+      status: "sent",
+      sent_at: "2025-03-01T09:00:00Z",
+    });
+    const resend = await patch(sameSent.json.data.email.id, {
+      status: "sent",
+      expectedVersion: 1,
+      at: "2025-05-01T00:00:00Z",
+    });
     expect(resend.status).toBe(409);
     // At the source as well: an update that keeps the status but rewrites its timestamps is refused.
     await expect(
-      env.DB.prepare("UPDATE emails SET replied_at = '2025-04-01T00:00:00.000Z', version = version + 1 WHERE id = ?1").bind(id).run(),
+      env.DB.prepare("UPDATE emails SET replied_at = '2025-04-01T00:00:00.000Z', version = version + 1 WHERE id = ?1")
+        .bind(id)
+        .run(),
     ).rejects.toThrow(/INVALID_TRANSITION/);
     await expect(
-      env.DB.prepare("UPDATE emails SET status = 'replied', sent_at = '2025-04-01T00:00:00.000Z', version = version + 1 WHERE id = ?1").bind(id).run(),
+      env.DB.prepare(
+        "UPDATE emails SET status = 'replied', sent_at = '2025-04-01T00:00:00.000Z', version = version + 1 WHERE id = ?1",
+      )
+        .bind(id)
+        .run(),
     ).rejects.toThrow(/INVALID_TRANSITION/);
-    const row = await env.DB.prepare("SELECT status, replied_at, sent_at, version FROM emails WHERE id = ?1").bind(id).first();
-    expect(row).toEqual({ status: "replied", replied_at: "2025-03-02T09:00:00.000Z", sent_at: "2025-03-01T09:00:00.000Z", version: 3 });
+    const row = await env.DB.prepare("SELECT status, replied_at, sent_at, version FROM emails WHERE id = ?1")
+      .bind(id)
+      .first();
+    expect(row).toEqual({
+      status: "replied",
+      replied_at: "2025-03-02T09:00:00.000Z",
+      sent_at: "2025-03-01T09:00:00.000Z",
+      version: 3,
+    });
     // Other columns of a row may still change without a status move (e.g. the error text).
     await env.DB.prepare("UPDATE emails SET error = 'note', version = version + 1 WHERE id = ?1").bind(id).run();
     // (written behind the API's back: mark its outbox row published so later sweeps here ignore it)
@@ -151,32 +213,66 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
   });
 
   it("D1, the source of emails, refuses a timestamp the registry refuses whatever writes it", async () => {
-    const { json } = await send({ ...base, prospect_id: await prospect(), status: "sent", sent_at: "2025-03-01T09:00:00Z" });
+    const { json } = await send({
+      ...base,
+      prospect_id: await prospect(),
+      status: "sent",
+      sent_at: "2025-03-01T09:00:00Z",
+    });
     const id = json.data.email.id;
-    for (const bad of ["2025-02-30T00:00:00.000Z", "2023-02-29T00:00:00.000Z", "0000-01-01T00:00:00.000Z", "2025-03-01 09:00:00", "2025-03-01T09:00:00+01:00", "infinity"]) {
+    for (const bad of [
+      "2025-02-30T00:00:00.000Z",
+      "2023-02-29T00:00:00.000Z",
+      "0000-01-01T00:00:00.000Z",
+      "2025-03-01 09:00:00",
+      "2025-03-01T09:00:00+01:00",
+      "infinity",
+    ]) {
       await expect(
-        env.DB.prepare("UPDATE emails SET status = 'delivered', delivered_at = ?2, version = version + 1 WHERE id = ?1").bind(id, bad).run(),
+        env.DB.prepare("UPDATE emails SET status = 'delivered', delivered_at = ?2, version = version + 1 WHERE id = ?1")
+          .bind(id, bad)
+          .run(),
         bad,
       ).rejects.toThrow(/INVALID_TIMESTAMP/);
       const row = emailRow({ sent_at: bad });
       const cols = Object.keys(row);
       await expect(
-        env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`).bind(...cols.map((c) => row[c])).run(),
+        env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`)
+          .bind(...cols.map((c) => row[c]))
+          .run(),
         bad,
       ).rejects.toThrow(/INVALID_TIMESTAMP/);
     }
-    expect(await env.DB.prepare("SELECT status, version FROM emails WHERE id = ?1").bind(id).first()).toEqual({ status: "sent", version: 1 });
+    expect(await env.DB.prepare("SELECT status, version FROM emails WHERE id = ?1").bind(id).first()).toEqual({
+      status: "sent",
+      version: 1,
+    });
     // The ends of the range are fine.
-    await env.DB.prepare("UPDATE emails SET status = 'delivered', delivered_at = '9999-12-31T23:59:59.999Z', version = version + 1 WHERE id = ?1").bind(id).run();
+    await env.DB.prepare(
+      "UPDATE emails SET status = 'delivered', delivered_at = '9999-12-31T23:59:59.999Z', version = version + 1 WHERE id = ?1",
+    )
+      .bind(id)
+      .run();
     await env.DB.prepare("UPDATE sync_outbox SET published_at = 'x' WHERE row_id = ?1").bind(id).run();
   });
 
   it("a failed send can go back to pending for a retry (no timestamp to stamp)", async () => {
-    const failed = await send({ ...base, prospect_id: await prospect(), status: "failed", failed_at: "2025-03-01T08:00:00Z", error: "SMTP 421" });
+    const failed = await send({
+      ...base,
+      prospect_id: await prospect(),
+      status: "failed",
+      failed_at: "2025-03-01T08:00:00Z",
+      error: "SMTP 421",
+    });
     expect(failed.status).toBe(201);
     const retry = await patch(failed.json.data.email.id, { status: "pending", expectedVersion: 1, error: null });
     expect(retry.status).toBe(200);
-    expect(retry.json.data.email).toMatchObject({ status: "pending", version: 2, error: null, failed_at: "2025-03-01T08:00:00.000Z" });
+    expect(retry.json.data.email).toMatchObject({
+      status: "pending",
+      version: 2,
+      error: null,
+      failed_at: "2025-03-01T08:00:00.000Z",
+    });
   });
 
   it("refuses a duplicate id with 409 ALREADY_EXISTS", async () => {
@@ -192,35 +288,74 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
     const { json } = await send({ ...base, prospect_id: await prospect(), status: "pending" });
     const id = json.data.email.id;
     await expect(
-      env.DB.prepare("UPDATE emails SET status = 'replied', replied_at = '2025-01-01T00:00:00.000Z', sent_at = '2025-01-01T00:00:00.000Z', version = version + 1 WHERE id = ?1").bind(id).run(),
+      env.DB.prepare(
+        "UPDATE emails SET status = 'replied', replied_at = '2025-01-01T00:00:00.000Z', sent_at = '2025-01-01T00:00:00.000Z', version = version + 1 WHERE id = ?1",
+      )
+        .bind(id)
+        .run(),
     ).rejects.toThrow(/INVALID_TRANSITION/);
-    await expect(env.DB.prepare("UPDATE emails SET subject = 'x' WHERE id = ?1").bind(id).run()).rejects.toThrow(/VERSION_NOT_BUMPED/);
-    await expect(env.DB.prepare("UPDATE emails SET status = 'sent', version = version + 1 WHERE id = ?1").bind(id).run()).rejects.toThrow(/CHECK constraint/);
+    await expect(env.DB.prepare("UPDATE emails SET subject = 'x' WHERE id = ?1").bind(id).run()).rejects.toThrow(
+      /VERSION_NOT_BUMPED/,
+    );
+    await expect(
+      env.DB.prepare("UPDATE emails SET status = 'sent', version = version + 1 WHERE id = ?1").bind(id).run(),
+    ).rejects.toThrow(/CHECK constraint/);
   });
 
   it("D1's transition table is exactly the registry's email status machine", async () => {
-    const { results } = await env.DB.prepare("SELECT from_status, to_status FROM email_status_transitions").all<{ from_status: string; to_status: string }>();
+    const { results } = await env.DB.prepare("SELECT from_status, to_status FROM email_status_transitions").all<{
+      from_status: string;
+      to_status: string;
+    }>();
     const inDb = results.map((r) => `${r.from_status}>${r.to_status}`).sort();
-    expect(inDb).toEqual(transitionPairs(emailStatusMachine).map(([a, b]) => `${a}>${b}`).sort());
+    expect(inDb).toEqual(
+      transitionPairs(emailStatusMachine)
+        .map(([a, b]) => `${a}>${b}`)
+        .sort(),
+    );
   });
 
   it("when the queue refuses, the write stands unpublished and the outbox sweep publishes it", async () => {
     const prospect_id = await prospect();
-    const refusing = { ...env, TO_SUPABASE: { send: async () => { throw new Error("down"); }, sendBatch: async () => { throw new Error("down"); } } as unknown as Queue };
+    const refusing = {
+      ...env,
+      TO_SUPABASE: {
+        send: async () => {
+          throw new Error("down");
+        },
+        sendBatch: async () => {
+          throw new Error("down");
+        },
+      } as unknown as Queue,
+    };
     const { recordEmailSend } = await import("../producers/email-writes");
-    const result = await recordEmailSend({ db: env.DB, queues: queueBindings(refusing) }, { ...base, prospect_id, direction: "outbound", status: "pending" }, "t");
+    const result = await recordEmailSend(
+      { db: env.DB, queues: queueBindings(refusing) },
+      { ...base, prospect_id, direction: "outbound", status: "pending" },
+      "t",
+    );
     expect(result.published).toBe(false);
     const id = result.email.id;
-    expect(await sweepOutbox({ db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0 })).toMatchObject({ republished: 1 });
+    expect(await sweepOutbox({ db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0 })).toMatchObject({
+      republished: 1,
+    });
     await waitFor(async () => (await pgEmail(id))?.version === 1, "swept email in Postgres");
-    expect(await sweepOutbox({ db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0 })).toMatchObject({ republished: 0 });
+    expect(await sweepOutbox({ db: env.DB, queues: queueBindings(env) }, { graceSeconds: 0 })).toMatchObject({
+      republished: 0,
+    });
   });
 });
 
 describe("email API: an email whose event cannot be queued is refused before anything is written", () => {
   const rowsFor = async (prospect_id: string) => ({
-    emails: (await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1").bind(prospect_id).first<{ n: number }>())!.n,
-    outbox: (await env.DB.prepare("SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1").bind(prospect_id).first<{ n: number }>())!.n,
+    emails: (await env.DB.prepare("SELECT count(*) AS n FROM emails WHERE prospect_id = ?1")
+      .bind(prospect_id)
+      .first<{ n: number }>())!.n,
+    outbox: (await env.DB.prepare(
+      "SELECT count(*) AS n FROM sync_outbox WHERE json_extract(row_image, '$.prospect_id') = ?1",
+    )
+      .bind(prospect_id)
+      .first<{ n: number }>())!.n,
   });
 
   it("refuses 70,000 Cyrillic characters (within the 100,000-character field, 140,000 bytes) with 413 EVENT_TOO_LARGE", async () => {
@@ -229,7 +364,11 @@ describe("email API: an email whose event cannot be queued is refused before any
     expect(body.length).toBeLessThan(MAX_EVENT_BYTES); // a UTF-16 length check would let it through
     const res = await send({ ...base, prospect_id, status: "pending", body });
     expect(res.status).toBe(413);
-    expect(res.json.error).toMatchObject({ code: "EVENT_TOO_LARGE", retryable: false, details: { limitBytes: MAX_EVENT_BYTES } });
+    expect(res.json.error).toMatchObject({
+      code: "EVENT_TOO_LARGE",
+      retryable: false,
+      details: { limitBytes: MAX_EVENT_BYTES },
+    });
     expect(res.json.error.details.bytes).toBeGreaterThan(140_000);
     expect(await rowsFor(prospect_id)).toEqual({ emails: 0, outbox: 0 });
   });
@@ -238,8 +377,12 @@ describe("email API: an email whose event cannot be queued is refused before any
     // The size of an email's event without its body, measured as the outbox publishes it (with the
     // longest trace id an event may carry, which the API reserves).
     const probe = await send({ ...base, prospect_id: await prospect(), status: "pending", body: "x" });
-    const outboxRow = await env.DB.prepare(`SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE row_id = ?1`).bind(probe.json.data.email.id).first<OutboxRow>();
-    const withOneByte = new TextEncoder().encode(JSON.stringify(await eventFromOutbox(outboxRow!, "email-api", "x".repeat(200)))).byteLength;
+    const outboxRow = await env.DB.prepare(`SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE row_id = ?1`)
+      .bind(probe.json.data.email.id)
+      .first<OutboxRow>();
+    const withOneByte = new TextEncoder().encode(
+      JSON.stringify(await eventFromOutbox(outboxRow!, "email-api", "x".repeat(200))),
+    ).byteLength;
     const chars = Math.floor((MAX_EVENT_BYTES - withOneByte + 1) / 2); // Cyrillic: 2 bytes each
 
     const prospect_id = await prospect();
@@ -252,8 +395,12 @@ describe("email API: an email whose event cannot be queued is refused before any
     expect(fits.status).toBe(201);
     expect(fits.json.data.published).toBe(true);
     const id = fits.json.data.email.id as string;
-    const stored = await env.DB.prepare(`SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE row_id = ?1`).bind(id).first<OutboxRow>();
-    const bytes = new TextEncoder().encode(JSON.stringify(await eventFromOutbox(stored!, "d1-outbox", "x".repeat(200)))).byteLength;
+    const stored = await env.DB.prepare(`SELECT ${OUTBOX_COLUMNS} FROM sync_outbox WHERE row_id = ?1`)
+      .bind(id)
+      .first<OutboxRow>();
+    const bytes = new TextEncoder().encode(
+      JSON.stringify(await eventFromOutbox(stored!, "d1-outbox", "x".repeat(200))),
+    ).byteLength;
     expect(bytes).toBeLessThanOrEqual(MAX_EVENT_BYTES);
     expect(bytes).toBeGreaterThan(MAX_EVENT_BYTES - 2);
     await waitFor(async () => (await pgEmail(id))?.version === 1, "the large email in Postgres");
@@ -261,10 +408,17 @@ describe("email API: an email whose event cannot be queued is refused before any
     expect(pgBody!.n).toBe(chars);
 
     // pending -> failed with an error message would push the event over: refused, nothing changes.
-    const grow = await patch(id, { status: "failed", expectedVersion: 1, at: "2025-03-01T08:00:00Z", error: "e".repeat(2000) });
+    const grow = await patch(id, {
+      status: "failed",
+      expectedVersion: 1,
+      at: "2025-03-01T08:00:00Z",
+      error: "e".repeat(2000),
+    });
     expect(grow.status).toBe(413);
     expect(grow.json.error.code).toBe("EVENT_TOO_LARGE");
-    expect((await env.DB.prepare("SELECT version FROM emails WHERE id = ?1").bind(id).first<{ version: number }>())!.version).toBe(1);
+    expect(
+      (await env.DB.prepare("SELECT version FROM emails WHERE id = ?1").bind(id).first<{ version: number }>())!.version,
+    ).toBe(1);
     expect((await rowsFor(prospect_id)).outbox).toBe(1);
   });
 });

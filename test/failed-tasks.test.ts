@@ -4,7 +4,11 @@ import { deliver, emailRow, insertCrmRows, upsertEvent } from "./support/fixture
 import { call, d1Row, pg, SECRETS, waitFor } from "./support/helpers";
 
 const admin = (method: string, path: string, body?: unknown) =>
-  call(method, `/v1/admin/failed-tasks${path}`, { token: SECRETS.admin, body, headers: { "x-operator": "test-operator" } });
+  call(method, `/v1/admin/failed-tasks${path}`, {
+    token: SECRETS.admin,
+    body,
+    headers: { "x-operator": "test-operator" },
+  });
 const because = { reason: "the cause is fixed" };
 
 async function taskFor(rowId: string) {
@@ -17,7 +21,15 @@ describe("poison events end in failed_tasks with their reason and replay once fi
     const prospectId = crypto.randomUUID(); // not in Postgres yet
     const sent = await call("POST", "/v1/emails", {
       token: SECRETS.api,
-      body: { prospect_id: prospectId, to_email: "a@b.test", from_email: "s@crm.test", subject: "Hi", body: "…", status: "sent", sent_at: new Date().toISOString() },
+      body: {
+        prospect_id: prospectId,
+        to_email: "a@b.test",
+        from_email: "s@crm.test",
+        subject: "Hi",
+        body: "…",
+        status: "sent",
+        sent_at: new Date().toISOString(),
+      },
     });
     expect(sent.status).toBe(201);
     const emailId = sent.json.data.email.id as string;
@@ -36,11 +48,20 @@ describe("poison events end in failed_tasks with their reason and replay once fi
     expect(task.error_message).toMatch(/foreign key/i);
 
     const shown = await admin("GET", `/${task.id}`);
-    expect(shown.json.data.task.event).toMatchObject({ id: task.event_id, entity: "emails", key: { id: emailId }, version: 1 });
+    expect(shown.json.data.task.event).toMatchObject({
+      id: task.event_id,
+      entity: "emails",
+      key: { id: emailId },
+      version: 1,
+    });
 
     // Replaying before the cause is fixed fails again: same task, counted, reopened.
     expect((await admin("POST", `/${task.id}/replay`, because)).status).toBe(202);
-    await waitFor(async () => (await admin("GET", `/${task.id}`)).json.data.task.failure_count === 2, "second failure recorded", 15_000);
+    await waitFor(
+      async () => (await admin("GET", `/${task.id}`)).json.data.task.failure_count === 2,
+      "second failure recorded",
+      15_000,
+    );
     const again = (await admin("GET", `/${task.id}`)).json.data.task;
     expect(again).toMatchObject({ status: "open", replay_count: 1 });
 
@@ -49,7 +70,11 @@ describe("poison events end in failed_tasks with their reason and replay once fi
     const replay = await admin("POST", `/${task.id}/replay`, because);
     expect(replay.status).toBe(202);
     expect(replay.json.data.task.status).toBe("replaying");
-    await waitFor(async () => (await pg()`select 1 from emails where id = ${emailId}`).length === 1, "email in Postgres after replay", 15_000);
+    await waitFor(
+      async () => (await pg()`select 1 from emails where id = ${emailId}`).length === 1,
+      "email in Postgres after replay",
+      15_000,
+    );
     const resolved = await waitFor(async () => {
       const t = (await admin("GET", `/${task.id}`)).json.data.task;
       return t.status === "resolved" ? t : null;
@@ -69,7 +94,11 @@ describe("poison events end in failed_tasks with their reason and replay once fi
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks.sort()).toEqual([...ids].sort()); // the poison was handed to the DLQ, its neighbour applied
     expect(await d1Row("campaigns", String(rows.campaigns.id))).not.toBeNull();
-    const task = await waitFor(() => taskFor(String(rows.prospects.id)), "failed task for the schema violation", 15_000);
+    const task = await waitFor(
+      () => taskFor(String(rows.prospects.id)),
+      "failed task for the schema violation",
+      15_000,
+    );
     expect(task).toMatchObject({ queue: "to-d1", error_code: "SCHEMA_VIOLATION", retryable: false });
     expect(task.error_message).toMatch(/stage/);
   });
@@ -81,10 +110,14 @@ describe("poison events end in failed_tasks with their reason and replay once fi
     const task = await waitFor(() => taskFor(event.key.id), "failed task");
     expect(task).toMatchObject({ queue: "to-supabase", error_code: "RETRIES_EXHAUSTED", failure_count: 1 });
     // The same DLQ message delivered twice changes nothing.
-    const row = await env.DB.prepare("SELECT last_message_id FROM failed_tasks WHERE id = ?1").bind(task.id).first<{ last_message_id: string }>();
+    const row = await env.DB.prepare("SELECT last_message_id FROM failed_tasks WHERE id = ?1")
+      .bind(task.id)
+      .first<{ last_message_id: string }>();
     const { createMessageBatch, createExecutionContext, getQueueResult } = await import("cloudflare:test");
     const worker = (await import("../src/index")).default;
-    const batch = createMessageBatch("to-supabase-dlq", [{ id: row!.last_message_id, timestamp: new Date(), attempts: 2, body: event }]);
+    const batch = createMessageBatch("to-supabase-dlq", [
+      { id: row!.last_message_id, timestamp: new Date(), attempts: 2, body: event },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue!(batch as MessageBatch<unknown>, env);
     await getQueueResult(batch, ctx);

@@ -11,33 +11,58 @@ import { call, SECRETS } from "./support/helpers";
 let seq = 0;
 /** A dead letter as our consumer sends it: the event plus why it failed. */
 function letter(event: { id: string }, code: string, message: string) {
-  return { kind: "dead-letter", queue: "to-d1", message_id: `m-${++seq}`, attempts: 1, failed_at: new Date().toISOString(), error: { code, message, retryable: false }, event };
+  return {
+    kind: "dead-letter",
+    queue: "to-d1",
+    message_id: `m-${++seq}`,
+    attempts: 1,
+    failed_at: new Date().toISOString(),
+    error: { code, message, retryable: false },
+    event,
+  };
 }
 
 /** Runs the dead-letter consumer on a batch, with an alert sink that records what it is told. */
 async function dlq(bodies: unknown[], alerts: OpenedGroup[][], ids?: string[]) {
-  const batch = createMessageBatch("to-d1-dlq", bodies.map((body, i) => ({ id: ids?.[i] ?? `dlq-${++seq}`, timestamp: new Date(), attempts: 1, body })));
-  await recordFailedTasks({ db: env.DB, alert: async (g) => void (g.length && alerts.push(g)), quarantineAfter: 3 }, batch as MessageBatch<unknown>);
+  const batch = createMessageBatch(
+    "to-d1-dlq",
+    bodies.map((body, i) => ({ id: ids?.[i] ?? `dlq-${++seq}`, timestamp: new Date(), attempts: 1, body })),
+  );
+  await recordFailedTasks(
+    { db: env.DB, alert: async (g) => void (g.length && alerts.push(g)), quarantineAfter: 3 },
+    batch as MessageBatch<unknown>,
+  );
   await getQueueResult(batch, createExecutionContext());
   return batch;
 }
 
-const fkMessage = (id: string) => `insert or update on table "emails" violates foreign key constraint "emails_prospect_id_fkey": Key (prospect_id)=(${id}) is not present in table "prospects".`;
+const fkMessage = (id: string) =>
+  `insert or update on table "emails" violates foreign key constraint "emails_prospect_id_fkey": Key (prospect_id)=(${id}) is not present in table "prospects".`;
 
 describe("failure groups", () => {
   it("blank out ids, times, numbers and key values but keep the names that tell causes apart", () => {
     const a = messagePattern(fkMessage(crypto.randomUUID()));
     expect(a).toBe(messagePattern(fkMessage(crypto.randomUUID())));
     expect(a).toContain('"emails_prospect_id_fkey"');
-    expect(messagePattern("stage: invalid value at 2025-03-01T10:00:00Z after 12 tries")).toBe("stage: invalid value at <time> after <n> tries");
-    expect(messagePattern(fkMessage("x"))).not.toBe(messagePattern(fkMessage("x").replace("emails_prospect_id_fkey", "emails_mailbox_id_fkey")));
+    expect(messagePattern("stage: invalid value at 2025-03-01T10:00:00Z after 12 tries")).toBe(
+      "stage: invalid value at <time> after <n> tries",
+    );
+    expect(messagePattern(fkMessage("x"))).not.toBe(
+      messagePattern(fkMessage("x").replace("emails_prospect_id_fkey", "emails_mailbox_id_fkey")),
+    );
   });
 
   it("group failures by signature with exact counts, alert once when a group opens, stay quiet when ignored, reopen after resolve", async () => {
     const alerts: OpenedGroup[][] = [];
     const fk = Array.from({ length: 3 }, () => prospectEvent());
     const other = prospectEvent();
-    await dlq([...fk.map((e) => letter(e, "FOREIGN_KEY_VIOLATION", fkMessage(crypto.randomUUID()))), letter(other, "SCHEMA_VIOLATION", "stage: Invalid option")], alerts);
+    await dlq(
+      [
+        ...fk.map((e) => letter(e, "FOREIGN_KEY_VIOLATION", fkMessage(crypto.randomUUID()))),
+        letter(other, "SCHEMA_VIOLATION", "stage: Invalid option"),
+      ],
+      alerts,
+    );
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.map((g) => g.error_code).sort()).toEqual(["FOREIGN_KEY_VIOLATION", "SCHEMA_VIOLATION"]);
     expect(alerts[0]!.every((g) => !g.reopened)).toBe(true);
@@ -46,7 +71,14 @@ describe("failure groups", () => {
     expect(listed.status).toBe(200);
     const groups = listed.json.data.items.map((g: unknown) => failureGroupSchema.parse(g));
     const fkGroup = groups.find((g: { error_code: string }) => g.error_code === "FOREIGN_KEY_VIOLATION")!;
-    expect(fkGroup).toMatchObject({ status: "open", failures: 3, tasks: 3, open_tasks: 3, queue: "to-d1", entity: "prospects" });
+    expect(fkGroup).toMatchObject({
+      status: "open",
+      failures: 3,
+      tasks: 3,
+      open_tasks: 3,
+      queue: "to-d1",
+      entity: "prospects",
+    });
     expect(fkGroup.message_pattern).toContain("=(…)");
 
     // The same dead letters delivered again (a redelivered batch) change nothing and alert nobody.
@@ -55,11 +87,24 @@ describe("failure groups", () => {
     expect((await op("GET", `/v1/admin/failure-groups/${fkGroup.id}`)).json.data.group.failures).toBe(4);
 
     // Changing a group's status needs an operator and a reason, and is audited.
-    expect((await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/ignore`, { reason: "known, harmless" }, null)).json.error.code).toBe("OPERATOR_REQUIRED");
-    expect((await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/ignore`, {})).json.error.code).toBe("INVALID_REQUEST");
-    const ignored = await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/ignore`, { reason: "staging prospects, known and harmless" });
-    expect(ignored.json.data.group).toMatchObject({ status: "ignored", status_changed_by: "alice@ops", status_reason: "staging prospects, known and harmless" });
-    expect((await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/ignore`, { reason: "again" })).json.error.code).toBe("NO_CHANGE");
+    expect(
+      (await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/ignore`, { reason: "known, harmless" }, null)).json
+        .error.code,
+    ).toBe("OPERATOR_REQUIRED");
+    expect((await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/ignore`, {})).json.error.code).toBe(
+      "INVALID_REQUEST",
+    );
+    const ignored = await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/ignore`, {
+      reason: "staging prospects, known and harmless",
+    });
+    expect(ignored.json.data.group).toMatchObject({
+      status: "ignored",
+      status_changed_by: "alice@ops",
+      status_reason: "staging prospects, known and harmless",
+    });
+    expect(
+      (await op("POST", `/v1/admin/failure-groups/${fkGroup.id}/ignore`, { reason: "again" })).json.error.code,
+    ).toBe("NO_CHANGE");
 
     // An ignored group stays quiet and ignored when new failures of it arrive; counts still move.
     await dlq([letter(prospectEvent(), "FOREIGN_KEY_VIOLATION", fkMessage(crypto.randomUUID()))], alerts);
@@ -76,12 +121,20 @@ describe("failure groups", () => {
     await dlq([letter(prospectEvent(), "FOREIGN_KEY_VIOLATION", fkMessage(crypto.randomUUID()))], alerts);
     expect(alerts).toHaveLength(2);
     expect(alerts[1]).toEqual([expect.objectContaining({ id: fkGroup.id, reopened: true })]);
-    expect((await op("GET", `/v1/admin/failure-groups/${fkGroup.id}`)).json.data.group).toMatchObject({ status: "open", status_changed_by: "system" });
+    expect((await op("GET", `/v1/admin/failure-groups/${fkGroup.id}`)).json.data.group).toMatchObject({
+      status: "open",
+      status_changed_by: "system",
+    });
 
     const audit = await op("GET", `/v1/admin/audit?target=${fkGroup.id}`);
     const entries = audit.json.data.items.map((e: unknown) => auditEntrySchema.parse(e));
     expect(entries.map((e: { action: string }) => e.action)).toEqual(["resolve", "ignore"]);
-    expect(entries[1]).toMatchObject({ actor: "alice@ops", reason: "staging prospects, known and harmless", target_type: "group", result: { from: "open", to: "ignored" } });
+    expect(entries[1]).toMatchObject({
+      actor: "alice@ops",
+      reason: "staging prospects, known and harmless",
+      target_type: "group",
+      result: { from: "open", to: "ignored" },
+    });
   });
 
   it("the alert webhook gets the opened groups, signed with the secret; a failing receiver loses nothing", async () => {
@@ -90,7 +143,14 @@ describe("failure groups", () => {
       seen.push({ url, body: String(init.body), signature: new Headers(init.headers).get("x-sds-signature") });
       return new Response("ok");
     }) as typeof fetch;
-    const group: OpenedGroup = { id: "0123456789abcdef", queue: "to-d1", entity: "prospects", error_code: "X", message_pattern: "x", reopened: false };
+    const group: OpenedGroup = {
+      id: "0123456789abcdef",
+      queue: "to-d1",
+      entity: "prospects",
+      error_code: "X",
+      message_pattern: "x",
+      reopened: false,
+    };
     await webhookAlerts("https://alerts.example.test/hook", "s3cret", receiver)([group]);
     expect(seen).toHaveLength(1);
     expect(JSON.parse(seen[0]!.body)).toMatchObject({ type: "failure_groups.opened", groups: [group] });
@@ -103,10 +163,17 @@ describe("failure groups", () => {
       throw new TypeError("connect ECONNREFUSED");
     }) as typeof fetch;
     const event = prospectEvent();
-    const batch = createMessageBatch("to-d1-dlq", [{ id: "down-1", timestamp: new Date(), attempts: 1, body: letter(event, "BRAND_NEW_CODE", "never seen") }]);
-    await recordFailedTasks({ db: env.DB, alert: webhookAlerts("https://alerts.example.test/hook", undefined, down) }, batch as MessageBatch<unknown>);
+    const batch = createMessageBatch("to-d1-dlq", [
+      { id: "down-1", timestamp: new Date(), attempts: 1, body: letter(event, "BRAND_NEW_CODE", "never seen") },
+    ]);
+    await recordFailedTasks(
+      { db: env.DB, alert: webhookAlerts("https://alerts.example.test/hook", undefined, down) },
+      batch as MessageBatch<unknown>,
+    );
     expect((await getQueueResult(batch, createExecutionContext())).ackAll).toBe(true);
-    expect(await env.DB.prepare("SELECT status FROM failed_tasks WHERE event_id = ?1").bind(event.id).first()).toEqual({ status: "open" });
+    expect(await env.DB.prepare("SELECT status FROM failed_tasks WHERE event_id = ?1").bind(event.id).first()).toEqual({
+      status: "open",
+    });
   });
 });
 
@@ -118,7 +185,10 @@ describe("inspection", () => {
     const before = new Date(Date.now() - 1000).toISOString();
     await dlq(batch, alerts);
     const after = new Date(Date.now() + 1000).toISOString();
-    const ids = async (q: string) => (await op("GET", `/v1/admin/failed-tasks?${q}`)).json.data.items.map((t: { event_id: string }) => t.event_id).sort();
+    const ids = async (q: string) =>
+      (await op("GET", `/v1/admin/failed-tasks?${q}`)).json.data.items
+        .map((t: { event_id: string }) => t.event_id)
+        .sort();
     expect(await ids("error_code=AAA_CODE")).toEqual([events[0]!.id, events[1]!.id].sort());
     expect(await ids("error_code=BBB_CODE&min_attempts=4")).toEqual([events[3]!.id]);
     expect(await ids("error_code=BBB_CODE&max_attempts=3")).toEqual([events[2]!.id]);
@@ -136,7 +206,9 @@ describe("inspection", () => {
     const alerts: OpenedGroup[][] = [];
     const event = prospectEvent(undefined, 1, { stage: "promoted" }); // fails validation every time
     await dlq([letter(event, "SCHEMA_VIOLATION", "stage: Invalid option")], alerts);
-    const task = (await op("GET", "/v1/admin/failed-tasks?error_code=SCHEMA_VIOLATION")).json.data.items.find((t: { event_id: string }) => t.event_id === event.id);
+    const task = (await op("GET", "/v1/admin/failed-tasks?error_code=SCHEMA_VIOLATION")).json.data.items.find(
+      (t: { event_id: string }) => t.event_id === event.id,
+    );
     const replayed = await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { reason: "try once more" });
     expect(replayed.status).toBe(202);
     expect(replayed.json.data).toMatchObject({ outcome: "sent", task: { status: "replaying", replay_count: 1 } });
@@ -156,13 +228,24 @@ describe("inspection", () => {
   it("serves the OpenAPI document of every operator route", async () => {
     const res = await call("GET", "/v1/openapi.json");
     expect(res.status).toBe(200);
-    const doc = res.json as unknown as { openapi: string; paths: Record<string, Record<string, { parameters: Array<{ name: string }> }>> };
+    const doc = res.json as unknown as {
+      openapi: string;
+      paths: Record<string, Record<string, { parameters: Array<{ name: string }> }>>;
+    };
     expect(doc.openapi).toBe("3.1.0");
-    for (const path of ["/v1/admin/failed-tasks", "/v1/admin/failure-groups/{id}/{action}", "/v1/admin/replay-plans", "/v1/admin/replay-jobs/{id}/cancel", "/v1/admin/audit"]) {
+    for (const path of [
+      "/v1/admin/failed-tasks",
+      "/v1/admin/failure-groups/{id}/{action}",
+      "/v1/admin/replay-plans",
+      "/v1/admin/replay-jobs/{id}/cancel",
+      "/v1/admin/audit",
+    ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.paths["/v1/admin/replay-jobs"]!.post!.parameters.map((p) => p.name)).toContain("x-operator");
-    expect(doc.paths["/v1/admin/failed-tasks"]!.get!.parameters.map((p) => p.name)).toEqual(expect.arrayContaining(["since", "until", "group", "min_attempts"]));
+    expect(doc.paths["/v1/admin/failed-tasks"]!.get!.parameters.map((p) => p.name)).toEqual(
+      expect.arrayContaining(["since", "until", "group", "min_attempts"]),
+    );
     expect((await call("GET", "/v1/admin/audit", { token: SECRETS.api })).status).toBe(401);
   });
 });

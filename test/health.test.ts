@@ -15,7 +15,11 @@ describe("GET /health (public liveness)", () => {
   });
 
   it("answers 503 degraded without the store's error text (it names hosts and roles)", async () => {
-    const res = await worker.fetch!(new Request("https://worker.test/health") as never, envWithSupabaseExhausted(), ctx);
+    const res = await worker.fetch!(
+      new Request("https://worker.test/health") as never,
+      envWithSupabaseExhausted(),
+      ctx,
+    );
     expect(res.status).toBe(503);
     const text = await res.text();
     expect(JSON.parse(text).data).toEqual({ status: "degraded", version: expect.any(String) });
@@ -46,10 +50,14 @@ describe("GET /v1/admin/health (operators)", () => {
   });
 
   it("answers 503 degraded, naming the store that is down and why", async () => {
-    const request = new Request("https://worker.test/v1/admin/health", { headers: { authorization: `Bearer ${SECRETS.admin}` } });
+    const request = new Request("https://worker.test/v1/admin/health", {
+      headers: { authorization: `Bearer ${SECRETS.admin}` },
+    });
     const res = await worker.fetch!(request as never, envWithSupabaseExhausted(), ctx);
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { data: { status: string; dependencies: Record<string, { status: string; error?: string }> } };
+    const body = (await res.json()) as {
+      data: { status: string; dependencies: Record<string, { status: string; error?: string }> };
+    };
     expect(body.data.status).toBe("degraded");
     expect(body.data.dependencies.d1!.status).toBe("healthy");
     expect(body.data.dependencies.supabase).toMatchObject({ status: "down" });

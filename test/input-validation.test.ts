@@ -19,16 +19,28 @@ async function postWebhook(body: unknown) {
     }) as Queue;
   const res = await createApp().request(
     "/webhooks/supabase",
-    { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.webhook}` }, body: JSON.stringify(body) },
+    {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${SECRETS.webhook}` },
+      body: JSON.stringify(body),
+    },
     { ...env, TO_D1: wrap(env.TO_D1), TO_SUPABASE: wrap(env.TO_SUPABASE) },
     { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext,
   );
-  return { status: res.status, json: (await res.json()) as { error?: { code: string; message: string; retryable: boolean } }, sent };
+  return {
+    status: res.status,
+    json: (await res.json()) as { error?: { code: string; message: string; retryable: boolean } },
+    sent,
+  };
 }
 
 describe("the webhook endpoint refuses rows the timestamp and text rules refuse", () => {
   const cases: Array<[string, Record<string, unknown>, string]> = [
-    ["year 10000 (as Postgres renders it)", { created_at: "10000-01-01T00:00:00+00:00" }, "created_at: must be an ISO 8601 timestamp"],
+    [
+      "year 10000 (as Postgres renders it)",
+      { created_at: "10000-01-01T00:00:00+00:00" },
+      "created_at: must be an ISO 8601 timestamp",
+    ],
     ["an offset pushing past 9999-12-31", { created_at: "9999-12-31T23:59:00-01:00" }, "created_at: is outside"],
     ["infinity", { updated_at: "infinity" }, "updated_at: must be an ISO 8601 timestamp"],
     ["year 0", { created_at: "0000-01-01T00:00:00+00:00" }, "created_at: year 0000"],
@@ -71,7 +83,10 @@ describe("consumers dead-letter an event whose row breaks the rule, with its rea
     expect(await d1Row("prospects", String(rows.prospects.id))).toMatchObject({ version: 1 });
     expect(await d1Row("campaigns", String(rows.campaigns.id))).toBeNull();
     const task = await waitFor(
-      () => env.DB.prepare("SELECT error_code, error_message, retryable FROM failed_tasks WHERE event_id = ?1").bind(bad.id).first(),
+      () =>
+        env.DB.prepare("SELECT error_code, error_message, retryable FROM failed_tasks WHERE event_id = ?1")
+          .bind(bad.id)
+          .first(),
       "the bad event in failed_tasks",
       15_000,
     );
@@ -88,12 +103,18 @@ describe("consumers dead-letter an event whose row breaks the rule, with its rea
     expect(result.retryMessages).toEqual([]);
     const inPg = await pg()`select id from emails where id in (${nul.key.id}, ${year0.key.id}, ${good.key.id})`;
     expect(inPg.map((r) => r.id)).toEqual([good.key.id]);
-    const tasks = await waitFor(async () => {
-      const { results } = await env.DB.prepare("SELECT event_id, error_code, error_message FROM failed_tasks WHERE event_id IN (?1, ?2) ORDER BY error_message")
-        .bind(nul.id, year0.id)
-        .all<{ event_id: string; error_code: string; error_message: string }>();
-      return results.length === 2 ? results : null;
-    }, "both bad emails in failed_tasks", 15_000);
+    const tasks = await waitFor(
+      async () => {
+        const { results } = await env.DB.prepare(
+          "SELECT event_id, error_code, error_message FROM failed_tasks WHERE event_id IN (?1, ?2) ORDER BY error_message",
+        )
+          .bind(nul.id, year0.id)
+          .all<{ event_id: string; error_code: string; error_message: string }>();
+        return results.length === 2 ? results : null;
+      },
+      "both bad emails in failed_tasks",
+      15_000,
+    );
     expect(tasks.map((t) => t.error_code)).toEqual(["SCHEMA_VIOLATION", "SCHEMA_VIOLATION"]);
     expect(tasks.map((t) => t.error_message)).toEqual([
       expect.stringMatching(/body: must not contain the NUL character/),
@@ -108,11 +129,29 @@ describe("Postgres refuses out-of-range timestamps at the source (migration 0009
   it("refuses infinity, year 10000 and BC dates on every authoritative table's timestamp columns", async () => {
     const [m] = await pg()`insert into mailboxes (email) values ('range@crm.test') returning id`;
     // (cast from text: postgres.js would otherwise serialise the parameter through a JS Date)
-    for (const value of ["infinity", "-infinity", "10000-01-01 00:00:00+00", "9999-12-31 23:59:00-01", "0001-01-01 00:00:00+00 BC"]) {
-      await expect(pg()`insert into prospects (name, created_at) values ('Range', ${value}::text::timestamptz)`, value).rejects.toThrow(refused);
-      await expect(pg()`insert into mailboxes (email, created_at) values ('r@crm.test', ${value}::text::timestamptz)`, value).rejects.toThrow(refused);
-      await expect(pg()`insert into campaigns (name, started_at) values ('Range', ${value}::text::timestamptz)`, value).rejects.toThrow(refused);
-      await expect(pg()`insert into inbox_items (mailbox_id, from_email, received_at) values (${m!.id}, 'a@b.test', ${value}::text::timestamptz)`, value).rejects.toThrow(refused);
+    for (const value of [
+      "infinity",
+      "-infinity",
+      "10000-01-01 00:00:00+00",
+      "9999-12-31 23:59:00-01",
+      "0001-01-01 00:00:00+00 BC",
+    ]) {
+      await expect(
+        pg()`insert into prospects (name, created_at) values ('Range', ${value}::text::timestamptz)`,
+        value,
+      ).rejects.toThrow(refused);
+      await expect(
+        pg()`insert into mailboxes (email, created_at) values ('r@crm.test', ${value}::text::timestamptz)`,
+        value,
+      ).rejects.toThrow(refused);
+      await expect(
+        pg()`insert into campaigns (name, started_at) values ('Range', ${value}::text::timestamptz)`,
+        value,
+      ).rejects.toThrow(refused);
+      await expect(
+        pg()`insert into inbox_items (mailbox_id, from_email, received_at) values (${m!.id}, 'a@b.test', ${value}::text::timestamptz)`,
+        value,
+      ).rejects.toThrow(refused);
     }
     // An update is checked too (created_at is kept by the version trigger, so try a column it leaves alone).
     const [c] = await pg()`insert into campaigns (name) values ('Range update') returning id`;
@@ -124,7 +163,8 @@ describe("Postgres refuses out-of-range timestamps at the source (migration 0009
   it("accepts the ends of the range and null, and the constraints are validated", async () => {
     await pg()`insert into campaigns (name, started_at, created_at) values ('Ends', '9999-12-31 23:59:59.999+00', '0001-01-01 00:00:00+00')`;
     await pg()`insert into campaigns (name, started_at) values ('Null', null)`;
-    const notValid = await pg()`select conname from pg_constraint where conname like '%\\_in\\_range' and not convalidated`;
+    const notValid =
+      await pg()`select conname from pg_constraint where conname like '%\\_in\\_range' and not convalidated`;
     expect(notValid).toEqual([]);
     // One constraint per timestamptz column of the synced tables.
     const [counts] = await pg()`
@@ -146,12 +186,21 @@ describe("Postgres refuses out-of-range timestamps at the source (migration 0009
         await tx.unsafe(migration0009);
         const [c] = await tx`select convalidated from pg_constraint where conname = 'mailboxes_created_at_in_range'`;
         const refused = await tx
-          .savepoint((sp) => sp`insert into mailboxes (email, created_at) values ('new@crm.test', 'infinity'::text::timestamptz)`)
-          .then(() => "accepted", (e: Error) => e.message);
+          .savepoint(
+            (sp) =>
+              sp`insert into mailboxes (email, created_at) values ('new@crm.test', 'infinity'::text::timestamptz)`,
+          )
+          .then(
+            () => "accepted",
+            (e: Error) => e.message,
+          );
         throw Object.assign(new Rollback(), { seen: { validated: c!.convalidated, refused } });
       })
       .catch((e) => (e instanceof Rollback ? (e as Rollback & { seen: unknown }).seen : Promise.reject(e)));
-    expect(seen).toEqual({ validated: false, refused: expect.stringMatching(/violates check constraint "mailboxes_created_at_in_range"/) });
+    expect(seen).toEqual({
+      validated: false,
+      refused: expect.stringMatching(/violates check constraint "mailboxes_created_at_in_range"/),
+    });
     const [after] = await pg()`select convalidated from pg_constraint where conname = 'mailboxes_created_at_in_range'`;
     expect(after!.convalidated).toBe(true); // rolled back: the real schema is untouched
   });
@@ -159,6 +208,10 @@ describe("Postgres refuses out-of-range timestamps at the source (migration 0009
   it("the emails replica refuses them as well (a store error, permanent)", async () => {
     const [p] = await pg()`insert into prospects (name) values ('Replica range') returning id`;
     const row = emailRow({ prospect_id: p!.id });
-    await expect(pg().unsafe(`insert into emails select * from jsonb_populate_record(null::emails, $1::jsonb)`, [{ ...row, sent_at: "infinity" }])).rejects.toThrow(refused);
+    await expect(
+      pg().unsafe(`insert into emails select * from jsonb_populate_record(null::emails, $1::jsonb)`, [
+        { ...row, sent_at: "infinity" },
+      ]),
+    ).rejects.toThrow(refused);
   });
 });

@@ -7,7 +7,12 @@ import { changeGroupStatusStatement } from "../core/ledger/group-transitions";
 import { failureRow, insertFailedTasks } from "../core/ledger/record-failures";
 import { settleGroupsStatement } from "../core/ledger/settle-groups";
 import { movePairs, namedMoves, type Moves } from "../core/ledger/status-moves";
-import { SETTLED_TASK_STATUSES, TASK_MOVES, taskStatusMachine, UNSETTLED_TASK_STATUSES } from "../core/ledger/task-status";
+import {
+  SETTLED_TASK_STATUSES,
+  TASK_MOVES,
+  taskStatusMachine,
+  UNSETTLED_TASK_STATUSES,
+} from "../core/ledger/task-status";
 import { claimForReplay, settleReplayStatements } from "../core/ledger/task-transitions";
 import { utcNow } from "../core/utc";
 import { prospectEvent, taskOfEvent } from "./support/operator";
@@ -15,13 +20,24 @@ import { prospectEvent, taskOfEvent } from "./support/operator";
 // The machines as the SQL of the ledger made them when they were declared: a move added to or
 // removed from the machine, a named transition or this table alone fails here.
 const TASK_TABLE = [
-  "open>quarantined", "open>replaying", "open>superseded",
-  "quarantined>open", "quarantined>replaying", "quarantined>superseded",
-  "replaying>open", "replaying>quarantined", "replaying>resolved", "replaying>superseded",
-  "resolved>open", "resolved>quarantined",
-  "superseded>open", "superseded>quarantined",
+  "open>quarantined",
+  "open>replaying",
+  "open>superseded",
+  "quarantined>open",
+  "quarantined>replaying",
+  "quarantined>superseded",
+  "replaying>open",
+  "replaying>quarantined",
+  "replaying>resolved",
+  "replaying>superseded",
+  "resolved>open",
+  "resolved>quarantined",
+  "superseded>open",
+  "superseded>quarantined",
 ];
-const GROUP_TABLE = GROUP_STATUSES.flatMap((from) => GROUP_STATUSES.filter((to) => to !== from).map((to) => `${from}>${to}`)).sort();
+const GROUP_TABLE = GROUP_STATUSES.flatMap((from) =>
+  GROUP_STATUSES.filter((to) => to !== from).map((to) => `${from}>${to}`),
+).sort();
 
 const pairs = (list: Array<[string, string]>) => [...new Set(list.map(([a, b]) => `${a}>${b}`))].sort();
 const madeBy = (moves: Record<string, Moves<string>>) => pairs(Object.values(moves).flatMap((m) => movePairs(m)));
@@ -53,7 +69,8 @@ describe("ledger status machines", () => {
     const now = utcNow();
     for (const from of GROUP_STATUSES) {
       for (const to of GROUP_STATUSES) {
-        const change = () => changeGroupStatusStatement(env.DB, { id: "g", from, to, by: "alice", reason: "test", now });
+        const change = () =>
+          changeGroupStatusStatement(env.DB, { id: "g", from, to, by: "alice", reason: "test", now });
         if (from === to) expect(change).toThrow(/already/);
         else expect(change).not.toThrow();
       }
@@ -69,21 +86,32 @@ const word = () => Array.from({ length: 12 }, () => String.fromCharCode(97 + Mat
 /** Records a failure of `event`; each call is a new delivery. Its group is one per `cause`. */
 async function fail(event: { id: string }, cause: string) {
   const row = failureRow({
-    queue: "to-d1", event, error_code: "LEDGER_STATUS_TEST", error_message: `ledger status ${cause}`, retryable: 0, attempts: 1,
-    last_message_id: `ledger-status-${++seq}-${word()}`, failed_at: utcNow(),
+    queue: "to-d1",
+    event,
+    error_code: "LEDGER_STATUS_TEST",
+    error_message: `ledger status ${cause}`,
+    retryable: 0,
+    attempts: 1,
+    last_message_id: `ledger-status-${++seq}-${word()}`,
+    failed_at: utcNow(),
   });
   await insertFailedTasks(env.DB, [row], { quarantineAfter: 3 });
   return (await taskOfEvent(event.id))!;
 }
 
 async function setTask(id: string, status: TaskStatus, replayCount = 0) {
-  await env.DB.prepare("UPDATE failed_tasks SET status = ?2, replay_count = ?3 WHERE id = ?1").bind(id, status, replayCount).run();
+  await env.DB.prepare("UPDATE failed_tasks SET status = ?2, replay_count = ?3 WHERE id = ?1")
+    .bind(id, status, replayCount)
+    .run();
 }
 async function setGroup(id: string, status: GroupStatus) {
   await env.DB.prepare("UPDATE failure_groups SET status = ?2 WHERE id = ?1").bind(id, status).run();
 }
-const taskStatus = async (id: string) => (await env.DB.prepare("SELECT status FROM failed_tasks WHERE id = ?1").bind(id).first<{ status: string }>())!.status;
-const groupStatus = async (id: string) => (await env.DB.prepare("SELECT status FROM failure_groups WHERE id = ?1").bind(id).first<{ status: string }>())!.status;
+const taskStatus = async (id: string) =>
+  (await env.DB.prepare("SELECT status FROM failed_tasks WHERE id = ?1").bind(id).first<{ status: string }>())!.status;
+const groupStatus = async (id: string) =>
+  (await env.DB.prepare("SELECT status FROM failure_groups WHERE id = ?1").bind(id).first<{ status: string }>())!
+    .status;
 
 describe("ledger transitions move exactly what the machines allow", () => {
   it("settle: only a replaying task is resolved, with a history line", async () => {
@@ -91,11 +119,25 @@ describe("ledger transitions move exactly what the machines allow", () => {
       const event = prospectEvent();
       const task = await fail(event, word());
       await setTask(task.id, status);
-      const settled = [{ task_id: task.id, kind: "resolved" as const, event_id: event.id, job_id: null, mode: "original", by: "alice", key: `k-${word()}` }];
+      const settled = [
+        {
+          task_id: task.id,
+          kind: "resolved" as const,
+          event_id: event.id,
+          job_id: null,
+          mode: "original",
+          by: "alice",
+          key: `k-${word()}`,
+        },
+      ];
       await env.DB.batch(settleReplayStatements(env.DB, "to-d1", settled, utcNow()));
       const moves = TASK_MOVES.settle.from.includes(status);
       expect(await taskStatus(task.id), status).toBe(moves ? "resolved" : status);
-      const lines = await env.DB.prepare("SELECT count(*) AS n FROM failed_task_history WHERE event_id = ?1 AND kind = 'resolved'").bind(event.id).first<{ n: number }>();
+      const lines = await env.DB.prepare(
+        "SELECT count(*) AS n FROM failed_task_history WHERE event_id = ?1 AND kind = 'resolved'",
+      )
+        .bind(event.id)
+        .first<{ n: number }>();
       expect(lines!.n, status).toBe(moves ? 1 : 0);
     }
   });
@@ -118,7 +160,10 @@ describe("ledger transitions move exactly what the machines allow", () => {
 
   it("failed again: a task in any status reopens, or is quarantined once replayed too often", async () => {
     for (const status of TASK_STATUSES) {
-      for (const [replays, expected] of [[0, "open"], [3, "quarantined"]] as const) {
+      for (const [replays, expected] of [
+        [0, "open"],
+        [3, "quarantined"],
+      ] as const) {
         const event = prospectEvent();
         const task = await fail(event, word());
         await setTask(task.id, status, replays);
@@ -135,11 +180,15 @@ describe("ledger transitions move exactly what the machines allow", () => {
       await setTask(task.id, "resolved");
       await setGroup(task.group_id, status);
       await env.DB.batch([settleGroupsStatement(env.DB, [task.id], utcNow())]);
-      expect(await groupStatus(task.group_id), `settle from ${status}`).toBe(GROUP_MOVES.settled.from.includes(status) ? "resolved" : status);
+      expect(await groupStatus(task.group_id), `settle from ${status}`).toBe(
+        GROUP_MOVES.settled.from.includes(status) ? "resolved" : status,
+      );
 
       await setGroup(task.group_id, status);
       await fail(prospectEvent(), cause);
-      expect(await groupStatus(task.group_id), `failure in ${status}`).toBe(GROUP_MOVES.failedAgain.from.includes(status) ? "open" : status);
+      expect(await groupStatus(task.group_id), `failure in ${status}`).toBe(
+        GROUP_MOVES.failedAgain.from.includes(status) ? "open" : status,
+      );
     }
   });
 });

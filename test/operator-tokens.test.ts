@@ -13,7 +13,12 @@ function as(token: string, method: string, path: string, body?: unknown, headers
 
 /** Creates a token with the shared admin token, as an operator bootstrapping a colleague would. */
 async function createToken(operator: string, extra: Record<string, unknown> = {}) {
-  const res = await op("POST", "/v1/admin/operator-tokens", { operator, reason: `onboarding ${operator}`, ...extra }, "root@bootstrap");
+  const res = await op(
+    "POST",
+    "/v1/admin/operator-tokens",
+    { operator, reason: `onboarding ${operator}`, ...extra },
+    "root@bootstrap",
+  );
   expect(res.status, JSON.stringify(res.json)).toBe(201);
   expect(res.headers.get("cache-control")).toBe("no-store");
   return createdOperatorTokenSchema.parse(res.json.data);
@@ -32,12 +37,19 @@ async function auditOf(target: string) {
 }
 
 async function plansFor(taskId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM replay_plan_items WHERE task_id = ?1").bind(taskId).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM replay_plan_items WHERE task_id = ?1")
+    .bind(taskId)
+    .first<{ n: number }>();
   return row!.n;
 }
 
 /** The worker with other settings, through its real fetch handler. */
-async function withEnv(overrides: Record<string, string>, method: string, path: string, opts: { token: string; body?: unknown; headers?: Record<string, string> }) {
+async function withEnv(
+  overrides: Record<string, string>,
+  method: string,
+  path: string,
+  opts: { token: string; body?: unknown; headers?: Record<string, string> },
+) {
   const ctx = createExecutionContext();
   const response = await worker.fetch!(
     new Request(`https://worker.test${path}`, {
@@ -56,14 +68,29 @@ describe("operator tokens prove who acts", () => {
   it("a token is shown once, D1 keeps only its hash, and a change made with it is audited as its operator, proven", async () => {
     const created = await createToken("alice");
     expect(created.secret).toMatch(/^sds_op_[A-Za-z0-9_-]{43}$/);
-    expect(created.token).toMatchObject({ operator: "alice", status: "active", created_by: "root@bootstrap", revoked_at: null, last_used_at: null });
-    const stored = await env.DB.prepare("SELECT * FROM operator_tokens WHERE id = ?1").bind(created.token.id).first<Record<string, unknown>>();
+    expect(created.token).toMatchObject({
+      operator: "alice",
+      status: "active",
+      created_by: "root@bootstrap",
+      revoked_at: null,
+      last_used_at: null,
+    });
+    const stored = await env.DB.prepare("SELECT * FROM operator_tokens WHERE id = ?1")
+      .bind(created.token.id)
+      .first<Record<string, unknown>>();
     expect(stored!.token_hash).toBe(await hashOperatorToken(created.secret));
     expect(JSON.stringify(stored)).not.toContain(created.secret);
 
     // Creating the token was itself a change made with the shared token: audited as claimed only.
     expect(await auditOf(created.token.id)).toEqual([
-      expect.objectContaining({ action: "token-create", actor: "root@bootstrap", auth: "admin-token", token_id: null, reason: "onboarding alice", target_type: "operator-token" }),
+      expect.objectContaining({
+        action: "token-create",
+        actor: "root@bootstrap",
+        auth: "admin-token",
+        token_id: null,
+        reason: "onboarding alice",
+        target_type: "operator-token",
+      }),
     ]);
 
     const taskId = await seededTaskId();
@@ -76,7 +103,9 @@ describe("operator tokens prove who acts", () => {
     // The same name claimed with the shared token reads differently in the trail.
     const claimed = await op("POST", "/v1/admin/replay-plans", { filter: { ids: [taskId] } }, "alice");
     expect(claimed.status).toBe(201);
-    expect(await auditOf(claimed.json.data.plan.id)).toEqual([expect.objectContaining({ actor: "alice", auth: "admin-token", token_id: null })]);
+    expect(await auditOf(claimed.json.data.plan.id)).toEqual([
+      expect.objectContaining({ actor: "alice", auth: "admin-token", token_id: null }),
+    ]);
     const proven = await op("GET", "/v1/admin/audit?actor=alice&auth=operator-token");
     expect(proven.json.data.items.map((e: { target_id: string }) => e.target_id)).toEqual([planned.json.data.plan.id]);
   });
@@ -84,14 +113,28 @@ describe("operator tokens prove who acts", () => {
   it("refuses an x-operator that disagrees with the token (OPERATOR_MISMATCH), and changes nothing", async () => {
     const { secret } = await createToken("bob");
     const taskId = await seededTaskId();
-    const refused = await as(secret, "POST", "/v1/admin/replay-plans", { filter: { ids: [taskId] } }, { "x-operator": "alice" });
+    const refused = await as(
+      secret,
+      "POST",
+      "/v1/admin/replay-plans",
+      { filter: { ids: [taskId] } },
+      { "x-operator": "alice" },
+    );
     expect(refused.status).toBe(403);
     expect(refused.json.error).toMatchObject({ code: "OPERATOR_MISMATCH", retryable: false });
     expect(await plansFor(taskId)).toBe(0);
     // Reads are refused too: the header must never be able to say something the token does not.
-    expect((await as(secret, "GET", "/v1/admin/failed-tasks", undefined, { "x-operator": "alice" })).json.error.code).toBe("OPERATOR_MISMATCH");
+    expect(
+      (await as(secret, "GET", "/v1/admin/failed-tasks", undefined, { "x-operator": "alice" })).json.error.code,
+    ).toBe("OPERATOR_MISMATCH");
     // Naming the token's own operator is fine (the CLI always sends x-operator).
-    const agreeing = await as(secret, "POST", "/v1/admin/replay-plans", { filter: { ids: [taskId] } }, { "x-operator": "bob" });
+    const agreeing = await as(
+      secret,
+      "POST",
+      "/v1/admin/replay-plans",
+      { filter: { ids: [taskId] } },
+      { "x-operator": "bob" },
+    );
     expect(agreeing.status).toBe(201);
     expect(agreeing.json.data.plan.created_by).toBe("bob");
   });
@@ -107,29 +150,45 @@ describe("operator tokens prove who acts", () => {
     expect(refused.status).toBe(401);
     expect(refused.json.error).toMatchObject({ code: "TOKEN_REVOKED", retryable: false });
     const taskId = await seededTaskId();
-    expect((await as(secret, "POST", "/v1/admin/replay-plans", { filter: { ids: [taskId] } })).json.error.code).toBe("TOKEN_REVOKED");
+    expect((await as(secret, "POST", "/v1/admin/replay-plans", { filter: { ids: [taskId] } })).json.error.code).toBe(
+      "TOKEN_REVOKED",
+    );
     expect(await plansFor(taskId)).toBe(0);
 
     const again = await op("POST", `/v1/admin/operator-tokens/${token.id}/revoke`, { reason: "laptop lost" }, "erin");
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe("ALREADY_REVOKED");
     const lines = await auditOf(token.id);
-    expect(lines.map((l: { action: string; actor: string }) => `${l.action} ${l.actor}`)).toEqual(["token-revoke dave", "token-create root@bootstrap"]);
-    expect((await op("POST", "/v1/admin/operator-tokens/01JN0000000000000000000000/revoke", { reason: "no such token" })).status).toBe(404);
+    expect(lines.map((l: { action: string; actor: string }) => `${l.action} ${l.actor}`)).toEqual([
+      "token-revoke dave",
+      "token-create root@bootstrap",
+    ]);
+    expect(
+      (await op("POST", "/v1/admin/operator-tokens/01JN0000000000000000000000/revoke", { reason: "no such token" }))
+        .status,
+    ).toBe(404);
   });
 
   it("an expired token is refused with TOKEN_EXPIRED; expires_at must lie in the future", async () => {
-    const { token, secret } = await createToken("frank", { expires_at: new Date(Date.now() + 3_600_000).toISOString() });
+    const { token, secret } = await createToken("frank", {
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     expect(token.expires_at).not.toBeNull();
     expect((await as(secret, "GET", "/v1/admin/audit")).status).toBe(200);
-    await env.DB.prepare("UPDATE operator_tokens SET expires_at = ?2 WHERE id = ?1").bind(token.id, new Date(Date.now() - 1000).toISOString()).run();
+    await env.DB.prepare("UPDATE operator_tokens SET expires_at = ?2 WHERE id = ?1")
+      .bind(token.id, new Date(Date.now() - 1000).toISOString())
+      .run();
     const refused = await as(secret, "GET", "/v1/admin/audit");
     expect(refused.status).toBe(401);
     expect(refused.json.error.code).toBe("TOKEN_EXPIRED");
     const listed = await op("GET", "/v1/admin/operator-tokens?operator=frank");
     expect(listed.json.data.items).toEqual([expect.objectContaining({ id: token.id, status: "expired" })]);
 
-    const past = await op("POST", "/v1/admin/operator-tokens", { operator: "frank", reason: "already over", expires_at: "2020-01-01T00:00:00Z" });
+    const past = await op("POST", "/v1/admin/operator-tokens", {
+      operator: "frank",
+      reason: "already over",
+      expires_at: "2020-01-01T00:00:00Z",
+    });
     expect(past.status).toBe(400);
     expect(past.json.error.code).toBe("INVALID_REQUEST");
   });
@@ -160,7 +219,12 @@ describe("operator tokens prove who acts", () => {
       [first.token.id, "revoked"],
     ]);
     const text = JSON.stringify(res.json);
-    for (const secret of [first.secret, second.secret, await hashOperatorToken(first.secret), await hashOperatorToken(second.secret)]) {
+    for (const secret of [
+      first.secret,
+      second.secret,
+      await hashOperatorToken(first.secret),
+      await hashOperatorToken(second.secret),
+    ]) {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toContain("token_hash");
@@ -172,17 +236,32 @@ describe("operator tokens prove who acts", () => {
   it("an operator token creates tokens for its own operator only (rotation), and may revoke any token", async () => {
     const ivan = await createToken("ivan");
     const judy = await createToken("judy");
-    const forOther = await as(ivan.secret, "POST", "/v1/admin/operator-tokens", { operator: "judy", reason: "trying to mint judy" });
+    const forOther = await as(ivan.secret, "POST", "/v1/admin/operator-tokens", {
+      operator: "judy",
+      reason: "trying to mint judy",
+    });
     expect(forOther.status).toBe(403);
     expect(forOther.json.error.code).toBe("OPERATOR_MISMATCH");
     expect((await op("GET", "/v1/admin/operator-tokens?operator=judy")).json.data.items).toHaveLength(1);
 
-    const rotated = await as(ivan.secret, "POST", "/v1/admin/operator-tokens", { operator: "ivan", reason: "rotation" });
+    const rotated = await as(ivan.secret, "POST", "/v1/admin/operator-tokens", {
+      operator: "ivan",
+      reason: "rotation",
+    });
     expect(rotated.status).toBe(201);
     expect(rotated.json.data.token).toMatchObject({ operator: "ivan", created_by: "ivan" });
-    expect(await auditOf(rotated.json.data.token.id)).toEqual([expect.objectContaining({ action: "token-create", actor: "ivan", auth: "operator-token", token_id: ivan.token.id })]);
+    expect(await auditOf(rotated.json.data.token.id)).toEqual([
+      expect.objectContaining({
+        action: "token-create",
+        actor: "ivan",
+        auth: "operator-token",
+        token_id: ivan.token.id,
+      }),
+    ]);
 
-    const killed = await as(ivan.secret, "POST", `/v1/admin/operator-tokens/${judy.token.id}/revoke`, { reason: "judy's token was pasted in chat" });
+    const killed = await as(ivan.secret, "POST", `/v1/admin/operator-tokens/${judy.token.id}/revoke`, {
+      reason: "judy's token was pasted in chat",
+    });
     expect(killed.json.data.token).toMatchObject({ status: "revoked", revoked_by: "ivan" });
     expect((await as(judy.secret, "GET", "/v1/admin/audit")).json.error.code).toBe("TOKEN_REVOKED");
   });
@@ -190,7 +269,9 @@ describe("operator tokens prove who acts", () => {
   it("records last use at most once a minute", async () => {
     const { token, secret } = await createToken("kim");
     const lastUsed = async () =>
-      (await env.DB.prepare("SELECT last_used_at FROM operator_tokens WHERE id = ?1").bind(token.id).first<{ last_used_at: string | null }>())!.last_used_at;
+      (await env.DB.prepare("SELECT last_used_at FROM operator_tokens WHERE id = ?1")
+        .bind(token.id)
+        .first<{ last_used_at: string | null }>())!.last_used_at;
     expect(await lastUsed()).toBeNull();
     await as(secret, "GET", "/v1/admin/audit");
     const first = await lastUsed();
@@ -209,29 +290,54 @@ describe("REQUIRE_OPERATOR_TOKENS=true", () => {
 
   it("refuses a change made with the shared admin token and changes nothing; reads and token management still work", async () => {
     const taskId = await seededTaskId();
-    const refused = await withEnv(required, "POST", "/v1/admin/replay-plans", { token: SECRETS.admin, body: { filter: { ids: [taskId] } }, headers: { "x-operator": "root" } });
+    const refused = await withEnv(required, "POST", "/v1/admin/replay-plans", {
+      token: SECRETS.admin,
+      body: { filter: { ids: [taskId] } },
+      headers: { "x-operator": "root" },
+    });
     expect(refused.status).toBe(403);
     expect(refused.json.error).toMatchObject({ code: "OPERATOR_TOKEN_REQUIRED", retryable: false });
     expect(await plansFor(taskId)).toBe(0);
     expect(await auditOf(taskId)).toEqual([]);
-    const replay = await withEnv(required, "POST", `/v1/admin/failed-tasks/${taskId}/replay`, { token: SECRETS.admin, body: { reason: "try it" }, headers: { "x-operator": "root" } });
+    const replay = await withEnv(required, "POST", `/v1/admin/failed-tasks/${taskId}/replay`, {
+      token: SECRETS.admin,
+      body: { reason: "try it" },
+      headers: { "x-operator": "root" },
+    });
     expect(replay.json.error.code).toBe("OPERATOR_TOKEN_REQUIRED");
-    expect(await taskOfEvent((await env.DB.prepare("SELECT event_id FROM failed_tasks WHERE id = ?1").bind(taskId).first<{ event_id: string }>())!.event_id)).toMatchObject({
+    expect(
+      await taskOfEvent(
+        (await env.DB.prepare("SELECT event_id FROM failed_tasks WHERE id = ?1")
+          .bind(taskId)
+          .first<{ event_id: string }>())!.event_id,
+      ),
+    ).toMatchObject({
       status: "open",
       replay_count: 0,
     });
-    expect((await withEnv(required, "POST", "/v1/admin/integrity", { token: SECRETS.admin, body: {} })).json.error.code).toBe("OPERATOR_TOKEN_REQUIRED");
+    expect(
+      (await withEnv(required, "POST", "/v1/admin/integrity", { token: SECRETS.admin, body: {} })).json.error.code,
+    ).toBe("OPERATOR_TOKEN_REQUIRED");
 
     // Reading is fine with the shared token.
     expect((await withEnv(required, "GET", "/v1/admin/failed-tasks", { token: SECRETS.admin })).status).toBe(200);
     // Bootstrap: the shared token still creates (and revokes) operator tokens.
-    const created = await withEnv(required, "POST", "/v1/admin/operator-tokens", { token: SECRETS.admin, body: { operator: "lena", reason: "first operator" }, headers: { "x-operator": "root" } });
+    const created = await withEnv(required, "POST", "/v1/admin/operator-tokens", {
+      token: SECRETS.admin,
+      body: { operator: "lena", reason: "first operator" },
+      headers: { "x-operator": "root" },
+    });
     expect(created.status).toBe(201);
     const { secret } = createdOperatorTokenSchema.parse(created.json.data);
     // With her own token the same change goes through, proven.
-    const planned = await withEnv(required, "POST", "/v1/admin/replay-plans", { token: secret, body: { filter: { ids: [taskId] } } });
+    const planned = await withEnv(required, "POST", "/v1/admin/replay-plans", {
+      token: secret,
+      body: { filter: { ids: [taskId] } },
+    });
     expect(planned.status, JSON.stringify(planned.json)).toBe(201);
-    expect(await auditOf(planned.json.data.plan.id)).toEqual([expect.objectContaining({ actor: "lena", auth: "operator-token" })]);
+    expect(await auditOf(planned.json.data.plan.id)).toEqual([
+      expect.objectContaining({ actor: "lena", auth: "operator-token" }),
+    ]);
   });
 });
 

@@ -5,7 +5,14 @@ import { sweepOutbox } from "../producers/outbox";
 import { queueBindings } from "../producers/publish";
 import { pg, waitFor } from "./support/helpers";
 
-const base = { to_email: "gm@bellevue.test", from_email: "sales@crm.test", subject: "Hello", body: "Hi", direction: "outbound" as const, status: "pending" as const };
+const base = {
+  to_email: "gm@bellevue.test",
+  from_email: "sales@crm.test",
+  subject: "Hello",
+  body: "Hi",
+  direction: "outbound" as const,
+  status: "pending" as const,
+};
 const down = () => {
   throw new Error("Queue sendBatch failed: Internal Server Error");
 };
@@ -27,9 +34,15 @@ async function unpublishedEmail(prospect_id: string): Promise<string> {
 }
 
 /** An outbox row written behind the API's back (as one that slipped in before the API checked sizes). */
-async function rawOutboxRow(fields: { entity?: string; row_id?: string; row_image: string }): Promise<{ seq: number; row_id: string }> {
+async function rawOutboxRow(fields: {
+  entity?: string;
+  row_id?: string;
+  row_image: string;
+}): Promise<{ seq: number; row_id: string }> {
   const row_id = fields.row_id ?? crypto.randomUUID();
-  const row = await env.DB.prepare("INSERT INTO sync_outbox (entity, row_id, op, version, row_image) VALUES (?1, ?2, 'upsert', 1, ?3) RETURNING seq")
+  const row = await env.DB.prepare(
+    "INSERT INTO sync_outbox (entity, row_id, op, version, row_image) VALUES (?1, ?2, 'upsert', 1, ?3) RETURNING seq",
+  )
     .bind(fields.entity ?? "emails", row_id, fields.row_image)
     .first<{ seq: number }>();
   return { seq: row!.seq, row_id };
@@ -38,17 +51,47 @@ async function rawOutboxRow(fields: { entity?: string; row_id?: string; row_imag
 function emailImage(id: string, prospect_id: string, body: string): string {
   const now = new Date().toISOString();
   return JSON.stringify({
-    id, prospect_id, campaign_id: null, mailbox_id: null, direction: "outbound", to_email: base.to_email, from_email: base.from_email,
-    subject: "Huge", body, message_id: null, status: "pending", sent_at: null, delivered_at: null, opened_at: null, clicked_at: null,
-    replied_at: null, bounced_at: null, failed_at: null, error: null, created_at: now, updated_at: now, version: 1,
+    id,
+    prospect_id,
+    campaign_id: null,
+    mailbox_id: null,
+    direction: "outbound",
+    to_email: base.to_email,
+    from_email: base.from_email,
+    subject: "Huge",
+    body,
+    message_id: null,
+    status: "pending",
+    sent_at: null,
+    delivered_at: null,
+    opened_at: null,
+    clicked_at: null,
+    replied_at: null,
+    bounced_at: null,
+    failed_at: null,
+    error: null,
+    created_at: now,
+    updated_at: now,
+    version: 1,
   });
 }
 
 const tasksFor = async (rowId: string) =>
-  (await env.DB.prepare("SELECT queue, event_id, error_code, failure_count, status FROM failed_tasks WHERE row_id = ?1").bind(rowId).all()).results;
+  (
+    await env.DB.prepare(
+      "SELECT queue, event_id, error_code, failure_count, status FROM failed_tasks WHERE row_id = ?1",
+    )
+      .bind(rowId)
+      .all()
+  ).results;
 const historyFor = async (eventId: string) =>
-  (await env.DB.prepare("SELECT count(*) AS n FROM failed_task_history WHERE event_id = ?1").bind(eventId).first<{ n: number }>())!.n;
-const outboxRow = (seq: number) => env.DB.prepare("SELECT published_at, failed_reason FROM sync_outbox WHERE seq = ?1").bind(seq).first<{ published_at: string | null; failed_reason: string | null }>();
+  (await env.DB.prepare("SELECT count(*) AS n FROM failed_task_history WHERE event_id = ?1")
+    .bind(eventId)
+    .first<{ n: number }>())!.n;
+const outboxRow = (seq: number) =>
+  env.DB.prepare("SELECT published_at, failed_reason FROM sync_outbox WHERE seq = ?1")
+    .bind(seq)
+    .first<{ published_at: string | null; failed_reason: string | null }>();
 
 describe("outbox sweep: one entry that can never be queued does not wedge the others", () => {
   it("publishes the good rows around an oversized one, records it once, and never records it again", async () => {
@@ -60,9 +103,19 @@ describe("outbox sweep: one entry that can never be queued does not wedge the ot
 
     const first = await sweep();
     expect(first).toMatchObject({ republished: 2, failed: 1, unsent: 0 });
-    await waitFor(async () => (await pgVersion(before)) === 1 && (await pgVersion(after)) === 1, "both good emails in Postgres");
+    await waitFor(
+      async () => (await pgVersion(before)) === 1 && (await pgVersion(after)) === 1,
+      "both good emails in Postgres",
+    );
     const tasks = await tasksFor(big.row_id);
-    expect(tasks).toEqual([expect.objectContaining({ queue: "to-supabase", error_code: "EVENT_TOO_LARGE", failure_count: 1, status: "open" })]);
+    expect(tasks).toEqual([
+      expect.objectContaining({
+        queue: "to-supabase",
+        error_code: "EVENT_TOO_LARGE",
+        failure_count: 1,
+        status: "open",
+      }),
+    ]);
     const settled = await outboxRow(big.seq);
     expect(settled!.published_at).not.toBeNull();
     expect(settled!.failed_reason).toMatch(/^EVENT_TOO_LARGE: /);
@@ -70,7 +123,9 @@ describe("outbox sweep: one entry that can never be queued does not wedge the ot
     // The next run finds nothing to do; and a crash between recording and settling (the row
     // unsettled again) records nothing new either.
     expect(await sweep()).toMatchObject({ republished: 0, failed: 0 });
-    await env.DB.prepare("UPDATE sync_outbox SET published_at = NULL, failed_reason = NULL WHERE seq = ?1").bind(big.seq).run();
+    await env.DB.prepare("UPDATE sync_outbox SET published_at = NULL, failed_reason = NULL WHERE seq = ?1")
+      .bind(big.seq)
+      .run();
     expect(await sweep()).toMatchObject({ republished: 0, failed: 1 });
     expect(await sweep()).toMatchObject({ republished: 0, failed: 0 });
     expect(await tasksFor(big.row_id)).toEqual(tasks);
@@ -97,9 +152,18 @@ describe("outbox sweep: one entry that can never be queued does not wedge the ot
     const b = await unpublishedEmail(prospect_id);
 
     const outage = await sweep(queueBindings(refusing));
-    expect(outage).toMatchObject({ republished: 0, failed: 0, unsent: 2, error: { code: "QUEUE_UNAVAILABLE", retryable: true } });
+    expect(outage).toMatchObject({
+      republished: 0,
+      failed: 0,
+      unsent: 2,
+      error: { code: "QUEUE_UNAVAILABLE", retryable: true },
+    });
     expect(await tasksFor(a)).toEqual([]);
-    const unpublished = await env.DB.prepare("SELECT count(*) AS n FROM sync_outbox WHERE row_id IN (?1, ?2) AND published_at IS NULL").bind(a, b).first<{ n: number }>();
+    const unpublished = await env.DB.prepare(
+      "SELECT count(*) AS n FROM sync_outbox WHERE row_id IN (?1, ?2) AND published_at IS NULL",
+    )
+      .bind(a, b)
+      .first<{ n: number }>();
     expect(unpublished!.n).toBe(2);
 
     expect(await sweep()).toMatchObject({ republished: 2, failed: 0, unsent: 0 });
@@ -108,25 +172,40 @@ describe("outbox sweep: one entry that can never be queued does not wedge the ot
 
   it("when the queue refuses a whole sendBatch for its size, the rows are sent one by one and only the refused one is recorded", async () => {
     const prospect_id = await prospect();
-    const ids = [await unpublishedEmail(prospect_id), await unpublishedEmail(prospect_id), await unpublishedEmail(prospect_id)];
+    const ids = [
+      await unpublishedEmail(prospect_id),
+      await unpublishedEmail(prospect_id),
+      await unpublishedEmail(prospect_id),
+    ];
     const culprit = ids[1]!;
     // A platform that counts this one message as over its limit, although our estimate let it through.
     const isCulprit = (body: unknown) => (body as { key: { id: string } }).key.id === culprit;
     const real = env.TO_SUPABASE;
     const strict = {
       send: async (body: unknown, opts?: QueueSendOptions) => {
-        if (isCulprit(body)) throw new Error("Queue send failed: message length of 128100 bytes exceeds limit of 128000");
+        if (isCulprit(body))
+          throw new Error("Queue send failed: message length of 128100 bytes exceeds limit of 128000");
         return real.send(body, opts);
       },
       sendBatch: async (messages: Iterable<MessageSendRequest>, opts?: QueueSendBatchOptions) => {
         const list = [...messages];
-        if (list.some((m) => isCulprit(m.body))) throw new Error("Queue sendBatch failed: message in batch has length 128100 bytes which exceeds single message size limit of 128000");
+        if (list.some((m) => isCulprit(m.body)))
+          throw new Error(
+            "Queue sendBatch failed: message in batch has length 128100 bytes which exceeds single message size limit of 128000",
+          );
         return real.sendBatch(list, opts);
       },
     } as unknown as Queue;
 
-    expect(await sweep({ ...queueBindings(env), "to-supabase": strict })).toMatchObject({ republished: 2, failed: 1, unsent: 0 });
-    await waitFor(async () => (await pgVersion(ids[0]!)) === 1 && (await pgVersion(ids[2]!)) === 1, "the other two emails in Postgres");
+    expect(await sweep({ ...queueBindings(env), "to-supabase": strict })).toMatchObject({
+      republished: 2,
+      failed: 1,
+      unsent: 0,
+    });
+    await waitFor(
+      async () => (await pgVersion(ids[0]!)) === 1 && (await pgVersion(ids[2]!)) === 1,
+      "the other two emails in Postgres",
+    );
     expect((await tasksFor(culprit)).map((t) => t.error_code)).toEqual(["EVENT_TOO_LARGE"]);
     expect(await sweep()).toMatchObject({ republished: 0, failed: 0 });
   });

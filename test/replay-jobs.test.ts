@@ -31,7 +31,9 @@ async function settled(id: string, timeoutMs = 60_000): Promise<Job> {
 
 /** The most events the job sent in any one-second window, from the times it recorded per task. */
 async function busiestSecond(planId: string): Promise<number> {
-  const { results } = await env.DB.prepare("SELECT done_at FROM replay_plan_items WHERE plan_id = ?1 AND state = 'sent' ORDER BY done_at")
+  const { results } = await env.DB.prepare(
+    "SELECT done_at FROM replay_plan_items WHERE plan_id = ?1 AND state = 'sent' ORDER BY done_at",
+  )
     .bind(planId)
     .all<{ done_at: string }>();
   const times = results.map((r) => Date.parse(r.done_at));
@@ -59,7 +61,18 @@ describe("plan, then replay", () => {
     const created = await plan({ error_code: code }, { reason: "looking" });
     expect(created.status).toBe(201);
     const p = planSchema.parse(created.json.data.plan);
-    expect(p).toMatchObject({ queue: "to-d1", total: 40, superseded: 10, to_send: 30, skipped: 0, quarantined_excluded: 0, replaying_excluded: 0, by_entity: { prospects: 40 }, by_error: { [code]: 40 }, created_by: "alice@ops" });
+    expect(p).toMatchObject({
+      queue: "to-d1",
+      total: 40,
+      superseded: 10,
+      to_send: 30,
+      skipped: 0,
+      quarantined_excluded: 0,
+      replaying_excluded: 0,
+      by_entity: { prospects: 40 },
+      by_error: { [code]: 40 },
+      created_by: "alice@ops",
+    });
     // Planning changed nothing.
     expect((await taskOfEvent(fixable[0]!.id))!.status).toBe("open");
 
@@ -68,15 +81,31 @@ describe("plan, then replay", () => {
     await seedFailures(late, { error_code: code });
 
     expect((await op("POST", "/v1/admin/replay-jobs", { plan_id: p.id })).json.error.code).toBe("INVALID_REQUEST"); // reason required
-    expect((await op("POST", "/v1/admin/replay-jobs", { plan_id: p.id, reason: "D1 was down" }, null)).json.error.code).toBe("OPERATOR_REQUIRED");
-    const started = await op("POST", "/v1/admin/replay-jobs", { plan_id: p.id, reason: "D1 was down 09:00-09:40", rate_per_second: 200 });
+    expect(
+      (await op("POST", "/v1/admin/replay-jobs", { plan_id: p.id, reason: "D1 was down" }, null)).json.error.code,
+    ).toBe("OPERATOR_REQUIRED");
+    const started = await op("POST", "/v1/admin/replay-jobs", {
+      plan_id: p.id,
+      reason: "D1 was down 09:00-09:40",
+      rate_per_second: 200,
+    });
     expect(started.status).toBe(202);
     const j = await settled(started.json.data.job.id);
-    expect(j).toMatchObject({ status: "completed", total: 40, sent: 30, superseded: 10, skipped: 0, remaining: 0, created_by: "alice@ops", reason: "D1 was down 09:00-09:40" });
+    expect(j).toMatchObject({
+      status: "completed",
+      total: 40,
+      sent: 30,
+      superseded: 10,
+      skipped: 0,
+      remaining: 0,
+      created_by: "alice@ops",
+      reason: "D1 was down 09:00-09:40",
+    });
     expect(j.tasks).toEqual({ resolved: 30, superseded: 10 });
 
     for (const e of fixable.slice(0, 3)) expect(await d1Row("prospects", e.key.id)).toMatchObject({ version: 1 });
-    for (const e of stale.slice(0, 3)) expect(await d1Row("prospects", e.key.id)).toMatchObject({ version: 2, name: "newer in D1" });
+    for (const e of stale.slice(0, 3))
+      expect(await d1Row("prospects", e.key.id)).toMatchObject({ version: 2, name: "newer in D1" });
     for (const e of late) expect((await taskOfEvent(e.id))!.status).toBe("open");
     // Status counts what still needs attention: the 5 late ones, not the resolved or superseded.
     const status = (await op("GET", "/v1/sync/status")).json.data;
@@ -88,7 +117,9 @@ describe("plan, then replay", () => {
     // Each sent task was sent once, marked with the job and its operator, and resolved by the consumer.
     const { results: history } = await env.DB.prepare(
       `SELECT kind, count(*) AS n, count(DISTINCT event_id) AS tasks FROM failed_task_history WHERE job_id = ?1 GROUP BY kind ORDER BY kind`,
-    ).bind(j.id).all();
+    )
+      .bind(j.id)
+      .all();
     expect(history).toEqual([
       { kind: "replay", n: 30, tasks: 30 },
       { kind: "resolved", n: 30, tasks: 30 },
@@ -99,10 +130,20 @@ describe("plan, then replay", () => {
     expect(again.status).toBe(409);
     expect(again.json.error.code).toBe("PLAN_ALREADY_EXECUTED");
 
-    const audit = (await op("GET", "/v1/admin/audit?actor=alice@ops")).json.data.items.map((e: unknown) => auditEntrySchema.parse(e));
-    const replay = audit.find((e: { action: string; target_id: string }) => e.action === "replay" && e.target_id === j.id);
-    expect(replay).toMatchObject({ actor: "alice@ops", reason: "D1 was down 09:00-09:40", selection: { plan_id: p.id, filter: { error_code: code }, total: 40 } });
-    expect(audit.some((e: { action: string; target_id: string }) => e.action === "plan" && e.target_id === p.id)).toBe(true);
+    const audit = (await op("GET", "/v1/admin/audit?actor=alice@ops")).json.data.items.map((e: unknown) =>
+      auditEntrySchema.parse(e),
+    );
+    const replay = audit.find(
+      (e: { action: string; target_id: string }) => e.action === "replay" && e.target_id === j.id,
+    );
+    expect(replay).toMatchObject({
+      actor: "alice@ops",
+      reason: "D1 was down 09:00-09:40",
+      selection: { plan_id: p.id, filter: { error_code: code }, total: 40 },
+    });
+    expect(audit.some((e: { action: string; target_id: string }) => e.action === "plan" && e.target_id === p.id)).toBe(
+      true,
+    );
   });
 
   it("refuses plans that are empty, span both queues, or select finished tasks", async () => {
@@ -123,8 +164,14 @@ describe("plan, then replay", () => {
     await seedFailures([inFlight], { error_code: "IN_FLIGHT" });
     await env.DB.prepare("UPDATE failed_tasks SET status = 'replaying' WHERE event_id = ?1").bind(inFlight.id).run();
     const left = await plan({ error_code: "IN_FLIGHT" });
-    expect([left.json.error.code, left.json.error.details]).toEqual(["NOTHING_TO_REPLAY", { quarantined_excluded: 0, replaying_excluded: 1 }]);
-    expect((await plan({ error_code: "IN_FLIGHT", status: "replaying" })).json.data.plan).toMatchObject({ total: 1, replaying_excluded: 0 });
+    expect([left.json.error.code, left.json.error.details]).toEqual([
+      "NOTHING_TO_REPLAY",
+      { quarantined_excluded: 0, replaying_excluded: 1 },
+    ]);
+    expect((await plan({ error_code: "IN_FLIGHT", status: "replaying" })).json.data.plan).toMatchObject({
+      total: 1,
+      replaying_excluded: 0,
+    });
   });
 
   it("a replay storm of 10,000 tasks is held to its rate and ends with every task resolved, superseded or quarantined", async () => {
@@ -136,12 +183,16 @@ describe("plan, then replay", () => {
     await applyToD1(stale.map((e) => prospectEvent(e.key.id, 2)));
     await seedFailures([...fixable, ...stale, ...poison], { error_code: code });
     // The poison ones were replayed twice before: failing a third time quarantines them.
-    await env.DB.prepare("UPDATE failed_tasks SET replay_count = 2 WHERE event_id IN (SELECT value FROM json_each(?1))").bind(JSON.stringify(poison.map((e) => e.id))).run();
+    await env.DB.prepare("UPDATE failed_tasks SET replay_count = 2 WHERE event_id IN (SELECT value FROM json_each(?1))")
+      .bind(JSON.stringify(poison.map((e) => e.id)))
+      .run();
 
     const p = planSchema.parse((await plan({ error_code: code })).json.data.plan);
     expect(p).toMatchObject({ total: 10_000, superseded: 1_500, to_send: 8_500 });
     const started = Date.now();
-    const { job: created } = (await op("POST", "/v1/admin/replay-jobs", { plan_id: p.id, reason: "storm drill", rate_per_second: rate })).json.data;
+    const { job: created } = (
+      await op("POST", "/v1/admin/replay-jobs", { plan_id: p.id, reason: "storm drill", rate_per_second: rate })
+    ).json.data;
     const j = await settled(created.id, 240_000);
     const elapsed = Date.now() - started;
 
@@ -153,21 +204,35 @@ describe("plan, then replay", () => {
     // None sent twice by the job.
     const twice = await env.DB.prepare(
       "SELECT count(*) AS n FROM (SELECT event_id FROM failed_task_history WHERE job_id = ?1 AND kind = 'replay' GROUP BY event_id HAVING count(*) > 1)",
-    ).bind(j.id).first<{ n: number }>();
+    )
+      .bind(j.id)
+      .first<{ n: number }>();
     expect(twice!.n).toBe(0);
     const audit = (await op("GET", `/v1/admin/audit?target=${j.id}`)).json.data.items;
     expect(audit).toEqual([expect.objectContaining({ action: "replay", actor: "alice@ops", reason: "storm drill" })]);
   }, 300_000);
 
   it("cancel stops a job mid-way: what was sent stays sent, the rest stays open; one running job per queue", async () => {
-    await seedFailures(Array.from({ length: 300 }, () => prospectEvent()), { error_code: "SLOW" });
-    await seedFailures(Array.from({ length: 3 }, () => prospectEvent()), { error_code: "OTHER" });
+    await seedFailures(
+      Array.from({ length: 300 }, () => prospectEvent()),
+      { error_code: "SLOW" },
+    );
+    await seedFailures(
+      Array.from({ length: 3 }, () => prospectEvent()),
+      { error_code: "OTHER" },
+    );
     const slow = planSchema.parse((await plan({ error_code: "SLOW" })).json.data.plan);
     const other = planSchema.parse((await plan({ error_code: "OTHER" })).json.data.plan);
-    const { job: running } = (await op("POST", "/v1/admin/replay-jobs", { plan_id: slow.id, reason: "slowly", rate_per_second: 20 })).json.data;
+    const { job: running } = (
+      await op("POST", "/v1/admin/replay-jobs", { plan_id: slow.id, reason: "slowly", rate_per_second: 20 })
+    ).json.data;
 
     const busy = await op("POST", "/v1/admin/replay-jobs", { plan_id: other.id, reason: "in parallel" });
-    expect([busy.status, busy.json.error.code, busy.json.error.details.running_job_id]).toEqual([409, "JOB_ALREADY_RUNNING", running.id]);
+    expect([busy.status, busy.json.error.code, busy.json.error.details.running_job_id]).toEqual([
+      409,
+      "JOB_ALREADY_RUNNING",
+      running.id,
+    ]);
 
     await waitFor(async () => (await job(running.id)).sent >= 20, "some tasks sent", 20_000);
     const cancelled = await op("POST", `/v1/admin/replay-jobs/${running.id}/cancel`, { reason: "wrong window" });
@@ -179,14 +244,24 @@ describe("plan, then replay", () => {
     expect(later.sent).toBe(after.sent);
     expect(after.sent).toBeLessThan(300);
     expect(after.remaining).toBe(300 - after.sent);
-    const open = await env.DB.prepare("SELECT count(*) AS n FROM failed_tasks WHERE error_code = 'SLOW' AND status = 'open'").first<{ n: number }>();
+    const open = await env.DB.prepare(
+      "SELECT count(*) AS n FROM failed_tasks WHERE error_code = 'SLOW' AND status = 'open'",
+    ).first<{ n: number }>();
     expect(open!.n).toBe(300 - after.sent);
-    expect((await op("POST", `/v1/admin/replay-jobs/${running.id}/cancel`, { reason: "again" })).json.error.code).toBe("JOB_NOT_RUNNING");
+    expect((await op("POST", `/v1/admin/replay-jobs/${running.id}/cancel`, { reason: "again" })).json.error.code).toBe(
+      "JOB_NOT_RUNNING",
+    );
     // A refused cancel changed nothing, so the audit trail records nothing for it (found by the fuzzer).
-    const cancels = await env.DB.prepare("SELECT reason FROM operator_audit WHERE action = 'cancel' AND target_id = ?1").bind(running.id).all<{ reason: string }>();
+    const cancels = await env.DB.prepare("SELECT reason FROM operator_audit WHERE action = 'cancel' AND target_id = ?1")
+      .bind(running.id)
+      .all<{ reason: string }>();
     expect(cancels.results.map((r) => r.reason)).toEqual(["wrong window"]);
-    expect((await op("POST", "/v1/admin/replay-jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", { reason: "no such job" })).status).toBe(404);
-    const ghost = await env.DB.prepare("SELECT count(*) AS n FROM operator_audit WHERE target_id = '01ARZ3NDEKTSV4RRFFQ69G5FAV'").first<{ n: number }>();
+    expect(
+      (await op("POST", "/v1/admin/replay-jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/cancel", { reason: "no such job" })).status,
+    ).toBe(404);
+    const ghost = await env.DB.prepare(
+      "SELECT count(*) AS n FROM operator_audit WHERE target_id = '01ARZ3NDEKTSV4RRFFQ69G5FAV'",
+    ).first<{ n: number }>();
     expect(ghost!.n).toBe(0);
 
     // The queue is free again.
@@ -198,7 +273,10 @@ describe("plan, then replay", () => {
 
 describe("recovery", () => {
   it("a running job whose tick was lost is resumed by the every-minute cron", async () => {
-    await seedFailures(Array.from({ length: 3 }, () => prospectEvent()), { error_code: "LOST_TICK" });
+    await seedFailures(
+      Array.from({ length: 3 }, () => prospectEvent()),
+      { error_code: "LOST_TICK" },
+    );
     const p = planSchema.parse((await plan({ error_code: "LOST_TICK" })).json.data.plan);
     // As startJob writes it, minus the tick: the control message never arrived.
     const jobId = newEventId();
@@ -206,7 +284,9 @@ describe("recovery", () => {
     await env.DB.prepare(
       `INSERT INTO replay_jobs (id, plan_id, queue, mode, override, status, rate_per_second, total, reason, created_by, created_at, started_at, last_tick_at)
        VALUES (?1, ?2, 'to-d1', 'original', 0, 'running', 50, 3, 'test', 'alice@ops', ?3, ?3, ?3)`,
-    ).bind(jobId, p.id, longAgo).run();
+    )
+      .bind(jobId, p.id, longAgo)
+      .run();
     expect(await stalledJobs(env.DB)).toEqual([jobId]);
 
     expect(await resumeStalledJobs(env.DB, env.CONTROL)).toEqual({ resumed: [jobId] }); // what the every-minute cron runs
@@ -217,28 +297,47 @@ describe("recovery", () => {
 });
 
 describe("a queue that refuses", () => {
-  const refusing = { sendBatch: async () => { throw new Error("Queue sendBatch failed: 503"); } } as unknown as Queue;
+  const refusing = {
+    sendBatch: async () => {
+      throw new Error("Queue sendBatch failed: 503");
+    },
+  } as unknown as Queue;
 
   it("reverts a job's chunk: nothing is recorded as sent that was not; the next tick sends it", async () => {
-    await seedFailures(Array.from({ length: 4 }, () => prospectEvent()), { error_code: "REFUSED" });
+    await seedFailures(
+      Array.from({ length: 4 }, () => prospectEvent()),
+      { error_code: "REFUSED" },
+    );
     const p = planSchema.parse((await plan({ error_code: "REFUSED" })).json.data.plan);
     const jobId = newEventId();
     const now = new Date().toISOString();
     await env.DB.prepare(
       `INSERT INTO replay_jobs (id, plan_id, queue, mode, override, status, rate_per_second, total, reason, created_by, created_at, started_at)
        VALUES (?1, ?2, 'to-d1', 'original', 0, 'running', 100, 4, 'test', 'alice@ops', ?3, ?3)`,
-    ).bind(jobId, p.id, now).run();
+    )
+      .bind(jobId, p.id, now)
+      .run();
     const stores = replayStores(env.DB, () => postgresRpc(pg()));
 
     const refused = await runJobTick({ db: env.DB, queues: { "to-d1": refusing }, stores }, jobId, { budgetMs: 2000 });
     expect(refused).toMatchObject({ next: "retry" });
     expect(await job(jobId)).toMatchObject({ status: "running", sent: 0, remaining: 4, tasks: { open: 4 } });
     expect((await job(jobId)).last_error).toMatch(/refused/);
-    const history = await env.DB.prepare("SELECT count(*) AS n FROM failed_task_history WHERE kind = 'replay' AND job_id = ?1").bind(jobId).first<{ n: number }>();
+    const history = await env.DB.prepare(
+      "SELECT count(*) AS n FROM failed_task_history WHERE kind = 'replay' AND job_id = ?1",
+    )
+      .bind(jobId)
+      .first<{ n: number }>();
     expect(history!.n).toBe(0);
-    expect((await env.DB.prepare("SELECT max(replay_count) AS n FROM failed_tasks WHERE error_code = 'REFUSED'").first<{ n: number }>())!.n).toBe(0);
+    expect(
+      (await env.DB.prepare("SELECT max(replay_count) AS n FROM failed_tasks WHERE error_code = 'REFUSED'").first<{
+        n: number;
+      }>())!.n,
+    ).toBe(0);
 
-    expect(await runJobTick({ db: env.DB, queues: queueBindings(env), stores }, jobId, { budgetMs: 2000 })).toEqual({ next: "done" });
+    expect(await runJobTick({ db: env.DB, queues: queueBindings(env), stores }, jobId, { budgetMs: 2000 })).toEqual({
+      next: "done",
+    });
     expect(await settled(jobId)).toMatchObject({ status: "completed", sent: 4, tasks: { resolved: 4 } });
   });
 
@@ -247,10 +346,20 @@ describe("a queue that refuses", () => {
     await seedFailures([event], { error_code: "REFUSED_ONE" });
     const task = (await taskOfEvent(event.id))!;
     const deps = { db: env.DB, queues: { "to-d1": refusing }, stores: replayStores(env.DB, () => postgresRpc(pg())) };
-    await expect(replayOneTask(deps, task.id, { mode: "original", override: false, actor: { name: "alice@ops", auth: "admin-token", tokenId: null }, reason: "try" })).rejects.toMatchObject({ code: "QUEUE_UNAVAILABLE", retryable: true });
+    await expect(
+      replayOneTask(deps, task.id, {
+        mode: "original",
+        override: false,
+        actor: { name: "alice@ops", auth: "admin-token", tokenId: null },
+        reason: "try",
+      }),
+    ).rejects.toMatchObject({ code: "QUEUE_UNAVAILABLE", retryable: true });
     expect(await taskOfEvent(event.id)).toMatchObject({ status: "open", replay_count: 0 });
     const audit = (await op("GET", `/v1/admin/audit?target=${task.id}`)).json.data.items;
-    expect(audit.map((e: { result: { outcome: string } }) => e.result.outcome)).toEqual(["not sent: the queue refused it; nothing changed", "sent"]);
+    expect(audit.map((e: { result: { outcome: string } }) => e.result.outcome)).toEqual([
+      "not sent: the queue refused it; nothing changed",
+      "sent",
+    ]);
   });
 });
 
@@ -261,16 +370,22 @@ describe("guards", () => {
     await seedFailures([old], { error_code: "RACE" });
     const task = (await taskOfEvent(old.id))!;
     // Sent while the replica was behind (status replaying), but the newer version lands first.
-    await env.DB.prepare("UPDATE failed_tasks SET status = 'replaying', replay_count = 1 WHERE id = ?1").bind(task.id).run();
+    await env.DB.prepare("UPDATE failed_tasks SET status = 'replaying', replay_count = 1 WHERE id = ?1")
+      .bind(task.id)
+      .run();
     await applyToD1([prospectEvent(id, 2, { name: "new" })]);
-    await deliver("to-d1", [{ ...old, replay: { task_id: task.id, replayed_at: new Date().toISOString(), mode: "original", by: "bob" } }]);
+    await deliver("to-d1", [
+      { ...old, replay: { task_id: task.id, replayed_at: new Date().toISOString(), mode: "original", by: "bob" } },
+    ]);
     expect(await d1Row("prospects", id)).toMatchObject({ version: 2, name: "new" });
     expect(await taskOfEvent(old.id)).toMatchObject({ status: "superseded" });
 
     // And a single replay of a task the replica has already passed is resolved without sending.
     const older = prospectEvent(id, 1, { name: "older" });
     await seedFailures([older], { error_code: "RACE" });
-    const res = await op("POST", `/v1/admin/failed-tasks/${(await taskOfEvent(older.id))!.id}/replay`, { reason: "check" });
+    const res = await op("POST", `/v1/admin/failed-tasks/${(await taskOfEvent(older.id))!.id}/replay`, {
+      reason: "check",
+    });
     expect(res.json.data).toMatchObject({ outcome: "superseded", task: { status: "superseded", replay_count: 0 } });
     expect(await d1Row("prospects", id)).toMatchObject({ version: 2, name: "new" });
   });
@@ -287,7 +402,10 @@ describe("guards", () => {
 
     const p = planSchema.parse((await plan({ error_code: "REFRESH" }, { mode: "refresh" })).json.data.plan);
     expect(p).toMatchObject({ mode: "refresh", to_send: 1, superseded: 0 });
-    const sent = await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { reason: "source moved on", mode: "refresh" });
+    const sent = await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, {
+      reason: "source moved on",
+      mode: "refresh",
+    });
     expect(sent.json.data.outcome).toBe("sent");
     const row = await waitFor(async () => {
       const r = await d1Row("prospects", id);
@@ -301,28 +419,53 @@ describe("guards", () => {
     await seedFailures([gone], { error_code: "REFRESH_DELETE" });
     await pg()`delete from inbox_items where prospect_id = ${id}`;
     await pg()`delete from prospects where id = ${id}`;
-    const deleted = await op("POST", `/v1/admin/failed-tasks/${(await taskOfEvent(gone.id))!.id}/replay`, { reason: "row deleted", mode: "refresh" });
+    const deleted = await op("POST", `/v1/admin/failed-tasks/${(await taskOfEvent(gone.id))!.id}/replay`, {
+      reason: "row deleted",
+      mode: "refresh",
+    });
     expect(deleted.json.data.outcome).toBe("sent");
     await waitFor(async () => (await d1Row("prospects", id)) === null, "row deleted from D1");
   });
 
   it("refresh of an email re-reads D1 (the email's authority) and the stale twin is planned as superseded", async () => {
     const prospectId = crypto.randomUUID(); // not in Postgres yet: every email event fails on the foreign key
-    const email = { prospect_id: prospectId, to_email: "gm@bellevue.test", from_email: "sales@crm.test", subject: "Hi", body: "…", status: "sent", sent_at: new Date().toISOString() };
+    const email = {
+      prospect_id: prospectId,
+      to_email: "gm@bellevue.test",
+      from_email: "sales@crm.test",
+      subject: "Hi",
+      body: "…",
+      status: "sent",
+      sent_at: new Date().toISOString(),
+    };
     const sent = await call("POST", "/v1/emails", { token: SECRETS.api, body: email });
     const id = sent.json.data.email.id as string;
     await call("PATCH", `/v1/emails/${id}`, { token: SECRETS.api, body: { status: "delivered", expectedVersion: 1 } });
-    const tasks = await waitFor(async () => {
-      const { results } = await env.DB.prepare("SELECT id, event FROM failed_tasks WHERE row_id = ?1 ORDER BY id").bind(id).all<{ id: string; event: string }>();
-      return results.length === 2 ? results.map((r) => ({ id: r.id, version: JSON.parse(r.event).version as number })) : null;
-    }, "both email events dead-lettered", 20_000);
+    const tasks = await waitFor(
+      async () => {
+        const { results } = await env.DB.prepare("SELECT id, event FROM failed_tasks WHERE row_id = ?1 ORDER BY id")
+          .bind(id)
+          .all<{ id: string; event: string }>();
+        return results.length === 2
+          ? results.map((r) => ({ id: r.id, version: JSON.parse(r.event).version as number }))
+          : null;
+      },
+      "both email events dead-lettered",
+      20_000,
+    );
     const v1 = tasks.find((t) => t.version === 1)!;
     const v2 = tasks.find((t) => t.version === 2)!;
 
     await pg()`insert into prospects (id, name) values (${prospectId}, 'Arrived late')`;
-    const refreshed = await op("POST", `/v1/admin/failed-tasks/${v1.id}/replay`, { reason: "prospect restored", mode: "refresh" });
+    const refreshed = await op("POST", `/v1/admin/failed-tasks/${v1.id}/replay`, {
+      reason: "prospect restored",
+      mode: "refresh",
+    });
     expect(refreshed.json.data.outcome).toBe("sent");
-    const row = await waitFor(async () => (await pg()`select status, version::int as version from emails where id = ${id}`)[0], "email in Postgres");
+    const row = await waitFor(
+      async () => (await pg()`select status, version::int as version from emails where id = ${id}`)[0],
+      "email in Postgres",
+    );
     expect(row).toEqual({ status: "delivered", version: 2 }); // D1's current row, not the stale v1 image
 
     // The v2 event's own task is now superseded in Supabase's replica: the plan says so, the job sends nothing.
@@ -336,7 +479,11 @@ describe("guards", () => {
     const id = (await taskOfEvent(poison.id))!.id;
     for (let i = 1; i <= 3; i++) {
       expect((await op("POST", `/v1/admin/failed-tasks/${id}/replay`, { reason: `attempt ${i}` })).status).toBe(202);
-      await waitFor(async () => (await taskOfEvent(poison.id))!.failure_count === i + 1, `failure ${i + 1} recorded`, 15_000);
+      await waitFor(
+        async () => (await taskOfEvent(poison.id))!.failure_count === i + 1,
+        `failure ${i + 1} recorded`,
+        15_000,
+      );
     }
     expect(await taskOfEvent(poison.id)).toMatchObject({ status: "quarantined", replay_count: 3 });
     const detail = (await op("GET", `/v1/admin/failed-tasks/${id}`)).json.data;
@@ -345,12 +492,22 @@ describe("guards", () => {
     const refused = await op("POST", `/v1/admin/failed-tasks/${id}/replay`, { reason: "once more" });
     expect([refused.status, refused.json.error.code]).toEqual([409, "QUARANTINED"]);
     const excluded = await plan({ ids: [id] });
-    expect([excluded.json.error.code, excluded.json.error.details]).toEqual(["NOTHING_TO_REPLAY", { quarantined_excluded: 1, replaying_excluded: 0 }]);
+    expect([excluded.json.error.code, excluded.json.error.details]).toEqual([
+      "NOTHING_TO_REPLAY",
+      { quarantined_excluded: 1, replaying_excluded: 0 },
+    ]);
     expect((await plan({ ids: [id] }, { override: true })).json.data.plan).toMatchObject({ total: 1, override: true });
 
-    const forced = await op("POST", `/v1/admin/failed-tasks/${id}/replay`, { reason: "stage list fixed in the registry", override: true });
+    const forced = await op("POST", `/v1/admin/failed-tasks/${id}/replay`, {
+      reason: "stage list fixed in the registry",
+      override: true,
+    });
     expect(forced.status).toBe(202);
     const audit = (await op("GET", `/v1/admin/audit?target=${id}`)).json.data.items;
-    expect(audit[0]).toMatchObject({ action: "override", actor: "alice@ops", reason: "stage list fixed in the registry" });
+    expect(audit[0]).toMatchObject({
+      action: "override",
+      actor: "alice@ops",
+      reason: "stage list fixed in the registry",
+    });
   }, 60_000);
 });

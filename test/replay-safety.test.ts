@@ -20,7 +20,11 @@ async function oldFailedUpsert(name: string) {
   const id = crypto.randomUUID();
   await pg()`insert into prospects (id, name) values (${id}, ${name})`;
   const longAgo = new Date(Date.now() - (RETENTION_DAYS + 5) * DAY).toISOString();
-  const event = upsertEvent("prospects", { ...(await pgRow("prospects", id)), created_at: longAgo, updated_at: longAgo }, { occurred_at: longAgo });
+  const event = upsertEvent(
+    "prospects",
+    { ...(await pgRow("prospects", id)), created_at: longAgo, updated_at: longAgo },
+    { occurred_at: longAgo },
+  );
   await seedFailures([event], { error_code: "RETRIES_EXHAUSTED" });
   return { id, event, task: (await taskOfEvent(event.id))! };
 }
@@ -29,11 +33,17 @@ async function oldFailedUpsert(name: string) {
 async function deleteAndPruneTombstone(id: string) {
   await pg()`delete from prospects where id = ${id}`;
   await deliver("to-d1", [deleteEvent("prospects", id, 2)]);
-  expect(await env.DB.prepare("SELECT version FROM sync_tombstones WHERE entity = 'prospects' AND id = ?1").bind(id).first()).toEqual({ version: 2 });
+  expect(
+    await env.DB.prepare("SELECT version FROM sync_tombstones WHERE entity = 'prospects' AND id = ?1").bind(id).first(),
+  ).toEqual({ version: 2 });
   const expired = new Date(Date.now() - (RETENTION_DAYS + 1) * DAY).toISOString();
-  await env.DB.prepare("UPDATE sync_tombstones SET deleted_at = ?2 WHERE entity = 'prospects' AND id = ?1").bind(id, expired).run();
+  await env.DB.prepare("UPDATE sync_tombstones SET deleted_at = ?2 WHERE entity = 'prospects' AND id = ?1")
+    .bind(id, expired)
+    .run();
   await pruneExpired({ db: env.DB, rpc: postgresRpc(pg()) });
-  expect(await env.DB.prepare("SELECT 1 FROM sync_tombstones WHERE entity = 'prospects' AND id = ?1").bind(id).first()).toBeNull();
+  expect(
+    await env.DB.prepare("SELECT 1 FROM sync_tombstones WHERE entity = 'prospects' AND id = ?1").bind(id).first(),
+  ).toBeNull();
 }
 
 describe("item 8: replaying an old failed upsert never resurrects a row deleted after it", () => {
@@ -45,7 +55,10 @@ describe("item 8: replaying an old failed upsert never resurrects a row deleted 
     expect(res.status).toBe(202);
     expect(res.json.data).toMatchObject({ outcome: "superseded", task: { status: "superseded", replay_count: 0 } });
     const detail = (await op("GET", `/v1/admin/failed-tasks/${task.id}`)).json.data;
-    expect(detail.history.at(-1)).toMatchObject({ kind: "superseded", error_message: `the source (supabase) deleted row ${id} at version 2` });
+    expect(detail.history.at(-1)).toMatchObject({
+      kind: "superseded",
+      error_message: `the source (supabase) deleted row ${id} at version 2`,
+    });
     // The replica still has no such row (a send would have applied by now: the queue is live).
     await new Promise((r) => setTimeout(r, 1500));
     expect(await d1Row("prospects", id)).toBeNull();
@@ -65,7 +78,10 @@ describe("item 8: replaying an old failed upsert never resurrects a row deleted 
 
     const plan = await op("POST", "/v1/admin/replay-plans", { filter: { ids: [task.id] } });
     expect(plan.json.data.plan).toMatchObject({ total: 1, to_send: 0, superseded: 0, skipped: 1 });
-    const refresh = await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { reason: "cause fixed", mode: "refresh" });
+    const refresh = await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, {
+      reason: "cause fixed",
+      mode: "refresh",
+    });
     expect([refresh.status, refresh.json.error.code]).toEqual([422, "NOT_REPLAYABLE"]);
 
     await new Promise((r) => setTimeout(r, 1500));
@@ -101,7 +117,10 @@ describe("a single replay of a task that is still replaying", () => {
     const audit = (await op("GET", `/v1/admin/audit?target=${task.id}`)).json.data.items;
     expect(audit.map((a: { reason: string }) => a.reason)).toEqual(["first"]);
 
-    const forced = await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { reason: "stuck: the runner died", override: true });
+    const forced = await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, {
+      reason: "stuck: the runner died",
+      override: true,
+    });
     expect(forced.status).toBe(202);
     expect(forced.json.data).toMatchObject({ outcome: "sent", task: { replay_count: 2 } });
     const audit2 = (await op("GET", `/v1/admin/audit?target=${task.id}`)).json.data.items;
@@ -113,8 +132,16 @@ describe("a single replay of a task that is still replaying", () => {
     await seedFailures([event], { error_code: "REPLAY_RACE" });
     const task = (await taskOfEvent(event.id))!;
     const deps = { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => postgresRpc(pg())) };
-    const req = (name: string) => ({ mode: "original" as const, override: false, actor: { name, auth: "admin-token" as const, tokenId: null }, reason: "race" });
-    const results = await Promise.allSettled([replayOneTask(deps, task.id, req("alice")), replayOneTask(deps, task.id, req("bob"))]);
+    const req = (name: string) => ({
+      mode: "original" as const,
+      override: false,
+      actor: { name, auth: "admin-token" as const, tokenId: null },
+      reason: "race",
+    });
+    const results = await Promise.allSettled([
+      replayOneTask(deps, task.id, req("alice")),
+      replayOneTask(deps, task.id, req("bob")),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
     const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
     expect(refused.reason).toMatchObject({ code: "ALREADY_REPLAYING" });
@@ -130,15 +157,25 @@ describe("a single replay of a task that is still replaying", () => {
     const task = (await taskOfEvent(event.id))!;
     const plan = (await op("POST", "/v1/admin/replay-plans", { filter: { ids: [task.id] } })).json.data.plan;
     expect(plan).toMatchObject({ total: 1, to_send: 1 });
-    expect((await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { reason: "one now" })).json.data.outcome).toBe("sent");
+    expect(
+      (await op("POST", `/v1/admin/failed-tasks/${task.id}/replay`, { reason: "one now" })).json.data.outcome,
+    ).toBe("sent");
     await env.DB.prepare("UPDATE failed_tasks SET status = 'replaying' WHERE id = ?1").bind(task.id).run(); // outcome not known yet
 
-    const started = await op("POST", "/v1/admin/replay-jobs", { plan_id: plan.id, reason: "the rest", rate_per_second: 100 });
+    const started = await op("POST", "/v1/admin/replay-jobs", {
+      plan_id: plan.id,
+      reason: "the rest",
+      rate_per_second: 100,
+    });
     expect(started.status).toBe(202);
-    const job = await waitFor(async () => {
-      const j = jobSchema.parse((await op("GET", `/v1/admin/replay-jobs/${started.json.data.job.id}`)).json.data.job);
-      return j.status === "running" ? null : j;
-    }, "job finished", 20_000);
+    const job = await waitFor(
+      async () => {
+        const j = jobSchema.parse((await op("GET", `/v1/admin/replay-jobs/${started.json.data.job.id}`)).json.data.job);
+        return j.status === "running" ? null : j;
+      },
+      "job finished",
+      20_000,
+    );
     expect(job).toMatchObject({ status: "completed", sent: 0, skipped: 1 });
     expect((await taskOfEvent(event.id))!.replay_count).toBe(1);
   });

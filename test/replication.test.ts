@@ -61,8 +61,13 @@ describe.each([
   ["Supabase", "emails", supabase],
 ] as const)("version rule in %s", (_store, entity, target) => {
   async function makeVersions(n: number): Promise<Array<Record<string, unknown>>> {
-    const base = entity === "emails" ? emailRow({ prospect_id: await prospectId() }) : (await insertCrmRows()).prospects;
-    return Array.from({ length: n }, (_, i) => ({ ...base, version: i + 1, ...(entity === "emails" ? { subject: `v${i + 1}` } : { name: `v${i + 1}` }) }));
+    const base =
+      entity === "emails" ? emailRow({ prospect_id: await prospectId() }) : (await insertCrmRows()).prospects;
+    return Array.from({ length: n }, (_, i) => ({
+      ...base,
+      version: i + 1,
+      ...(entity === "emails" ? { subject: `v${i + 1}` } : { name: `v${i + 1}` }),
+    }));
   }
   const read = (id: string) => (entity === "emails" ? pgEmail(id) : d1Row(entity, id));
 
@@ -100,7 +105,10 @@ describe.each([
     const id = String(v1!.id);
     await applyBatch(target(), [upsertEvent(entity, v1!)]);
     expect(await applyBatch(target(), [deleteEvent(entity, id, 3)])).toEqual([{ kind: "applied" }]);
-    expect(await applyBatch(target(), [upsertEvent(entity, v2!), upsertEvent(entity, v1!)])).toEqual([{ kind: "stale" }, { kind: "stale" }]);
+    expect(await applyBatch(target(), [upsertEvent(entity, v2!), upsertEvent(entity, v1!)])).toEqual([
+      { kind: "stale" },
+      { kind: "stale" },
+    ]);
     expect(await read(id)).toBeNull();
     // A delete that arrives before any upsert also blocks the older upserts that follow.
     const [w1] = await makeVersions(1);
@@ -151,6 +159,8 @@ describe("authoritative side", () => {
     const rows = await insertCrmRows();
     const [outcome] = await applyBatch(supabase(), [upsertEvent("prospects", rows.prospects)]);
     expect(outcome).toMatchObject({ kind: "failed", error: { code: "WRONG_DIRECTION", retryable: false } });
-    await expect(pg()`select public.sync_apply_batch(${pg().json([{ id: "x", entity: "prospects", op: "delete", key: { id: String(rows.prospects.id) }, version: 9, row: null }])})`).rejects.toThrow(/NOT_A_REPLICA/);
+    await expect(
+      pg()`select public.sync_apply_batch(${pg().json([{ id: "x", entity: "prospects", op: "delete", key: { id: String(rows.prospects.id) }, version: 9, row: null }])})`,
+    ).rejects.toThrow(/NOT_A_REPLICA/);
   });
 });

@@ -21,7 +21,9 @@ describe("transient failures are retried with backoff, never dead-lettered early
       expect(delays.get(id)).toBeGreaterThanOrEqual(20); // attempt 3: ceiling 40 s, drawn from [20, 40]
       expect(delays.get(id)).toBeLessThanOrEqual(40);
     }
-    const tasks = await env.DB.prepare("SELECT count(*) AS n FROM failed_tasks WHERE row_id IN (?1, ?2)").bind(events[0]!.key.id, events[1]!.key.id).first<{ n: number }>();
+    const tasks = await env.DB.prepare("SELECT count(*) AS n FROM failed_tasks WHERE row_id IN (?1, ?2)")
+      .bind(events[0]!.key.id, events[1]!.key.id)
+      .first<{ n: number }>();
     expect(tasks!.n).toBe(0);
   });
 
@@ -35,7 +37,9 @@ describe("transient failures are retried with backoff, never dead-lettered early
   });
 
   it("the classification is by cause: too many connections is transient, a constraint is permanent", async () => {
-    const exhausted = supabaseReplica(postgresRpc(postgres(supabaseDown.HYPERDRIVE!.connectionString, { max: 1, fetch_types: false })));
+    const exhausted = supabaseReplica(
+      postgresRpc(postgres(supabaseDown.HYPERDRIVE!.connectionString, { max: 1, fetch_types: false })),
+    );
     const [down] = await applyBatch(exhausted, [upsertEvent("emails", emailRow())]);
     expect(down).toMatchObject({ kind: "failed", error: { code: "SUPABASE_UNAVAILABLE", retryable: true } });
     expect(down!.kind === "failed" && down!.error.message).toMatch(/53300/);
@@ -45,15 +49,25 @@ describe("transient failures are retried with backoff, never dead-lettered early
 
   it("on the last delivery Cloudflare will make, a transient failure is dead-lettered with its reason", async () => {
     const event = upsertEvent("emails", emailRow());
-    const { result } = await deliver("to-supabase", [event], { env: supabaseDown, attempts: RETRY_POLICY.maxRetries + 1 });
+    const { result } = await deliver("to-supabase", [event], {
+      env: supabaseDown,
+      attempts: RETRY_POLICY.maxRetries + 1,
+    });
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks).toHaveLength(1);
     const task = await waitFor(
-      () => env.DB.prepare("SELECT error_code, error_message, retryable, attempts FROM failed_tasks WHERE row_id = ?1").bind(event.key.id).first(),
+      () =>
+        env.DB.prepare("SELECT error_code, error_message, retryable, attempts FROM failed_tasks WHERE row_id = ?1")
+          .bind(event.key.id)
+          .first(),
       "failed task with the outage as its reason",
       15_000,
     );
-    expect(task).toMatchObject({ error_code: "SUPABASE_UNAVAILABLE", retryable: 1, attempts: RETRY_POLICY.maxRetries + 1 });
+    expect(task).toMatchObject({
+      error_code: "SUPABASE_UNAVAILABLE",
+      retryable: 1,
+      attempts: RETRY_POLICY.maxRetries + 1,
+    });
     expect(task.error_message).toMatch(/gave up after 101 deliveries: .*53300/);
   });
 });
@@ -85,13 +99,18 @@ describe("retry policy", () => {
   });
 
   it("does not come back before an open circuit lets a trial through", () => {
-    const open = { kind: "failed" as const, error: { code: "CIRCUIT_OPEN", message: "m", retryable: true, retryAfterSeconds: 27 } };
+    const open = {
+      kind: "failed" as const,
+      error: { code: "CIRCUIT_OPEN", message: "m", retryable: true, retryAfterSeconds: 27 },
+    };
     expect(decide(open, 1, () => 0)).toEqual({ action: "retry", delaySeconds: 27 }); // backoff alone would say 5
     expect(decide(open, 8, () => 1)).toEqual({ action: "retry", delaySeconds: 900 }); // backoff already longer
   });
 
   it("wrangler.toml declares the same max_retries for both work queues", () => {
-    const declared = [...wranglerToml.matchAll(/queue = "(to-d1|to-supabase)"\n(?:.*\n)*?max_retries = (\d+)/g)].map((m) => [m[1], Number(m[2])]);
+    const declared = [...wranglerToml.matchAll(/queue = "(to-d1|to-supabase)"\n(?:.*\n)*?max_retries = (\d+)/g)].map(
+      (m) => [m[1], Number(m[2])],
+    );
     expect(declared).toEqual([
       ["to-d1", RETRY_POLICY.maxRetries],
       ["to-supabase", RETRY_POLICY.maxRetries],

@@ -9,7 +9,11 @@ describe("sendBatches", () => {
     expect(batches.map((b) => b.length)).toEqual([100, 100, 50]);
     const big = Array.from({ length: 7 }, (_, i) => ({ i, pad: "x".repeat(90 * 1024) }));
     const split = sendBatches(big, (m) => m);
-    expect(split.every((b) => b.reduce((n, m) => n + new TextEncoder().encode(JSON.stringify(m)).byteLength, 0) <= MAX_BATCH_BYTES)).toBe(true);
+    expect(
+      split.every(
+        (b) => b.reduce((n, m) => n + new TextEncoder().encode(JSON.stringify(m)).byteLength, 0) <= MAX_BATCH_BYTES,
+      ),
+    ).toBe(true);
     expect(split.flat().map((m) => m.i)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 

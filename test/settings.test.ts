@@ -33,7 +33,10 @@ describe("settings", () => {
       REQUIRE_OPERATOR_TOKENS: "yes",
     };
     expect(readSettings(unusable)).toEqual(defaults);
-    expect(readSettings({ SWEEP_GRACE_SECONDS: "2", REQUIRE_OPERATOR_TOKENS: " TRUE " })).toMatchObject({ SWEEP_GRACE_SECONDS: 2, REQUIRE_OPERATOR_TOKENS: true });
+    expect(readSettings({ SWEEP_GRACE_SECONDS: "2", REQUIRE_OPERATOR_TOKENS: " TRUE " })).toMatchObject({
+      SWEEP_GRACE_SECONDS: 2,
+      REQUIRE_OPERATOR_TOKENS: true,
+    });
   });
 
   it("no secret named in .dev.vars.example has a value in wrangler.toml", () => {

@@ -20,22 +20,33 @@ async function caught(run: () => Promise<unknown>): Promise<unknown> {
 
 function insertEmail(row: Record<string, unknown>) {
   const columns = Object.keys(row);
-  return env.DB.prepare(`INSERT INTO emails (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`).bind(...columns.map((c) => row[c]));
+  return env.DB.prepare(
+    `INSERT INTO emails (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")})`,
+  ).bind(...columns.map((c) => row[c]));
 }
 
 describe("Postgres errors are classified by SQLSTATE, not by message", () => {
   it("a serialization failure is transient even when its message reads like a constraint", async () => {
-    const error = await caught(() => pg().unsafe(`do $$ begin raise exception using errcode = '40001', message = 'UNIQUE constraint failed: looks permanent'; end $$`));
+    const error = await caught(() =>
+      pg().unsafe(
+        `do $$ begin raise exception using errcode = '40001', message = 'UNIQUE constraint failed: looks permanent'; end $$`,
+      ),
+    );
     expect(classifyPgError(error)).toMatchObject({ code: "SUPABASE_UNAVAILABLE", retryable: true });
   });
 
   it("a unique violation is permanent even when its message reads like an outage", async () => {
-    const error = await caught(() => pg().unsafe(`do $$ begin raise exception using errcode = '23505', message = 'connection reset by peer'; end $$`));
+    const error = await caught(() =>
+      pg().unsafe(`do $$ begin raise exception using errcode = '23505', message = 'connection reset by peer'; end $$`),
+    );
     expect(classifyPgError(error)).toMatchObject({ code: "UNIQUE_VIOLATION", retryable: false, status: 422 });
   });
 
   it("a division by zero is a data exception", async () => {
-    expect(classifyPgError(await caught(() => pg().unsafe("select 1/0")))).toMatchObject({ code: "DATA_EXCEPTION", retryable: false });
+    expect(classifyPgError(await caught(() => pg().unsafe("select 1/0")))).toMatchObject({
+      code: "DATA_EXCEPTION",
+      retryable: false,
+    });
   });
 });
 
@@ -54,9 +65,14 @@ describe("D1 errors carry only a message (read in d1-errors.ts)", () => {
   it("reads the code our triggers raise", async () => {
     const row = emailRow({ status: "pending", sent_at: null });
     await insertEmail(row).run();
-    const error = await caught(() => env.DB.prepare("UPDATE emails SET status = 'replied', version = version + 1 WHERE id = ?1").bind(row.id).run());
+    const error = await caught(() =>
+      env.DB.prepare("UPDATE emails SET status = 'replied', version = version + 1 WHERE id = ?1").bind(row.id).run(),
+    );
     expect(d1TriggerCode(error)).toBe("INVALID_TRANSITION");
     expect(classifyD1Error(error)).toMatchObject({ code: "D1_REJECTED", retryable: false });
-    expect(classifyD1Error(new Error("D1_ERROR: Network connection lost."))).toMatchObject({ code: "D1_UNAVAILABLE", retryable: true });
+    expect(classifyD1Error(new Error("D1_ERROR: Network connection lost."))).toMatchObject({
+      code: "D1_UNAVAILABLE",
+      retryable: true,
+    });
   });
 });

@@ -32,7 +32,13 @@ describe("postgresRpc: arguments inlined as literals", () => {
   });
 
   it("sqlLiteral refuses values it cannot encode exactly, as permanent errors", () => {
-    for (const [value, type] of [[{}, "uuid"], [Number.NaN, "integer"], [true, "text"], ["a\u0000b", "text"], ["x", "text); drop"]] as const) {
+    for (const [value, type] of [
+      [{}, "uuid"],
+      [Number.NaN, "integer"],
+      [true, "text"],
+      ["a\u0000b", "text"],
+      ["x", "text); drop"],
+    ] as const) {
       let caught: unknown;
       try {
         sqlLiteral(value, type);
@@ -48,10 +54,14 @@ describe("postgresRpc: arguments inlined as literals", () => {
     for (const scs of ["on", "off"]) {
       const rows = await pg().begin(async (tx) => {
         await tx.unsafe(`set local standard_conforming_strings = ${scs}`);
-        return tx.unsafe(`select ${HOSTILE.map((s, i) => `${sqlLiteral(s, "text")} as c${i}`).join(", ")}, ${sqlLiteral(HOSTILE, "jsonb")} as j`);
+        return tx.unsafe(
+          `select ${HOSTILE.map((s, i) => `${sqlLiteral(s, "text")} as c${i}`).join(", ")}, ${sqlLiteral(HOSTILE, "jsonb")} as j`,
+        );
       });
       const row = rows[0]!;
-      HOSTILE.forEach((s, i) => expect(row[`c${i}`], `${JSON.stringify(s)} with standard_conforming_strings ${scs}`).toBe(s));
+      HOSTILE.forEach((s, i) =>
+        expect(row[`c${i}`], `${JSON.stringify(s)} with standard_conforming_strings ${scs}`).toBe(s),
+      );
       expect(row.j).toEqual(HOSTILE);
     }
   });
@@ -63,7 +73,9 @@ describe("postgresRpc: arguments inlined as literals", () => {
     const outcomes = await supabaseReplica(postgresRpc(pg())).apply(
       rows.map((row) => ({ event: upsertEvent("emails", row, { source: "d1-outbox" }), row })) as never,
     );
-    expect([...outcomes.values()].map(({ version, conflict }) => ({ version, conflict }))).toEqual(rows.map(() => ({ version: 1, conflict: false })));
+    expect([...outcomes.values()].map(({ version, conflict }) => ({ version, conflict }))).toEqual(
+      rows.map(() => ({ version: 1, conflict: false })),
+    );
     const stored = await pg()`select id, subject, body, error from public.emails where prospect_id = ${prospect}`;
     const byId = new Map(stored.map((r) => [String(r.id), r]));
     for (const row of rows) {
@@ -73,16 +85,30 @@ describe("postgresRpc: arguments inlined as literals", () => {
   });
 
   it("typed arguments (null uuid, bigint, integer, text) reach the function as before", async () => {
-    const page = await postgresRpc(pg()).call<Array<{ id: string }>>("sync_read_page", { p_entity: "prospects", p_after: null, p_until: null, p_limit: 2 });
+    const page = await postgresRpc(pg()).call<Array<{ id: string }>>("sync_read_page", {
+      p_entity: "prospects",
+      p_after: null,
+      p_until: null,
+      p_limit: 2,
+    });
     expect(Array.isArray(page)).toBe(true);
     expect(page.length).toBeLessThanOrEqual(2);
-    const changes = await postgresRpc(pg()).call<{ entries: unknown[] }>("sync_changes_after", { p_txid: "0", p_seq: 0, p_limit: 1 });
+    const changes = await postgresRpc(pg()).call<{ entries: unknown[] }>("sync_changes_after", {
+      p_txid: "0",
+      p_seq: 0,
+      p_limit: 1,
+    });
     expect(changes.entries.length).toBeLessThanOrEqual(1);
   });
 
   it("a malformed typed argument is a permanent data error from Postgres", async () => {
     const error = await postgresRpc(pg())
-      .call("sync_read_page", { p_entity: "prospects", p_after: "not-a-uuid'); select 1; --", p_until: null, p_limit: 1 })
+      .call("sync_read_page", {
+        p_entity: "prospects",
+        p_after: "not-a-uuid'); select 1; --",
+        p_until: null,
+        p_limit: 1,
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SyncError);
     expect((error as SyncError).retryable).toBe(false);

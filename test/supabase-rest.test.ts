@@ -14,7 +14,10 @@ function fakeFetch(respond: (url: string, init: RequestInit) => Response) {
     calls.push({ url, init: init ?? {} });
     return respond(url, init ?? {});
   }) as typeof fetch;
-  return { calls, target: supabaseReplica(restRpc(connectRest("https://proj.supabase.co", "service-role-key", fetchImpl))) };
+  return {
+    calls,
+    target: supabaseReplica(restRpc(connectRest("https://proj.supabase.co", "service-role-key", fetchImpl))),
+  };
 }
 
 describe("supabase-js transport (.rpc over PostgREST)", () => {
@@ -33,13 +36,26 @@ describe("supabase-js transport (.rpc over PostgREST)", () => {
 
   it("a Postgres error passed through by PostgREST is permanent; 503/504 from the gateway is transient", async () => {
     const event = upsertEvent("emails", emailRow());
-    const fk = fakeFetch(() => Response.json({ code: "23503", message: "insert or update on table \"emails\" violates foreign key constraint", details: null, hint: null }, { status: 409 }));
+    const fk = fakeFetch(() =>
+      Response.json(
+        {
+          code: "23503",
+          message: 'insert or update on table "emails" violates foreign key constraint',
+          details: null,
+          hint: null,
+        },
+        { status: 409 },
+      ),
+    );
     expect(await applyBatch(fk.target, [event])).toEqual([
       { kind: "failed", error: expect.objectContaining({ code: "FOREIGN_KEY_VIOLATION", retryable: false }) },
     ]);
     const down = fakeFetch(() => new Response("upstream unavailable", { status: 503 }));
     expect((await applyBatch(down.target, [event]))[0]).toMatchObject({ kind: "failed", error: { retryable: true } });
     const gateway = fakeFetch(() => new Response("gateway timeout", { status: 504 }));
-    expect((await applyBatch(gateway.target, [event]))[0]).toMatchObject({ kind: "failed", error: { retryable: true } });
+    expect((await applyBatch(gateway.target, [event]))[0]).toMatchObject({
+      kind: "failed",
+      error: { retryable: true },
+    });
   });
 });

@@ -12,7 +12,11 @@ type Tx = postgres.TransactionSql;
 const ROLLBACK = new Error("rollback");
 
 /** Runs `fn` as `role` in a transaction that is always rolled back; returns its result or the SQLSTATE it failed with. */
-async function asRole<T>(role: Role, fn: (tx: Tx) => Promise<T>, opts: { claims?: object; setup?: (tx: Tx) => Promise<unknown> } = {}) {
+async function asRole<T>(
+  role: Role,
+  fn: (tx: Tx) => Promise<T>,
+  opts: { claims?: object; setup?: (tx: Tx) => Promise<unknown> } = {},
+) {
   let outcome: { ok: true; value: T } | { ok: false; code: string; message: string } | undefined;
   await pg()
     .begin(async (tx) => {
@@ -34,7 +38,9 @@ async function asRole<T>(role: Role, fn: (tx: Tx) => Promise<T>, opts: { claims?
 }
 
 const syncedTables = ENTITIES.filter((e) => e.replica !== null || e.authority === "supabase").map((e) => e.table);
-const authoritativeTables = ENTITIES.filter((e) => e.authority === "supabase" && e.replica !== null).map((e) => e.table);
+const authoritativeTables = ENTITIES.filter((e) => e.authority === "supabase" && e.replica !== null).map(
+  (e) => e.table,
+);
 
 async function someProspect(): Promise<string> {
   const [row] = await pg()`insert into prospects (name) values ('Role test hotel') returning id`;
@@ -80,9 +86,12 @@ describe("Supabase API roles: anon (the public anon key)", () => {
 describe("Supabase API roles: service_role (supabase-js with the service-role key)", () => {
   it("writes the authoritative tables: the sync triggers stamp the version and log the change", async () => {
     const result = await asRole("service_role", async (tx) => {
-      const [inserted] = await tx`insert into prospects (name) values ('Written as service_role') returning id, version`;
+      const [inserted] =
+        await tx`insert into prospects (name) values ('Written as service_role') returning id, version`;
       const [updated] = await tx`update prospects set stage = 'enriching' where id = ${inserted!.id} returning version`;
-      const bad = await tx`update prospects set stage = 'won' where id = ${inserted!.id}`.catch((e: { code: string; message: string }) => e);
+      const bad = await tx`update prospects set stage = 'won' where id = ${inserted!.id}`.catch(
+        (e: { code: string; message: string }) => e,
+      );
       return { id: inserted!.id as string, inserted: inserted!.version, updated: updated!.version, bad };
     });
     expect(result.ok, JSON.stringify(result)).toBe(true);
@@ -96,14 +105,11 @@ describe("Supabase API roles: service_role (supabase-js with the service-role ke
 
   it("records the change log and the source tombstone when it deletes", async () => {
     const id = await someProspect();
-    const result = await asRole(
-      "service_role",
-      async (tx) => {
-        await tx`delete from prospects where id = ${id}`;
-        await tx.unsafe("reset role");
-        return tx`select op, version from sync.change_log where row_id = ${id} order by seq`;
-      },
-    );
+    const result = await asRole("service_role", async (tx) => {
+      await tx`delete from prospects where id = ${id}`;
+      await tx.unsafe("reset role");
+      return tx`select op, version from sync.change_log where row_id = ${id} order by seq`;
+    });
     expect(result.ok, JSON.stringify(result)).toBe(true);
     if (result.ok) expect(result.value.map((r) => r.op)).toEqual(["upsert", "delete"]);
   });
@@ -112,10 +118,12 @@ describe("Supabase API roles: service_role (supabase-js with the service-role ke
     const id = await someProspect();
     const result = await asRole("service_role", async (tx) => {
       await tx`select set_config('sync.restamp', 'on', true)`; // the flag an earlier draft trusted
-      const [row] = await tx`update prospects set version = 9007199254740000, score = 1 where id = ${id} returning version`;
-      const grant = await tx`insert into sync.restamp_grants (txid, entity, id, version) values (pg_current_xact_id(), 'prospects', ${id}, 99)`.catch(
-        (e: { code: string }) => e,
-      );
+      const [row] =
+        await tx`update prospects set version = 9007199254740000, score = 1 where id = ${id} returning version`;
+      const grant =
+        await tx`insert into sync.restamp_grants (txid, entity, id, version) values (pg_current_xact_id(), 'prospects', ${id}, 99)`.catch(
+          (e: { code: string }) => e,
+        );
       return { version: Number(row!.version), grant };
     });
     expect(result).toMatchObject({ ok: true, value: { version: 2, grant: { code: "42501" } } });
@@ -124,8 +132,15 @@ describe("Supabase API roles: service_role (supabase-js with the service-role ke
   it("may call the worker's functions but not write the emails replica (only the sync writes a replica)", async () => {
     expect(await asRole("service_role", (tx) => tx`select public.sync_ping()`)).toMatchObject({ ok: true });
     expect(await asRole("service_role", (tx) => tx`select count(*) from public.emails`)).toMatchObject({ ok: true });
-    for (const statement of ["update public.emails set version = version + 1", "delete from public.emails", "truncate public.emails"]) {
-      expect(await asRole("service_role", (tx) => tx.unsafe(statement)), statement).toMatchObject({ ok: false, code: "42501" });
+    for (const statement of [
+      "update public.emails set version = version + 1",
+      "delete from public.emails",
+      "truncate public.emails",
+    ]) {
+      expect(await asRole("service_role", (tx) => tx.unsafe(statement)), statement).toMatchObject({
+        ok: false,
+        code: "42501",
+      });
     }
   });
 });
@@ -138,7 +153,10 @@ describe("Supabase API roles: authenticated (a signed-in user of the CRM app)", 
     const insert = await asRole("authenticated", (tx) => tx`insert into prospects (name) values ('no policy')`);
     expect(insert).toMatchObject({ ok: false, code: "42501" });
     expect(insert.ok ? "" : insert.message).toMatch(/row-level security/);
-    expect(await asRole("authenticated", (tx) => tx`truncate prospects cascade`)).toMatchObject({ ok: false, code: "42501" });
+    expect(await asRole("authenticated", (tx) => tx`truncate prospects cascade`)).toMatchObject({
+      ok: false,
+      code: "42501",
+    });
   });
 
   it("writes under the app's policy, and the sync triggers run for it", async () => {
@@ -163,12 +181,16 @@ describe("Supabase API roles: authenticated (a signed-in user of the CRM app)", 
     expect(result.ok, JSON.stringify(result)).toBe(true);
     if (!result.ok) return;
     expect(Number(result.value.version)).toBe(1);
-    expect(result.value.log.map((r) => [r.op, Number(r.version)])).toEqual([["upsert", 1], ["upsert", 2]]);
+    expect(result.value.log.map((r) => [r.op, Number(r.version)])).toEqual([
+      ["upsert", 1],
+      ["upsert", 2],
+    ]);
   });
 
   it("cannot write the emails replica even under a permissive policy", async () => {
     const result = await asRole("authenticated", (tx) => tx`update public.emails set body = 'x'`, {
-      setup: (tx) => tx.unsafe("create policy everything on public.emails for all to authenticated using (true) with check (true)"),
+      setup: (tx) =>
+        tx.unsafe("create policy everything on public.emails for all to authenticated using (true) with check (true)"),
     });
     expect(result).toMatchObject({ ok: false, code: "42501" });
   });
@@ -208,12 +230,16 @@ describe("Supabase's database linter finds nothing on our objects", () => {
       where p.prosecdef and n.nspname not in ('pg_catalog', 'information_schema', 'auth', 'net', 'supabase_functions')
         and has_function_privilege(r.role, p.oid, 'EXECUTE')`);
     expect(rows).toEqual([]);
-    const definers = await pg().unsafe(`select count(*)::int as n from pg_proc p join pg_namespace n on n.oid = p.pronamespace where p.prosecdef and ${ours}`);
+    const definers = await pg().unsafe(
+      `select count(*)::int as n from pg_proc p join pg_namespace n on n.oid = p.pronamespace where p.prosecdef and ${ours}`,
+    );
     expect(definers[0]!.n).toBeGreaterThan(3);
   });
 
   it("a role with no grants (PUBLIC, as on plain Postgres) can execute nothing of ours", async () => {
-    await pg().unsafe(`do $$ begin create role sds_test_nobody nologin; exception when duplicate_object then null; end $$`);
+    await pg().unsafe(
+      `do $$ begin create role sds_test_nobody nologin; exception when duplicate_object then null; end $$`,
+    );
     const rows = await pg().unsafe(`
       select p.oid::regprocedure::text as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
       where (n.nspname = 'sync' or (n.nspname = 'public' and p.proname like 'sync\\_%'))

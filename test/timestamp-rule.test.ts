@@ -53,7 +53,17 @@ describe("the timestamp rule (schemas/fields.ts)", () => {
   });
 
   it("refuses infinity, missing zones and other shapes", () => {
-    for (const s of ["infinity", "-infinity", "Infinity", "2025-03-01T09:00:00", "2025-03-01", "2025-03-01T09Z", "1741510800000", "", "2025-03-01T09:00:00Z\u0000"]) {
+    for (const s of [
+      "infinity",
+      "-infinity",
+      "Infinity",
+      "2025-03-01T09:00:00",
+      "2025-03-01",
+      "2025-03-01T09Z",
+      "1741510800000",
+      "",
+      "2025-03-01T09:00:00Z\u0000",
+    ]) {
       expect(problem(s)).toMatch(/must be an ISO 8601 timestamp with a zone/);
     }
     expect(parseInstant("2025-03-01T09:00:00 Z")).toHaveProperty("problem");
@@ -63,9 +73,25 @@ describe("the timestamp rule (schemas/fields.ts)", () => {
     expect(text().safeParse("a\u0000b").success).toBe(false);
     expect(text().safeParse("Zürich – ok").success).toBe(true);
     const row = {
-      id: crypto.randomUUID(), name: "Hotel\u0000Bellevue", city: null, country: null, contact_name: null, contact_email: null,
-      contact_title: null, phone: null, website: null, linkedin_url: null, stage: "new", tier: null, score: 0, lead_source: null,
-      email_bounced: false, archived: false, created_at: "10000-01-01T00:00:00+00:00", updated_at: "2025-02-30T00:00:00Z", version: 1,
+      id: crypto.randomUUID(),
+      name: "Hotel\u0000Bellevue",
+      city: null,
+      country: null,
+      contact_name: null,
+      contact_email: null,
+      contact_title: null,
+      phone: null,
+      website: null,
+      linkedin_url: null,
+      stage: "new",
+      tier: null,
+      score: 0,
+      lead_source: null,
+      email_bounced: false,
+      archived: false,
+      created_at: "10000-01-01T00:00:00+00:00",
+      updated_at: "2025-02-30T00:00:00Z",
+      version: 1,
     };
     const r = prospects.row.safeParse(row);
     expect(r.success).toBe(false);

@@ -22,10 +22,17 @@ function recordingQueues(refuse = false) {
     }) as Queue;
   const bindings = { ...env, TO_D1: wrap(env.TO_D1), TO_SUPABASE: wrap(env.TO_SUPABASE) };
   const app = createApp();
-  const post = async (body: string | unknown, headers: Record<string, string> = { authorization: `Bearer ${SECRETS.webhook}` }) => {
+  const post = async (
+    body: string | unknown,
+    headers: Record<string, string> = { authorization: `Bearer ${SECRETS.webhook}` },
+  ) => {
     const res = await app.request(
       "/webhooks/supabase",
-      { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) },
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      },
       bindings,
       { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext,
     );
@@ -48,7 +55,13 @@ describe("POST /webhooks/supabase", () => {
     expect(res.status).toBe(202);
     expect(res.json.success).toBe(true);
     expect(q.sent).toHaveLength(1);
-    expect(q.sent[0]).toMatchObject({ id: res.json.data.eventId, entity: "prospects", op: "upsert", version: 1, source: "supabase-webhook" });
+    expect(q.sent[0]).toMatchObject({
+      id: res.json.data.eventId,
+      entity: "prospects",
+      op: "upsert",
+      version: 1,
+      source: "supabase-webhook",
+    });
   });
 
   it("turns a DELETE into a tombstone event at the next version", async () => {
@@ -62,14 +75,44 @@ describe("POST /webhooks/supabase", () => {
   const record = { id: "6a1f2a52-08a4-4c1e-9a8e-0d8e8b3b0c11", name: "x" };
   const cases: Array<[string, string | unknown, Record<string, string> | undefined, number, string]> = [
     ["no Authorization header", webhookPayload("INSERT", "prospects", record), {}, 401, "UNAUTHORIZED"],
-    ["a wrong secret", webhookPayload("INSERT", "prospects", record), { authorization: "Bearer nope" }, 401, "UNAUTHORIZED"],
+    [
+      "a wrong secret",
+      webhookPayload("INSERT", "prospects", record),
+      { authorization: "Bearer nope" },
+      401,
+      "UNAUTHORIZED",
+    ],
     ["a body that is not JSON", "{not json", undefined, 400, "MALFORMED_JSON"],
     ["a JSON body that is not a webhook payload", { hello: "world" }, undefined, 400, "INVALID_PAYLOAD"],
     ["an unknown table", webhookPayload("INSERT", "invoices", record), undefined, 422, "UNKNOWN_TABLE"],
-    ["a table in another schema", { ...webhookPayload("INSERT", "prospects", record), schema: "auth" }, undefined, 422, "UNKNOWN_TABLE"],
-    ["a table that is not Supabase-authoritative", webhookPayload("INSERT", "emails", record), undefined, 422, "NOT_AUTHORITATIVE"],
-    ["a record that violates the schema", webhookPayload("INSERT", "prospects", { ...record, stage: "bogus" }), undefined, 422, "SCHEMA_VIOLATION"],
-    ["a DELETE without old_record.version", webhookPayload("DELETE", "prospects", null, { id: record.id }), undefined, 422, "SCHEMA_VIOLATION"],
+    [
+      "a table in another schema",
+      { ...webhookPayload("INSERT", "prospects", record), schema: "auth" },
+      undefined,
+      422,
+      "UNKNOWN_TABLE",
+    ],
+    [
+      "a table that is not Supabase-authoritative",
+      webhookPayload("INSERT", "emails", record),
+      undefined,
+      422,
+      "NOT_AUTHORITATIVE",
+    ],
+    [
+      "a record that violates the schema",
+      webhookPayload("INSERT", "prospects", { ...record, stage: "bogus" }),
+      undefined,
+      422,
+      "SCHEMA_VIOLATION",
+    ],
+    [
+      "a DELETE without old_record.version",
+      webhookPayload("DELETE", "prospects", null, { id: record.id }),
+      undefined,
+      422,
+      "SCHEMA_VIOLATION",
+    ],
     ["an oversized body", JSON.stringify({ pad: "x".repeat(600 * 1024) }), undefined, 413, "PAYLOAD_TOO_LARGE"],
   ];
   for (const [what, body, headers, status, code] of cases) {

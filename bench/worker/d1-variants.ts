@@ -14,11 +14,14 @@ import { syntheticBatch } from "./synthetic-batch";
  * variant does with them is (serialising, binding, validating, round trips).
  */
 const COLS = columnsOf(prospects);
-const SET = COLS.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`).join(", ");
+const SET = COLS.filter((c) => c !== "id")
+  .map((c) => `${c} = excluded.${c}`)
+  .join(", ");
 const GUARD = "WHERE excluded.version > prospects.version";
 
 /** D1 wants 0/1 for booleans (the seeds bind `x ? 1 : 0`). */
-const bindable = (row: Record<string, unknown>) => COLS.map((c) => (typeof row[c] === "boolean" ? (row[c] ? 1 : 0) : row[c]));
+const bindable = (row: Record<string, unknown>) =>
+  COLS.map((c) => (typeof row[c] === "boolean" ? (row[c] ? 1 : 0) : row[c]));
 
 // Seed 001's upsertProspectToD1 (plus the version column, which our replica table requires, and
 // the same version guard every variant applies, so that all variants do the same work per row).
@@ -66,7 +69,8 @@ export const D1_VARIANTS: Record<string, Variant> = {
     async run(env, bodies) {
       const { batch, counts } = syntheticBatch("to-d1", bodies as unknown[]);
       await worker.queue!(batch, env);
-      if (counts.acked !== batch.messages.length || counts.retried) throw new Error(`consumer acked ${counts.acked}/${batch.messages.length}, retried ${counts.retried}`);
+      if (counts.acked !== batch.messages.length || counts.retried)
+        throw new Error(`consumer acked ${counts.acked}/${batch.messages.length}, retried ${counts.retried}`);
     },
   },
   /** Seed 001: one awaited upsert per row. */
@@ -74,7 +78,10 @@ export const D1_VARIANTS: Record<string, Variant> = {
     name: "per-row",
     prepare: (rows) => rows,
     async run(env, rows) {
-      for (const row of rows as Rows) await env.DB.prepare(PER_ROW_SQL).bind(...bindable(row)).run();
+      for (const row of rows as Rows)
+        await env.DB.prepare(PER_ROW_SQL)
+          .bind(...bindable(row))
+          .run();
     },
   },
   /** The raw limit, form 1: one JSON-parameter statement for the batch in one batch(). */
@@ -155,7 +162,9 @@ export function prospectRows(ids: string[], version: number, offset = 0): Rows {
 
 /** How many of `ids` D1 holds at exactly `version` (untimed correctness check). */
 export async function d1CountAtVersion(env: Env, ids: string[], version: number): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM prospects WHERE id IN (SELECT value FROM json_each(?1)) AND version = ?2")
+  const row = await env.DB.prepare(
+    "SELECT count(*) AS n FROM prospects WHERE id IN (SELECT value FROM json_each(?1)) AND version = ?2",
+  )
     .bind(JSON.stringify(ids), version)
     .first<{ n: number }>();
   return row?.n ?? 0;

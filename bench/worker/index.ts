@@ -31,10 +31,19 @@ export default {
     }
     if (recorder.options.webhooks && url.pathname === "/webhooks/supabase" && request.method === "POST") {
       const receivedAt = Date.now();
-      const payload = (await request.clone().json().catch(() => null)) as { record?: { id?: string; version?: number } } | null;
+      const payload = (await request
+        .clone()
+        .json()
+        .catch(() => null)) as { record?: { id?: string; version?: number } } | null;
       const response = await worker.fetch!(request, env, ctx);
       const record = payload?.record;
-      recorder.webhooks.push([String(record?.id ?? ""), Number(record?.version ?? 0), receivedAt, Date.now(), response.status]);
+      recorder.webhooks.push([
+        String(record?.id ?? ""),
+        Number(record?.version ?? 0),
+        receivedAt,
+        Date.now(),
+        response.status,
+      ]);
       return response;
     }
     return worker.fetch!(request, env, ctx);
@@ -89,7 +98,10 @@ async function bench(route: string, request: Request, env: Env): Promise<Respons
       const started = Date.now();
       const result = await sweepChangeLog(
         { rpc: supabaseFromEnv(env), db: env.DB, queues: queueBindings(env) },
-        { graceSeconds: Number(body.grace ?? 30), maxBatches: body.maxBatches === undefined ? undefined : Number(body.maxBatches) },
+        {
+          graceSeconds: Number(body.grace ?? 30),
+          maxBatches: body.maxBatches === undefined ? undefined : Number(body.maxBatches),
+        },
       );
       return Response.json({ ms: Date.now() - started, result });
     }
@@ -100,7 +112,9 @@ async function bench(route: string, request: Request, env: Env): Promise<Respons
       }
       return Response.json(recorder.drain());
     case "d1": {
-      const { results } = await env.DB.prepare(String(body.sql)).bind(...((body.params as unknown[]) ?? [])).all();
+      const { results } = await env.DB.prepare(String(body.sql))
+        .bind(...((body.params as unknown[]) ?? []))
+        .all();
       return Response.json({ results });
     }
     case "publish": {
@@ -123,7 +137,8 @@ async function bench(route: string, request: Request, env: Env): Promise<Respons
 }
 
 async function throughput(req: ThroughputRequest, env: Env) {
-  const pg: PgContext | undefined = req.store === "supabase" ? { warm: connectPostgres(env.HYPERDRIVE!.connectionString) } : undefined;
+  const pg: PgContext | undefined =
+    req.store === "supabase" ? { warm: connectPostgres(env.HYPERDRIVE!.connectionString) } : undefined;
   if (pg) await pg.warm.unsafe("select 1");
   else await env.DB.prepare(PROBE_TABLE_SQL).run();
   const variants: Record<string, Variant> = pg ? pgVariants(pg) : { ...D1_VARIANTS, ...PROPOSAL_VARIANTS };
@@ -145,7 +160,9 @@ async function throughput(req: ThroughputRequest, env: Env) {
   // variant with fewer batches (the per-row loop) is spread evenly over the slots.
   const slots = Math.max(...plans.map((p) => p.inputs.length));
   for (let k = 0; k < slots; k++) {
-    const due = plans.filter((p) => p.done < p.inputs.length && Math.floor(((k + 1) * p.inputs.length) / slots) > p.done);
+    const due = plans.filter(
+      (p) => p.done < p.inputs.length && Math.floor(((k + 1) * p.inputs.length) / slots) > p.done,
+    );
     for (let j = 0; j < due.length; j++) {
       const p = due[(j + k) % due.length]!;
       const started = performance.now();
@@ -158,8 +175,11 @@ async function throughput(req: ThroughputRequest, env: Env) {
   const out: Record<string, { rows: number; batches: number; ms: number }> = {};
   for (const p of plans) {
     if (!["validate", "write-txn", "connect", "jsonb-echo-warm"].includes(p.name) && p.ids.length) {
-      const n = pg ? await pgCountAtVersion(pg.warm, p.ids, req.version) : await d1CountAtVersion(env, p.ids, req.version);
-      if (n !== p.ids.length) throw new Error(`${req.store} ${p.name}: ${n} of ${p.ids.length} rows at version ${req.version} after the run`);
+      const n = pg
+        ? await pgCountAtVersion(pg.warm, p.ids, req.version)
+        : await d1CountAtVersion(env, p.ids, req.version);
+      if (n !== p.ids.length)
+        throw new Error(`${req.store} ${p.name}: ${n} of ${p.ids.length} rows at version ${req.version} after the run`);
     }
     out[p.name] = { rows: p.ids.length, batches: p.inputs.length, ms: p.ms };
   }

@@ -22,11 +22,24 @@ import { syntheticBatch } from "./synthetic-batch";
  */
 const COLS = columnsOf(emails);
 const TYPES: Record<string, string> = {
-  id: "uuid", prospect_id: "uuid", campaign_id: "uuid", mailbox_id: "uuid", version: "bigint",
-  sent_at: "timestamptz", delivered_at: "timestamptz", opened_at: "timestamptz", clicked_at: "timestamptz",
-  replied_at: "timestamptz", bounced_at: "timestamptz", failed_at: "timestamptz", created_at: "timestamptz", updated_at: "timestamptz",
+  id: "uuid",
+  prospect_id: "uuid",
+  campaign_id: "uuid",
+  mailbox_id: "uuid",
+  version: "bigint",
+  sent_at: "timestamptz",
+  delivered_at: "timestamptz",
+  opened_at: "timestamptz",
+  clicked_at: "timestamptz",
+  replied_at: "timestamptz",
+  bounced_at: "timestamptz",
+  failed_at: "timestamptz",
+  created_at: "timestamptz",
+  updated_at: "timestamptz",
 };
-const SET = COLS.filter((c) => c !== "id").map((c) => `${c} = excluded.${c}`).join(", ");
+const SET = COLS.filter((c) => c !== "id")
+  .map((c) => `${c} = excluded.${c}`)
+  .join(", ");
 const GUARD = "where r.version < excluded.version";
 
 // Seed 001 upserts one email per awaited call (through supabase-js); here one awaited statement
@@ -66,7 +79,8 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
       async run(env, bodies) {
         const { batch, counts } = syntheticBatch("to-supabase", bodies as unknown[]);
         await worker.queue!(batch, env);
-        if (counts.acked !== batch.messages.length || counts.retried) throw new Error(`consumer acked ${counts.acked}/${batch.messages.length}, retried ${counts.retried}`);
+        if (counts.acked !== batch.messages.length || counts.retried)
+          throw new Error(`consumer acked ${counts.acked}/${batch.messages.length}, retried ${counts.retried}`);
       },
     },
     "consumer-nolog": {
@@ -133,7 +147,8 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
         const { batch, counts } = syntheticBatch("to-supabase", bodies as unknown[]);
         const target = guardedTarget(supabaseReplica(postgresRpc(ctx.warm)), warmBreaker);
         await consumeWorkBatch({ queue: "to-supabase", target, db: env.DB, dlq: env.TO_SUPABASE_DLQ }, batch);
-        if (counts.acked !== batch.messages.length) throw new Error(`consumer-warm acked ${counts.acked}/${batch.messages.length}`);
+        if (counts.acked !== batch.messages.length)
+          throw new Error(`consumer-warm acked ${counts.acked}/${batch.messages.length}`);
       },
     },
     /** Profiling: the batch's JSON sent as a jsonb literal and parsed, nothing written (transport,
@@ -142,8 +157,17 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
       name: "jsonb-echo-warm",
       prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
       async run(_env, valid) {
-        const payload = (valid as ValidEvent[]).map(({ event, row }) => ({ id: event.id, entity: event.entity, op: event.op, key: event.key, version: event.version, row }));
-        await ctx.warm.unsafe(`select jsonb_array_length(${sqlLiteral(payload, "jsonb")}) as n`, [], { prepare: false });
+        const payload = (valid as ValidEvent[]).map(({ event, row }) => ({
+          id: event.id,
+          entity: event.entity,
+          op: event.op,
+          key: event.key,
+          version: event.version,
+          row,
+        }));
+        await ctx.warm.unsafe(`select jsonb_array_length(${sqlLiteral(payload, "jsonb")}) as n`, [], {
+          prepare: false,
+        });
       },
     },
     /** Breakdown: what a new client costs before its first answer (connect, startup, select 1). */
@@ -170,7 +194,9 @@ export function emailRows(ids: string[], version: number, prospectId: string): R
 }
 
 export async function pgCountAtVersion(sql: Sql, ids: string[], version: number): Promise<number> {
-  const [row] = await sql.unsafe("select count(*)::int as n from public.emails where id in (select value::uuid from jsonb_array_elements_text($1::jsonb)) and version = $2::bigint",
-    [ids, version] as never[]);
+  const [row] = await sql.unsafe(
+    "select count(*)::int as n from public.emails where id in (select value::uuid from jsonb_array_elements_text($1::jsonb)) and version = $2::bigint",
+    [ids, version] as never[],
+  );
   return Number(row?.n ?? 0);
 }

@@ -54,15 +54,23 @@ export const PROPOSAL_VARIANTS: Record<string, Variant> = {
     prepare: (rows) => rows.map((r) => upsertEvent(prospects.name as "prospects", r, "supabase-webhook")),
     async run(env: Env, input) {
       const bodies = input as SyncEvent[];
-      const events = JSON.stringify(bodies.map((e) => ({ event_id: e.id, occurred_at: e.occurred_at, id: e.key.id, version: e.version })));
+      const events = JSON.stringify(
+        bodies.map((e) => ({ event_id: e.id, occurred_at: e.occurred_at, id: e.key.id, version: e.version })),
+      );
       const bookkeeping = env.DB.prepare(BOOKKEEPING_IN_TXN_SQL).bind(events, utcNow());
       const oneTxn = {
         prepare: (sql: string) => env.DB.prepare(sql),
         batch: (statements: D1PreparedStatement[]) => env.DB.batch([...statements, bookkeeping]),
       } as unknown as D1Database;
-      const noSecondWrite = { prepare: (sql: string) => env.DB.prepare(sql), batch: async () => [] } as unknown as D1Database;
+      const noSecondWrite = {
+        prepare: (sql: string) => env.DB.prepare(sql),
+        batch: async () => [],
+      } as unknown as D1Database;
       const { batch, counts } = syntheticBatch("to-d1", bodies);
-      await consumeWorkBatch({ queue: "to-d1", target: guardedTarget(d1Replica(oneTxn), breaker), db: noSecondWrite, dlq: env.TO_D1_DLQ }, batch);
+      await consumeWorkBatch(
+        { queue: "to-d1", target: guardedTarget(d1Replica(oneTxn), breaker), db: noSecondWrite, dlq: env.TO_D1_DLQ },
+        batch,
+      );
       if (counts.acked !== bodies.length) throw new Error(`prototype acked ${counts.acked}/${bodies.length}`);
     },
   },

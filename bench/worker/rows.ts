@@ -79,5 +79,13 @@ export function upsertEvent(
   row: Record<string, unknown>,
   source: SyncEvent["source"],
 ): SyncEvent {
-  return makeEvent({ entity, op: "upsert", key: { id: String(row.id) }, version: Number(row.version), row, source, trace_id: "bench" });
+  return makeEvent({
+    entity,
+    op: "upsert",
+    key: { id: String(row.id) },
+    version: Number(row.version),
+    row,
+    source,
+    trace_id: "bench",
+  });
 }

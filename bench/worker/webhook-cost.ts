@@ -14,7 +14,13 @@ import { poolIds, prospectRow } from "./rows";
 export async function webhookCost(env: Env, n: number, secret: string) {
   const ids = poolIds(0xc0 * 0x100000, n);
   const bodies = ids.map((id, i) =>
-    JSON.stringify({ type: "UPDATE", table: "prospects", schema: "public", record: { ...prospectRow(id, i, 1), updated_at: "2025-03-01 09:00:01.5+00" }, old_record: null }),
+    JSON.stringify({
+      type: "UPDATE",
+      table: "prospects",
+      schema: "public",
+      record: { ...prospectRow(id, i, 1), updated_at: "2025-03-01 09:00:01.5+00" },
+      old_record: null,
+    }),
   );
   const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
   const us = (ms: number) => Math.round((ms * 1000) / n);
@@ -25,8 +31,12 @@ export async function webhookCost(env: Env, n: number, secret: string) {
   };
   const out: Record<string, number> = {};
   out["JSON.parse of the body"] = await time((i) => JSON.parse(bodies[i]!));
-  out["bearer check (2 × SHA-256, constant-time compare)"] = await time(() => requireBearer(`Bearer ${secret}`, secret));
-  out["eventFromWebhook (zod: payload + row schema, makeEvent)"] = await time((i) => eventFromWebhook(JSON.parse(bodies[i]!), "t"));
+  out["bearer check (2 × SHA-256, constant-time compare)"] = await time(() =>
+    requireBearer(`Bearer ${secret}`, secret),
+  );
+  out["eventFromWebhook (zod: payload + row schema, makeEvent)"] = await time((i) =>
+    eventFromWebhook(JSON.parse(bodies[i]!), "t"),
+  );
   const events = bodies.map((b) => eventFromWebhook(JSON.parse(b), "t"));
   out["assertEventFits (JSON.stringify + encode)"] = await time((i) => assertEventFits(events[i]!));
   // The three queue calls interleaved call by call, so that load elsewhere hits them alike.
@@ -46,7 +56,11 @@ export async function webhookCost(env: Env, n: number, secret: string) {
   for (const [name, ms] of Object.entries(spent)) out[name] = us(ms);
   out["full worker.fetch in-process (auth, route, validate, publish, response)"] = await time(async (i) => {
     const response = await worker.fetch!(
-      new Request("http://bench/webhooks/supabase", { method: "POST", headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" }, body: bodies[i] }),
+      new Request("http://bench/webhooks/supabase", {
+        method: "POST",
+        headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+        body: bodies[i],
+      }),
       env,
       ctx,
     );

@@ -16,9 +16,14 @@ export function webhookAlerts(url: string, secret?: string, fetchImpl: typeof fe
     if (secret) headers["x-sds-signature"] = await hmacHex(secret, body);
     try {
       const response = await fetchImpl(url, { method: "POST", headers, body, signal: AbortSignal.timeout(5000) });
-      if (!response.ok) console.error(JSON.stringify({ msg: "alert webhook refused", status: response.status, groups: groups.map((g) => g.id) }));
+      if (!response.ok)
+        console.error(
+          JSON.stringify({ msg: "alert webhook refused", status: response.status, groups: groups.map((g) => g.id) }),
+        );
     } catch (error) {
-      console.error(JSON.stringify({ msg: "alert webhook failed", error: String(error), groups: groups.map((g) => g.id) }));
+      console.error(
+        JSON.stringify({ msg: "alert webhook failed", error: String(error), groups: groups.map((g) => g.id) }),
+      );
     }
   };
 }
@@ -26,7 +31,13 @@ export function webhookAlerts(url: string, secret?: string, fetchImpl: typeof fe
 export const noAlerts: AlertSink = async () => {};
 
 export async function hmacHex(secret: string, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
   return [...mac].map((b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -27,8 +27,18 @@ export interface Signature {
   message_pattern: string;
 }
 
-export function signatureOf(f: { queue: string; entity: string | null; error_code: string; error_message: string }): Signature {
-  return { queue: f.queue, entity: f.entity, error_code: f.error_code, message_pattern: messagePattern(f.error_message) };
+export function signatureOf(f: {
+  queue: string;
+  entity: string | null;
+  error_code: string;
+  error_message: string;
+}): Signature {
+  return {
+    queue: f.queue,
+    entity: f.entity,
+    error_code: f.error_code,
+    message_pattern: messagePattern(f.error_message),
+  };
 }
 
 /** Stable group id: the first 16 hex digits of SHA-256 over the signature's fields. */

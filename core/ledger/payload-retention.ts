@@ -10,7 +10,11 @@ const REDACT_PER_RUN = 5000;
  * happened to which row; `event_redacted_at` records when. A body that was not an event (a raw
  * dead letter without an entity) is replaced by null. A statement for the caller's batch.
  */
-export function redactSettledPayloadsStatement(db: D1Database, settledBefore: string, now: string): D1PreparedStatement {
+export function redactSettledPayloadsStatement(
+  db: D1Database,
+  settledBefore: string,
+  now: string,
+): D1PreparedStatement {
   return db
     .prepare(
       `UPDATE failed_tasks

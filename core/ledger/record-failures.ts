@@ -47,7 +47,11 @@ function storable(event: unknown): unknown {
   const bytes = utf8Bytes(JSON.stringify(event));
   if (bytes <= MAX_STORED_EVENT_BYTES) return event;
   const { row: _row, row_image: _image, ...rest } = event as Record<string, unknown>;
-  return { ...rest, row: null, row_omitted: { bytes, reason: "larger than a queue message: fix it at the source, then replay with mode refresh" } };
+  return {
+    ...rest,
+    row: null,
+    row_omitted: { bytes, reason: "larger than a queue message: fix it at the source, then replay with mode refresh" },
+  };
 }
 
 export function failureRow(f: Failure): FailureRow {
@@ -97,7 +101,11 @@ export async function insertFailedTasks(
 /** Leaves room for the group ids and history ids each row gains before it is bound. */
 const D1_RECORD_BYTES = 1_500_000;
 
-async function insertChunk(db: D1Database, rows: FailureRow[], opts: { quarantineAfter?: number }): Promise<{ opened: OpenedGroup[] }> {
+async function insertChunk(
+  db: D1Database,
+  rows: FailureRow[],
+  opts: { quarantineAfter?: number },
+): Promise<{ opened: OpenedGroup[] }> {
   if (!rows.length) return { opened: [] };
   const batch = newEventId();
   const now = utcNow();

@@ -40,11 +40,23 @@ export async function recordRowFailures(
     .filter((f) => !known.has(`${String(f.row.id)}:${Number(f.row.version)}`))
     .map((f) => {
       const event = makeEvent({
-        entity: entity.name as EntityName, op: "upsert", key: { id: String(f.row.id) }, version: Number(f.row.version), row: f.row, source, trace_id: trace,
+        entity: entity.name as EntityName,
+        op: "upsert",
+        key: { id: String(f.row.id) },
+        version: Number(f.row.version),
+        row: f.row,
+        source,
+        trace_id: trace,
       });
       return failureRow({
-        queue: queueFor(entity), event: ledgerEvent(event), error_code: f.code, error_message: f.reason, retryable: 0, attempts: 0,
-        last_message_id: `${source}:${event.id}`, failed_at: utcNow(),
+        queue: queueFor(entity),
+        event: ledgerEvent(event),
+        error_code: f.code,
+        error_message: f.reason,
+        retryable: 0,
+        attempts: 0,
+        last_message_id: `${source}:${event.id}`,
+        failed_at: utcNow(),
       });
     });
   // The ledger binds its rows as one JSON string: chunks well under D1's limit (it adds fields).
@@ -59,5 +71,9 @@ export async function recordRowFailures(
 function ledgerEvent(event: SyncEvent): unknown {
   const bytes = utf8Bytes(JSON.stringify(event));
   if (bytes <= MAX_EVENT_BYTES) return event;
-  return { ...event, row: null, row_omitted: `row image of ${bytes} bytes left out (over ${MAX_EVENT_BYTES}); replay with mode refresh` };
+  return {
+    ...event,
+    row: null,
+    row_omitted: `row image of ${bytes} bytes left out (over ${MAX_EVENT_BYTES}); replay with mode refresh`,
+  };
 }

@@ -21,10 +21,14 @@ export function movePairs<S extends string>(moves: Moves<S>): Array<[S, S]> {
  * move the machine does not declare is refused, so SQL built from it cannot drift from the machine.
  * (That every declared move has a transition making it is checked by test/ledger-status.test.ts.)
  */
-export function namedMoves<S extends string, K extends string>(machine: StateMachine<S>, moves: Record<K, Moves<S>>): Readonly<Record<K, Moves<S>>> {
+export function namedMoves<S extends string, K extends string>(
+  machine: StateMachine<S>,
+  moves: Record<K, Moves<S>>,
+): Readonly<Record<K, Moves<S>>> {
   for (const [name, m] of Object.entries<Moves<S>>(moves)) {
     for (const [from, to] of movePairs(m)) {
-      if (!canTransition(machine, from, to)) throw new Error(`${machine.field}: ${name} moves ${from} → ${to}, which the machine does not declare`);
+      if (!canTransition(machine, from, to))
+        throw new Error(`${machine.field}: ${name} moves ${from} → ${to}, which the machine does not declare`);
     }
   }
   return moves;

@@ -34,9 +34,13 @@ export const TASK_MOVES = namedMoves(taskStatusMachine, {
 });
 
 /** Where a replay's outcome leaves a task: done, until a new failure of its event reopens it. */
-export const SETTLED_TASK_STATUSES: readonly TaskStatus[] = [...new Set([...TASK_MOVES.settle.to, ...TASK_MOVES.supersede.to])];
+export const SETTLED_TASK_STATUSES: readonly TaskStatus[] = [
+  ...new Set([...TASK_MOVES.settle.to, ...TASK_MOVES.supersede.to]),
+];
 /** Task statuses that still need an operator: a group is not done while any of its tasks has one. */
-export const UNSETTLED_TASK_STATUSES: readonly TaskStatus[] = TASK_STATUSES.filter((s) => !SETTLED_TASK_STATUSES.includes(s));
+export const UNSETTLED_TASK_STATUSES: readonly TaskStatus[] = TASK_STATUSES.filter(
+  (s) => !SETTLED_TASK_STATUSES.includes(s),
+);
 
 export const UNSETTLED = sqlList(UNSETTLED_TASK_STATUSES);
 export const SETTLED = sqlList(SETTLED_TASK_STATUSES);

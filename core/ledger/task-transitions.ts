@@ -24,7 +24,9 @@ function assertMoves(moves: Moves<TaskStatus>, name: string, from: TaskStatus, t
 export async function claimForReplay(db: D1Database, task: Pick<TaskRef, "id" | "status">): Promise<boolean> {
   assertMoves(TASK_MOVES.replay, "replay", task.status, "replaying", task.id);
   const claim = await db
-    .prepare(`UPDATE failed_tasks SET status = 'replaying' WHERE id = ?1 AND status = ?2 AND status IN ${sqlList(TASK_MOVES.replay.from)}`)
+    .prepare(
+      `UPDATE failed_tasks SET status = 'replaying' WHERE id = ?1 AND status = ?2 AND status IN ${sqlList(TASK_MOVES.replay.from)}`,
+    )
     .bind(task.id, task.status)
     .run();
   return claim.meta.changes > 0;
@@ -51,11 +53,24 @@ export interface ReplayRecord {
  */
 export function recordReplayStatements(db: D1Database, r: ReplayRecord): D1PreparedStatement[] {
   for (const { task } of r.sent) assertMoves(TASK_MOVES.replay, "replay", task.status, "replaying", task.id);
-  for (const { task } of r.superseded) assertMoves(TASK_MOVES.supersede, "supersede", task.status, "superseded", task.id);
+  for (const { task } of r.superseded)
+    assertMoves(TASK_MOVES.supersede, "supersede", task.status, "superseded", task.id);
   const ids = (list: Array<{ task: TaskRef }>) => JSON.stringify(list.map((d) => d.task.id));
   const history = [
-    ...r.sent.map((d) => ({ id: d.historyId, queue: d.task.queue, event_id: d.task.event_id, kind: "replay", detail: null })),
-    ...r.superseded.map((d) => ({ id: d.historyId, queue: d.task.queue, event_id: d.task.event_id, kind: "superseded", detail: d.detail })),
+    ...r.sent.map((d) => ({
+      id: d.historyId,
+      queue: d.task.queue,
+      event_id: d.task.event_id,
+      kind: "replay",
+      detail: null,
+    })),
+    ...r.superseded.map((d) => ({
+      id: d.historyId,
+      queue: d.task.queue,
+      event_id: d.task.event_id,
+      kind: "superseded",
+      detail: d.detail,
+    })),
   ];
   return [
     db
@@ -65,7 +80,9 @@ export function recordReplayStatements(db: D1Database, r: ReplayRecord): D1Prepa
       )
       .bind(ids(r.sent), r.now, r.jobId),
     db
-      .prepare(`UPDATE failed_tasks SET status = 'superseded', resolved_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))`)
+      .prepare(
+        `UPDATE failed_tasks SET status = 'superseded', resolved_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))`,
+      )
       .bind(ids(r.superseded), r.now),
     db
       .prepare(
@@ -75,7 +92,11 @@ export function recordReplayStatements(db: D1Database, r: ReplayRecord): D1Prepa
            FROM json_each(?1) j`,
       )
       .bind(JSON.stringify(history), r.now, r.jobId, r.actor, r.mode),
-    settleGroupsStatement(db, r.superseded.map((d) => d.task.id), r.now),
+    settleGroupsStatement(
+      db,
+      r.superseded.map((d) => d.task.id),
+      r.now,
+    ),
   ];
 }
 
@@ -84,8 +105,12 @@ export function recordReplayStatements(db: D1Database, r: ReplayRecord): D1Prepa
  * (`task.status`, as read before the claim), its replay is uncounted and its history line removed.
  * The caller appends its own reverts to the same batch.
  */
-export function revertUnsentStatements(db: D1Database, unsent: Array<{ task: TaskRef; historyId: string }>): D1PreparedStatement[] {
-  for (const { task } of unsent) assertMoves(TASK_MOVES.revertUnsent, "revertUnsent", "replaying", task.status, task.id);
+export function revertUnsentStatements(
+  db: D1Database,
+  unsent: Array<{ task: TaskRef; historyId: string }>,
+): D1PreparedStatement[] {
+  for (const { task } of unsent)
+    assertMoves(TASK_MOVES.revertUnsent, "revertUnsent", "replaying", task.status, task.id);
   return [
     db
       .prepare(
@@ -95,7 +120,9 @@ export function revertUnsentStatements(db: D1Database, unsent: Array<{ task: Tas
           WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`,
       )
       .bind(JSON.stringify(unsent.map((d) => ({ id: d.task.id, status: d.task.status })))),
-    db.prepare(`DELETE FROM failed_task_history WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(unsent.map((d) => d.historyId))),
+    db
+      .prepare(`DELETE FROM failed_task_history WHERE id IN (SELECT value FROM json_each(?1))`)
+      .bind(JSON.stringify(unsent.map((d) => d.historyId))),
   ];
 }
 
@@ -118,7 +145,12 @@ export interface SettledReplay {
  * checks the status the updates are about to change. A replay carries its task's event id, so no
  * join is needed; each check is a key lookup.
  */
-export function settleReplayStatements(db: D1Database, queue: string, settled: SettledReplay[], now: string): D1PreparedStatement[] {
+export function settleReplayStatements(
+  db: D1Database,
+  queue: string,
+  settled: SettledReplay[],
+  now: string,
+): D1PreparedStatement[] {
   const from = sqlList(TASK_MOVES.settle.from);
   return [
     db
@@ -133,9 +165,15 @@ export function settleReplayStatements(db: D1Database, queue: string, settled: S
       .bind(JSON.stringify(settled), queue, now),
     ...TASK_MOVES.settle.to.map((kind) =>
       db
-        .prepare(`UPDATE failed_tasks SET status = ?2, resolved_at = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND status IN ${from}`)
+        .prepare(
+          `UPDATE failed_tasks SET status = ?2, resolved_at = ?3 WHERE id IN (SELECT value FROM json_each(?1)) AND status IN ${from}`,
+        )
         .bind(JSON.stringify(settled.filter((r) => r.kind === kind).map((r) => r.task_id)), kind, now),
     ),
-    settleGroupsStatement(db, settled.map((r) => r.task_id), now),
+    settleGroupsStatement(
+      db,
+      settled.map((r) => r.task_id),
+      now,
+    ),
   ];
 }

@@ -41,7 +41,10 @@ export function d1ApplySql(entity: EntityDefinition): D1ApplySql {
       `SELECT ${cols.map((c) => `json_extract(j.value, ${literal(`$.${c}`)})`).join(", ")} FROM json_each(?1) j ` +
       `WHERE NOT EXISTS (SELECT 1 FROM sync_tombstones s WHERE s.entity = ${name} ` +
       `AND s.id = json_extract(j.value, '$.id') AND s.version >= json_extract(j.value, '$.version')) ` +
-      `ON CONFLICT ("id") DO UPDATE SET ${cols.filter((c) => c !== "id").map((c) => `${quote(c)} = excluded.${quote(c)}`).join(", ")} ` +
+      `ON CONFLICT ("id") DO UPDATE SET ${cols
+        .filter((c) => c !== "id")
+        .map((c) => `${quote(c)} = excluded.${quote(c)}`)
+        .join(", ")} ` +
       `WHERE excluded."version" > ${t}."version"`,
     // The tombstone outlives the row so that an older upsert arriving late cannot resurrect it.
     tombstone:

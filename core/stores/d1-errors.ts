@@ -6,7 +6,8 @@ import { PermanentStoreError, SyncError, TransientError } from "../errors";
 // SQLSTATE in pg-errors.ts), can only be classified by their message, and only in this file.
 // Constraint, type and schema errors are about the data or the code and fail the same way on retry;
 // anything else (network lost, overloaded, object reset, timeouts) is worth retrying.
-const PERMANENT = /constraint failed|CHECK constraint|datatype mismatch|SQLITE_CONSTRAINT|SQLITE_MISMATCH|SQLITE_TOOBIG|too big|no such (table|column)|syntax error/i;
+const PERMANENT =
+  /constraint failed|CHECK constraint|datatype mismatch|SQLITE_CONSTRAINT|SQLITE_MISMATCH|SQLITE_TOOBIG|too big|no such (table|column)|syntax error/i;
 
 /**
  * What our D1 triggers raise with `RAISE(ABORT, 'CODE…')` (migrations/d1/): the message is the only
@@ -20,7 +21,8 @@ const messageOf = (error: unknown) => String((error as Error)?.message ?? error)
 export function classifyD1Error(error: unknown): SyncError {
   if (error instanceof SyncError) return error;
   const message = messageOf(error);
-  if (PERMANENT.test(message) || d1TriggerCode(error)) return new PermanentStoreError("D1_REJECTED", `D1 rejected the write: ${message}`, error);
+  if (PERMANENT.test(message) || d1TriggerCode(error))
+    return new PermanentStoreError("D1_REJECTED", `D1 rejected the write: ${message}`, error);
   return new TransientError("D1_UNAVAILABLE", `D1 call failed: ${message}`, error);
 }
 

@@ -23,13 +23,21 @@ export function d1Replica(db: D1Database): ReplicaTarget {
       for (const [name, group] of groups) {
         const sql = d1ApplySql(entityByName(name)!);
         const upserts = group.filter((e) => e.event.op === "upsert").map((e) => e.row);
-        const deletes = group.filter((e) => e.event.op === "delete").map((e) => ({ id: e.event.key.id, version: e.event.version }));
+        const deletes = group
+          .filter((e) => e.event.op === "delete")
+          .map((e) => ({ id: e.event.key.id, version: e.event.version }));
         for (const chunk of jsonChunks(upserts)) statements.push(db.prepare(sql.upsert).bind(JSON.stringify(chunk)));
         for (const chunk of jsonChunks(deletes)) {
           const json = JSON.stringify(chunk);
           statements.push(db.prepare(sql.tombstone).bind(json, now), db.prepare(sql.deleteRows).bind(json));
         }
-        const probes = group.map((e) => ({ event_id: e.event.id, id: e.event.key.id, op: e.event.op, version: e.event.version, row: e.row }));
+        const probes = group.map((e) => ({
+          event_id: e.event.id,
+          id: e.event.key.id,
+          op: e.event.op,
+          version: e.event.version,
+          row: e.row,
+        }));
         for (const chunk of jsonChunks(probes)) {
           readBacks.push(statements.length);
           statements.push(db.prepare(sql.readBack).bind(JSON.stringify(chunk)));
@@ -43,8 +51,17 @@ export function d1Replica(db: D1Database): ReplicaTarget {
       }
       const held = new Map<string, Held>();
       for (const position of readBacks) {
-        for (const r of results[position]!.results as Array<{ event_id: string; current: number; conflict: number; updated_at: string | null }>) {
-          held.set(r.event_id, { version: Number(r.current), conflict: Number(r.conflict) === 1, updatedAt: r.updated_at });
+        for (const r of results[position]!.results as Array<{
+          event_id: string;
+          current: number;
+          conflict: number;
+          updated_at: string | null;
+        }>) {
+          held.set(r.event_id, {
+            version: Number(r.current),
+            conflict: Number(r.conflict) === 1,
+            updatedAt: r.updated_at,
+          });
         }
       }
       return held;

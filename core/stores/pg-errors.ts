@@ -19,7 +19,8 @@ export function classifyPgError(error: unknown): SyncError {
   const message = typeof e.message === "string" ? e.message : String(error);
   const status = typeof e.status === "number" ? e.status : 0;
   if (/^[0-9A-Z]{5}$/.test(code) && !code.startsWith("PGRST")) {
-    if (TRANSIENT_CLASSES.has(code.slice(0, 2))) return new TransientError("SUPABASE_UNAVAILABLE", `Postgres ${code}: ${message}`, error);
+    if (TRANSIENT_CLASSES.has(code.slice(0, 2)))
+      return new TransientError("SUPABASE_UNAVAILABLE", `Postgres ${code}: ${message}`, error);
     return new PermanentStoreError(pgCodeName(code), `Postgres ${code}: ${message}`, error);
   }
   if (code.startsWith("PGRST0") || status >= 500 || status === 429 || NETWORK_CODES.test(code) || status === 0) {
@@ -30,11 +31,17 @@ export function classifyPgError(error: unknown): SyncError {
 
 function pgCodeName(code: string): string {
   switch (code) {
-    case "23503": return "FOREIGN_KEY_VIOLATION";
-    case "23505": return "UNIQUE_VIOLATION";
-    case "23514": return "CHECK_VIOLATION";
-    case "23502": return "NOT_NULL_VIOLATION";
-    case "P0001": return "RAISED_BY_TRIGGER";
-    default: return code.startsWith("22") ? "DATA_EXCEPTION" : "SUPABASE_REJECTED";
+    case "23503":
+      return "FOREIGN_KEY_VIOLATION";
+    case "23505":
+      return "UNIQUE_VIOLATION";
+    case "23514":
+      return "CHECK_VIOLATION";
+    case "23502":
+      return "NOT_NULL_VIOLATION";
+    case "P0001":
+      return "RAISED_BY_TRIGGER";
+    default:
+      return code.startsWith("22") ? "DATA_EXCEPTION" : "SUPABASE_REJECTED";
   }
 }

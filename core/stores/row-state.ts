@@ -25,15 +25,24 @@ export function d1RowState(db: D1Database): RowState {
   return {
     store: "d1",
     async versions(entity, ids) {
-      const { results } = await db.prepare(d1ApplySql(entity).currentVersions).bind(JSON.stringify(ids)).all<{ id: string; current: number }>();
+      const { results } = await db
+        .prepare(d1ApplySql(entity).currentVersions)
+        .bind(JSON.stringify(ids))
+        .all<{ id: string; current: number }>();
       return new Map(results.map((r) => [r.id, Number(r.current)]));
     },
     async current(entity, ids) {
       // SELECT id, version, json_object('id', "id", …) AS image FROM "emails" WHERE id IN (…)
       // A deleted row's version is its delete's, still in the outbox (kept 15 days).
-      const image = `json_object(${columnsOf(entity).map((c) => `'${c}', "${c}"`).join(", ")})`;
+      const image = `json_object(${columnsOf(entity)
+        .map((c) => `'${c}', "${c}"`)
+        .join(", ")})`;
       const [rows, deletes] = await db.batch<{ id: string; version: number; image: string | null }>([
-        db.prepare(`SELECT id, version, ${image} AS image FROM "${entity.table}" WHERE id IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(ids)),
+        db
+          .prepare(
+            `SELECT id, version, ${image} AS image FROM "${entity.table}" WHERE id IN (SELECT value FROM json_each(?1))`,
+          )
+          .bind(JSON.stringify(ids)),
         db
           .prepare(
             `SELECT row_id AS id, max(version) AS version, NULL AS image FROM sync_outbox
@@ -43,7 +52,8 @@ export function d1RowState(db: D1Database): RowState {
       ]);
       const state = new Map<string, CurrentRow>();
       for (const d of deletes!.results) state.set(d.id, { version: Number(d.version), row: null });
-      for (const r of rows!.results) state.set(r.id, { version: Number(r.version), row: JSON.parse(r.image!) as Record<string, unknown> });
+      for (const r of rows!.results)
+        state.set(r.id, { version: Number(r.version), row: JSON.parse(r.image!) as Record<string, unknown> });
       return state;
     },
   };
@@ -53,14 +63,20 @@ export function supabaseRowState(rpc: SupabaseRpc): RowState {
   return {
     store: "supabase",
     async versions(entity, ids) {
-      const rows = await rpc.call<Array<{ id: string; version: number }>>("sync_row_versions", { p_entity: entity.table, p_ids: ids });
-      return new Map(rows.map((r) => [r.id, Number(r.version)]));
-    },
-    async current(entity, ids) {
-      const rows = await rpc.call<Array<{ id: string; version: number; row: Record<string, unknown> | null }>>("sync_read_rows", {
+      const rows = await rpc.call<Array<{ id: string; version: number }>>("sync_row_versions", {
         p_entity: entity.table,
         p_ids: ids,
       });
+      return new Map(rows.map((r) => [r.id, Number(r.version)]));
+    },
+    async current(entity, ids) {
+      const rows = await rpc.call<Array<{ id: string; version: number; row: Record<string, unknown> | null }>>(
+        "sync_read_rows",
+        {
+          p_entity: entity.table,
+          p_ids: ids,
+        },
+      );
       return new Map(rows.map((r) => [r.id, { version: Number(r.version), row: r.row }]));
     },
   };

@@ -35,7 +35,9 @@ export function d1Pages(db: D1Database): PageReader {
     async read(entity, after, until, limit) {
       const table = entityByName(entity)!.table;
       const { results } = await db
-        .prepare(`SELECT * FROM "${table}" WHERE (?1 IS NULL OR id > ?1) AND (?2 IS NULL OR id <= ?2) ORDER BY id LIMIT ?3`)
+        .prepare(
+          `SELECT * FROM "${table}" WHERE (?1 IS NULL OR id > ?1) AND (?2 IS NULL OR id <= ?2) ORDER BY id LIMIT ?3`,
+        )
         .bind(after, until, limit)
         .all<Row>();
       return results;
@@ -47,13 +49,19 @@ export function supabasePages(rpc: SupabaseRpc): PageReader {
   return {
     store: "supabase",
     read: (entity, after, until, limit) =>
-      rpc.call<Row[]>("sync_read_page", { p_entity: entityByName(entity)!.table, p_after: after, p_until: until, p_limit: limit }),
+      rpc.call<Row[]>("sync_read_page", {
+        p_entity: entityByName(entity)!.table,
+        p_after: after,
+        p_until: until,
+        p_limit: limit,
+      }),
   };
 }
 
 export function supabaseRepairer(rpc: SupabaseRpc): Repairer {
   return {
-    repair: (entity, repairs) => rpc.call<number>("sync_repair_batch", { p_entity: entityByName(entity)!.table, p_repairs: repairs }),
+    repair: (entity, repairs) =>
+      rpc.call<number>("sync_repair_batch", { p_entity: entityByName(entity)!.table, p_repairs: repairs }),
   };
 }
 
@@ -78,7 +86,10 @@ export function d1Repairer(db: D1Database): Repairer {
         `SELECT ${cols.map((c) => `json_extract(j.value, '$.${c}')`).join(", ")} FROM json_each(?1) j ` +
         `WHERE NOT EXISTS (SELECT 1 FROM sync_tombstones s WHERE s.entity = ${name} AND s.id = json_extract(j.value, '$.id') ` +
         `AND s.version >= json_extract(j.value, '$.version')) ` +
-        `ON CONFLICT ("id") DO UPDATE SET ${cols.filter((c) => c !== "id").map((c) => `"${c}" = excluded."${c}"`).join(", ")} ` +
+        `ON CONFLICT ("id") DO UPDATE SET ${cols
+          .filter((c) => c !== "id")
+          .map((c) => `"${c}" = excluded."${c}"`)
+          .join(", ")} ` +
         `WHERE ${t}."version" = (SELECT json_extract(k.value, '$.__expected') FROM json_each(?1) k WHERE json_extract(k.value, '$.id') = ${t}."id") ` +
         `AND excluded."version" >= ${t}."version"`;
       const tombstoneSql =

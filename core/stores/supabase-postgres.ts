@@ -50,15 +50,23 @@ export function postgresRpc(sql: Sql): SupabaseRpc {
  */
 export function sqlLiteral(value: unknown, type: string): string {
   // The type comes from SUPABASE_FUNCTIONS, never from data; checked anyway, it is spliced in.
-  if (!/^[a-z][a-z0-9_ ]*$/.test(type)) throw new PermanentStoreError("INVALID_ARGUMENT", `unsupported argument type ${type}`);
+  if (!/^[a-z][a-z0-9_ ]*$/.test(type))
+    throw new PermanentStoreError("INVALID_ARGUMENT", `unsupported argument type ${type}`);
   if (value === null || value === undefined) return `null::${type}`;
   let text: string;
   if (type === "jsonb") {
     text = JSON.stringify(value);
-  } else if (typeof value === "string" || typeof value === "bigint" || (typeof value === "number" && Number.isFinite(value))) {
+  } else if (
+    typeof value === "string" ||
+    typeof value === "bigint" ||
+    (typeof value === "number" && Number.isFinite(value))
+  ) {
     text = String(value);
   } else {
-    throw new PermanentStoreError("INVALID_ARGUMENT", `argument of type ${type} must be a string, a finite number or a bigint, got ${typeof value}`);
+    throw new PermanentStoreError(
+      "INVALID_ARGUMENT",
+      `argument of type ${type} must be a string, a finite number or a bigint, got ${typeof value}`,
+    );
   }
   // A NUL cannot be sent in a query string (Postgres rejects it in text values too). JSON text
   // never holds one: JSON.stringify writes it as \u0000.

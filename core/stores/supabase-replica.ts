@@ -14,11 +14,15 @@ export function supabaseReplica(rpc: SupabaseRpc): ReplicaTarget {
         version: event.version,
         row,
       }));
-      const outcomes = await rpc.call<Array<{ event_id: string; current_version: number; conflict?: boolean; updated_at?: string | null }>>(
-        "sync_apply_batch",
-        { p_events: payload },
+      const outcomes = await rpc.call<
+        Array<{ event_id: string; current_version: number; conflict?: boolean; updated_at?: string | null }>
+      >("sync_apply_batch", { p_events: payload });
+      return new Map(
+        outcomes.map((o) => [
+          o.event_id,
+          { version: Number(o.current_version), conflict: o.conflict === true, updatedAt: o.updated_at ?? null },
+        ]),
       );
-      return new Map(outcomes.map((o) => [o.event_id, { version: Number(o.current_version), conflict: o.conflict === true, updatedAt: o.updated_at ?? null }]));
     },
   };
 }

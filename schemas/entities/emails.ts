@@ -4,7 +4,14 @@ import { nullableText, text, utcTimestamp, uuid, version } from "../fields";
 import type { StateMachine } from "../state-machine";
 
 export const EMAIL_STATUSES = [
-  "pending", "sent", "delivered", "opened", "clicked", "replied", "bounced", "failed",
+  "pending",
+  "sent",
+  "delivered",
+  "opened",
+  "clicked",
+  "replied",
+  "bounced",
+  "failed",
 ] as const;
 export type EmailStatus = (typeof EMAIL_STATUSES)[number];
 
@@ -34,10 +41,12 @@ export const EMAIL_STATUS_TIMESTAMP: Record<Exclude<EmailStatus, "pending">, Ema
   failed: "failed_at",
 };
 export type EmailTimestampColumn =
-  | "sent_at" | "delivered_at" | "opened_at" | "clicked_at" | "replied_at" | "bounced_at" | "failed_at";
+  "sent_at" | "delivered_at" | "opened_at" | "clicked_at" | "replied_at" | "bounced_at" | "failed_at";
 
 /** Every status past `sent` implies the email was sent, so it needs `sent_at` as well. */
-export function impossibleEmailState(row: { status: EmailStatus } & Partial<Record<EmailTimestampColumn, string | null>>): string | null {
+export function impossibleEmailState(
+  row: { status: EmailStatus } & Partial<Record<EmailTimestampColumn, string | null>>,
+): string | null {
   if (row.status === "pending") return null;
   const own = EMAIL_STATUS_TIMESTAMP[row.status];
   if (!row[own]) return `status "${row.status}" requires ${own}`;

@@ -4,7 +4,16 @@ import { nullableText, text, utcTimestamp, uuid, version } from "../fields";
 import type { StateMachine } from "../state-machine";
 
 export const PROSPECT_STAGES = [
-  "new", "enriching", "enriched", "ready", "contacted", "engaged", "meeting", "won", "lost", "archived",
+  "new",
+  "enriching",
+  "enriched",
+  "ready",
+  "contacted",
+  "engaged",
+  "meeting",
+  "won",
+  "lost",
+  "archived",
 ] as const;
 export type ProspectStage = (typeof PROSPECT_STAGES)[number];
 

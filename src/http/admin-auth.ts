@@ -25,15 +25,30 @@ export function adminAuth(opts: { sharedTokenMayChange?: boolean } = {}): Middle
       // another site could make a signed-in operator's browser POST here. Browsers send such a
       // cross-site request unasked only with a "simple" content type; application/json needs a
       // CORS preflight, which this worker never grants.
-      throw new ValidationError("JSON_REQUIRED", "a change authenticated by Cloudflare Access must be sent as application/json", undefined, 415);
+      throw new ValidationError(
+        "JSON_REQUIRED",
+        "a change authenticated by Cloudflare Access must be sent as application/json",
+        undefined,
+        415,
+      );
     }
     if (principal.auth !== "admin-token") {
       const claimed = c.req.header("x-operator");
       if (claimed !== undefined && claimed !== principal.operator) {
-        throw new ForbiddenError("OPERATOR_MISMATCH", `your ${principal.auth} names ${principal.operator}; x-operator says ${claimed} (drop the header or name the same operator)`);
+        throw new ForbiddenError(
+          "OPERATOR_MISMATCH",
+          `your ${principal.auth} names ${principal.operator}; x-operator says ${claimed} (drop the header or name the same operator)`,
+        );
       }
-    } else if (!READS.has(c.req.method) && !opts.sharedTokenMayChange && c.get("deps").settings.REQUIRE_OPERATOR_TOKENS) {
-      throw new ForbiddenError("OPERATOR_TOKEN_REQUIRED", "REQUIRE_OPERATOR_TOKENS is set: changes need your own operator token (the shared admin token may only read)");
+    } else if (
+      !READS.has(c.req.method) &&
+      !opts.sharedTokenMayChange &&
+      c.get("deps").settings.REQUIRE_OPERATOR_TOKENS
+    ) {
+      throw new ForbiddenError(
+        "OPERATOR_TOKEN_REQUIRED",
+        "REQUIRE_OPERATOR_TOKENS is set: changes need your own operator token (the shared admin token may only read)",
+      );
     }
     c.set("principal", principal);
     await next();
@@ -53,7 +68,11 @@ async function authenticate(c: AppContext): Promise<Principal> {
   if (header === undefined && assertion && teamDomain && audience) {
     const identity = await verifyAccessJwt(assertion, { teamDomain, audience }, c.get("accessKeys"), new Date());
     const name = operatorName.safeParse(identity.name);
-    if (!name.success) throw new AuthError(`Cloudflare Access identity ${JSON.stringify(identity.name)} is not a usable operator name`, "ACCESS_JWT_INVALID");
+    if (!name.success)
+      throw new AuthError(
+        `Cloudflare Access identity ${JSON.stringify(identity.name)} is not a usable operator name`,
+        "ACCESS_JWT_INVALID",
+      );
     return { auth: "access-jwt", operator: name.data };
   }
   const presented = bearerOf(header);
@@ -63,5 +82,7 @@ async function authenticate(c: AppContext): Promise<Principal> {
     const token = await authenticateOperatorToken(c.get("deps").db, presented, new Date());
     return { auth: "operator-token", operator: token.operator, tokenId: token.id };
   }
-  throw new AuthError(adminToken ? undefined : "the admin API accepts operator tokens only: ADMIN_TOKEN is not configured");
+  throw new AuthError(
+    adminToken ? undefined : "the admin API accepts operator tokens only: ADMIN_TOKEN is not configured",
+  );
 }

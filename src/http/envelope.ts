@@ -17,15 +17,31 @@ export function fail(c: AppContext, error: unknown) {
     return c.json(
       {
         success: false,
-        error: { code: error.code, message: error.message, retryable: error.retryable, ...(error.details ? { details: error.details } : {}) },
+        error: {
+          code: error.code,
+          message: error.message,
+          retryable: error.retryable,
+          ...(error.details ? { details: error.details } : {}),
+        },
         meta: meta(c),
       } satisfies ApiResponse<never>,
       error.status as ContentfulStatusCode,
     );
   }
-  console.error(JSON.stringify({ msg: "unhandled error", requestId: c.get("requestId"), error: String(error), stack: (error as Error)?.stack }));
+  console.error(
+    JSON.stringify({
+      msg: "unhandled error",
+      requestId: c.get("requestId"),
+      error: String(error),
+      stack: (error as Error)?.stack,
+    }),
+  );
   return c.json(
-    { success: false, error: { code: "INTERNAL", message: "internal error", retryable: true }, meta: meta(c) } satisfies ApiResponse<never>,
+    {
+      success: false,
+      error: { code: "INTERNAL", message: "internal error", retryable: true },
+      meta: meta(c),
+    } satisfies ApiResponse<never>,
     500,
   );
 }

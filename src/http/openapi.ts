@@ -24,57 +24,111 @@ function jsonSchema(schema: Schema, io: "input" | "output"): Record<string, unkn
   return rest;
 }
 
-const list = (item: Schema, paged = false) => z.object({ items: z.array(item), ...(paged ? { nextCursor: z.string().nullable() } : {}) });
+const list = (item: Schema, paged = false) =>
+  z.object({ items: z.array(item), ...(paged ? { nextCursor: z.string().nullable() } : {}) });
 const task = z.object({ task: api.failedTaskSchema, outcome: z.enum(["sent", "superseded"]) });
 const groupDetail = z.object({ group: api.failureGroupSchema, examples: z.array(api.failedTaskSchema) });
 
 const OPERATIONS: Record<string, Record<string, Operation>> = {
   "/v1/admin/failed-tasks": {
-    get: { summary: "List failed tasks, newest first, filtered", query: api.listTasksQuery, response: list(api.failedTaskSchema, true) },
+    get: {
+      summary: "List failed tasks, newest first, filtered",
+      query: api.listTasksQuery,
+      response: list(api.failedTaskSchema, true),
+    },
   },
   "/v1/admin/failed-tasks/{id}": {
-    get: { summary: "A task with its full event and every failure, replay and outcome", response: api.taskDetailSchema },
+    get: {
+      summary: "A task with its full event and every failure, replay and outcome",
+      response: api.taskDetailSchema,
+    },
   },
   "/v1/admin/failed-tasks/{id}/replay": {
-    post: { summary: "Replay one task now (superseded tasks are resolved without sending)", body: api.replayTaskBody, response: task, status: 202, change: true },
+    post: {
+      summary: "Replay one task now (superseded tasks are resolved without sending)",
+      body: api.replayTaskBody,
+      response: task,
+      status: 202,
+      change: true,
+    },
   },
   "/v1/admin/failure-groups": {
-    get: { summary: "Failure groups (same queue, entity, error code and message pattern)", query: api.listGroupsQuery, response: list(api.failureGroupSchema) },
+    get: {
+      summary: "Failure groups (same queue, entity, error code and message pattern)",
+      query: api.listGroupsQuery,
+      response: list(api.failureGroupSchema),
+    },
   },
   "/v1/admin/failure-groups/{id}": { get: { summary: "A group with its newest tasks", response: groupDetail } },
   "/v1/admin/failure-groups/{id}/{action}": {
     post: {
-      summary: "acknowledge | ignore | resolve | reopen a group (an ignored group stays quiet when new failures arrive)",
+      summary:
+        "acknowledge | ignore | resolve | reopen a group (an ignored group stays quiet when new failures arrive)",
       body: api.groupActionBody,
       response: z.object({ group: api.failureGroupSchema }),
       change: true,
     },
   },
   "/v1/admin/replay-plans": {
-    post: { summary: "Dry run: freeze a selection of tasks and say what replaying it would do", body: api.createPlanBody, response: z.object({ plan: api.planSchema }), status: 201, change: true },
+    post: {
+      summary: "Dry run: freeze a selection of tasks and say what replaying it would do",
+      body: api.createPlanBody,
+      response: z.object({ plan: api.planSchema }),
+      status: 201,
+      change: true,
+    },
   },
   "/v1/admin/replay-plans/{id}": { get: { summary: "A plan", response: z.object({ plan: api.planSchema }) } },
   "/v1/admin/replay-jobs": {
-    post: { summary: "Execute a plan as an asynchronous, rate-limited job (one running job per queue)", body: api.createJobBody, response: z.object({ job: api.jobSchema }), status: 202, change: true },
+    post: {
+      summary: "Execute a plan as an asynchronous, rate-limited job (one running job per queue)",
+      body: api.createJobBody,
+      response: z.object({ job: api.jobSchema }),
+      status: 202,
+      change: true,
+    },
     get: { summary: "Replay jobs, newest first", query: api.listJobsQuery, response: list(api.jobSchema) },
   },
-  "/v1/admin/replay-jobs/{id}": { get: { summary: "A job's progress, and where its tasks stand now", response: z.object({ job: api.jobSchema }) } },
-  "/v1/admin/replay-jobs/{id}/cancel": {
-    post: { summary: "Cancel a running job; what was sent stays sent", body: api.cancelJobBody, response: z.object({ job: api.jobSchema }), change: true },
+  "/v1/admin/replay-jobs/{id}": {
+    get: { summary: "A job's progress, and where its tasks stand now", response: z.object({ job: api.jobSchema }) },
   },
-  "/v1/admin/audit": { get: { summary: "The audit trail of operator actions, newest first", query: api.listAuditQuery, response: list(api.auditEntrySchema, true) } },
+  "/v1/admin/replay-jobs/{id}/cancel": {
+    post: {
+      summary: "Cancel a running job; what was sent stays sent",
+      body: api.cancelJobBody,
+      response: z.object({ job: api.jobSchema }),
+      change: true,
+    },
+  },
+  "/v1/admin/audit": {
+    get: {
+      summary: "The audit trail of operator actions, newest first",
+      query: api.listAuditQuery,
+      response: list(api.auditEntrySchema, true),
+    },
+  },
   "/v1/admin/operator-tokens": {
     post: {
-      summary: "Create a token for an operator; the response holds the token, once (an operator token may create tokens for its own operator only)",
+      summary:
+        "Create a token for an operator; the response holds the token, once (an operator token may create tokens for its own operator only)",
       body: api.createOperatorTokenBody,
       response: api.createdOperatorTokenSchema,
       status: 201,
       change: true,
     },
-    get: { summary: "Operator tokens, newest first (never a token or its hash)", query: api.listOperatorTokensQuery, response: list(api.operatorTokenSchema) },
+    get: {
+      summary: "Operator tokens, newest first (never a token or its hash)",
+      query: api.listOperatorTokensQuery,
+      response: list(api.operatorTokenSchema),
+    },
   },
   "/v1/admin/operator-tokens/{id}/revoke": {
-    post: { summary: "Revoke a token at once", body: api.revokeOperatorTokenBody, response: z.object({ token: api.operatorTokenSchema }), change: true },
+    post: {
+      summary: "Revoke a token at once",
+      body: api.revokeOperatorTokenBody,
+      response: z.object({ token: api.operatorTokenSchema }),
+      change: true,
+    },
   },
 };
 
@@ -95,10 +149,16 @@ const STATUS_MEANING: Record<number, string> = {
 };
 
 const ERRORS: Record<string, string> = Object.fromEntries(
-  [...new Set(Object.values(ERROR_CODES as Record<string, ErrorCodeSpec>).flatMap((s) => (s.status === null ? [] : [s.status])))]
+  [
+    ...new Set(
+      Object.values(ERROR_CODES as Record<string, ErrorCodeSpec>).flatMap((s) => (s.status === null ? [] : [s.status])),
+    ),
+  ]
     .sort((a, b) => a - b)
     .map((status) => {
-      const codes = Object.entries(ERROR_CODES as Record<string, ErrorCodeSpec>).filter(([, s]) => s.status === status).map(([code]) => code);
+      const codes = Object.entries(ERROR_CODES as Record<string, ErrorCodeSpec>)
+        .filter(([, s]) => s.status === status)
+        .map(([code]) => code);
       return [String(status), `${STATUS_MEANING[status] ?? "Error"} (${codes.join(", ")})`];
     }),
 );
@@ -108,9 +168,16 @@ export function openApiDocument(): Record<string, unknown> {
   for (const [path, methods] of Object.entries(OPERATIONS)) {
     const item: Record<string, unknown> = {};
     for (const [method, op] of Object.entries(methods)) {
-      const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+      const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+        name: m[1],
+        in: "path",
+        required: true,
+        schema: { type: "string" },
+      }));
       const queryParams = op.query
-        ? Object.entries((jsonSchema(op.query, "input").properties ?? {}) as Record<string, unknown>).map(([name, schema]) => ({ name, in: "query", required: false, schema }))
+        ? Object.entries((jsonSchema(op.query, "input").properties ?? {}) as Record<string, unknown>).map(
+            ([name, schema]) => ({ name, in: "query", required: false, schema }),
+          )
         : [];
       const header = op.change
         ? [
@@ -118,7 +185,8 @@ export function openApiDocument(): Record<string, unknown> {
               name: "x-operator",
               in: "header",
               required: false,
-              description: "who is acting (recorded in the audit trail). Required with the shared admin token; with an operator token or an Access JWT the credential names the operator and a different name is refused (OPERATOR_MISMATCH)",
+              description:
+                "who is acting (recorded in the audit trail). Required with the shared admin token; with an operator token or an Access JWT the credential names the operator and a different name is refused (OPERATOR_MISMATCH)",
               schema: jsonSchema(api.operatorName, "input"),
             },
           ]
@@ -126,13 +194,25 @@ export function openApiDocument(): Record<string, unknown> {
       item[method] = {
         summary: op.summary,
         parameters: [...pathParams, ...queryParams, ...header],
-        ...(op.body ? { requestBody: { required: true, content: { "application/json": { schema: jsonSchema(op.body, "input") } } } } : {}),
+        ...(op.body
+          ? {
+              requestBody: {
+                required: true,
+                content: { "application/json": { schema: jsonSchema(op.body, "input") } },
+              },
+            }
+          : {}),
         responses: {
           [String(op.status ?? 200)]: {
             description: "success",
             content: { "application/json": { schema: envelope(jsonSchema(op.response, "output")) } },
           },
-          ...Object.fromEntries(Object.entries(ERRORS).map(([code, description]) => [code, { $ref: `#/components/responses/E${code}`, description }])),
+          ...Object.fromEntries(
+            Object.entries(ERRORS).map(([code, description]) => [
+              code,
+              { $ref: `#/components/responses/E${code}`, description },
+            ]),
+          ),
         },
       };
     }
@@ -150,14 +230,23 @@ export function openApiDocument(): Record<string, unknown> {
     paths,
     components: {
       securitySchemes: {
-        operator: { type: "http", scheme: "bearer", description: "an operator token (sds_op_…) created with POST /v1/admin/operator-tokens; proves the operator" },
+        operator: {
+          type: "http",
+          scheme: "bearer",
+          description: "an operator token (sds_op_…) created with POST /v1/admin/operator-tokens; proves the operator",
+        },
         access: {
           type: "apiKey",
           in: "header",
           name: "Cf-Access-Jwt-Assertion",
-          description: "a Cloudflare Access JWT (when CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD are set and no Authorization header is sent); proves the operator by its email",
+          description:
+            "a Cloudflare Access JWT (when CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD are set and no Authorization header is sent); proves the operator by its email",
         },
-        admin: { type: "http", scheme: "bearer", description: "the worker's shared ADMIN_TOKEN secret (break-glass, bootstrap)" },
+        admin: {
+          type: "http",
+          scheme: "bearer",
+          description: "the worker's shared ADMIN_TOKEN secret (break-glass, bootstrap)",
+        },
       },
       schemas: {
         Meta: { type: "object", properties: { requestId: { type: "string" }, duration: { type: "number" } } },
@@ -166,18 +255,34 @@ export function openApiDocument(): Record<string, unknown> {
           required: ["success", "error"],
           properties: {
             success: { const: false },
-            error: { type: "object", required: ["code", "message", "retryable"], properties: { code: { type: "string" }, message: { type: "string" }, retryable: { type: "boolean" }, details: {} } },
+            error: {
+              type: "object",
+              required: ["code", "message", "retryable"],
+              properties: {
+                code: { type: "string" },
+                message: { type: "string" },
+                retryable: { type: "boolean" },
+                details: {},
+              },
+            },
             meta: { $ref: "#/components/schemas/Meta" },
           },
         },
       },
       responses: Object.fromEntries(
-        Object.entries(ERRORS).map(([code, description]) => [`E${code}`, { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } }]),
+        Object.entries(ERRORS).map(([code, description]) => [
+          `E${code}`,
+          { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+        ]),
       ),
     },
   };
 }
 
 function envelope(data: Record<string, unknown>) {
-  return { type: "object", required: ["success", "data"], properties: { success: { const: true }, data, meta: { $ref: "#/components/schemas/Meta" } } };
+  return {
+    type: "object",
+    required: ["success", "data"],
+    properties: { success: { const: true }, data, meta: { $ref: "#/components/schemas/Meta" } },
+  };
 }

@@ -11,10 +11,15 @@ import type { AppContext } from "./context";
  */
 export function operatorOf(c: AppContext): Actor {
   const principal = c.get("principal");
-  if (principal?.auth === "operator-token") return { name: principal.operator, auth: "operator-token", tokenId: principal.tokenId };
+  if (principal?.auth === "operator-token")
+    return { name: principal.operator, auth: "operator-token", tokenId: principal.tokenId };
   if (principal?.auth === "access-jwt") return { name: principal.operator, auth: "access-jwt", tokenId: null };
   const name = c.req.header("x-operator");
-  if (!name) throw new ValidationError("OPERATOR_REQUIRED", "name yourself in the x-operator header (the CLI sends $SDS_OPERATOR or user@host), or use your own operator token");
+  if (!name)
+    throw new ValidationError(
+      "OPERATOR_REQUIRED",
+      "name yourself in the x-operator header (the CLI sends $SDS_OPERATOR or user@host), or use your own operator token",
+    );
   const parsed = operatorName.safeParse(name);
   if (!parsed.success) throw new ValidationError("OPERATOR_REQUIRED", `x-operator ${parsed.error.issues[0]!.message}`);
   return { name: parsed.data, auth: "admin-token", tokenId: null };

@@ -46,7 +46,11 @@ async function readLimited(body: ReadableStream<Uint8Array> | null, limitBytes: 
   return bytes;
 }
 
-export async function readBody<S extends z.ZodType>(c: AppContext, schema: S, limitBytes = 256 * 1024): Promise<z.infer<S>> {
+export async function readBody<S extends z.ZodType>(
+  c: AppContext,
+  schema: S,
+  limitBytes = 256 * 1024,
+): Promise<z.infer<S>> {
   const parsed = schema.safeParse(await readJson(c, limitBytes));
   if (!parsed.success) throw new ValidationError("INVALID_REQUEST", formatIssues(parsed.error));
   return parsed.data;

@@ -52,7 +52,10 @@ function invalid(why: string): AuthError {
 
 /** `team.cloudflareaccess.com` or `https://team.cloudflareaccess.com/` → `team.cloudflareaccess.com`. */
 export function teamHost(teamDomain: string): string {
-  return teamDomain.trim().replace(/^https?:\/\//, "").replace(/\/+$/, "");
+  return teamDomain
+    .trim()
+    .replace(/^https?:\/\//, "")
+    .replace(/\/+$/, "");
 }
 
 /**
@@ -75,9 +78,16 @@ export async function verifyAccessJwt(
 
   const host = teamHost(config.teamDomain);
   const jwk = await keyFor(host, header.kid, keys);
-  const key = await crypto.subtle.importKey("jwk", { ...jwk, alg: "RS256", ext: true }, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]);
+  const key = await crypto.subtle.importKey(
+    "jwk",
+    { ...jwk, alg: "RS256", ext: true },
+    { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" },
+    false,
+    ["verify"],
+  );
   const signed = new TextEncoder().encode(`${headerPart}.${payloadPart}`);
-  if (!(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, fromBase64url(signaturePart), signed))) throw invalid("bad signature");
+  if (!(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, fromBase64url(signaturePart), signed)))
+    throw invalid("bad signature");
 
   // The claims count only once the signature is known to be Access's.
   if (payload.iss !== `https://${host}`) throw invalid(`issuer ${String(payload.iss)} is not https://${host}`);
@@ -116,10 +126,18 @@ export function accessKeysFromFetch(fetchImpl: typeof fetch, clock: () => number
     try {
       response = await fetchImpl(`https://${host}/cdn-cgi/access/certs`, { headers: { accept: "application/json" } });
     } catch (error) {
-      throw new TransientError("ACCESS_UNAVAILABLE", `cannot fetch the Cloudflare Access keys of ${host}: ${(error as Error).message}`, error);
+      throw new TransientError(
+        "ACCESS_UNAVAILABLE",
+        `cannot fetch the Cloudflare Access keys of ${host}: ${(error as Error).message}`,
+        error,
+      );
     }
     const body = (await response.json().catch(() => null)) as Jwks | null;
-    if (!response.ok || !Array.isArray(body?.keys)) throw new TransientError("ACCESS_UNAVAILABLE", `the Cloudflare Access keys of ${host} answered ${response.status}`);
+    if (!response.ok || !Array.isArray(body?.keys))
+      throw new TransientError(
+        "ACCESS_UNAVAILABLE",
+        `the Cloudflare Access keys of ${host} answered ${response.status}`,
+      );
     cache.set(host, { keys: body, at: clock() });
     return body;
   };

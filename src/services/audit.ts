@@ -1,6 +1,12 @@
 import type { z } from "zod";
 import { newEventId } from "../../schemas/event";
-import type { AUDIT_ACTIONS, AUDIT_TARGET_TYPES, AuthKind, auditEntrySchema, listAuditQuery } from "../../schemas/operator-api";
+import type {
+  AUDIT_ACTIONS,
+  AUDIT_TARGET_TYPES,
+  AuthKind,
+  auditEntrySchema,
+  listAuditQuery,
+} from "../../schemas/operator-api";
 import { utcNow } from "../../core/utc";
 
 /**
@@ -29,7 +35,11 @@ export interface AuditRecord {
  * only if the statement just before it in the batch changed a row (a conditional UPDATE that
  * matched nothing did nothing, and the trail must not say otherwise).
  */
-export function auditStatement(db: D1Database, r: AuditRecord, opts: { ifPreviousChanged?: boolean } = {}): D1PreparedStatement {
+export function auditStatement(
+  db: D1Database,
+  r: AuditRecord,
+  opts: { ifPreviousChanged?: boolean } = {},
+): D1PreparedStatement {
   // INSERT INTO operator_audit (...) SELECT ?1, ..., ?11 [WHERE changes() > 0]
   return db
     .prepare(
@@ -54,7 +64,10 @@ export function auditStatement(db: D1Database, r: AuditRecord, opts: { ifPreviou
 type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 /** Newest first, keyset-paginated on the ULID id. */
-export async function listAudit(db: D1Database, q: z.infer<typeof listAuditQuery>): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+export async function listAudit(
+  db: D1Database,
+  q: z.infer<typeof listAuditQuery>,
+): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
   const { results } = await db
     .prepare(
       `SELECT * FROM operator_audit
@@ -62,7 +75,16 @@ export async function listAudit(db: D1Database, q: z.infer<typeof listAuditQuery
           AND (?4 IS NULL OR at >= ?4) AND (?5 IS NULL OR at < ?5) AND (?6 IS NULL OR id < ?6) AND (?8 IS NULL OR auth = ?8)
         ORDER BY id DESC LIMIT ?7`,
     )
-    .bind(q.actor ?? null, q.action ?? null, q.target ?? null, q.since ?? null, q.until ?? null, q.cursor ?? null, q.limit + 1, q.auth ?? null)
+    .bind(
+      q.actor ?? null,
+      q.action ?? null,
+      q.target ?? null,
+      q.since ?? null,
+      q.until ?? null,
+      q.cursor ?? null,
+      q.limit + 1,
+      q.auth ?? null,
+    )
     .all<Record<string, unknown>>();
   const items = results.slice(0, q.limit).map((r) => ({
     ...(r as unknown as AuditEntry),

@@ -47,7 +47,13 @@ const MAX_PROBLEMS = 20;
 export async function backfillStep(
   deps: { source: PageReader; target: ReplicaTarget; db: D1Database },
   entity: EntityDefinition,
-  opts: { maxRows?: number; pageSize?: number; restart?: boolean; totalEstimate?: number | null; audit?: (state: BackfillState) => D1PreparedStatement } = {},
+  opts: {
+    maxRows?: number;
+    pageSize?: number;
+    restart?: boolean;
+    totalEstimate?: number | null;
+    audit?: (state: BackfillState) => D1PreparedStatement;
+  } = {},
 ): Promise<BackfillState> {
   const pageSize = opts.pageSize ?? 500;
   const maxRows = opts.maxRows ?? 5000;
@@ -55,21 +61,41 @@ export async function backfillStep(
   if (!state || state.status === "complete") {
     const now = utcNow();
     state = {
-      entity: entity.name, status: "running", cursor: null, copied: 0, applied: 0, total_estimate: opts.totalEstimate ?? null,
-      started_at: now, updated_at: now, finished_at: null, failed: 0, problems: [],
+      entity: entity.name,
+      status: "running",
+      cursor: null,
+      copied: 0,
+      applied: 0,
+      total_estimate: opts.totalEstimate ?? null,
+      started_at: now,
+      updated_at: now,
+      finished_at: null,
+      failed: 0,
+      problems: [],
     };
   }
   let done = 0;
   while (done < maxRows) {
     const rows = await deps.source.read(entity.name, state.cursor, null, pageSize);
     const events = rows.map((row) =>
-      makeEvent({ entity: entity.name as EntityName, op: "upsert", key: { id: String(row.id) }, version: Number(row.version), row, source: "backfill", trace_id: `backfill:${entity.name}` }),
+      makeEvent({
+        entity: entity.name as EntityName,
+        op: "upsert",
+        key: { id: String(row.id) },
+        version: Number(row.version),
+        row,
+        source: "backfill",
+        trace_id: `backfill:${entity.name}`,
+      }),
     );
     const outcomes = await applyBatch(deps.target, events);
     const transient = outcomes.find((o) => o.kind === "failed" && o.error.retryable);
     if (transient?.kind === "failed") {
       // Nothing of this page is acknowledged: the cursor stays, the next step reads it again.
-      throw new TransientError(transient.error.code, `backfill of ${entity.name} stopped at ${state.cursor ?? "the start"}: ${transient.error.message}`);
+      throw new TransientError(
+        transient.error.code,
+        `backfill of ${entity.name} stopped at ${state.cursor ?? "the start"}: ${transient.error.message}`,
+      );
     }
     const failures: RowFailure[] = [];
     outcomes.forEach((o, i) => {
@@ -98,7 +124,10 @@ export async function backfillStep(
 }
 
 export async function getBackfill(db: D1Database, entity: string): Promise<BackfillState | null> {
-  const row = await db.prepare("SELECT * FROM sync_backfills WHERE entity = ?1").bind(entity).first<Omit<BackfillState, "problems"> & { problems: string | null }>();
+  const row = await db
+    .prepare("SELECT * FROM sync_backfills WHERE entity = ?1")
+    .bind(entity)
+    .first<Omit<BackfillState, "problems"> & { problems: string | null }>();
   return row ? { ...row, problems: row.problems ? (JSON.parse(row.problems) as BackfillProblem[]) : [] } : null;
 }
 
@@ -111,5 +140,17 @@ function saveStatement(db: D1Database, s: BackfillState): D1PreparedStatement {
          applied = excluded.applied, total_estimate = excluded.total_estimate, started_at = excluded.started_at,
          updated_at = excluded.updated_at, finished_at = excluded.finished_at, failed = excluded.failed, problems = excluded.problems`,
     )
-    .bind(s.entity, s.status, s.cursor, s.copied, s.applied, s.total_estimate, s.started_at, s.updated_at, s.finished_at, s.failed, JSON.stringify(s.problems));
+    .bind(
+      s.entity,
+      s.status,
+      s.cursor,
+      s.copied,
+      s.applied,
+      s.total_estimate,
+      s.started_at,
+      s.updated_at,
+      s.finished_at,
+      s.failed,
+      JSON.stringify(s.problems),
+    );
 }

@@ -1,7 +1,14 @@
 import type { ReplicaTarget } from "../../core/apply-batch";
 import type { EntityDefinition } from "../../schemas/define-entity";
 import { d1Replica } from "../../core/stores/d1-replica";
-import { d1Pages, d1Repairer, supabasePages, supabaseRepairer, type PageReader, type Repairer } from "../../core/stores/store-pages";
+import {
+  d1Pages,
+  d1Repairer,
+  supabasePages,
+  supabaseRepairer,
+  type PageReader,
+  type Repairer,
+} from "../../core/stores/store-pages";
 import { supabaseReplica } from "../../core/stores/supabase-replica";
 import { d1RowState, supabaseRowState, type RowState } from "../../core/stores/row-state";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
@@ -12,12 +19,33 @@ export function entityStores(
   entity: EntityDefinition,
   db: D1Database,
   rpc: SupabaseRpc,
-): { source: PageReader; replica: PageReader; repairer: Repairer; target: ReplicaTarget; sourceState: RowState; replicaState: RowState } {
+): {
+  source: PageReader;
+  replica: PageReader;
+  repairer: Repairer;
+  target: ReplicaTarget;
+  sourceState: RowState;
+  replicaState: RowState;
+} {
   if (entity.replica === "d1") {
-    return { source: supabasePages(rpc), replica: d1Pages(db), repairer: d1Repairer(db), target: d1Replica(db), sourceState: supabaseRowState(rpc), replicaState: d1RowState(db) };
+    return {
+      source: supabasePages(rpc),
+      replica: d1Pages(db),
+      repairer: d1Repairer(db),
+      target: d1Replica(db),
+      sourceState: supabaseRowState(rpc),
+      replicaState: d1RowState(db),
+    };
   }
   if (entity.replica === "supabase") {
-    return { source: d1Pages(db), replica: supabasePages(rpc), repairer: supabaseRepairer(rpc), target: supabaseReplica(rpc), sourceState: d1RowState(db), replicaState: supabaseRowState(rpc) };
+    return {
+      source: d1Pages(db),
+      replica: supabasePages(rpc),
+      repairer: supabaseRepairer(rpc),
+      target: supabaseReplica(rpc),
+      sourceState: d1RowState(db),
+      replicaState: supabaseRowState(rpc),
+    };
   }
   throw new Error(`${entity.name} is not replicated`);
 }

@@ -7,23 +7,38 @@ export const TASK_COLUMNS = `id, queue, event_id, entity, row_id, op, group_id, 
   failure_count, replay_count, status, first_failed_at, last_failed_at, last_replayed_at, last_job_id, resolved_at`;
 
 /** Newest first, keyset-paginated on the ULID id (stable under concurrent inserts). */
-export async function listFailedTasks(db: D1Database, query: ListTasksQuery): Promise<{ items: FailedTask[]; nextCursor: string | null }> {
+export async function listFailedTasks(
+  db: D1Database,
+  query: ListTasksQuery,
+): Promise<{ items: FailedTask[]; nextCursor: string | null }> {
   const { cursor, limit, ...filter } = query;
   const where = taskFilterSql(filter);
   const args = [...where.args, cursor ?? null, limit + 1];
   const n = where.args.length;
   const { results } = await db
-    .prepare(`SELECT ${TASK_COLUMNS} FROM failed_tasks WHERE ${where.sql} AND (?${n + 1} IS NULL OR id < ?${n + 1}) ORDER BY id DESC LIMIT ?${n + 2}`)
+    .prepare(
+      `SELECT ${TASK_COLUMNS} FROM failed_tasks WHERE ${where.sql} AND (?${n + 1} IS NULL OR id < ?${n + 1}) ORDER BY id DESC LIMIT ?${n + 2}`,
+    )
     .bind(...args)
     .all<Record<string, unknown>>();
   const items = results.slice(0, limit).map(toTask);
   return { items, nextCursor: results.length > limit ? items[items.length - 1]!.id : null };
 }
 
-export async function getFailedTask(db: D1Database, id: string): Promise<FailedTask & { event: unknown; event_redacted_at: string | null }> {
-  const row = await db.prepare(`SELECT ${TASK_COLUMNS}, event, event_redacted_at FROM failed_tasks WHERE id = ?1`).bind(id).first<Record<string, unknown>>();
+export async function getFailedTask(
+  db: D1Database,
+  id: string,
+): Promise<FailedTask & { event: unknown; event_redacted_at: string | null }> {
+  const row = await db
+    .prepare(`SELECT ${TASK_COLUMNS}, event, event_redacted_at FROM failed_tasks WHERE id = ?1`)
+    .bind(id)
+    .first<Record<string, unknown>>();
   if (!row) throw new NotFoundError(`failed task ${id} does not exist`);
-  return { ...toTask(row), event: JSON.parse(String(row.event)), event_redacted_at: (row.event_redacted_at as string | null) ?? null };
+  return {
+    ...toTask(row),
+    event: JSON.parse(String(row.event)),
+    event_redacted_at: (row.event_redacted_at as string | null) ?? null,
+  };
 }
 
 /** A task with its full event and every failure, replay and outcome, oldest first. */

@@ -1,12 +1,17 @@
 import type { z } from "zod";
-import { GROUP_ACTIONS, type FailedTask, type FailureGroup, type GroupAction, type listGroupsQuery } from "../../schemas/operator-api";
+import {
+  GROUP_ACTIONS,
+  type FailedTask,
+  type FailureGroup,
+  type GroupAction,
+  type listGroupsQuery,
+} from "../../schemas/operator-api";
 import { NotFoundError } from "../../core/errors";
 import { utcNow } from "../../core/utc";
 import { changeGroupStatusStatement } from "../../core/ledger/group-transitions";
 import { UNSETTLED } from "../../core/ledger/task-status";
 import { auditStatement, type Actor } from "./audit";
 import { TASK_COLUMNS, toTask } from "./failed-tasks";
-
 
 // Counts are computed from failed_tasks (indexed on group_id, status), so they are always exact.
 const GROUP_SELECT = `SELECT g.*,
@@ -26,7 +31,10 @@ export async function listFailureGroups(db: D1Database, q: z.infer<typeof listGr
   return results;
 }
 
-export async function getFailureGroup(db: D1Database, id: string): Promise<{ group: FailureGroup; examples: FailedTask[] }> {
+export async function getFailureGroup(
+  db: D1Database,
+  id: string,
+): Promise<{ group: FailureGroup; examples: FailedTask[] }> {
   const [group, examples] = await db.batch<Record<string, unknown>>([
     db.prepare(`${GROUP_SELECT} WHERE g.id = ?1`).bind(id),
     db.prepare(`SELECT ${TASK_COLUMNS} FROM failed_tasks WHERE group_id = ?1 ORDER BY id DESC LIMIT 5`).bind(id),
@@ -49,14 +57,26 @@ export async function changeGroupStatus(
   const before = (await getFailureGroup(db, id)).group;
   const status = GROUP_ACTIONS[action];
   await db.batch([
-    changeGroupStatusStatement(db, { id, from: before.status, to: status, by: by.actor.name, reason: by.reason, now: utcNow() }),
+    changeGroupStatusStatement(db, {
+      id,
+      from: before.status,
+      to: status,
+      by: by.actor.name,
+      reason: by.reason,
+      now: utcNow(),
+    }),
     auditStatement(db, {
       actor: by.actor,
       action,
       reason: by.reason,
       target_type: "group",
       target_id: id,
-      selection: { entity: before.entity, queue: before.queue, error_code: before.error_code, message_pattern: before.message_pattern },
+      selection: {
+        entity: before.entity,
+        queue: before.queue,
+        error_code: before.error_code,
+        message_pattern: before.message_pattern,
+      },
       result: { from: before.status, to: status, open_tasks: before.open_tasks },
     }),
   ]);

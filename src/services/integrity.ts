@@ -24,8 +24,18 @@ const IS_UTC = (c: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${c}) IS ${c}`;
 /** D1-side checks from seeds 000 and 001, as (name, SQL returning the offending ids). */
 function d1Checks(): Array<Omit<Finding, "count" | "examples"> & { sql: string }> {
   const checks: Array<Omit<Finding, "count" | "examples"> & { sql: string }> = [
-    { check: "orphaned_emails", store: "d1", entity: "emails", sql: "SELECT e.id FROM emails e WHERE NOT EXISTS (SELECT 1 FROM prospects p WHERE p.id = e.prospect_id)" },
-    { check: "impossible_email_states", store: "d1", entity: "emails", sql: "SELECT id FROM emails WHERE status NOT IN ('pending','failed') AND sent_at IS NULL" },
+    {
+      check: "orphaned_emails",
+      store: "d1",
+      entity: "emails",
+      sql: "SELECT e.id FROM emails e WHERE NOT EXISTS (SELECT 1 FROM prospects p WHERE p.id = e.prospect_id)",
+    },
+    {
+      check: "impossible_email_states",
+      store: "d1",
+      entity: "emails",
+      sql: "SELECT id FROM emails WHERE status NOT IN ('pending','failed') AND sent_at IS NULL",
+    },
     {
       check: "duplicate_prospects",
       store: "d1",
@@ -34,7 +44,12 @@ function d1Checks(): Array<Omit<Finding, "count" | "examples"> & { sql: string }
     },
   ];
   for (const e of ENTITIES) {
-    checks.push({ check: "ids_not_uuid", store: "d1", entity: e.name, sql: `SELECT id FROM "${e.table}" WHERE NOT ${IS_UUID("id")}` });
+    checks.push({
+      check: "ids_not_uuid",
+      store: "d1",
+      entity: e.name,
+      sql: `SELECT id FROM "${e.table}" WHERE NOT ${IS_UUID("id")}`,
+    });
     for (const c of columnsOf(e).filter((c) => c.endsWith("_at"))) {
       checks.push({
         check: "timestamps_not_utc",
@@ -68,9 +83,18 @@ export async function runIntegrityChecks(deps: { db: D1Database; rpc: SupabaseRp
     examples: (results[2 * i + 1]!.results as Array<{ id: unknown }>).map((r) => r.id),
   }));
   findings.push(...(await deps.rpc.call<Finding[]>("sync_integrity", {})));
-  const run = { id: newEventId(), trigger, started_at: startedAt, finished_at: utcNow(), issues: findings.reduce((n, f) => n + f.count, 0), findings };
+  const run = {
+    id: newEventId(),
+    trigger,
+    started_at: startedAt,
+    finished_at: utcNow(),
+    issues: findings.reduce((n, f) => n + f.count, 0),
+    findings,
+  };
   await deps.db
-    .prepare("INSERT INTO sync_integrity_runs (id, trigger, started_at, finished_at, issues, findings) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+    .prepare(
+      "INSERT INTO sync_integrity_runs (id, trigger, started_at, finished_at, issues, findings) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
     .bind(run.id, run.trigger, run.started_at, run.finished_at, run.issues, JSON.stringify(findings))
     .run();
   return run;

@@ -23,7 +23,11 @@ interface TokenRow {
 const COLUMNS = "id, operator, created_at, created_by, expires_at, last_used_at, revoked_at, revoked_by";
 
 function toToken(row: TokenRow, now: Date): OperatorToken {
-  const status = row.revoked_at ? "revoked" : row.expires_at && Date.parse(row.expires_at) <= now.getTime() ? "expired" : "active";
+  const status = row.revoked_at
+    ? "revoked"
+    : row.expires_at && Date.parse(row.expires_at) <= now.getTime()
+      ? "expired"
+      : "active";
   return { ...row, status };
 }
 
@@ -41,7 +45,10 @@ export async function createOperatorToken(
   now: Date,
 ): Promise<{ token: OperatorToken; secret: string }> {
   if (by.auth !== "admin-token" && body.operator !== by.name) {
-    throw new ForbiddenError("OPERATOR_MISMATCH", `a proven operator (${by.name}, ${by.auth}) creates tokens for itself only; use the admin token to create one for ${body.operator}`);
+    throw new ForbiddenError(
+      "OPERATOR_MISMATCH",
+      `a proven operator (${by.name}, ${by.auth}) creates tokens for itself only; use the admin token to create one for ${body.operator}`,
+    );
   }
   if (body.expires_at && Date.parse(body.expires_at) <= now.getTime()) {
     throw new ValidationError("INVALID_REQUEST", "expires_at: must lie in the future");
@@ -59,7 +66,9 @@ export async function createOperatorToken(
   };
   await db.batch([
     db
-      .prepare("INSERT INTO operator_tokens (id, operator, token_hash, created_at, created_by, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+      .prepare(
+        "INSERT INTO operator_tokens (id, operator, token_hash, created_at, created_by, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      )
       .bind(row.id, row.operator, await hashOperatorToken(secret), row.created_at, row.created_by, row.expires_at),
     auditStatement(db, {
       actor: by,
@@ -74,7 +83,11 @@ export async function createOperatorToken(
 }
 
 /** Newest first. Status is derived, so an expired token reads as expired without a sweep. */
-export async function listOperatorTokens(db: D1Database, q: z.infer<typeof listOperatorTokensQuery>, now: Date): Promise<OperatorToken[]> {
+export async function listOperatorTokens(
+  db: D1Database,
+  q: z.infer<typeof listOperatorTokensQuery>,
+  now: Date,
+): Promise<OperatorToken[]> {
   const at = now.toISOString();
   const { results } = await db
     .prepare(
@@ -101,17 +114,38 @@ export async function getOperatorToken(db: D1Database, id: string, now: Date): P
  * Revokes a token at once (the next request with it gets TOKEN_REVOKED). Any admin may revoke any
  * token: it only takes access away, and whoever finds a leaked token must be able to kill it.
  */
-export async function revokeOperatorToken(db: D1Database, id: string, by: { actor: Actor; reason: string }, now: Date): Promise<OperatorToken> {
+export async function revokeOperatorToken(
+  db: D1Database,
+  id: string,
+  by: { actor: Actor; reason: string },
+  now: Date,
+): Promise<OperatorToken> {
   const before = await getOperatorToken(db, id, now);
   const at = now.toISOString();
   const [update] = await db.batch([
-    db.prepare("UPDATE operator_tokens SET revoked_at = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at IS NULL").bind(id, at, by.actor.name),
+    db
+      .prepare("UPDATE operator_tokens SET revoked_at = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_at IS NULL")
+      .bind(id, at, by.actor.name),
     // Two revokes racing: only the one whose UPDATE took effect writes an audit line.
-    auditStatement(db, { actor: by.actor, action: "token-revoke", reason: by.reason, target_type: "operator-token", target_id: id, selection: { operator: before.operator } }, { ifPreviousChanged: true }),
+    auditStatement(
+      db,
+      {
+        actor: by.actor,
+        action: "token-revoke",
+        reason: by.reason,
+        target_type: "operator-token",
+        target_id: id,
+        selection: { operator: before.operator },
+      },
+      { ifPreviousChanged: true },
+    ),
   ]);
   if (!update!.meta.changes) {
     const current = await getOperatorToken(db, id, now);
-    throw new ConflictError("ALREADY_REVOKED", `operator token ${id} was revoked at ${current.revoked_at} by ${current.revoked_by}`);
+    throw new ConflictError(
+      "ALREADY_REVOKED",
+      `operator token ${id} was revoked at ${current.revoked_at} by ${current.revoked_by}`,
+    );
   }
   return getOperatorToken(db, id, now);
 }
@@ -120,14 +154,23 @@ export async function revokeOperatorToken(db: D1Database, id: string, by: { acto
  * The token's row if `secret` is a live token, else 401: unknown (UNAUTHORIZED), TOKEN_REVOKED or
  * TOKEN_EXPIRED. Found by an index lookup of its hash (see hashOperatorToken for why that is safe).
  */
-export async function authenticateOperatorToken(db: D1Database, secret: string, now: Date): Promise<{ id: string; operator: string }> {
-  const row = await db.prepare(`SELECT ${COLUMNS} FROM operator_tokens WHERE token_hash = ?1`).bind(await hashOperatorToken(secret)).first<TokenRow>();
+export async function authenticateOperatorToken(
+  db: D1Database,
+  secret: string,
+  now: Date,
+): Promise<{ id: string; operator: string }> {
+  const row = await db
+    .prepare(`SELECT ${COLUMNS} FROM operator_tokens WHERE token_hash = ?1`)
+    .bind(await hashOperatorToken(secret))
+    .first<TokenRow>();
   if (!row) throw new AuthError("unknown operator token");
-  if (row.revoked_at) throw new AuthError(`operator token ${row.id} (${row.operator}) was revoked at ${row.revoked_at}`, "TOKEN_REVOKED");
+  if (row.revoked_at)
+    throw new AuthError(`operator token ${row.id} (${row.operator}) was revoked at ${row.revoked_at}`, "TOKEN_REVOKED");
   if (row.expires_at && Date.parse(row.expires_at) <= now.getTime()) {
     throw new AuthError(`operator token ${row.id} (${row.operator}) expired at ${row.expires_at}`, "TOKEN_EXPIRED");
   }
-  if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) >= TOUCH_INTERVAL_MS) await touch(db, row.id, now);
+  if (!row.last_used_at || now.getTime() - Date.parse(row.last_used_at) >= TOUCH_INTERVAL_MS)
+    await touch(db, row.id, now);
   return { id: row.id, operator: row.operator };
 }
 
@@ -136,7 +179,9 @@ async function touch(db: D1Database, id: string, now: Date): Promise<void> {
   try {
     // The guard makes concurrent first requests of a minute write the same value at most.
     await db
-      .prepare("UPDATE operator_tokens SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?3)")
+      .prepare(
+        "UPDATE operator_tokens SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at <= ?3)",
+      )
       .bind(id, now.toISOString(), new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString())
       .run();
   } catch (error) {

@@ -106,7 +106,11 @@ export interface ReconcileDeps {
  * One row that cannot be compared (our schema refuses it) or written (the replica refuses it) is
  * reported and skipped; the run goes on and the cursor moves past it.
  */
-export async function reconcileEntity(deps: ReconcileDeps, entity: EntityDefinition, opts: ReconcileOptions): Promise<ReconcileRun> {
+export async function reconcileEntity(
+  deps: ReconcileDeps,
+  entity: EntityDefinition,
+  opts: ReconcileOptions,
+): Promise<ReconcileRun> {
   const pageSize = opts.pageSize ?? 1000;
   const maxRows = opts.maxRows ?? 50_000;
   const graceMs = (opts.graceSeconds ?? DEFAULT_RECONCILE_GRACE_SECONDS) * 1000;
@@ -145,7 +149,8 @@ export async function reconcileEntity(deps: ReconcileDeps, entity: EntityDefinit
       const repairs = await diffPage(deps, entity, source, replica, run, Date.now() - graceMs, invalid, regressions);
       if (repairs.length && opts.repair) await repairAll(deps.repairer, entity, repairs, run, invalid);
       // A report-only run changes nothing, the ledger included.
-      if (invalid.length && opts.repair) await recordRowFailures(deps.db, entity, "reconcile", `reconcile:${run.id}`, invalid);
+      if (invalid.length && opts.repair)
+        await recordRowFailures(deps.db, entity, "reconcile", `reconcile:${run.id}`, invalid);
       cursor = upper;
       if (!full) break;
       if (run.rows_checked >= maxRows) {
@@ -209,7 +214,12 @@ async function diffPage(
   }
 
   // Absent or older in the replica, unless a tombstone or a newer row says otherwise.
-  const held = suspects.length ? await deps.replicaState.versions(entity, suspects.map((s) => s.id)) : new Map<string, number>();
+  const held = suspects.length
+    ? await deps.replicaState.versions(
+        entity,
+        suspects.map((s) => s.id),
+      )
+    : new Map<string, number>();
   const ahead: Array<{ id: string; wanted: Row; seen: number | null; replica: number }> = [];
   for (const s of suspects) {
     const replicaVersion = Math.max(held.get(s.id) ?? 0, s.seen ?? 0);
@@ -263,7 +273,13 @@ async function diffPage(
  * data, each repair is written alone, so one row it cannot take is reported instead of failing
  * the page (and every later run at the same page).
  */
-async function repairAll(repairer: Repairer, entity: EntityDefinition, repairs: Repair[], run: ReconcileRun, invalid: InvalidRow[]): Promise<void> {
+async function repairAll(
+  repairer: Repairer,
+  entity: EntityDefinition,
+  repairs: Repair[],
+  run: ReconcileRun,
+  invalid: InvalidRow[],
+): Promise<void> {
   try {
     const changed = await repairer.repair(entity.name, repairs);
     run.repaired += changed;
@@ -274,7 +290,13 @@ async function repairAll(repairer: Repairer, entity: EntityDefinition, repairs: 
     if (info.retryable) throw error;
     if (repairs.length === 1) {
       const r = repairs[0]!;
-      problem(run, { id: r.id, kind: "invalid", code: info.code, reason: info.message, ...(r.row ? { source_version: Number(r.row.version) } : {}) });
+      problem(run, {
+        id: r.id,
+        kind: "invalid",
+        code: info.code,
+        reason: info.message,
+        ...(r.row ? { source_version: Number(r.row.version) } : {}),
+      });
       if (r.row) invalid.push({ row: r.row, code: info.code, reason: info.message });
       return;
     }
@@ -315,9 +337,15 @@ function fnv1a64(s: string): bigint {
   return h;
 }
 
-async function readAll(reader: PageReader, entity: string, after: string | null, until: string | null, pageSize: number): Promise<Row[]> {
+async function readAll(
+  reader: PageReader,
+  entity: string,
+  after: string | null,
+  until: string | null,
+  pageSize: number,
+): Promise<Row[]> {
   const rows: Row[] = [];
-  for (let from = after; ; ) {
+  for (let from = after; ;) {
     const page = await reader.read(entity, from, until, pageSize);
     rows.push(...page);
     if (page.length < pageSize) return rows;
@@ -337,7 +365,13 @@ async function resumePoint(db: D1Database, entity: string): Promise<string | nul
  * The run's record, the regressions it found (kept until an operator resolves them) and the
  * operator's audit line, in one D1 batch.
  */
-async function saveRun(db: D1Database, run: ReconcileRun, regressions: ReconcileProblem[], opts: ReconcileOptions, startedAt: string): Promise<void> {
+async function saveRun(
+  db: D1Database,
+  run: ReconcileRun,
+  regressions: ReconcileProblem[],
+  opts: ReconcileOptions,
+  startedAt: string,
+): Promise<void> {
   const now = utcNow();
   const statements = [
     db
@@ -347,9 +381,27 @@ async function saveRun(db: D1Database, run: ReconcileRun, regressions: Reconcile
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)`,
       )
       .bind(
-        run.id, run.entity, opts.trigger ?? "api", opts.repair ? 1 : 0, startedAt, now, run.status, run.rows_checked, run.pages,
-        run.pages_differing, run.missing, run.extra, run.altered, run.repaired, run.skipped, JSON.stringify(run.examples),
-        run.resume_after, run.error ?? null, run.invalid, run.regressed, JSON.stringify(run.problems),
+        run.id,
+        run.entity,
+        opts.trigger ?? "api",
+        opts.repair ? 1 : 0,
+        startedAt,
+        now,
+        run.status,
+        run.rows_checked,
+        run.pages,
+        run.pages_differing,
+        run.missing,
+        run.extra,
+        run.altered,
+        run.repaired,
+        run.skipped,
+        JSON.stringify(run.examples),
+        run.resume_after,
+        run.error ?? null,
+        run.invalid,
+        run.regressed,
+        JSON.stringify(run.problems),
       ),
   ];
   for (const chunk of jsonChunks(regressions)) {

@@ -24,7 +24,9 @@ import { auditStatement, type Actor } from "./audit";
  */
 export async function listRegressions(db: D1Database, q: z.infer<typeof listRegressionsQuery>): Promise<Regression[]> {
   const { results } = await db
-    .prepare(`SELECT * FROM sync_regressions WHERE status = ?1 AND (?2 IS NULL OR entity = ?2) ORDER BY entity, id LIMIT ?3`)
+    .prepare(
+      `SELECT * FROM sync_regressions WHERE status = ?1 AND (?2 IS NULL OR entity = ?2) ORDER BY entity, id LIMIT ?3`,
+    )
     .bind(q.status, q.entity ?? null, q.limit)
     .all<Regression>();
   return results;
@@ -89,7 +91,11 @@ export async function resolveRegressions(
       target_type: "entity",
       target_id: entity.name,
       selection: { ids: req.ids ?? "all open", count: ids.length },
-      result: { restamped: result.restamped.length, unchanged: result.unchanged.length, versions: result.restamped.slice(0, 20) },
+      result: {
+        restamped: result.restamped.length,
+        unchanged: result.unchanged.length,
+        versions: result.restamped.slice(0, 20),
+      },
     }),
   ]);
   return result;

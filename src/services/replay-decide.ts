@@ -64,19 +64,30 @@ export interface ReplayStores {
  * resolve it as superseded without sending, or leave it alone and say why. One read per entity
  * of the replica (versions) and, in refresh mode, one of the source (current rows).
  */
-export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[], opts: ReplayOptions): Promise<Decision[]> {
+export async function decideReplays(
+  stores: ReplayStores,
+  tasks: ReplayableTask[],
+  opts: ReplayOptions,
+): Promise<Decision[]> {
   const decisions = new Map<string, Decision>();
   const candidates: Array<{ task: ReplayableTask; entity: EntityDefinition }> = [];
   for (const task of tasks) {
     const skip = (code: SkipCode, detail: string) => decisions.set(task.id, { task, outcome: "skipped", code, detail });
     const entity = task.entity ? entityByName(task.entity) : undefined;
     if (task.status === "resolved" || task.status === "superseded") skip("ALREADY_RESOLVED", `already ${task.status}`);
-    else if (task.status === "replaying" && !opts.allowReplaying) skip("ALREADY_REPLAYING", "already sent and not settled yet: wait for its outcome (or replay it with an override if it is stuck)");
-    else if (task.status === "quarantined" && !opts.override) skip("QUARANTINED", "quarantined after failing again and again: replaying it needs an override");
-    else if (!task.event || typeof task.event !== "object" || Array.isArray(task.event)) skip("NOT_REPLAYABLE", "holds no event object to replay");
+    else if (task.status === "replaying" && !opts.allowReplaying)
+      skip(
+        "ALREADY_REPLAYING",
+        "already sent and not settled yet: wait for its outcome (or replay it with an override if it is stuck)",
+      );
+    else if (task.status === "quarantined" && !opts.override)
+      skip("QUARANTINED", "quarantined after failing again and again: replaying it needs an override");
+    else if (!task.event || typeof task.event !== "object" || Array.isArray(task.event))
+      skip("NOT_REPLAYABLE", "holds no event object to replay");
     else if (!entity?.replica || !task.row_id) {
       // Not an event of a replicated row (it failed validation): only the original can be resent.
-      if (opts.mode === "refresh") skip("NOT_REPLAYABLE", "not a replicated row's event: refresh needs a known entity and row id");
+      if (opts.mode === "refresh")
+        skip("NOT_REPLAYABLE", "not a replicated row's event: refresh needs a known entity and row id");
       else decisions.set(task.id, { task, outcome: "send", event: marked(task.event as SyncEvent, task, opts) });
     } else candidates.push({ task, entity });
   }
@@ -87,7 +98,10 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
       stores.replica(entity).versions(entity, ids),
       opts.mode === "refresh" ? stores.source(entity).current(entity, ids) : Promise.resolve(null),
     ]);
-    const unproven = opts.mode === "original" ? await unprovenUpserts(stores, entity, group, held, opts.now) : new Map<string, Decision>();
+    const unproven =
+      opts.mode === "original"
+        ? await unprovenUpserts(stores, entity, group, held, opts.now)
+        : new Map<string, Decision>();
     for (const { task } of group) {
       const verdict = unproven.get(task.id);
       if (verdict) {
@@ -99,7 +113,12 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
       if (current) {
         const now = current.get(id);
         if (!now) {
-          decisions.set(task.id, { task, outcome: "skipped", code: "NOT_REPLAYABLE", detail: `the source (${entity.authority}) holds no row ${id} and no record of its delete` });
+          decisions.set(task.id, {
+            task,
+            outcome: "skipped",
+            code: "NOT_REPLAYABLE",
+            detail: `the source (${entity.authority}) holds no row ${id} and no record of its delete`,
+          });
           continue;
         }
         event = {
@@ -141,7 +160,11 @@ export async function decideReplays(stores: ReplayStores, tasks: ReplayableTask[
         continue;
       }
       if (Number.isFinite(version) && replicaHolds >= version) {
-        decisions.set(task.id, { task, outcome: "superseded", detail: `replica holds version ${replicaHolds}, the replay would carry ${version}` });
+        decisions.set(task.id, {
+          task,
+          outcome: "superseded",
+          detail: `replica holds version ${replicaHolds}, the replay would carry ${version}`,
+        });
         continue;
       }
       const replay = marked(event, task, opts);
@@ -193,7 +216,11 @@ async function unprovenUpserts(
     const version = Number((task.event as Partial<SyncEvent>).version);
     if (state?.row) continue; // the row exists at the source: nothing to resurrect
     if (state && state.version >= version) {
-      verdicts.set(task.id, { task, outcome: "superseded", detail: `the source (${entity.authority}) deleted row ${task.row_id} at version ${state.version}` });
+      verdicts.set(task.id, {
+        task,
+        outcome: "superseded",
+        detail: `the source (${entity.authority}) deleted row ${task.row_id} at version ${state.version}`,
+      });
     } else {
       verdicts.set(task.id, {
         task,
@@ -212,7 +239,9 @@ async function unprovenUpserts(
 /** When the event's row image was written at the source: the earliest time it names. */
 function writtenAt(event: Partial<SyncEvent>): number {
   const row = event.row as Record<string, unknown> | null | undefined;
-  const times = [row?.updated_at, event.occurred_at].map((t) => (typeof t === "string" ? Date.parse(t) : NaN)).filter(Number.isFinite);
+  const times = [row?.updated_at, event.occurred_at]
+    .map((t) => (typeof t === "string" ? Date.parse(t) : NaN))
+    .filter(Number.isFinite);
   // Unknown: assume old, so the source is asked (the safe side).
   return times.length ? Math.min(...times) : -Infinity;
 }
@@ -223,7 +252,13 @@ function marked(event: SyncEvent, task: ReplayableTask, opts: ReplayOptions): Sy
     ...event,
     // Same event id as the failed one, also when refreshed: a failure of the replay is the same task.
     id: task.event_id,
-    replay: { task_id: task.id, replayed_at: opts.now, job_id: opts.jobId ?? undefined, mode: opts.mode, by: opts.actor },
+    replay: {
+      task_id: task.id,
+      replayed_at: opts.now,
+      job_id: opts.jobId ?? undefined,
+      mode: opts.mode,
+      by: opts.actor,
+    },
   };
 }
 

@@ -43,7 +43,18 @@ export async function startJob(
           `INSERT INTO replay_jobs (id, plan_id, queue, mode, override, status, rate_per_second, total, reason, created_by, created_at, started_at)
            VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, ?8, ?9, ?10, ?10)`,
         )
-        .bind(id, plan.id, plan.queue, plan.mode, plan.override ? 1 : 0, req.rate_per_second, plan.total, req.reason, actor.name, now),
+        .bind(
+          id,
+          plan.id,
+          plan.queue,
+          plan.mode,
+          plan.override ? 1 : 0,
+          req.rate_per_second,
+          plan.total,
+          req.reason,
+          actor.name,
+          now,
+        ),
       deps.db.prepare("UPDATE replay_plans SET job_id = ?2 WHERE id = ?1").bind(plan.id, id),
       auditStatement(deps.db, {
         actor,
@@ -51,17 +62,37 @@ export async function startJob(
         reason: req.reason,
         target_type: "job",
         target_id: id,
-        selection: { plan_id: plan.id, filter: plan.filter, mode: plan.mode, override: plan.override, total: plan.total, by_entity: plan.by_entity, by_error: plan.by_error },
-        result: { rate_per_second: req.rate_per_second, planned_to_send: plan.to_send, planned_superseded: plan.superseded },
+        selection: {
+          plan_id: plan.id,
+          filter: plan.filter,
+          mode: plan.mode,
+          override: plan.override,
+          total: plan.total,
+          by_entity: plan.by_entity,
+          by_error: plan.by_error,
+        },
+        result: {
+          rate_per_second: req.rate_per_second,
+          planned_to_send: plan.to_send,
+          planned_superseded: plan.superseded,
+        },
       }),
     ]);
   } catch (error) {
     // D1 errors carry no code: which UNIQUE constraint broke is read from the message (d1-errors.ts).
     const unique = d1UniqueViolation(error);
-    if (unique?.includes("replay_jobs.plan_id")) throw new ConflictError("PLAN_ALREADY_EXECUTED", `plan ${plan.id} is already being executed`);
+    if (unique?.includes("replay_jobs.plan_id"))
+      throw new ConflictError("PLAN_ALREADY_EXECUTED", `plan ${plan.id} is already being executed`);
     if (unique) {
-      const running = await deps.db.prepare("SELECT id FROM replay_jobs WHERE queue = ?1 AND status = 'running'").bind(plan.queue).first<{ id: string }>();
-      throw new ConflictError("JOB_ALREADY_RUNNING", `job ${running?.id ?? "?"} is replaying ${plan.queue}; wait for it or cancel it (one job per queue)`, { running_job_id: running?.id });
+      const running = await deps.db
+        .prepare("SELECT id FROM replay_jobs WHERE queue = ?1 AND status = 'running'")
+        .bind(plan.queue)
+        .first<{ id: string }>();
+      throw new ConflictError(
+        "JOB_ALREADY_RUNNING",
+        `job ${running?.id ?? "?"} is replaying ${plan.queue}; wait for it or cancel it (one job per queue)`,
+        { running_job_id: running?.id },
+      );
     }
     throw error;
   }
@@ -74,7 +105,13 @@ export async function kick(control: Queue, jobId: string, delaySeconds = 0): Pro
   try {
     await control.send({ kind: "replay-job", job_id: jobId } satisfies JobTick, { contentType: "json", delaySeconds });
   } catch (error) {
-    console.error(JSON.stringify({ msg: "replay job tick not queued; the cron will resume it", job_id: jobId, error: String(error) }));
+    console.error(
+      JSON.stringify({
+        msg: "replay job tick not queued; the cron will resume it",
+        job_id: jobId,
+        error: String(error),
+      }),
+    );
   }
 }
 
@@ -109,13 +146,24 @@ export async function listJobs(db: D1Database, q: { status?: JobStatus; limit: n
 export async function cancelJob(db: D1Database, id: string, by: { actor: Actor; reason: string }): Promise<Job> {
   const now = utcNow();
   const [update] = await db.batch([
-    db.prepare("UPDATE replay_jobs SET status = 'cancelled', finished_at = ?2, cancelled_by = ?3, lease_until = NULL WHERE id = ?1 AND status = 'running'").bind(id, now, by.actor.name),
+    db
+      .prepare(
+        "UPDATE replay_jobs SET status = 'cancelled', finished_at = ?2, cancelled_by = ?3, lease_until = NULL WHERE id = ?1 AND status = 'running'",
+      )
+      .bind(id, now, by.actor.name),
     // Audited only when the job was running: a refused cancel changes nothing, so records nothing.
-    auditStatement(db, { actor: by.actor, action: "cancel", reason: by.reason, target_type: "job", target_id: id }, { ifPreviousChanged: true }),
+    auditStatement(
+      db,
+      { actor: by.actor, action: "cancel", reason: by.reason, target_type: "job", target_id: id },
+      { ifPreviousChanged: true },
+    ),
   ]);
   if (!update!.meta.changes) {
     const job = await getJob(db, id);
-    throw new ConflictError("JOB_NOT_RUNNING", `replay job ${id} is ${job.status}; only a running job can be cancelled`);
+    throw new ConflictError(
+      "JOB_NOT_RUNNING",
+      `replay job ${id} is ${job.status}; only a running job can be cancelled`,
+    );
   }
   return getJob(db, id);
 }
@@ -157,7 +205,10 @@ export async function runJobTick(
   // A plan holds replaying tasks only when it selected them (status replaying: stuck ones). In any
   // other plan a task that is replaying now was sent since by someone else (a single replay):
   // sending it again would be a duplicate, so it is skipped (ALREADY_REPLAYING).
-  const plan = await db.prepare("SELECT json_extract(filter, '$.status') AS status FROM replay_plans WHERE id = ?1").bind(job.plan_id).first<{ status: string | null }>();
+  const plan = await db
+    .prepare("SELECT json_extract(filter, '$.status') AS status FROM replay_plans WHERE id = ?1")
+    .bind(job.plan_id)
+    .first<{ status: string | null }>();
   const allowReplaying = plan?.status === "replaying";
   try {
     while (Date.now() - started < budget) {
@@ -169,7 +220,10 @@ export async function runJobTick(
       ]);
       if (status?.status !== "running") return (result = { next: "done" });
       if (!tasks.length) {
-        await db.prepare("UPDATE replay_jobs SET status = 'completed', finished_at = ?2 WHERE id = ?1 AND status = 'running'").bind(jobId, utcNow()).run();
+        await db
+          .prepare("UPDATE replay_jobs SET status = 'completed', finished_at = ?2 WHERE id = ?1 AND status = 'running'")
+          .bind(jobId, utcNow())
+          .run();
         return (result = { next: "done" });
       }
       const now = utcNow();
@@ -180,7 +234,9 @@ export async function runJobTick(
         commit: [...itemStatements(db, job.plan_id, decisions, seqOf, now), countersStatement(db, jobId, decisions, 1)],
         revert: (unsent) => [
           db
-            .prepare("UPDATE replay_plan_items SET state = 'pending', done_at = NULL WHERE plan_id = ?1 AND seq IN (SELECT value FROM json_each(?2))")
+            .prepare(
+              "UPDATE replay_plan_items SET state = 'pending', done_at = NULL WHERE plan_id = ?1 AND seq IN (SELECT value FROM json_each(?2))",
+            )
             .bind(job.plan_id, JSON.stringify(unsent.map((d) => seqOf.get(d.task.id)))),
           countersStatement(db, jobId, unsent, -1),
         ],
@@ -194,7 +250,10 @@ export async function runJobTick(
     }
     return result;
   } finally {
-    await db.prepare("UPDATE replay_jobs SET lease_until = NULL, next_send_at = ?2 WHERE id = ?1").bind(jobId, new Date(nextChunkAt).toISOString()).run();
+    await db
+      .prepare("UPDATE replay_jobs SET lease_until = NULL, next_send_at = ?2 WHERE id = ?1")
+      .bind(jobId, new Date(nextChunkAt).toISOString())
+      .run();
     console.log(JSON.stringify({ msg: "replay job tick", job_id: jobId, sent, next: result.next }));
   }
 }
@@ -203,13 +262,25 @@ export async function runJobTick(
  * What the job did with each task of the chunk: one statement per outcome, each a primary-key
  * lookup per item (an UPDATE … FROM json_each would scan every item of the plan per chunk).
  */
-function itemStatements(db: D1Database, planId: string, decisions: Decision[], seqOf: Map<string, number>, now: string): D1PreparedStatement[] {
+function itemStatements(
+  db: D1Database,
+  planId: string,
+  decisions: Decision[],
+  seqOf: Map<string, number>,
+  now: string,
+): D1PreparedStatement[] {
   const of = (outcome: Decision["outcome"]) => decisions.filter((d) => d.outcome === outcome);
   const sent = of("send").map((d) => seqOf.get(d.task.id));
-  const rest = [...of("superseded"), ...of("skipped")].map((d) => ({ seq: seqOf.get(d.task.id), state: d.outcome, detail: "detail" in d ? d.detail : null }));
+  const rest = [...of("superseded"), ...of("skipped")].map((d) => ({
+    seq: seqOf.get(d.task.id),
+    state: d.outcome,
+    detail: "detail" in d ? d.detail : null,
+  }));
   return [
     db
-      .prepare("UPDATE replay_plan_items SET state = 'sent', done_at = ?3 WHERE plan_id = ?1 AND seq IN (SELECT value FROM json_each(?2))")
+      .prepare(
+        "UPDATE replay_plan_items SET state = 'sent', done_at = ?3 WHERE plan_id = ?1 AND seq IN (SELECT value FROM json_each(?2))",
+      )
       .bind(planId, JSON.stringify(sent), now),
     db
       .prepare(
@@ -226,7 +297,9 @@ function itemStatements(db: D1Database, planId: string, decisions: Decision[], s
 function countersStatement(db: D1Database, jobId: string, decisions: Decision[], sign: 1 | -1): D1PreparedStatement {
   const n = (o: Decision["outcome"]) => sign * decisions.filter((d) => d.outcome === o).length;
   return db
-    .prepare("UPDATE replay_jobs SET sent = sent + ?2, superseded = superseded + ?3, skipped = skipped + ?4, last_error = NULL WHERE id = ?1")
+    .prepare(
+      "UPDATE replay_jobs SET sent = sent + ?2, superseded = superseded + ?3, skipped = skipped + ?4, last_error = NULL WHERE id = ?1",
+    )
     .bind(jobId, n("send"), n("superseded"), n("skipped"));
 }
 

@@ -18,24 +18,47 @@ const PAGE = 500;
  * would do (how many would be sent, how many are superseded already, what the filter matched
  * but left out). Changes no task. Executing the plan (a replay job) replays exactly these tasks.
  */
-export async function createPlan(deps: { db: D1Database; stores: ReplayStores }, body: CreatePlanBody, actor: Actor): Promise<Plan> {
+export async function createPlan(
+  deps: { db: D1Database; stores: ReplayStores },
+  body: CreatePlanBody,
+  actor: Actor,
+): Promise<Plan> {
   const { db } = deps;
   const { status, ...rest } = body.filter;
   if (status === "resolved" || status === "superseded") {
-    throw new ValidationError("NOT_REPLAYABLE_STATUS", `tasks that are ${status} are done; replay selects open, replaying or quarantined tasks`, undefined, 422);
+    throw new ValidationError(
+      "NOT_REPLAYABLE_STATUS",
+      `tasks that are ${status} are done; replay selects open, replaying or quarantined tasks`,
+      undefined,
+      422,
+    );
   }
   // Quarantined tasks failed again after several replays: only an explicit override includes them.
   // Tasks still replaying are in flight (their outcome is not known yet): only selected by name.
-  const statuses = status ? (status === "quarantined" && !body.override ? [] : [status]) : body.override ? ["open", "quarantined"] : ["open"];
+  const statuses = status
+    ? status === "quarantined" && !body.override
+      ? []
+      : [status]
+    : body.override
+      ? ["open", "quarantined"]
+      : ["open"];
   const where = taskFilterSql(rest, 1);
   const matching = (list: string[]) =>
-    db.prepare(`SELECT count(*) AS n FROM failed_tasks WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1))`).bind(JSON.stringify(list), ...where.args);
+    db
+      .prepare(
+        `SELECT count(*) AS n FROM failed_tasks WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1))`,
+      )
+      .bind(JSON.stringify(list), ...where.args);
   const id = newEventId();
   const now = utcNow();
   const statusList = JSON.stringify(statuses);
   // Refusals are decided on counts before anything is written, so a refused plan writes nothing.
   const [byQueue, quarantined, replaying] = await db.batch<{ queue?: string; n: number }>([
-    db.prepare(`SELECT queue, count(*) AS n FROM failed_tasks WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1)) GROUP BY queue`).bind(statusList, ...where.args),
+    db
+      .prepare(
+        `SELECT queue, count(*) AS n FROM failed_tasks WHERE ${where.sql} AND status IN (SELECT value FROM json_each(?1)) GROUP BY queue`,
+      )
+      .bind(statusList, ...where.args),
     matching(!body.override && (!status || status === "quarantined") ? ["quarantined"] : []),
     matching(status ? [] : ["replaying"]),
   ]);
@@ -50,9 +73,19 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
       422,
     );
   const tooLarge = () =>
-    new ValidationError("PLAN_TOO_LARGE", `the filter matches more than ${MAX_PLAN_TASKS} tasks, the most a plan holds: narrow it, e.g. by time range`, undefined, 422);
+    new ValidationError(
+      "PLAN_TOO_LARGE",
+      `the filter matches more than ${MAX_PLAN_TASKS} tasks, the most a plan holds: narrow it, e.g. by time range`,
+      undefined,
+      422,
+    );
   const spans = (queues: Array<{ queue?: string; n: number }>) =>
-    new ValidationError("PLAN_SPANS_QUEUES", `the filter matches tasks of both work queues (${queues.map((q) => `${q.queue}: ${q.n}`).join(", ")}); narrow it with queue or entity`, { queues }, 422);
+    new ValidationError(
+      "PLAN_SPANS_QUEUES",
+      `the filter matches tasks of both work queues (${queues.map((q) => `${q.queue}: ${q.n}`).join(", ")}); narrow it with queue or entity`,
+      { queues },
+      422,
+    );
   const expected = byQueue!.results.reduce((n, q) => n + q.n, 0);
   if (expected === 0) throw nothing();
   if (expected > MAX_PLAN_TASKS) throw tooLarge();
@@ -71,7 +104,9 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     .run();
   const total = frozen.meta.changes;
   const { results: queues } = await db
-    .prepare("SELECT t.queue, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY t.queue")
+    .prepare(
+      "SELECT t.queue, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY t.queue",
+    )
     .bind(id)
     .all<{ queue: string; n: number }>();
   const refuse = async (error: ValidationError) => {
@@ -90,8 +125,16 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     for (const d of await decideReplays(deps.stores, tasks, opts)) counts[d.outcome]++;
   }
   const [byEntity, byError] = await db.batch<{ k: string | null; n: number }>([
-    db.prepare(`SELECT t.entity AS k, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY 1`).bind(id),
-    db.prepare(`SELECT t.error_code AS k, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY 1`).bind(id),
+    db
+      .prepare(
+        `SELECT t.entity AS k, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY 1`,
+      )
+      .bind(id),
+    db
+      .prepare(
+        `SELECT t.error_code AS k, count(*) AS n FROM replay_plan_items i JOIN failed_tasks t ON t.id = i.task_id WHERE i.plan_id = ?1 GROUP BY 1`,
+      )
+      .bind(id),
   ]);
   const plan: Plan = {
     id,
@@ -112,15 +155,47 @@ export async function createPlan(deps: { db: D1Database; stores: ReplayStores },
     expires_at: new Date(Date.parse(now) + PLAN_TTL_MS).toISOString(),
     job_id: null,
   };
-  const summary = { total, to_send: plan.to_send, superseded: plan.superseded, skipped: plan.skipped, quarantined_excluded: quarantinedExcluded, replaying_excluded: replayingExcluded };
+  const summary = {
+    total,
+    to_send: plan.to_send,
+    superseded: plan.superseded,
+    skipped: plan.skipped,
+    quarantined_excluded: quarantinedExcluded,
+    replaying_excluded: replayingExcluded,
+  };
   await db.batch([
     db
       .prepare(
         `INSERT INTO replay_plans (id, queue, mode, override, filter, total, superseded, to_send, skipped, quarantined_excluded, replaying_excluded, by_entity, by_error, created_at, created_by, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)`,
       )
-      .bind(id, plan.queue, plan.mode, plan.override ? 1 : 0, JSON.stringify(plan.filter), total, plan.superseded, plan.to_send, plan.skipped, quarantinedExcluded, replayingExcluded, JSON.stringify(plan.by_entity), JSON.stringify(plan.by_error), now, actor.name, plan.expires_at),
-    auditStatement(db, { actor, action: body.override ? "override" : "plan", reason: body.reason ?? null, target_type: "plan", target_id: id, selection: { filter: body.filter, mode: body.mode, override: body.override }, result: summary }),
+      .bind(
+        id,
+        plan.queue,
+        plan.mode,
+        plan.override ? 1 : 0,
+        JSON.stringify(plan.filter),
+        total,
+        plan.superseded,
+        plan.to_send,
+        plan.skipped,
+        quarantinedExcluded,
+        replayingExcluded,
+        JSON.stringify(plan.by_entity),
+        JSON.stringify(plan.by_error),
+        now,
+        actor.name,
+        plan.expires_at,
+      ),
+    auditStatement(db, {
+      actor,
+      action: body.override ? "override" : "plan",
+      reason: body.reason ?? null,
+      target_type: "plan",
+      target_id: id,
+      selection: { filter: body.filter, mode: body.mode, override: body.override },
+      result: summary,
+    }),
   ]);
   return plan;
 }
@@ -139,9 +214,18 @@ export async function getPlan(db: D1Database, id: string): Promise<Plan> {
 
 /** A plan that can still be executed, or why not. */
 export function assertExecutable(plan: Plan, now = utcNow()): void {
-  if (plan.job_id) throw new ConflictError("PLAN_ALREADY_EXECUTED", `plan ${plan.id} was executed by job ${plan.job_id}; make a new plan`);
+  if (plan.job_id)
+    throw new ConflictError(
+      "PLAN_ALREADY_EXECUTED",
+      `plan ${plan.id} was executed by job ${plan.job_id}; make a new plan`,
+    );
   if (plan.expires_at <= now) {
-    throw new ValidationError("PLAN_EXPIRED", `plan ${plan.id} expired at ${plan.expires_at}; make a new plan to see what replaying does now`, undefined, 410);
+    throw new ValidationError(
+      "PLAN_EXPIRED",
+      `plan ${plan.id} expired at ${plan.expires_at}; make a new plan to see what replaying does now`,
+      undefined,
+      410,
+    );
   }
 }
 

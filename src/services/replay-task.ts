@@ -19,7 +19,14 @@ export async function replayOneTask(
   const task = await getFailedTask(deps.db, id);
   // A task already replaying was sent and is not settled yet: sending it again is refused
   // (ALREADY_REPLAYING) unless the operator overrides, e.g. for a task a dead job runner left stuck.
-  const opts = { mode: req.mode, override: req.override, allowReplaying: req.override, actor: req.actor.name, jobId: null, now: utcNow() };
+  const opts = {
+    mode: req.mode,
+    override: req.override,
+    allowReplaying: req.override,
+    actor: req.actor.name,
+    jobId: null,
+    now: utcNow(),
+  };
   // The job's guards, answered as errors: a task left alone says why with a stable code.
   const [decision] = await decideReplays(deps.stores, [task as ReplayableTask], opts);
   if (decision!.outcome === "skipped") {
@@ -36,7 +43,13 @@ export async function replayOneTask(
       reason: req.reason,
       target_type: "task",
       target_id: id,
-      selection: { mode: req.mode, status: task.status, entity: task.entity, row_id: task.row_id, error_code: task.error_code },
+      selection: {
+        mode: req.mode,
+        status: task.status,
+        entity: task.entity,
+        row_id: task.row_id,
+        error_code: task.error_code,
+      },
       result,
     });
   const outcome = decision!.outcome === "send" ? "sent" : "superseded";
@@ -45,13 +58,17 @@ export async function replayOneTask(
     // request), only the first gets past this compare-and-set; the other sends nothing. If the queue
     // then refuses, commitAndSend puts the status it had back.
     if (!(await claimForReplay(deps.db, task))) {
-      throw new ConflictError("ALREADY_REPLAYING", `failed task ${id} changed while it was being replayed (another replay got there first)`);
+      throw new ConflictError(
+        "ALREADY_REPLAYING",
+        `failed task ${id} changed while it was being replayed (another replay got there first)`,
+      );
     }
   }
   const result = await commitAndSend({ db: deps.db, queue: deps.queues[task.queue]! }, [decision!], opts, {
     commit: [audit({ outcome })],
     revert: () => [audit({ outcome: "not sent: the queue refused it; nothing changed" })],
   });
-  if (result.error) throw new TransientError("QUEUE_UNAVAILABLE", `queue ${task.queue} refused the replay of ${id}: ${result.error}`);
+  if (result.error)
+    throw new TransientError("QUEUE_UNAVAILABLE", `queue ${task.queue} refused the replay of ${id}: ${result.error}`);
   return { task: await getFailedTask(deps.db, id), outcome };
 }

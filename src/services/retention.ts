@@ -21,15 +21,22 @@ export const DEFAULT_PAYLOAD_RETENTION_DAYS = SETTINGS.FAILED_TASK_PAYLOAD_RETEN
  * version, times, source, trace) with `row: null`, so the task and its history still say what
  * happened to which row (core/ledger/payload-retention.ts).
  */
-export async function pruneExpired(deps: { db: D1Database; rpc: SupabaseRpc; payloadRetentionDays?: number }, now = Date.now()) {
+export async function pruneExpired(
+  deps: { db: D1Database; rpc: SupabaseRpc; payloadRetentionDays?: number },
+  now = Date.now(),
+) {
   const before = new Date(now - RETENTION_DAYS * 86_400_000).toISOString();
-  const settledBefore = new Date(now - (deps.payloadRetentionDays ?? DEFAULT_PAYLOAD_RETENTION_DAYS) * 86_400_000).toISOString();
+  const settledBefore = new Date(
+    now - (deps.payloadRetentionDays ?? DEFAULT_PAYLOAD_RETENTION_DAYS) * 86_400_000,
+  ).toISOString();
   const [tombstones, outbox, planItems, payloads] = await deps.db.batch([
     deps.db.prepare("DELETE FROM sync_tombstones WHERE deleted_at < ?1").bind(before),
     deps.db.prepare("DELETE FROM sync_outbox WHERE published_at IS NOT NULL AND published_at < ?1").bind(before),
     // The frozen selections of plans that expired unexecuted (the plan row and its audit stay).
     deps.db
-      .prepare("DELETE FROM replay_plan_items WHERE plan_id IN (SELECT id FROM replay_plans WHERE job_id IS NULL AND expires_at < ?1)")
+      .prepare(
+        "DELETE FROM replay_plan_items WHERE plan_id IN (SELECT id FROM replay_plans WHERE job_id IS NULL AND expires_at < ?1)",
+      )
       .bind(new Date(now).toISOString()),
     redactSettledPayloadsStatement(deps.db, settledBefore, new Date(now).toISOString()),
   ]);
@@ -40,7 +47,12 @@ export async function pruneExpired(deps: { db: D1Database; rpc: SupabaseRpc; pay
     p_cursor_seq: cursor.seq,
   });
   return {
-    d1: { tombstones: tombstones!.meta.changes, outbox: outbox!.meta.changes, replayPlanItems: planItems!.meta.changes, redactedTaskPayloads: payloads!.meta.changes },
+    d1: {
+      tombstones: tombstones!.meta.changes,
+      outbox: outbox!.meta.changes,
+      replayPlanItems: planItems!.meta.changes,
+      redactedTaskPayloads: payloads!.meta.changes,
+    },
     supabase,
   };
 }

@@ -20,12 +20,22 @@ interface SupabaseStatus {
  * sides, last event applied and lag, backlogs, open failed tasks, last reconciliation and
  * integrity results, and a healthy flag with the reasons when it is false.
  */
-export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; breakers: Record<string, CircuitBreaker>; queues?: Queue[] }) {
+export async function syncStatus(deps: {
+  db: D1Database;
+  rpc: SupabaseRpc;
+  breakers: Record<string, CircuitBreaker>;
+  queues?: Queue[];
+}) {
   const now = Date.now();
   const db = deps.db;
-  const cursor = await db.prepare("SELECT txid, seq, last_run_at FROM sync_cursors WHERE name = ?1").bind(CHANGE_LOG_CURSOR).first<{ txid: string; seq: number; last_run_at: string }>();
+  const cursor = await db
+    .prepare("SELECT txid, seq, last_run_at FROM sync_cursors WHERE name = ?1")
+    .bind(CHANGE_LOG_CURSOR)
+    .first<{ txid: string; seq: number; last_run_at: string }>();
   const [supabase, d1] = await Promise.all([
-    deps.rpc.call<SupabaseStatus>("sync_status", { p_cursor_txid: cursor?.txid ?? "0", p_cursor_seq: cursor?.seq ?? 0 }).catch((e: Error) => e),
+    deps.rpc
+      .call<SupabaseStatus>("sync_status", { p_cursor_txid: cursor?.txid ?? "0", p_cursor_seq: cursor?.seq ?? 0 })
+      .catch((e: Error) => e),
     db.batch([
       db.prepare("SELECT * FROM sync_entity_state"),
       // Tasks needing attention; a group an operator ignored ("known, harmless") does not count.
@@ -47,12 +57,33 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
   ]);
   const [stateRows, failedRows, outboxRows, reconcileRows, integrityRows, replayRows, ...counts] = d1;
   const byEntity = <T extends { entity: string }>(r: D1Result) => new Map((r.results as T[]).map((x) => [x.entity, x]));
-  const states = byEntity<{ entity: string; last_event_id: string | null; last_event_at: string | null; last_applied_at: string | null; applied_total: number; stale_total: number; failed_total: number }>(stateRows!);
+  const states = byEntity<{
+    entity: string;
+    last_event_id: string | null;
+    last_event_at: string | null;
+    last_applied_at: string | null;
+    applied_total: number;
+    stale_total: number;
+    failed_total: number;
+  }>(stateRows!);
   const failed = byEntity<{ entity: string; n: number }>(failedRows!);
-  const reconciles = byEntity<{ entity: string; status: string; finished_at: string; missing: number; extra: number; altered: number; repaired: number; skipped: number; repair: number; regressed?: number; invalid?: number }>(reconcileRows!);
+  const reconciles = byEntity<{
+    entity: string;
+    status: string;
+    finished_at: string;
+    missing: number;
+    extra: number;
+    altered: number;
+    repaired: number;
+    skipped: number;
+    repair: number;
+    regressed?: number;
+    invalid?: number;
+  }>(reconcileRows!);
   const outbox = outboxRows!.results[0] as { n: number; oldest: string | null };
   const sb = supabase instanceof Error ? null : supabase;
-  const ageSeconds = (iso: string | null | undefined) => (iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null);
+  const ageSeconds = (iso: string | null | undefined) =>
+    iso ? Math.max(0, Math.round((now - Date.parse(iso)) / 1000)) : null;
 
   const entities = ENTITIES.map((e, i) => {
     const reasons: string[] = [];
@@ -68,20 +99,37 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
     if (e.replica && supabaseRows !== null && supabaseRows !== d1Rows && backlogEmpty) {
       reasons.push(`row counts differ with nothing in the backlog: supabase ${supabaseRows}, d1 ${d1Rows}`);
     }
-    if (reconcile && reconcile.missing + reconcile.extra + reconcile.altered > (reconcile.repair ? reconcile.repaired : 0)) {
-      reasons.push(`last reconciliation found ${reconcile.missing + reconcile.extra + reconcile.altered} difference(s) it did not repair`);
+    if (
+      reconcile &&
+      reconcile.missing + reconcile.extra + reconcile.altered > (reconcile.repair ? reconcile.repaired : 0)
+    ) {
+      reasons.push(
+        `last reconciliation found ${reconcile.missing + reconcile.extra + reconcile.altered} difference(s) it did not repair`,
+      );
     }
     // Never repaired automatically: an operator has to look (README: "After a point-in-time restore").
-    if (reconcile?.regressed) reasons.push(`last reconciliation found ${reconcile.regressed} version regression(s): npm run ops -- regressions`);
-    if (reconcile?.invalid) reasons.push(`last reconciliation found ${reconcile.invalid} row(s) it could not check or write (see its problems)`);
-    if (e.authority === "d1" && (ageSeconds(outbox.oldest) ?? 0) > STATUS_LIMITS.backlogStaleSeconds) reasons.push("outbox has events unpublished for over 5 minutes");
+    if (reconcile?.regressed)
+      reasons.push(
+        `last reconciliation found ${reconcile.regressed} version regression(s): npm run ops -- regressions`,
+      );
+    if (reconcile?.invalid)
+      reasons.push(
+        `last reconciliation found ${reconcile.invalid} row(s) it could not check or write (see its problems)`,
+      );
+    if (e.authority === "d1" && (ageSeconds(outbox.oldest) ?? 0) > STATUS_LIMITS.backlogStaleSeconds)
+      reasons.push("outbox has events unpublished for over 5 minutes");
     return {
       entity: e.name,
       authority: e.authority,
       replica: e.replica,
       rows: { supabase: supabaseRows, d1: d1Rows },
-      lastEvent: state ? { id: state.last_event_id, occurredAt: state.last_event_at, appliedAt: state.last_applied_at } : null,
-      lagSeconds: state?.last_event_at && state.last_applied_at ? Math.max(0, Math.round((Date.parse(state.last_applied_at) - Date.parse(state.last_event_at)) / 1000)) : null,
+      lastEvent: state
+        ? { id: state.last_event_id, occurredAt: state.last_event_at, appliedAt: state.last_applied_at }
+        : null,
+      lagSeconds:
+        state?.last_event_at && state.last_applied_at
+          ? Math.max(0, Math.round((Date.parse(state.last_applied_at) - Date.parse(state.last_event_at)) / 1000))
+          : null,
       events: state ? { applied: state.applied_total, stale: state.stale_total, failed: state.failed_total } : null,
       backlog,
       openFailedTasks: open,
@@ -94,15 +142,30 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
   const reasons: string[] = [];
   if (!sb) reasons.push(`Supabase unreachable: ${(supabase as Error).message}`);
   const sweepAge = ageSeconds(cursor?.last_run_at);
-  if (sweepAge === null || sweepAge > STATUS_LIMITS.sweepStaleSeconds) reasons.push(sweepAge === null ? "the change-log sweep has never run" : `the change-log sweep last ran ${sweepAge} s ago`);
+  if (sweepAge === null || sweepAge > STATUS_LIMITS.sweepStaleSeconds)
+    reasons.push(
+      sweepAge === null ? "the change-log sweep has never run" : `the change-log sweep last ran ${sweepAge} s ago`,
+    );
   const unswept = ageSeconds(sb?.oldest_unswept_at);
-  if (unswept !== null && unswept > STATUS_LIMITS.backlogStaleSeconds) reasons.push(`the oldest unswept change is ${unswept} s old (an open transaction holds the horizon, or the sweep is failing)`);
-  for (const b of Object.values(deps.breakers)) if (b.state !== "closed") reasons.push(`circuit to ${b.name} is ${b.state}`);
+  if (unswept !== null && unswept > STATUS_LIMITS.backlogStaleSeconds)
+    reasons.push(
+      `the oldest unswept change is ${unswept} s old (an open transaction holds the horizon, or the sweep is failing)`,
+    );
+  for (const b of Object.values(deps.breakers))
+    if (b.state !== "closed") reasons.push(`circuit to ${b.name} is ${b.state}`);
   for (const e of entities) if (!e.healthy) reasons.push(`${e.entity}: ${e.reasons.join("; ")}`);
-  const integrity = integrityRows!.results[0] as { id: string; finished_at: string; issues: number; findings: string } | undefined;
+  const integrity = integrityRows!.results[0] as
+    { id: string; finished_at: string; issues: number; findings: string } | undefined;
   if (integrity?.issues) reasons.push(`last integrity check found ${integrity.issues} issue(s)`);
 
-  const queues = await Promise.all((deps.queues ?? []).map((q) => q.metrics().then((m) => m.backlogCount, () => null)));
+  const queues = await Promise.all(
+    (deps.queues ?? []).map((q) =>
+      q.metrics().then(
+        (m) => m.backlogCount,
+        () => null,
+      ),
+    ),
+  );
   return {
     healthy: reasons.length === 0,
     reasons,
@@ -117,7 +180,14 @@ export async function syncStatus(deps: { db: D1Database; rpc: SupabaseRpc; break
       },
       outbox: { unpublished: outbox.n, oldest: outbox.oldest },
     },
-    integrity: integrity ? { id: integrity.id, finishedAt: integrity.finished_at, issues: integrity.issues, findings: JSON.parse(integrity.findings) } : null,
+    integrity: integrity
+      ? {
+          id: integrity.id,
+          finishedAt: integrity.finished_at,
+          issues: integrity.issues,
+          findings: JSON.parse(integrity.findings),
+        }
+      : null,
     replay: replaySummary(replayRows!.results[0] as { open_groups: number; running_jobs: string | null }),
     circuits: Object.fromEntries(Object.entries(deps.breakers).map(([k, b]) => [k, b.state])),
     queueBacklog: queues.some((q) => q !== null) ? queues : null,

@@ -14,10 +14,14 @@ import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 export function supabaseFromEnv(env: Env): SupabaseRpc {
   if (env.SUPABASE_TRANSPORT === "rest") {
     if (!env.SUPABASE_URL || !env.SUPABASE_SERVICE_ROLE_KEY) {
-      throw new TransientError("CONFIG_MISSING", "SUPABASE_TRANSPORT=rest needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY");
+      throw new TransientError(
+        "CONFIG_MISSING",
+        "SUPABASE_TRANSPORT=rest needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY",
+      );
     }
     return restRpc(connectRest(env.SUPABASE_URL, env.SUPABASE_SERVICE_ROLE_KEY));
   }
-  if (!env.HYPERDRIVE) throw new TransientError("CONFIG_MISSING", "no HYPERDRIVE binding and SUPABASE_TRANSPORT is not rest");
+  if (!env.HYPERDRIVE)
+    throw new TransientError("CONFIG_MISSING", "no HYPERDRIVE binding and SUPABASE_TRANSPORT is not rest");
   return postgresRpc(connectPostgres(env.HYPERDRIVE.connectionString));
 }

@@ -38,7 +38,14 @@ function muted(batch: MessageBatch<unknown>): MessageBatch<unknown> {
   return {
     queue: batch.queue,
     metadata: batch.metadata,
-    messages: batch.messages.map((m) => ({ id: m.id, body: m.body, attempts: m.attempts, timestamp: m.timestamp, ack: silent, retry: silent })),
+    messages: batch.messages.map((m) => ({
+      id: m.id,
+      body: m.body,
+      attempts: m.attempts,
+      timestamp: m.timestamp,
+      ack: silent,
+      retry: silent,
+    })),
     ackAll: silent,
     retryAll: silent,
   } as MessageBatch<unknown>;

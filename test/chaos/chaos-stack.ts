@@ -11,7 +11,13 @@ import { applySupabaseMigrations } from "../../tools/local/supabase-migrations";
 import { applySupabaseRoles } from "../../tools/local/supabase-roles";
 import { freePort } from "../../tools/local/throwaway-postgres";
 import { webhookTriggersSql } from "../../tools/deploy/webhooks-sql";
-import { applyD1Migrations, bundleWorker, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../../tools/local/wrangler";
+import {
+  applyD1Migrations,
+  bundleWorker,
+  PROJECT_ROOT,
+  startWranglerDev,
+  waitForHealthy,
+} from "../../tools/local/wrangler";
 
 export const CHAOS_SECRETS = { WEBHOOK_SECRET: "chaos-webhook", ADMIN_TOKEN: "chaos-admin", API_TOKEN: "chaos-api" };
 const WORKER_ROLE = "sds_chaos_worker";
@@ -92,10 +98,16 @@ export async function startChaosStack(opts: {
     return w;
   };
   let wrangler = await startWorker();
-  await admin.exec(webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: CHAOS_SECRETS.WEBHOOK_SECRET }));
+  await admin.exec(
+    webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: CHAOS_SECRETS.WEBHOOK_SECRET }),
+  );
   const relay = startPgNetRelay({ db: admin, log: () => {}, faults: opts.relayFaults, batchSize: 200 });
   const sql = postgres(database.url, { max: 4, onnotice: () => {} });
-  const apiSql = postgres(database.url, { max: 12, onnotice: () => {}, connection: { role: "service_role" } as Record<string, string> });
+  const apiSql = postgres(database.url, {
+    max: 12,
+    onnotice: () => {},
+    connection: { role: "service_role" } as Record<string, string>,
+  });
   const d1 = await openLocalD1(persistDir);
   opts.log(`stack: postgres ${database.url.replace(/:[^:@]*@/, ":***@")}, worker ${wrangler.url}, D1 ${persistDir}`);
 

@@ -14,12 +14,16 @@ export interface Divergence {
  * canonical row image (the registry's schema): lost (in the source, missing in the replica),
  * mismatched (present in both, different), resurrected (in the replica, gone from the source).
  */
-export async function compareStores(stack: Pick<ChaosStack, "sql" | "d1">): Promise<{ rows: number; divergences: Divergence[] }> {
+export async function compareStores(
+  stack: Pick<ChaosStack, "sql" | "d1">,
+): Promise<{ rows: number; divergences: Divergence[] }> {
   const divergences: Divergence[] = [];
   let rows = 0;
   for (const entity of ENTITIES) {
     if (!entity.replica) continue;
-    const pgRows = (await stack.sql.unsafe(`select to_jsonb(t) as j from public.${entity.table} t`)).map((r) => r.j as Record<string, unknown>);
+    const pgRows = (await stack.sql.unsafe(`select to_jsonb(t) as j from public.${entity.table} t`)).map(
+      (r) => r.j as Record<string, unknown>,
+    );
     const d1Rows = await stack.d1.query<Record<string, unknown>>(`SELECT * FROM ${entity.table}`);
     const [source, replica] = entity.authority === "supabase" ? [pgRows, d1Rows] : [d1Rows, pgRows];
     const index = (list: Array<Record<string, unknown>>) => new Map(list.map((r) => [String(r.id), r]));
@@ -32,7 +36,8 @@ export async function compareStores(stack: Pick<ChaosStack, "sql" | "d1">): Prom
       else {
         const a = image(entity.name, row);
         const b = image(entity.name, copy);
-        if (a !== b) divergences.push({ entity: entity.name, id, kind: "mismatched", detail: `source ${a} replica ${b}` });
+        if (a !== b)
+          divergences.push({ entity: entity.name, id, kind: "mismatched", detail: `source ${a} replica ${b}` });
       }
     }
     for (const id of rep.keys()) if (!src.has(id)) divergences.push({ entity: entity.name, id, kind: "resurrected" });

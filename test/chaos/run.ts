@@ -50,7 +50,13 @@ export async function runChaos(opts: {
   const { seed, log } = opts;
   const started = Date.now();
   const stack = await startChaosStack({
-    relayFaults: { dropRate: 0.15, duplicateRate: 0.1, delayRate: 0.2, maxDelayMs: 3000, random: seededRandom(seed ^ 0x5eed) },
+    relayFaults: {
+      dropRate: 0.15,
+      duplicateRate: 0.1,
+      delayRate: 0.2,
+      maxDelayMs: 3000,
+      random: seededRandom(seed ^ 0x5eed),
+    },
     worker: { d1ErrorRate: 0.03, crashRate: 0.03 },
     log,
   });
@@ -76,7 +82,9 @@ export async function runChaos(opts: {
       },
     });
     await Promise.all(outages);
-    log(`seed ${seed}: writes done in ${Math.round((Date.now() - started) / 1000)} s (${JSON.stringify(stats.byKind)}); waiting for quiescence`);
+    log(
+      `seed ${seed}: writes done in ${Math.round((Date.now() - started) / 1000)} s (${JSON.stringify(stats.byKind)}); waiting for quiescence`,
+    );
 
     // Quiescence: sweeps keep running (as the cron would) until the stores agree twice in a row.
     const deadline = Date.now() + opts.timeoutSeconds * 1000;
@@ -93,7 +101,9 @@ export async function runChaos(opts: {
     const failedTasks = await stack.d1.query<{ error_code: string; error_message: string; count: number }>(
       "SELECT error_code, error_message, count(*) AS count FROM failed_tasks GROUP BY error_code, error_message ORDER BY count DESC",
     );
-    const [events] = await stack.d1.query<{ n: number }>("SELECT coalesce(sum(applied_total + stale_total + failed_total), 0) AS n FROM sync_entity_state");
+    const [events] = await stack.d1.query<{ n: number }>(
+      "SELECT coalesce(sum(applied_total + stale_total + failed_total), 0) AS n FROM sync_entity_state",
+    );
     const count = (k: Divergence["kind"]) => divergences.filter((d) => d.kind === k).length;
     const unexplained = failedTasks.filter((t) => !t.error_code || !t.error_message).length;
     const r = stack.relay.stats;
@@ -111,7 +121,9 @@ export async function runChaos(opts: {
     const line =
       `chaos seed=${seed} operations=${result.ops} events=${result.events} rows=${rowsChecked} lost=${result.lost} ` +
       `mismatched=${result.mismatched} resurrected=${result.resurrected} failed_tasks=${tasks}` +
-      (tasks ? ` (${failedTasks.map((t) => `${t.count}× ${t.error_code}: ${t.error_message.slice(0, 120)}`).join("; ")})` : "") +
+      (tasks
+        ? ` (${failedTasks.map((t) => `${t.count}× ${t.error_code}: ${t.error_message.slice(0, 120)}`).join("; ")})`
+        : "") +
       ` webhooks_sent=${r.sent} dropped=${r.dropped} duplicated=${r.duplicated} delayed=${r.delayed} ` +
       `rejected_writes=${stats.rejected} rolled_back=${stats.rolledBack} seconds=${Math.round((Date.now() - started) / 1000)}` +
       (ok ? "" : ` FAILED: ${summarise(divergences)}`);

@@ -74,9 +74,14 @@ export async function runWorkload(ctx: {
   };
 
   // Seed data: some of everything, and the prospects that emails will reference.
-  for (let i = 0; i < 20; i++) live.add("mailboxes", (await sql`insert into mailboxes (email) values (${`box${i}@crm.test`}) returning id`)[0]!.id);
+  for (let i = 0; i < 20; i++)
+    live.add(
+      "mailboxes",
+      (await sql`insert into mailboxes (email) values (${`box${i}@crm.test`}) returning id`)[0]!.id,
+    );
   for (let i = 0; i < 30; i++) {
-    const [p] = await sql`insert into prospects (name, contact_email) values (${`Target ${i}`}, ${`t${i}@hotel.test`}) returning id`;
+    const [p] =
+      await sql`insert into prospects (name, contact_email) values (${`Target ${i}`}, ${`t${i}@hotel.test`}) returning id`;
     live.emailTargets.push(p!.id);
   }
 
@@ -102,17 +107,33 @@ export async function runWorkload(ctx: {
       await guard(async () => {
         const n = Math.floor(random() * 1e6);
         if (t === "prospects") {
-          const [r] = await q`insert into prospects (name, city, contact_email, score) values (${`Hotel ${n}`}, ${pick(random, ["Zürich", "Lisbon", null])}, ${`gm${n}@hotel.test`}, ${n % 100}) returning id`;
+          const [r] =
+            await q`insert into prospects (name, city, contact_email, score) values (${`Hotel ${n}`}, ${pick(random, ["Zürich", "Lisbon", null])}, ${`gm${n}@hotel.test`}, ${n % 100}) returning id`;
           live.add(t, r!.id);
           live.stages.set(r!.id, "new");
         } else if (t === "mailboxes") {
-          live.add(t, (await q`insert into mailboxes (email, daily_limit) values (${`m${n}@crm.test`}, ${n % 200}) returning id`)[0]!.id);
+          live.add(
+            t,
+            (
+              await q`insert into mailboxes (email, daily_limit) values (${`m${n}@crm.test`}, ${n % 200}) returning id`
+            )[0]!.id,
+          );
         } else if (t === "campaigns") {
-          live.add(t, (await q`insert into campaigns (name, mailbox_id, status) values (${`Campaign ${n}`}, ${live.any("mailboxes", random) ?? null}, ${pick(random, ["draft", "active"])}) returning id`)[0]!.id);
+          live.add(
+            t,
+            (
+              await q`insert into campaigns (name, mailbox_id, status) values (${`Campaign ${n}`}, ${live.any("mailboxes", random) ?? null}, ${pick(random, ["draft", "active"])}) returning id`
+            )[0]!.id,
+          );
         } else {
           const box = live.any("mailboxes", random);
           if (!box) return;
-          live.add(t, (await q`insert into inbox_items (mailbox_id, prospect_id, from_email, subject) values (${box}, ${live.any("prospects", random) ?? null}, ${`x${n}@hotel.test`}, ${`Re: ${n}`}) returning id`)[0]!.id);
+          live.add(
+            t,
+            (
+              await q`insert into inbox_items (mailbox_id, prospect_id, from_email, subject) values (${box}, ${live.any("prospects", random) ?? null}, ${`x${n}@hotel.test`}, ${`Re: ${n}`}) returning id`
+            )[0]!.id,
+          );
         }
       });
     },
@@ -134,8 +155,10 @@ export async function runWorkload(ctx: {
             await q`update prospects set score = ${n % 100}, name = ${`Hotel ${n}`} where id = ${id}`;
           }
         } else if (t === "mailboxes") await q`update mailboxes set health_score = ${n % 101} where id = ${id}`;
-        else if (t === "campaigns") await q`update campaigns set daily_limit = ${n % 500}, status = ${pick(random, ["active", "paused"])} where id = ${id}`;
-        else await q`update inbox_items set is_read = not is_read, category = ${pick(random, ["reply", "ooo", null])} where id = ${id}`;
+        else if (t === "campaigns")
+          await q`update campaigns set daily_limit = ${n % 500}, status = ${pick(random, ["active", "paused"])} where id = ${id}`;
+        else
+          await q`update inbox_items set is_read = not is_read, category = ${pick(random, ["reply", "ooo", null])} where id = ${id}`;
       });
     },
     delete: async (q: Q, random: () => number) => {
@@ -168,13 +191,16 @@ export async function runWorkload(ctx: {
     if (!take()) return;
     if (random() < 0.5) {
       count("bulk-update");
-      const ids = Array.from({ length: 100 + Math.floor(random() * 300) }, () => live.any("prospects", random)).filter(Boolean);
+      const ids = Array.from({ length: 100 + Math.floor(random() * 300) }, () => live.any("prospects", random)).filter(
+        Boolean,
+      );
       await guard(() => sql`update prospects set score = score + 1 where id = any(${ids as string[]}::uuid[])`);
     } else {
       count("bulk-insert");
       const n = 100 + Math.floor(random() * 300);
       await guard(async () => {
-        const rows = await sql`insert into campaigns (name, daily_limit) select 'Bulk ' || g, g from generate_series(1, ${n}::int) g returning id`;
+        const rows =
+          await sql`insert into campaigns (name, daily_limit) select 'Bulk ' || g, g from generate_series(1, ${n}::int) g returning id`;
         for (const r of rows) live.add("campaigns", r.id);
       });
     }
@@ -188,8 +214,14 @@ export async function runWorkload(ctx: {
       const [id, e] = pick(random, known);
       const to = pick(random, emailStatusMachine.transitions[e.status]);
       const at = new Date().toISOString();
-      const r = await api("PATCH", `/v1/emails/${id}`, { status: to, expectedVersion: e.version, at, ...(to === "failed" ? { error: "chaos" } : {}) });
-      if (r.status === 200 && r.json.data?.email) live.emails.set(id, { status: r.json.data.email.status, version: r.json.data.email.version });
+      const r = await api("PATCH", `/v1/emails/${id}`, {
+        status: to,
+        expectedVersion: e.version,
+        at,
+        ...(to === "failed" ? { error: "chaos" } : {}),
+      });
+      if (r.status === 200 && r.json.data?.email)
+        live.emails.set(id, { status: r.json.data.email.status, version: r.json.data.email.version });
       else stats.rejected++;
     } else {
       count("email-send");
@@ -203,7 +235,8 @@ export async function runWorkload(ctx: {
         status: sent ? "sent" : "pending",
         ...(sent ? { sent_at: new Date().toISOString() } : {}),
       });
-      if (r.status === 201 && r.json.data?.email) live.emails.set(r.json.data.email.id, { status: r.json.data.email.status, version: 1 });
+      if (r.status === 201 && r.json.data?.email)
+        live.emails.set(r.json.data.email.id, { status: r.json.data.email.status, version: 1 });
       else stats.rejected++;
     }
   };

@@ -10,7 +10,13 @@ import { scratchDatabase } from "../../tools/local/scratch-database";
 import { applySupabaseMigrations } from "../../tools/local/supabase-migrations";
 import { freePort } from "../../tools/local/throwaway-postgres";
 import { webhookTriggersSql } from "../../tools/deploy/webhooks-sql";
-import { applyD1Migrations, bundleWorker, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../../tools/local/wrangler";
+import {
+  applyD1Migrations,
+  bundleWorker,
+  PROJECT_ROOT,
+  startWranglerDev,
+  waitForHealthy,
+} from "../../tools/local/wrangler";
 
 export const FUZZ_SECRETS = { WEBHOOK_SECRET: "fuzz-webhook", ADMIN_TOKEN: "fuzz-admin", API_TOKEN: "fuzz-api" };
 
@@ -32,10 +38,14 @@ export interface FuzzStack {
  * queue messages and D1 rows the request produced (the refused-input oracle reads them).
  * Bundled once, like the chaos stack, so nothing restarts the runtime mid-run.
  */
-export async function startFuzzStack(log: (line: string) => void, opts: { wranglerLogFile?: string; keepUnreadBodies?: boolean } = {}): Promise<FuzzStack> {
+export async function startFuzzStack(
+  log: (line: string) => void,
+  opts: { wranglerLogFile?: string; keepUnreadBodies?: boolean } = {},
+): Promise<FuzzStack> {
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {
-    for (const cleanup of cleanups.reverse().splice(0)) await cleanup().catch((e: Error) => log(`shutdown: ${e.message}`));
+    for (const cleanup of cleanups.reverse().splice(0))
+      await cleanup().catch((e: Error) => log(`shutdown: ${e.message}`));
   };
   try {
     const database = await scratchDatabase("fuzz");
@@ -57,7 +67,11 @@ export async function startFuzzStack(log: (line: string) => void, opts: { wrangl
       inspectorPort: await freePort(),
       persistDir,
       databaseUrl: database.url,
-      vars: { ...FUZZ_SECRETS, SWEEP_GRACE_SECONDS: "2", ...(opts.keepUnreadBodies ? { FUZZ_KEEP_UNREAD_BODIES: "1" } : {}) },
+      vars: {
+        ...FUZZ_SECRETS,
+        SWEEP_GRACE_SECONDS: "2",
+        ...(opts.keepUnreadBodies ? { FUZZ_KEEP_UNREAD_BODIES: "1" } : {}),
+      },
       output: (line) => {
         if (opts.wranglerLogFile) appendFileSync(opts.wranglerLogFile, `${line}\n`);
         wranglerLog.push(line);
@@ -70,7 +84,9 @@ export async function startFuzzStack(log: (line: string) => void, opts: { wrangl
     } catch (error) {
       throw new Error(`${(error as Error).message}\n${wranglerLog.slice(-30).join("\n")}`);
     }
-    await admin.exec(webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: FUZZ_SECRETS.WEBHOOK_SECRET }));
+    await admin.exec(
+      webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: FUZZ_SECRETS.WEBHOOK_SECRET }),
+    );
     const relay = startPgNetRelay({ db: admin, log: () => {} });
     cleanups.push(() => relay.stop());
     const sql = postgres(database.url, { max: 4, onnotice: () => {} });

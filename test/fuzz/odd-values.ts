@@ -33,12 +33,56 @@ export function jsonText(value: unknown): string {
 
 /** Strings that have broken parsers, databases and terminals before. */
 export const ODD_STRINGS = [
-  "\u0000", "a\u0000b", "\ud800", "\udfff", "x\udc00y", "\ud83d", "\udbff\udbff",
-  "\u202eevil\u202c", "\u200f\u05e9\u05dc\u05d5\u05dd", "مرحبا بالعالم", "👩‍👩‍👧‍👦", "🏳️‍🌈", "😀",
-  "e\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308", "Z̴̡̢̛̗̘̙̜̝̞̟̠ͅ", "\ufeff", "\u2028\u2029", "\uffff", "\ufffe", "\u{10ffff}",
-  "𝕳𝖊𝖑𝖑𝖔", " ", "", "\t\n\r", "\\", "\"", "'; drop table emails; --", "%00", "%", "null", "undefined",
-  "true", "-0", "NaN", "Infinity", "1e309", "__proto__", "constructor", "<script>alert(1)</script>", "${x}",
-  "ﷺ", "\u0085", "\u00a0", "\u0007", "\u001b[31m", "ÅÄÖ", "İı", "ß", "\u0130", "😀\u0000😀",
+  "\u0000",
+  "a\u0000b",
+  "\ud800",
+  "\udfff",
+  "x\udc00y",
+  "\ud83d",
+  "\udbff\udbff",
+  "\u202eevil\u202c",
+  "\u200f\u05e9\u05dc\u05d5\u05dd",
+  "مرحبا بالعالم",
+  "👩‍👩‍👧‍👦",
+  "🏳️‍🌈",
+  "😀",
+  "e\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308",
+  "Z̴̡̢̛̗̘̙̜̝̞̟̠ͅ",
+  "\ufeff",
+  "\u2028\u2029",
+  "\uffff",
+  "\ufffe",
+  "\u{10ffff}",
+  "𝕳𝖊𝖑𝖑𝖔",
+  " ",
+  "",
+  "\t\n\r",
+  "\\",
+  '"',
+  "'; drop table emails; --",
+  "%00",
+  "%",
+  "null",
+  "undefined",
+  "true",
+  "-0",
+  "NaN",
+  "Infinity",
+  "1e309",
+  "__proto__",
+  "constructor",
+  "<script>alert(1)</script>",
+  "${x}",
+  "ﷺ",
+  "\u0085",
+  "\u00a0",
+  "\u0007",
+  "\u001b[31m",
+  "ÅÄÖ",
+  "İı",
+  "ß",
+  "\u0130",
+  "😀\u0000😀",
 ] as const;
 
 export const oddUnicode = fc.constantFrom(...ODD_STRINGS);
@@ -67,14 +111,41 @@ export const hugeString: fc.Arbitrary<string> = fc
 /** Deep nesting, written as raw JSON so building it costs nothing on our side. */
 export const deepNesting: fc.Arbitrary<RawJson> = fc
   .record({ depth: fc.constantFrom(10, 100, 1_000, 10_000, 60_000), array: fc.boolean() })
-  .map(({ depth, array }) => new RawJson(array ? `${"[".repeat(depth)}1${"]".repeat(depth)}` : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`));
+  .map(
+    ({ depth, array }) =>
+      new RawJson(
+        array ? `${"[".repeat(depth)}1${"]".repeat(depth)}` : `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`,
+      ),
+  );
 
 export const oddNumber: fc.Arbitrary<unknown> = fc.oneof(
   fc.constantFrom<unknown>(
-    0, -1, 1.5, 2 ** 31, -(2 ** 31) - 1, 2 ** 53, 2 ** 53 - 1, -(2 ** 53), Number.MAX_VALUE, Number.MIN_VALUE, 1e21, 101,
-    new RawJson("-0"), new RawJson("1e400"), new RawJson("-1e400"), new RawJson("9007199254740993"),
-    new RawJson("1.0"), new RawJson("1E2"), new RawJson("123456789012345678901234567890"), new RawJson("0.1e1"),
-    "5", "NaN", "-0", "Infinity", "0x10", "1e3",
+    0,
+    -1,
+    1.5,
+    2 ** 31,
+    -(2 ** 31) - 1,
+    2 ** 53,
+    2 ** 53 - 1,
+    -(2 ** 53),
+    Number.MAX_VALUE,
+    Number.MIN_VALUE,
+    1e21,
+    101,
+    new RawJson("-0"),
+    new RawJson("1e400"),
+    new RawJson("-1e400"),
+    new RawJson("9007199254740993"),
+    new RawJson("1.0"),
+    new RawJson("1E2"),
+    new RawJson("123456789012345678901234567890"),
+    new RawJson("0.1e1"),
+    "5",
+    "NaN",
+    "-0",
+    "Infinity",
+    "0x10",
+    "1e3",
   ),
   fc.integer(),
   fc.double(),
@@ -82,7 +153,19 @@ export const oddNumber: fc.Arbitrary<unknown> = fc.oneof(
 
 /** Anything but the type a field wants. */
 export const oddValue: fc.Arbitrary<unknown> = fc.oneof(
-  { arbitrary: fc.constantFrom<unknown>(null, true, false, [], {}, [null], { $ref: "#" }, new RawJson('{"__proto__":{"admin":true}}')), weight: 3 },
+  {
+    arbitrary: fc.constantFrom<unknown>(
+      null,
+      true,
+      false,
+      [],
+      {},
+      [null],
+      { $ref: "#" },
+      new RawJson('{"__proto__":{"admin":true}}'),
+    ),
+    weight: 3,
+  },
   { arbitrary: oddNumber, weight: 3 },
   { arbitrary: oddString, weight: 3 },
   { arbitrary: fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }), weight: 1 },
@@ -90,7 +173,8 @@ export const oddValue: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: deepNesting, weight: 1 },
 );
 
-const pad = (n: number, width: number) => (n < 0 ? `-${String(-n).padStart(width, "0")}` : String(n).padStart(width, "0"));
+const pad = (n: number, width: number) =>
+  n < 0 ? `-${String(-n).padStart(width, "0")}` : String(n).padStart(width, "0");
 
 /** Timestamps built field by field, each field allowed just past its range. */
 const builtTimestamp: fc.Arbitrary<string> = fc
@@ -104,8 +188,27 @@ const builtTimestamp: fc.Arbitrary<string> = fc
     fraction: fc.option(fc.stringMatching(/^\d{1,12}$/), { nil: undefined }),
     separator: fc.constantFrom("T", " ", "t"),
     zone: fc.oneof(
-      fc.constantFrom("Z", "z", "", "+00", "-00:00", "+0000", "-01:00", "+14:00", "-12:00", "+23:59", "+24:00", "+99:99"),
-      fc.record({ sign: fc.constantFrom("+", "-"), h: fc.integer({ min: 0, max: 25 }), m: fc.integer({ min: 0, max: 60 }), colon: fc.boolean() })
+      fc.constantFrom(
+        "Z",
+        "z",
+        "",
+        "+00",
+        "-00:00",
+        "+0000",
+        "-01:00",
+        "+14:00",
+        "-12:00",
+        "+23:59",
+        "+24:00",
+        "+99:99",
+      ),
+      fc
+        .record({
+          sign: fc.constantFrom("+", "-"),
+          h: fc.integer({ min: 0, max: 25 }),
+          m: fc.integer({ min: 0, max: 60 }),
+          colon: fc.boolean(),
+        })
         .map(({ sign, h, m, colon }) => `${sign}${pad(h, 2)}${colon ? ":" : ""}${pad(m, 2)}`),
     ),
   })
@@ -115,21 +218,61 @@ const builtTimestamp: fc.Arbitrary<string> = fc
   });
 
 export const ODD_TIMESTAMPS = [
-  "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "10000-01-01T00:00:00Z", "+010000-01-01T00:00:00.000Z", "-000001-01-01T00:00:00Z",
-  "9999-12-31T23:59-01:00", "9999-12-31T23:59:59.999-00:01", "9999-12-31T23:59:59.999Z", "2025-02-30T00:00:00Z", "2025-02-29T00:00:00Z",
-  "2024-02-29T12:00:00+14:00", "2016-12-31T23:59:60Z", "2025-01-01T24:00:00Z", "2025-01-01T23:60:00Z", "2025-13-01T00:00:00Z",
-  "2025-00-10T00:00:00Z", "2025-01-00T00:00:00Z", "2025-01-01T00:00:00", "2025-01-01", "2025-01-01T00:00Z", "2025-01-01 00:00:00+00",
-  "2025-01-01t00:00:00z", "2025-01-01T00:00:00.123456789012Z", "2025-01-01T00:00:00+25:00", "2025-01-01T00:00:00-2359",
-  "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.999Z", "Infinity", "infinity", "-infinity", "epoch", "now", "today", "",
-  " 2025-01-01T00:00:00Z", "2025-01-01T00:00:00Z ", "2025-01-01T00:00:00Z\n", "2025-01-01T00:00:00Z\u0000",
-  "٢٠٢٥-٠١-٠١T00:00:00Z", "2025-01-01T00:00:00+01:00:00", "2025-W01-1T00:00:00Z", "2025-001T00:00:00Z",
+  "0000-01-01T00:00:00Z",
+  "0001-01-01T00:00:00Z",
+  "10000-01-01T00:00:00Z",
+  "+010000-01-01T00:00:00.000Z",
+  "-000001-01-01T00:00:00Z",
+  "9999-12-31T23:59-01:00",
+  "9999-12-31T23:59:59.999-00:01",
+  "9999-12-31T23:59:59.999Z",
+  "2025-02-30T00:00:00Z",
+  "2025-02-29T00:00:00Z",
+  "2024-02-29T12:00:00+14:00",
+  "2016-12-31T23:59:60Z",
+  "2025-01-01T24:00:00Z",
+  "2025-01-01T23:60:00Z",
+  "2025-13-01T00:00:00Z",
+  "2025-00-10T00:00:00Z",
+  "2025-01-00T00:00:00Z",
+  "2025-01-01T00:00:00",
+  "2025-01-01",
+  "2025-01-01T00:00Z",
+  "2025-01-01 00:00:00+00",
+  "2025-01-01t00:00:00z",
+  "2025-01-01T00:00:00.123456789012Z",
+  "2025-01-01T00:00:00+25:00",
+  "2025-01-01T00:00:00-2359",
+  "1970-01-01T00:00:00Z",
+  "1969-12-31T23:59:59.999Z",
+  "Infinity",
+  "infinity",
+  "-infinity",
+  "epoch",
+  "now",
+  "today",
+  "",
+  " 2025-01-01T00:00:00Z",
+  "2025-01-01T00:00:00Z ",
+  "2025-01-01T00:00:00Z\n",
+  "2025-01-01T00:00:00Z\u0000",
+  "٢٠٢٥-٠١-٠١T00:00:00Z",
+  "2025-01-01T00:00:00+01:00:00",
+  "2025-W01-1T00:00:00Z",
+  "2025-001T00:00:00Z",
 ] as const;
 
 export const oddTimestamp: fc.Arbitrary<unknown> = fc.oneof(
   { arbitrary: fc.constantFrom<string>(...ODD_TIMESTAMPS), weight: 4 },
   { arbitrary: builtTimestamp, weight: 4 },
   { arbitrary: fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), weight: 1 },
-  { arbitrary: fc.oneof(fc.integer(), fc.constantFrom<unknown>(1_735_689_600_000, 1_735_689_600, null, true, new RawJson("1e400"))), weight: 1 },
+  {
+    arbitrary: fc.oneof(
+      fc.integer(),
+      fc.constantFrom<unknown>(1_735_689_600_000, 1_735_689_600, null, true, new RawJson("1e400")),
+    ),
+    weight: 1,
+  },
 );
 
 /** A valid timestamp with an offset, as the schemas want. */
@@ -148,6 +291,21 @@ export const goodTimestamp: fc.Arbitrary<string> = fc
 
 /** Object keys nobody expects. */
 export const oddKey: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom("__proto__", "constructor", "prototype", "extra", "ID", "Version", "", " ", "a.b", "$where", "row", "record", "\u0000", "😀"),
+  fc.constantFrom(
+    "__proto__",
+    "constructor",
+    "prototype",
+    "extra",
+    "ID",
+    "Version",
+    "",
+    " ",
+    "a.b",
+    "$where",
+    "row",
+    "record",
+    "\u0000",
+    "😀",
+  ),
   fc.string({ unit: "binary", maxLength: 12 }),
 );

@@ -54,9 +54,20 @@ export async function judge(
   const what = `${c.target} ${c.method} ${c.path.split("?")[0]}`;
   if (o.transportError || o.status >= 500) {
     const kind = o.transportError ? "no answer" : o.status === 503 && o.retryable ? "503 retryable" : `${o.status}`;
-    findings.push({ oracle: "5xx", signature: `5xx|${what}|${kind}|${o.code ?? ""}`, caseIndex: index, detail: `${o.request} -> ${kind} ${o.code ?? ""} ${o.message ?? o.transportError ?? ""}` });
+    findings.push({
+      oracle: "5xx",
+      signature: `5xx|${what}|${kind}|${o.code ?? ""}`,
+      caseIndex: index,
+      detail: `${o.request} -> ${kind} ${o.code ?? ""} ${o.message ?? o.transportError ?? ""}`,
+    });
   }
-  if (isRefused(o) && (o.queueSends > 0 || o.d1RowsWritten > 0 || o.d1Changes > 0 || [o.queueSends, o.d1RowsWritten, o.d1Changes].some(Number.isNaN))) {
+  if (
+    isRefused(o) &&
+    (o.queueSends > 0 ||
+      o.d1RowsWritten > 0 ||
+      o.d1Changes > 0 ||
+      [o.queueSends, o.d1RowsWritten, o.d1Changes].some(Number.isNaN))
+  ) {
     findings.push({
       oracle: "refused-effect",
       signature: `refused-effect|${what}|${o.status}|${o.code ?? ""}`,
@@ -65,12 +76,22 @@ export async function judge(
     });
   }
   if (o.envelopeProblem && o.status !== 0) {
-    findings.push({ oracle: "envelope", signature: `envelope|${what}|${o.status}`, caseIndex: index, detail: `${o.request} -> ${o.status}: ${o.envelopeProblem}` });
+    findings.push({
+      oracle: "envelope",
+      signature: `envelope|${what}|${o.status}`,
+      caseIndex: index,
+      detail: `${o.request} -> ${o.status}: ${o.envelopeProblem}`,
+    });
   }
 
   const accepted = o.status >= 200 && o.status < 300;
   if (accepted && c.target === "webhook" && c.body.kind === "json") {
-    const payload = c.body.value as { type?: string; table?: string; record?: Record<string, unknown>; old_record?: Record<string, unknown> };
+    const payload = c.body.value as {
+      type?: string;
+      table?: string;
+      record?: Record<string, unknown>;
+      old_record?: Record<string, unknown>;
+    };
     const entity = typeof payload.table === "string" ? entityByTable(payload.table) : undefined;
     const key = payload.type === "DELETE" ? payload.old_record?.id : payload.record?.id;
     if (entity && typeof key === "string") touched.push(`${entity.name}:${key.toLowerCase()}`);
@@ -126,7 +147,15 @@ function collectAdminIds(data: unknown, pools: Pools) {
   const add = (list: string[], id: unknown) => {
     if (typeof id === "string" && !list.includes(id) && list.length < 500) list.push(id);
   };
-  const d = data as { items?: Array<Record<string, unknown>>; plan?: { id?: string }; job?: { id?: string }; task?: { id?: string }; group?: { id?: string } } | undefined;
+  const d = data as
+    | {
+        items?: Array<Record<string, unknown>>;
+        plan?: { id?: string };
+        job?: { id?: string };
+        task?: { id?: string };
+        group?: { id?: string };
+      }
+    | undefined;
   if (!d || typeof d !== "object") return;
   for (const item of d.items ?? []) {
     if (typeof item.event_id === "string") {

@@ -99,17 +99,36 @@ function stableUuid(seed: number, label: string): string {
 }
 
 /** Rows written through Postgres (and so through the real webhook path and relay into D1). */
-async function seedStores(stack: FuzzStack, seed: number, log: (line: string) => void): Promise<{ ctx: CaseContext; keys: string[] }> {
+async function seedStores(
+  stack: FuzzStack,
+  seed: number,
+  log: (line: string) => void,
+): Promise<{ ctx: CaseContext; keys: string[] }> {
   const prospectIds = Array.from({ length: 8 }, (_, i) => stableUuid(seed, `prospect-${i}`));
   const mailboxId = stableUuid(seed, "mailbox");
   const campaignId = stableUuid(seed, "campaign");
   const inboxId = stableUuid(seed, "inbox");
-  const names = ["Hotel Bellevue", "Gasthof Zürich", "Ryokan 旅館", "مطعم", "Café \u202eRTL", "Zoë", "👩‍🍳 Kitchen", "Ærø"];
-  for (const [i, id] of prospectIds.entries()) await stack.sql`insert into prospects (id, name, contact_email) values (${id}, ${names[i]!}, ${`gm${i}@hotel.test`})`;
+  const names = [
+    "Hotel Bellevue",
+    "Gasthof Zürich",
+    "Ryokan 旅館",
+    "مطعم",
+    "Café \u202eRTL",
+    "Zoë",
+    "👩‍🍳 Kitchen",
+    "Ærø",
+  ];
+  for (const [i, id] of prospectIds.entries())
+    await stack.sql`insert into prospects (id, name, contact_email) values (${id}, ${names[i]!}, ${`gm${i}@hotel.test`})`;
   await stack.sql`insert into mailboxes (id, email) values (${mailboxId}, 'sales@crm.test')`;
   await stack.sql`insert into campaigns (id, name, mailbox_id) values (${campaignId}, 'Spring', ${mailboxId})`;
   await stack.sql`insert into inbox_items (id, mailbox_id, prospect_id, from_email) values (${inboxId}, ${mailboxId}, ${prospectIds[0]!}, 'gm0@hotel.test')`;
-  const keys = [...prospectIds.map((id) => `prospects:${id}`), `mailboxes:${mailboxId}`, `campaigns:${campaignId}`, `inbox_items:${inboxId}`];
+  const keys = [
+    ...prospectIds.map((id) => `prospects:${id}`),
+    `mailboxes:${mailboxId}`,
+    `campaigns:${campaignId}`,
+    `inbox_items:${inboxId}`,
+  ];
   const deadline = Date.now() + 90_000;
   for (;;) {
     const [row] = await stack.d1.query<{ n: number }>(
@@ -127,14 +146,22 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
   const { log, seed, runs } = opts;
   const concurrency = opts.concurrency ?? 4;
   const started = Date.now();
-  const stack = await startFuzzStack(log, { wranglerLogFile: opts.wranglerLogFile, keepUnreadBodies: opts.keepUnreadBodies });
+  const stack = await startFuzzStack(log, {
+    wranglerLogFile: opts.wranglerLogFile,
+    keepUnreadBodies: opts.keepUnreadBodies,
+  });
   try {
     const { ctx, keys } = await seedStores(stack, seed, log);
-    const arbitraries = Object.fromEntries(TARGETS.map((t) => [t, caseArbitrary(t, ctx)])) as Record<Target, fc.Arbitrary<Case>>;
+    const arbitraries = Object.fromEntries(TARGETS.map((t) => [t, caseArbitrary(t, ctx)])) as Record<
+      Target,
+      fc.Arbitrary<Case>
+    >;
     const pools: Pools = emptyPools();
     const rowKeys = new Set(keys);
     const readEmail = async (id: string) => {
-      const r = await fetch(`${stack.workerUrl}/v1/emails/${id}`, { headers: { authorization: `Bearer ${FUZZ_SECRETS.API_TOKEN}` } });
+      const r = await fetch(`${stack.workerUrl}/v1/emails/${id}`, {
+        headers: { authorization: `Bearer ${FUZZ_SECRETS.API_TOKEN}` },
+      });
       return ((await r.json()) as { data?: { email?: unknown } }).data?.email;
     };
     const run = async (c: Case, requestId: string, freshIds = false) =>
@@ -203,8 +230,13 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
     // Emails that broke their schema when read back: still so after the drain, or changed since?
     const brokenAtOnce = [...new Set(findings.flatMap((f) => (f.emailId ? [f.emailId] : [])))];
     for (const id of brokenAtOnce.slice(0, 20)) {
-      const [row] = await stack.d1.query<Record<string, unknown>>("SELECT id, status, version, sent_at, failed_at, updated_at FROM emails WHERE id = ?1", [id]);
-      log(`email ${id} (broke its schema when written) after the drain: ${row ? JSON.stringify(row) : "no longer in D1"}`);
+      const [row] = await stack.d1.query<Record<string, unknown>>(
+        "SELECT id, status, version, sent_at, failed_at, updated_at FROM emails WHERE id = ?1",
+        [id],
+      );
+      log(
+        `email ${id} (broke its schema when written) after the drain: ${row ? JSON.stringify(row) : "no longer in D1"}`,
+      );
     }
 
     // Shrink the first case of each distinct finding: fast-check re-runs that case's own seed, so
@@ -226,7 +258,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
           if (same) lastDetail = same.detail;
           return !same;
         }),
-        { seed: caseSeed(seed, first.caseIndex), numRuns: 1, interruptAfterTimeLimit: shrinkBudget, markInterruptAsFailure: false },
+        {
+          seed: caseSeed(seed, first.caseIndex),
+          numRuns: 1,
+          interruptAfterTimeLimit: shrinkBudget,
+          markInterruptAsFailure: false,
+        },
       );
       if (result.failed && result.counterexample) {
         s.shrunk = compact(result.counterexample[0]);
@@ -236,8 +273,14 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
       }
     }
 
-    const schemaByStore = { d1: store.schemaBreaks.filter((b) => b.store === "d1").length, postgres: store.schemaBreaks.filter((b) => b.store === "postgres").length };
-    const constraintProblems = [...store.d1Integrity.map((l) => `d1: ${l}`), ...store.postgresUnvalidated.map((c) => `postgres: not validated ${c}`)];
+    const schemaByStore = {
+      d1: store.schemaBreaks.filter((b) => b.store === "d1").length,
+      postgres: store.schemaBreaks.filter((b) => b.store === "postgres").length,
+    };
+    const constraintProblems = [
+      ...store.d1Integrity.map((l) => `d1: ${l}`),
+      ...store.postgresUnvalidated.map((c) => `postgres: not validated ${c}`),
+    ];
     const result: FuzzResult = {
       seed,
       runs,
@@ -264,8 +307,12 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
       report: "",
     };
     result.ok =
-      fiveXx === 0 && refusedWithEffects === 0 && store.unattributed.length === 0 &&
-      store.schemaBreaks.length === 0 && schemaAtOnce === 0 && constraintProblems.length === 0;
+      fiveXx === 0 &&
+      refusedWithEffects === 0 &&
+      store.unattributed.length === 0 &&
+      store.schemaBreaks.length === 0 &&
+      schemaAtOnce === 0 &&
+      constraintProblems.length === 0;
     result.report = formatReport(result);
     return result;
   } catch (error) {
@@ -283,19 +330,41 @@ function summarise(findings: Finding[], cases: Case[]): FindingSummary[] {
     if (s) {
       s.count++;
       if (s.cases.length < 10) s.cases.push(f.caseIndex);
-    } else bySignature.set(f.signature, { oracle: f.oracle, signature: f.signature, count: 1, cases: [f.caseIndex], detail: f.detail, example: compact(cases[f.caseIndex]) });
+    } else
+      bySignature.set(f.signature, {
+        oracle: f.oracle,
+        signature: f.signature,
+        count: 1,
+        cases: [f.caseIndex],
+        detail: f.detail,
+        example: compact(cases[f.caseIndex]),
+      });
   }
   const order: Oracle[] = ["5xx", "refused-effect", "schema", "envelope", "accepted-unpublished"];
-  return [...bySignature.values()].sort((a, b) => order.indexOf(a.oracle) - order.indexOf(b.oracle) || b.count - a.count);
+  return [...bySignature.values()].sort(
+    (a, b) => order.indexOf(a.oracle) - order.indexOf(b.oracle) || b.count - a.count,
+  );
 }
 
 export function formatReport(r: FuzzResult): string {
   const lines: string[] = [];
   const mark = (ok: boolean) => (ok ? "ok" : "MISSED");
-  lines.push(`fuzz seed=${r.seed} requests=${r.runs} (webhook ${r.byTarget.webhook}, email ${r.byTarget.email}, admin ${r.byTarget.admin}) seconds=${r.seconds} drained=${r.drained}`);
-  lines.push(`statuses: ${Object.entries(r.statuses).sort().map(([k, v]) => `${k}=${v}`).join(" ")}`);
-  lines.push(`1. 5xx answers: ${r.fiveXx} (of which 503 retryable: ${r.fiveXxRetryable503}) [target 0: ${mark(r.fiveXx === 0)}]`);
-  if (r.devProxyRetries) lines.push(`   (sent again: ${r.devProxyRetries} requests wrangler dev's proxy lost before the worker saw them; see send-case.ts)`);
+  lines.push(
+    `fuzz seed=${r.seed} requests=${r.runs} (webhook ${r.byTarget.webhook}, email ${r.byTarget.email}, admin ${r.byTarget.admin}) seconds=${r.seconds} drained=${r.drained}`,
+  );
+  lines.push(
+    `statuses: ${Object.entries(r.statuses)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ")}`,
+  );
+  lines.push(
+    `1. 5xx answers: ${r.fiveXx} (of which 503 retryable: ${r.fiveXxRetryable503}) [target 0: ${mark(r.fiveXx === 0)}]`,
+  );
+  if (r.devProxyRetries)
+    lines.push(
+      `   (sent again: ${r.devProxyRetries} requests wrangler dev's proxy lost before the worker saw them; see send-case.ts)`,
+    );
   const t2 = r.refusedWithEffects === 0 && r.unattributedRows === 0;
   lines.push(
     `2. events enqueued for refused input: ${r.eventsEnqueuedForRefused}; D1 rows written for refused input: ${r.d1RowsWrittenForRefused} ` +
@@ -312,7 +381,9 @@ export function formatReport(r: FuzzResult): string {
   for (const u of r.store.unattributed.slice(0, 10)) lines.push(`   unexplained: ${u.store} ${u.table} ${u.id}`);
   const tasks = new Map<string, number>();
   for (const t of r.store.failedTasks) tasks.set(t.error_code, (tasks.get(t.error_code) ?? 0) + 1);
-  lines.push(`failed tasks after the drain (accepted input the replica refused): ${r.store.failedTasks.length}${tasks.size ? ` (${[...tasks].map(([k, v]) => `${k}=${v}`).join(" ")})` : ""}`);
+  lines.push(
+    `failed tasks after the drain (accepted input the replica refused): ${r.store.failedTasks.length}${tasks.size ? ` (${[...tasks].map(([k, v]) => `${k}=${v}`).join(" ")})` : ""}`,
+  );
   for (const [code] of tasks) {
     const t = r.store.failedTasks.find((x) => x.error_code === code)!;
     lines.push(`   e.g. ${code} ${t.entity} ${t.row_id}: ${t.error_message.slice(0, 200)}`);
@@ -321,7 +392,10 @@ export function formatReport(r: FuzzResult): string {
   for (const f of r.findings) {
     lines.push(`- [${f.oracle}] ×${f.count} ${f.detail.slice(0, 300)} (cases ${f.cases.join(", ")})`);
     lines.push(`    example: ${f.example}`);
-    if (f.shrunk) lines.push(`    shrunk:  ${f.shrunk}${f.shrunkDetail ? `\n    shrunk answer: ${f.shrunkDetail.slice(0, 300)}` : ""}`);
+    if (f.shrunk)
+      lines.push(
+        `    shrunk:  ${f.shrunk}${f.shrunkDetail ? `\n    shrunk answer: ${f.shrunkDetail.slice(0, 300)}` : ""}`,
+      );
   }
   lines.push(r.ok ? "fuzz: all three targets met" : "fuzz: TARGETS MISSED");
   return lines.join("\n");
@@ -352,4 +426,3 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
   process.exit(result.ok ? 0 : 1);
 }
-

@@ -66,20 +66,29 @@ const PLACEHOLDER: Record<Pool, string> = {
 
 function authHeader(auth: Auth, secret: string): string | undefined {
   switch (auth) {
-    case "right": return `Bearer ${secret}`;
-    case "wrong": return "Bearer not-the-secret";
-    case "missing": return undefined;
-    case "lowercase-scheme": return `bearer ${secret}`;
-    case "extra-spaces": return `Bearer    ${secret}  `;
-    case "basic": return `Basic ${Buffer.from(`x:${secret}`).toString("base64")}`;
-    case "empty-token": return "Bearer ";
-    case "other-secret": return `Bearer ${secret}x`;
+    case "right":
+      return `Bearer ${secret}`;
+    case "wrong":
+      return "Bearer not-the-secret";
+    case "missing":
+      return undefined;
+    case "lowercase-scheme":
+      return `bearer ${secret}`;
+    case "extra-spaces":
+      return `Bearer    ${secret}  `;
+    case "basic":
+      return `Basic ${Buffer.from(`x:${secret}`).toString("base64")}`;
+    case "empty-token":
+      return "Bearer ";
+    case "other-secret":
+      return `Bearer ${secret}x`;
   }
 }
 
 function bodyBytes(body: Body): Uint8Array<ArrayBuffer> | string | ReadableStream<Uint8Array> | undefined {
   switch (body.kind) {
-    case "none": return undefined;
+    case "none":
+      return undefined;
     case "chunked": {
       const bytes = new TextEncoder().encode(body.text);
       return new ReadableStream<Uint8Array>({
@@ -89,16 +98,23 @@ function bodyBytes(body: Body): Uint8Array<ArrayBuffer> | string | ReadableStrea
         },
       });
     }
-    case "text": return body.text;
-    case "bytes": return new Uint8Array(body.bytes);
+    case "text":
+      return body.text;
+    case "bytes":
+      return new Uint8Array(body.bytes);
     // Lone surrogates: JSON.stringify writes them as \udXXX escapes, which the worker's JSON.parse
     // turns back into lone surrogates (the interesting case), rather than UTF-8 replacement.
-    case "json": return jsonText(body.value);
+    case "json":
+      return jsonText(body.value);
   }
 }
 
 export function secretFor(c: Case, secrets: Secrets): string {
-  return c.target === "webhook" ? secrets.WEBHOOK_SECRET : c.target === "email" ? secrets.API_TOKEN : secrets.ADMIN_TOKEN;
+  return c.target === "webhook"
+    ? secrets.WEBHOOK_SECRET
+    : c.target === "email"
+      ? secrets.API_TOKEN
+      : secrets.ADMIN_TOKEN;
 }
 
 /** Sends one case; never throws (a failed fetch is an observation too). */
@@ -128,7 +144,12 @@ async function sendOnce(
     // version (or a deliberately stale one) so that valid changes really apply.
     if (c.versionDelta !== undefined && item && typeof item !== "string" && body.kind === "json") {
       const value = body.value as Record<string, unknown> | null;
-      if (value && typeof value === "object" && Number.isInteger(value.expectedVersion) && (value.expectedVersion as number) <= 1_000_000) {
+      if (
+        value &&
+        typeof value === "object" &&
+        Number.isInteger(value.expectedVersion) &&
+        (value.expectedVersion as number) <= 1_000_000
+      ) {
         body = { kind: "json", value: { ...value, expectedVersion: item.version + c.versionDelta } };
       }
     }
@@ -141,7 +162,14 @@ async function sendOnce(
   if (c.operator !== undefined) headers["x-operator"] = c.operator;
   const request = `${c.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`;
   const started = Date.now();
-  const base: Omit<Observation, "status" | "ms"> = { request, requestId: opts.requestId, queueSends: 0, d1RowsWritten: 0, d1Changes: 0, devProxyRetries: 0 };
+  const base: Omit<Observation, "status" | "ms"> = {
+    request,
+    requestId: opts.requestId,
+    queueSends: 0,
+    d1RowsWritten: 0,
+    d1Changes: 0,
+    devProxyRetries: 0,
+  };
   let response: Response;
   try {
     response = await fetch(`${opts.baseUrl}${path}`, {
@@ -154,7 +182,14 @@ async function sendOnce(
     } as RequestInit);
   } catch (error) {
     const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
-    return { observation: { ...base, status: 0, transportError: `${(error as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`, ms: Date.now() - started } };
+    return {
+      observation: {
+        ...base,
+        status: 0,
+        transportError: `${(error as Error).message}${cause ? ` (${cause.code ?? cause.message})` : ""}`,
+        ms: Date.now() - started,
+      },
+    };
   }
   const text = await response.text();
   const observation: Observation = {
@@ -196,7 +231,8 @@ function withFreshIds(c: Case): Body {
   if (!value || typeof value !== "object" || Array.isArray(value)) return c.body;
   const out: Record<string, unknown> = { ...value };
   if (typeof out.id === "string" && UUID.test(out.id)) out.id = crypto.randomUUID();
-  if (typeof out.message_id === "string" && out.message_id.length > 0) out.message_id = `${out.message_id}~${++freshCounter}`;
+  if (typeof out.message_id === "string" && out.message_id.length > 0)
+    out.message_id = `${out.message_id}~${++freshCounter}`;
   return { kind: "json", value: out };
 }
 
@@ -205,9 +241,10 @@ function envelopeProblem(json: unknown, status: number, requestId: string): stri
   if (!json || typeof json !== "object" || Array.isArray(json)) return "not an object";
   const e = json as Record<string, unknown>;
   if (typeof e.success !== "boolean") return "success is not a boolean";
-  if (e.success !== (status < 400)) return `success=${e.success} with HTTP ${status}`;
+  if (e.success !== status < 400) return `success=${e.success} with HTTP ${status}`;
   const meta = e.meta as Record<string, unknown> | undefined;
-  if (!meta || typeof meta.requestId !== "string" || typeof meta.duration !== "number") return "meta lacks requestId/duration";
+  if (!meta || typeof meta.requestId !== "string" || typeof meta.duration !== "number")
+    return "meta lacks requestId/duration";
   // app.ts echoes a well-formed x-request-id and generates one otherwise.
   const expected = REQUEST_ID.test(requestId) ? requestId : undefined;
   if (expected ? meta.requestId !== expected : !/^req_[0-9A-HJKMNP-TV-Z]{26}$/.test(meta.requestId)) {
@@ -215,7 +252,12 @@ function envelopeProblem(json: unknown, status: number, requestId: string): stri
   }
   if (!e.success) {
     const error = e.error as Record<string, unknown> | undefined;
-    if (!error || typeof error.code !== "string" || typeof error.message !== "string" || typeof error.retryable !== "boolean") {
+    if (
+      !error ||
+      typeof error.code !== "string" ||
+      typeof error.message !== "string" ||
+      typeof error.retryable !== "boolean"
+    ) {
       return "error lacks code/message/retryable";
     }
   }

@@ -52,37 +52,60 @@ function d1Image(entity: (typeof ENTITIES)[number], row: Record<string, unknown>
  * have no unvalidated constraint; and every row must be explained by an accepted request.
  */
 export async function checkStores(stack: FuzzStack, attribution: Attribution): Promise<StoreReport> {
-  const report: StoreReport = { rowsChecked: { d1: 0, postgres: 0 }, schemaBreaks: [], unattributed: [], d1Integrity: [], postgresUnvalidated: [], failedTasks: [] };
+  const report: StoreReport = {
+    rowsChecked: { d1: 0, postgres: 0 },
+    schemaBreaks: [],
+    unattributed: [],
+    d1Integrity: [],
+    postgresUnvalidated: [],
+    failedTasks: [],
+  };
   for (const entity of ENTITIES) {
     const d1Rows = await stack.d1.query<Record<string, unknown>>(`SELECT * FROM "${entity.table}"`);
-    const pgRows = (await stack.sql.unsafe(`select to_jsonb(t) as j from public."${entity.table}" t`)).map((r) => r.j as Record<string, unknown>);
-    for (const [store, rows] of [["d1", d1Rows], ["postgres", pgRows]] as const) {
+    const pgRows = (await stack.sql.unsafe(`select to_jsonb(t) as j from public."${entity.table}" t`)).map(
+      (r) => r.j as Record<string, unknown>,
+    );
+    for (const [store, rows] of [
+      ["d1", d1Rows],
+      ["postgres", pgRows],
+    ] as const) {
       report.rowsChecked[store] += rows.length;
       for (const row of rows) {
         const image = store === "d1" ? d1Image(entity, row) : row;
         const parsed = entity.row.safeParse(image);
         const id = String(row.id);
-        if (!parsed.success) report.schemaBreaks.push({ store, entity: entity.name, id, issues: formatIssuesPlain(parsed.error), row });
-        if (!attribution.rowKeys.has(`${entity.name}:${id.toLowerCase()}`)) report.unattributed.push({ store, table: entity.table, id });
+        if (!parsed.success)
+          report.schemaBreaks.push({ store, entity: entity.name, id, issues: formatIssuesPlain(parsed.error), row });
+        if (!attribution.rowKeys.has(`${entity.name}:${id.toLowerCase()}`))
+          report.unattributed.push({ store, table: entity.table, id });
       }
     }
   }
   const tombstones = await stack.d1.query<{ entity: string; id: string }>("SELECT entity, id FROM sync_tombstones");
-  for (const t of tombstones) if (!attribution.rowKeys.has(`${t.entity}:${t.id.toLowerCase()}`)) report.unattributed.push({ store: "d1", table: "sync_tombstones", id: `${t.entity}:${t.id}` });
+  for (const t of tombstones)
+    if (!attribution.rowKeys.has(`${t.entity}:${t.id.toLowerCase()}`))
+      report.unattributed.push({ store: "d1", table: "sync_tombstones", id: `${t.entity}:${t.id}` });
 
   // D1 refuses integrity_check (SQLITE_AUTH) but allows quick_check, which also verifies NOT NULL
   // and CHECK constraints (it skips only UNIQUE and index-content checks).
   const integrity = await stack.d1.query<Record<string, unknown>>("PRAGMA quick_check");
   report.d1Integrity = integrity.map((r) => String(Object.values(r)[0])).filter((line) => line !== "ok");
-  const unvalidated = await stack.sql<Array<{ c: string }>>`select conrelid::regclass::text || '.' || conname as c from pg_constraint where not convalidated`;
+  const unvalidated = await stack.sql<
+    Array<{ c: string }>
+  >`select conrelid::regclass::text || '.' || conname as c from pg_constraint where not convalidated`;
   report.postgresUnvalidated = unvalidated.map((r) => r.c);
 
   // Plans freeze their selection by inserting items first and delete them when they refuse: none
   // may be left without its plan.
-  const [orphans] = await stack.d1.query<{ n: number }>("SELECT count(*) AS n FROM replay_plan_items WHERE plan_id NOT IN (SELECT id FROM replay_plans)");
-  if (orphans!.n > 0) report.unattributed.push({ store: "d1", table: "replay_plan_items", id: `${orphans!.n} items of no plan` });
+  const [orphans] = await stack.d1.query<{ n: number }>(
+    "SELECT count(*) AS n FROM replay_plan_items WHERE plan_id NOT IN (SELECT id FROM replay_plans)",
+  );
+  if (orphans!.n > 0)
+    report.unattributed.push({ store: "d1", table: "replay_plan_items", id: `${orphans!.n} items of no plan` });
 
-  report.failedTasks = await stack.d1.query("SELECT error_code, entity, row_id, error_message FROM failed_tasks ORDER BY error_code, id");
+  report.failedTasks = await stack.d1.query(
+    "SELECT error_code, entity, row_id, error_message FROM failed_tasks ORDER BY error_code, id",
+  );
   for (const t of report.failedTasks) {
     if (t.entity && t.row_id && !attribution.rowKeys.has(`${t.entity}:${t.row_id.toLowerCase()}`)) {
       report.unattributed.push({ store: "d1", table: "failed_tasks", id: `${t.entity}:${t.row_id} (${t.error_code})` });
@@ -92,7 +115,10 @@ export async function checkStores(stack: FuzzStack, attribution: Attribution): P
 }
 
 /** Waits until the queues have drained: the consumers' own counters, failed tasks and the replica of emails stop moving. */
-export async function drain(stack: FuzzStack, opts: { timeoutMs: number; log: (line: string) => void }): Promise<boolean> {
+export async function drain(
+  stack: FuzzStack,
+  opts: { timeoutMs: number; log: (line: string) => void },
+): Promise<boolean> {
   const deadline = Date.now() + opts.timeoutMs;
   let last = "";
   let stable = 0;

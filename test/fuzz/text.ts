@@ -2,7 +2,10 @@ import type { z } from "zod";
 import { RawJson } from "./odd-values";
 
 export function formatIssuesPlain(error: z.ZodError, limit = 4): string {
-  return error.issues.slice(0, limit).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+  return error.issues
+    .slice(0, limit)
+    .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+    .join("; ");
 }
 
 /** The first issue's path: findings with the same path are one finding. */
@@ -19,7 +22,8 @@ export function compact(value: unknown, max = 700): string {
     if (v instanceof RawJson) return v.toJSON();
     if (typeof v === "string" && v.length > 80) {
       const unit = [...new Set(Array.from(v))];
-      if (unit.length <= 2 && v.length > 200) return `<${JSON.stringify(unit.join("")).slice(1, -1)} repeated, ${v.length} UTF-16 units>`;
+      if (unit.length <= 2 && v.length > 200)
+        return `<${JSON.stringify(unit.join("")).slice(1, -1)} repeated, ${v.length} UTF-16 units>`;
       return `${v.slice(0, 60)}…<${v.length} UTF-16 units>`;
     }
     return v;

@@ -60,14 +60,22 @@ export function fieldSpecs(shape: Record<string, z.ZodType>): FieldSpec[] {
 export function validValue(spec: FieldSpec): fc.Arbitrary<unknown> {
   const base = ((): fc.Arbitrary<unknown> => {
     switch (spec.kind) {
-      case "uuid": return fc.uuid();
-      case "timestamp": return goodTimestamp;
-      case "email": return fc.emailAddress();
-      case "enum": return fc.constantFrom(...spec.options);
-      case "int": return fc.integer({ min: spec.min, max: spec.max });
-      case "bool": return fc.boolean();
-      case "text": return fc.string({ minLength: Math.max(spec.minLength, 1), maxLength: 30 });
-      case "unknown": return fc.constant(null);
+      case "uuid":
+        return fc.uuid();
+      case "timestamp":
+        return goodTimestamp;
+      case "email":
+        return fc.emailAddress();
+      case "enum":
+        return fc.constantFrom(...spec.options);
+      case "int":
+        return fc.integer({ min: spec.min, max: spec.max });
+      case "bool":
+        return fc.boolean();
+      case "text":
+        return fc.string({ minLength: Math.max(spec.minLength, 1), maxLength: 30 });
+      case "unknown":
+        return fc.constant(null);
     }
   })();
   if (spec.nullable) return fc.option(base, { nil: null, freq: 4 });
@@ -81,21 +89,53 @@ export function oddValueFor(spec: FieldSpec): fc.Arbitrary<unknown> {
       case "uuid":
         return fc.oneof(
           fc.uuid().map((u) => u.toUpperCase()),
-          fc.constantFrom("00000000-0000-0000-0000-000000000000", "not-a-uuid", "0b6f7a51-2a3c-4b5d-8e9f-0a1b2c3d4e5f\n", "{0b6f7a51-2a3c-4b5d-8e9f-0a1b2c3d4e5f}", "0b6f7a512a3c4b5d8e9f0a1b2c3d4e5f", "0b6f7a51-2a3c-4b5d-8e9f-0a1b2c3d4e5\u0000"),
+          fc.constantFrom(
+            "00000000-0000-0000-0000-000000000000",
+            "not-a-uuid",
+            "0b6f7a51-2a3c-4b5d-8e9f-0a1b2c3d4e5f\n",
+            "{0b6f7a51-2a3c-4b5d-8e9f-0a1b2c3d4e5f}",
+            "0b6f7a512a3c4b5d8e9f0a1b2c3d4e5f",
+            "0b6f7a51-2a3c-4b5d-8e9f-0a1b2c3d4e5\u0000",
+          ),
           oddString,
         );
-      case "timestamp": return oddTimestamp;
-      case "email": return fc.oneof(fc.constantFrom("a@b", "@", "a@", "a b@c.d", "a@b@c", "ä@ö.ü", "x@y\u0000", "\u202e@x.y"), oddString.map((s) => `${s}@x.test`));
-      case "enum": return fc.oneof(
-        fc.constantFrom(...spec.options).map((o) => o.toUpperCase()),
-        fc.constantFrom(...spec.options).map((o) => `${o} `),
-        fc.constantFrom(...spec.options).map((o) => `${o}\u0000`),
-        oddString,
-      );
-      case "int": return fc.oneof(fc.constantFrom<unknown>(spec.min - 1, spec.max + 1, 2 ** 53, 2 ** 53 - 1, 2 ** 31, -(2 ** 31) - 1, 0.5, "1", new RawJson("-0"), new RawJson("1e400"), new RawJson("9007199254740993")), fc.integer());
-      case "bool": return fc.constantFrom<unknown>("true", "false", 1, 0, "1", null, "yes");
-      case "text": return fc.oneof({ arbitrary: oddString, weight: 8 }, { arbitrary: hugeString, weight: 1 });
-      case "unknown": return oddValue;
+      case "timestamp":
+        return oddTimestamp;
+      case "email":
+        return fc.oneof(
+          fc.constantFrom("a@b", "@", "a@", "a b@c.d", "a@b@c", "ä@ö.ü", "x@y\u0000", "\u202e@x.y"),
+          oddString.map((s) => `${s}@x.test`),
+        );
+      case "enum":
+        return fc.oneof(
+          fc.constantFrom(...spec.options).map((o) => o.toUpperCase()),
+          fc.constantFrom(...spec.options).map((o) => `${o} `),
+          fc.constantFrom(...spec.options).map((o) => `${o}\u0000`),
+          oddString,
+        );
+      case "int":
+        return fc.oneof(
+          fc.constantFrom<unknown>(
+            spec.min - 1,
+            spec.max + 1,
+            2 ** 53,
+            2 ** 53 - 1,
+            2 ** 31,
+            -(2 ** 31) - 1,
+            0.5,
+            "1",
+            new RawJson("-0"),
+            new RawJson("1e400"),
+            new RawJson("9007199254740993"),
+          ),
+          fc.integer(),
+        );
+      case "bool":
+        return fc.constantFrom<unknown>("true", "false", 1, 0, "1", null, "yes");
+      case "text":
+        return fc.oneof({ arbitrary: oddString, weight: 8 }, { arbitrary: hugeString, weight: 1 });
+      case "unknown":
+        return oddValue;
     }
   })();
   return fc.oneof({ arbitrary: specific, weight: 3 }, { arbitrary: oddValue, weight: 1 });
@@ -120,11 +160,22 @@ export type Mutation =
 /** Up to `max` mutations of an object with fields `specs` (none at all about a quarter of the time). */
 export function mutations(specs: FieldSpec[], oddKey: fc.Arbitrary<string>, max = 3): fc.Arbitrary<Mutation[]> {
   const one: fc.Arbitrary<Mutation> = fc.oneof(
-    { arbitrary: fc.constantFrom(...specs).chain((s) => oddValueFor(s).map((value): Mutation => ({ kind: "set", field: s.name, value }))), weight: 6 },
+    {
+      arbitrary: fc
+        .constantFrom(...specs)
+        .chain((s) => oddValueFor(s).map((value): Mutation => ({ kind: "set", field: s.name, value }))),
+      weight: 6,
+    },
     { arbitrary: fc.constantFrom(...specs).map((s): Mutation => ({ kind: "delete", field: s.name })), weight: 1 },
-    { arbitrary: fc.record({ field: oddKey, value: oddValue }).map((m): Mutation => ({ kind: "unknown-field", ...m })), weight: 1 },
+    {
+      arbitrary: fc.record({ field: oddKey, value: oddValue }).map((m): Mutation => ({ kind: "unknown-field", ...m })),
+      weight: 1,
+    },
   );
-  return fc.oneof({ arbitrary: fc.constant<Mutation[]>([]), weight: 1 }, { arbitrary: fc.array(one, { minLength: 1, maxLength: max }), weight: 3 });
+  return fc.oneof(
+    { arbitrary: fc.constant<Mutation[]>([]), weight: 1 },
+    { arbitrary: fc.array(one, { minLength: 1, maxLength: max }), weight: 3 },
+  );
 }
 
 export function applyMutations(base: Record<string, unknown>, list: Mutation[]): Record<string, unknown> {

@@ -49,7 +49,8 @@ describe("layering: imports flow one way", () => {
   });
 
   it("failed_tasks, failed_task_history and failure_groups are written only under core/ledger/", () => {
-    const writes = /\b(INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\s+(failed_tasks|failed_task_history|failure_groups)\b/i;
+    const writes =
+      /\b(INSERT(?:\s+OR\s+\w+)?\s+INTO|UPDATE|DELETE\s+FROM)\s+(failed_tasks|failed_task_history|failure_groups)\b/i;
     const writers = ["src", "producers", "consumers", "core"]
       .flatMap((layer) => tsFiles(join(ROOT, layer)))
       .filter((file) => !relative(ROOT, file).startsWith("core/ledger/"))

@@ -69,7 +69,16 @@ function skipString(text: string, i: number): number {
   throw new Error("unterminated string");
 }
 
-const CLASSES = ["SyncError", "ValidationError", "ConflictError", "NotFoundError", "AuthError", "ForbiddenError", "TransientError", "PermanentStoreError"] as const;
+const CLASSES = [
+  "SyncError",
+  "ValidationError",
+  "ConflictError",
+  "NotFoundError",
+  "AuthError",
+  "ForbiddenError",
+  "TransientError",
+  "PermanentStoreError",
+] as const;
 type ClassName = (typeof CLASSES)[number];
 const literal = (arg: string | undefined) => /^"([A-Z][A-Z0-9_]*)"$/.exec(arg ?? "")?.[1];
 
@@ -113,7 +122,14 @@ function constructions(): Construction[] {
               ? new errors.ValidationError(code, "m", undefined, ...(status ? [status] : []))
               : new errors[cls](code, "m");
       }
-      out.push({ where, cls, code: literal(codeText) ?? codeText, literal: literal(codeText) !== undefined, status, error });
+      out.push({
+        where,
+        cls,
+        code: literal(codeText) ?? codeText,
+        literal: literal(codeText) !== undefined,
+        status,
+        error,
+      });
     }
   }
   return out;
@@ -130,7 +146,8 @@ function codesWrittenAsData(): Array<{ where: string; code: string }> {
   for (const { file, text } of SOURCES) {
     for (const pattern of patterns) {
       for (const m of text.matchAll(pattern)) {
-        for (const code of m[1]!.match(/[A-Z][A-Z0-9_]*/g)!) out.push({ where: `${file}:${text.slice(0, m.index).split("\n").length}`, code });
+        for (const code of m[1]!.match(/[A-Z][A-Z0-9_]*/g)!)
+          out.push({ where: `${file}:${text.slice(0, m.index).split("\n").length}`, code });
       }
     }
   }
@@ -152,7 +169,9 @@ describe("error-code catalog", () => {
   });
 
   it("every code an error class is thrown with is catalogued", () => {
-    const unknown = built.filter((c) => c.literal && !isErrorCode(c.code)).map((c) => `${c.where}: new ${c.cls}(${c.code})`);
+    const unknown = built
+      .filter((c) => c.literal && !isErrorCode(c.code))
+      .map((c) => `${c.where}: new ${c.cls}(${c.code})`);
     expect(unknown).toEqual([]);
   });
 
@@ -160,14 +179,19 @@ describe("error-code catalog", () => {
     const mismatched = built
       .filter((c) => c.literal && isErrorCode(c.code))
       .filter((c) => CATALOG[c.code]!.status !== c.error.status || CATALOG[c.code]!.retryable !== c.error.retryable)
-      .map((c) => `${c.where}: new ${c.cls}(${c.code}) answers ${c.error.status} retryable=${c.error.retryable}; catalog: ${CATALOG[c.code]!.status} retryable=${CATALOG[c.code]!.retryable}`);
+      .map(
+        (c) =>
+          `${c.where}: new ${c.cls}(${c.code}) answers ${c.error.status} retryable=${c.error.retryable}; catalog: ${CATALOG[c.code]!.status} retryable=${CATALOG[c.code]!.retryable}`,
+      );
     expect(mismatched).toEqual([]);
   });
 
   it("codes decided elsewhere are passed through at known places only (each checked below)", () => {
     // pg-errors names SQLSTATEs (pgClassifierCodes), replay-task answers with a SkipCode, backfill
     // rethrows an apply outcome's code (apply-batch's codes are data, checked below).
-    const dynamic = built.filter((c) => !c.literal).map((c) => `${c.where.replace(/:\d+$/, "")}: new ${c.cls}(${c.code})`);
+    const dynamic = built
+      .filter((c) => !c.literal)
+      .map((c) => `${c.where.replace(/:\d+$/, "")}: new ${c.cls}(${c.code})`);
     expect([...new Set(dynamic)].sort()).toEqual([
       "core/stores/pg-errors.ts: new PermanentStoreError(pgCodeName(code))",
       "src/services/backfill.ts: new TransientError(transient.error.code)",
@@ -188,31 +212,42 @@ describe("error-code catalog", () => {
   it("a code recorded as data carries the catalogued retry intent", () => {
     // An object literal naming a code and a retryable flag (an apply outcome, a dead-letter record).
     const records = SOURCES.flatMap(({ file, text }) =>
-      [...text.matchAll(/\b(?:code|error_code):\s*"([A-Z][A-Z0-9_]*)"[^}]*?\bretryable:\s*(true|false|1|0)\b/g)].map((m) => ({
-        where: `${file}:${text.slice(0, m.index).split("\n").length}`,
-        code: m[1]!,
-        retryable: m[2] === "true" || m[2] === "1",
-      })),
+      [...text.matchAll(/\b(?:code|error_code):\s*"([A-Z][A-Z0-9_]*)"[^}]*?\bretryable:\s*(true|false|1|0)\b/g)].map(
+        (m) => ({
+          where: `${file}:${text.slice(0, m.index).split("\n").length}`,
+          code: m[1]!,
+          retryable: m[2] === "true" || m[2] === "1",
+        }),
+      ),
     );
     expect(records.length).toBeGreaterThanOrEqual(3);
-    const mismatched = records.filter((r) => CATALOG[r.code]?.retryable !== r.retryable).map((r) => `${r.where}: ${r.code} retryable=${r.retryable}`);
+    const mismatched = records
+      .filter((r) => CATALOG[r.code]?.retryable !== r.retryable)
+      .map((r) => `${r.where}: ${r.code} retryable=${r.retryable}`);
     expect(mismatched).toEqual([]);
   });
 
   it("a replay skip answers with its catalogued status", () => {
     // replay-task.ts throws NOT_REPLAYABLE as 422, TASK_EXPIRED as 410 and the rest as conflicts.
-    for (const code of ["ALREADY_RESOLVED", "ALREADY_REPLAYING", "QUARANTINED"] as const) expect(CATALOG[code]!.status).toBe(409);
+    for (const code of ["ALREADY_RESOLVED", "ALREADY_REPLAYING", "QUARANTINED"] as const)
+      expect(CATALOG[code]!.status).toBe(409);
     expect(CATALOG.NOT_REPLAYABLE!.status).toBe(422);
     expect(CATALOG.TASK_EXPIRED!.status).toBe(410);
   });
 
   it("lists no code the source never emits", () => {
-    const emitted = new Set([...built.filter((c) => c.literal).map((c) => c.code), ...codesWrittenAsData().map((w) => w.code), ...pgClassifierCodes()]);
+    const emitted = new Set([
+      ...built.filter((c) => c.literal).map((c) => c.code),
+      ...codesWrittenAsData().map((w) => w.code),
+      ...pgClassifierCodes(),
+    ]);
     expect(Object.keys(CATALOG).filter((code) => !emitted.has(code))).toEqual([]);
   });
 
   it("a code that is never an HTTP answer is never thrown", () => {
-    const thrown = built.filter((c) => c.literal && CATALOG[c.code]?.status === null).map((c) => `${c.where}: ${c.code}`);
+    const thrown = built
+      .filter((c) => c.literal && CATALOG[c.code]?.status === null)
+      .map((c) => `${c.where}: ${c.code}`);
     expect(thrown).toEqual([]);
   });
 
@@ -222,7 +257,8 @@ describe("error-code catalog", () => {
   });
 
   it("the OpenAPI error responses name every HTTP code under its status", () => {
-    const responses = (openApiDocument().components as { responses: Record<string, { description: string }> }).responses;
+    const responses = (openApiDocument().components as { responses: Record<string, { description: string }> })
+      .responses;
     for (const [code, spec] of Object.entries(CATALOG)) {
       if (spec.status === null) continue;
       expect(responses[`E${spec.status}`]?.description, code).toMatch(new RegExp(`\\b${code}\\b`));

@@ -7,13 +7,24 @@ import { runFuzz } from "../fuzz/run";
 describe("fuzz (short run on the real local stack)", () => {
   it("answers generated hostile input without 5xx, without effects of refused input, and stores no row its schema refuses", async () => {
     const log: string[] = [];
-    const result = await runFuzz({ runs: 300, seed: 7, concurrency: 4, shrinkSeconds: 3, maxShrinks: 4, drainTimeoutMs: 60_000, log: (l) => log.push(l) });
+    const result = await runFuzz({
+      runs: 300,
+      seed: 7,
+      concurrency: 4,
+      shrinkSeconds: 3,
+      maxShrinks: 4,
+      drainTimeoutMs: 60_000,
+      log: (l) => log.push(l),
+    });
     const report = `${result.report}\n${log.join("\n")}`;
 
     // The run really exercised all three targets, accepted and refused.
     expect(result.byTarget).toEqual({ webhook: 100, email: 100, admin: 100 });
     const answered = Object.entries(result.statuses);
-    expect(answered.filter(([s]) => s.startsWith("2")).reduce((n, [, v]) => n + v, 0), report).toBeGreaterThan(30);
+    expect(
+      answered.filter(([s]) => s.startsWith("2")).reduce((n, [, v]) => n + v, 0),
+      report,
+    ).toBeGreaterThan(30);
     expect(result.refusedRequests, report).toBeGreaterThan(100);
     expect(result.rowsChecked.d1, report).toBeGreaterThan(11);
     expect(result.drained, report).toBe(true);

@@ -8,12 +8,29 @@ import { spawn } from "node:child_process";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { failedTaskSchema, failureGroupSchema, jobSchema, operatorTokenSchema, planSchema, regressionSchema, type Job } from "../../schemas/operator-api";
+import {
+  failedTaskSchema,
+  failureGroupSchema,
+  jobSchema,
+  operatorTokenSchema,
+  planSchema,
+  regressionSchema,
+  type Job,
+} from "../../schemas/operator-api";
 import { defaultOperator, parseCli, rejectForeignOptions } from "../../tools/cli/ops/args";
 import { jobExitCode } from "../../tools/cli/ops/exit-codes";
 import { progressBar, shellQuote, table } from "../../tools/cli/ops/format";
 import { jobProgressLine } from "../../tools/cli/ops/job-view";
-import { createTokenRequest, listAuditPath, listTasksPath, listTokensPath, planRequest, pointInTime, replayTaskRequest, startJobRequest } from "../../tools/cli/ops/requests";
+import {
+  createTokenRequest,
+  listAuditPath,
+  listTasksPath,
+  listTokensPath,
+  planRequest,
+  pointInTime,
+  replayTaskRequest,
+  startJobRequest,
+} from "../../tools/cli/ops/requests";
 import { UsageError } from "../../tools/cli/ops/usage-error";
 
 const NOW = new Date("2025-03-01T12:00:00.000Z");
@@ -122,7 +139,22 @@ function job(overrides: Partial<Job>): Job {
 
 describe("ops CLI: arguments to requests", () => {
   it("maps failed-task filters to the API's query names, relative times resolved", () => {
-    const { options } = parseCli(["failed", "--status", "open", "--code", "FOREIGN_KEY_VIOLATION", "--since", "2h", "--min-attempts", "2", "--limit", "10"], env({}));
+    const { options } = parseCli(
+      [
+        "failed",
+        "--status",
+        "open",
+        "--code",
+        "FOREIGN_KEY_VIOLATION",
+        "--since",
+        "2h",
+        "--min-attempts",
+        "2",
+        "--limit",
+        "10",
+      ],
+      env({}),
+    );
     expect(listTasksPath(options, NOW)).toBe(
       "/v1/admin/failed-tasks?status=open&error_code=FOREIGN_KEY_VIOLATION&since=2025-03-01T10%3A00%3A00.000Z&min_attempts=2&limit=10",
     );
@@ -146,32 +178,70 @@ describe("ops CLI: arguments to requests", () => {
     expect(bad(["audit", "--action", "delete"], (o) => listAuditPath(o, NOW))).toMatch(/^--action:/);
     expect(bad(["replay", TASK_ID], (o) => replayTaskRequest(o))).toMatch(/needs --reason/);
     expect(bad(["replay", TASK_ID, "--reason", "x"], (o) => replayTaskRequest(o))).toMatch(/^--reason:/);
-    expect(bad(["replay", "--plan", PLAN_ID, "--reason", "fixed it", "--rate", "0"], (o) => startJobRequest(PLAN_ID, o))).toMatch(/^--rate:/);
+    expect(
+      bad(["replay", "--plan", PLAN_ID, "--reason", "fixed it", "--rate", "0"], (o) => startJobRequest(PLAN_ID, o)),
+    ).toMatch(/^--rate:/);
   });
 
   it("builds a plan body from filters and ids, and a job body with its rate", () => {
-    const { options } = parseCli(["plan", "--entity", "emails", "--ids", `${TASK_ID}, ${PLAN_ID}`, "--mode", "refresh", "--override"], env({}));
-    expect(planRequest(options, NOW)).toEqual({ filter: { entity: "emails", ids: [TASK_ID, PLAN_ID] }, mode: "refresh", override: true });
-    const run = parseCli(["replay", "--plan", PLAN_ID, "--reason", "prospects restored", "--rate", "20"], env({})).options;
-    expect(startJobRequest(PLAN_ID, run)).toEqual({ plan_id: PLAN_ID, reason: "prospects restored", rate_per_second: 20 });
+    const { options } = parseCli(
+      ["plan", "--entity", "emails", "--ids", `${TASK_ID}, ${PLAN_ID}`, "--mode", "refresh", "--override"],
+      env({}),
+    );
+    expect(planRequest(options, NOW)).toEqual({
+      filter: { entity: "emails", ids: [TASK_ID, PLAN_ID] },
+      mode: "refresh",
+      override: true,
+    });
+    const run = parseCli(
+      ["replay", "--plan", PLAN_ID, "--reason", "prospects restored", "--rate", "20"],
+      env({}),
+    ).options;
+    expect(startJobRequest(PLAN_ID, run)).toEqual({
+      plan_id: PLAN_ID,
+      reason: "prospects restored",
+      rate_per_second: 20,
+    });
   });
 
   it("takes the operator, url and token from flags, then the environment, then defaults", () => {
-    expect(parseCli(["jobs"], env({ SDS_OPERATOR: "carol" })).connection).toEqual({ url: "http://127.0.0.1:8787", token: "dev-admin-token", operator: "carol" });
+    expect(parseCli(["jobs"], env({ SDS_OPERATOR: "carol" })).connection).toEqual({
+      url: "http://127.0.0.1:8787",
+      token: "dev-admin-token",
+      operator: "carol",
+    });
     expect(defaultOperator(env({}, "John Doe", "box.local"))).toBe("John-Doe@box.local");
-    const flags = parseCli(["jobs", "--operator", "dave", "--url", "http://w", "--token", "t"], env({ SDS_OPERATOR: "carol", WORKER_URL: "http://x", ADMIN_TOKEN: "y" }));
+    const flags = parseCli(
+      ["jobs", "--operator", "dave", "--url", "http://w", "--token", "t"],
+      env({ SDS_OPERATOR: "carol", WORKER_URL: "http://x", ADMIN_TOKEN: "y" }),
+    );
     expect(flags.connection).toEqual({ url: "http://w", token: "t", operator: "dave" });
-    expect(parseCli(["jobs"], env({ WORKER_URL: "http://x", ADMIN_TOKEN: "y" })).connection).toMatchObject({ url: "http://x", token: "y" });
+    expect(parseCli(["jobs"], env({ WORKER_URL: "http://x", ADMIN_TOKEN: "y" })).connection).toMatchObject({
+      url: "http://x",
+      token: "y",
+    });
     expect(() => parseCli(["jobs", "--operator", "no spaces please"], env({}))).toThrow(UsageError);
     expect(() => parseCli(["jobs", "--bogus"], env({}))).toThrow(UsageError);
-    expect(() => rejectForeignOptions("failed", { rate: "3", json: true }, ["status"])).toThrow(/failed does not take --rate/);
+    expect(() => rejectForeignOptions("failed", { rate: "3", json: true }, ["status"])).toThrow(
+      /failed does not take --rate/,
+    );
   });
 
   it("takes the token from --token, then $SDS_OPERATOR_TOKEN, then $ADMIN_TOKEN; an operator token sends no x-operator unless one is named", () => {
     const both = { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN, ADMIN_TOKEN: "shared" };
-    expect(parseCli(["jobs"], env(both)).connection).toEqual({ url: "http://127.0.0.1:8787", token: OPERATOR_TOKEN, operator: null });
-    expect(parseCli(["jobs", "--token", "t"], env(both)).connection).toMatchObject({ token: "t", operator: "ops@host" });
-    expect(parseCli(["jobs"], env({ SDS_OPERATOR_TOKEN: "", ADMIN_TOKEN: "shared" })).connection).toMatchObject({ token: "shared", operator: "ops@host" });
+    expect(parseCli(["jobs"], env(both)).connection).toEqual({
+      url: "http://127.0.0.1:8787",
+      token: OPERATOR_TOKEN,
+      operator: null,
+    });
+    expect(parseCli(["jobs", "--token", "t"], env(both)).connection).toMatchObject({
+      token: "t",
+      operator: "ops@host",
+    });
+    expect(parseCli(["jobs"], env({ SDS_OPERATOR_TOKEN: "", ADMIN_TOKEN: "shared" })).connection).toMatchObject({
+      token: "shared",
+      operator: "ops@host",
+    });
     // A name given on purpose is still sent: the worker refuses it if the token says otherwise.
     expect(parseCli(["jobs"], env({ ...both, SDS_OPERATOR: "carol" })).connection.operator).toBe("carol");
     expect(parseCli(["jobs", "--operator", "dave"], env(both)).connection.operator).toBe("dave");
@@ -179,18 +249,31 @@ describe("ops CLI: arguments to requests", () => {
 
   it("builds token requests: --expires relative to now, a reason required, the operator checked", () => {
     const { options } = parseCli(["tokens", "create", "alice", "--reason", "new on call", "--expires", "90d"], env({}));
-    expect(createTokenRequest("alice", options, NOW)).toEqual({ operator: "alice", reason: "new on call", expires_at: "2025-05-30T12:00:00.000Z" });
-    expect(() => createTokenRequest("alice", parseCli(["tokens", "create", "alice"], env({})).options, NOW)).toThrow(/tokens create needs --reason/);
+    expect(createTokenRequest("alice", options, NOW)).toEqual({
+      operator: "alice",
+      reason: "new on call",
+      expires_at: "2025-05-30T12:00:00.000Z",
+    });
+    expect(() => createTokenRequest("alice", parseCli(["tokens", "create", "alice"], env({})).options, NOW)).toThrow(
+      /tokens create needs --reason/,
+    );
     expect(() => createTokenRequest("no spaces", options, NOW)).toThrow(/^<operator>:/);
     expect(() => createTokenRequest("alice", { ...options, expires: "soon" }, NOW)).toThrow(/^--expires:/);
-    expect(listTokensPath("alice", { status: "active" })).toBe("/v1/admin/operator-tokens?operator=alice&status=active&limit=100");
+    expect(listTokensPath("alice", { status: "active" })).toBe(
+      "/v1/admin/operator-tokens?operator=alice&status=active&limit=100",
+    );
     expect(() => listTokensPath(undefined, { status: "gone" })).toThrow(/^--status:/);
   });
 });
 
 describe("ops CLI: formatting and exit codes", () => {
   it("renders tables, bars and the job progress line", () => {
-    expect(table([{ id: "a", n: 1 }, { id: "bbb", n: null }])).toBe("id   n\n---  -\na    1\nbbb  -");
+    expect(
+      table([
+        { id: "a", n: 1 },
+        { id: "bbb", n: null },
+      ]),
+    ).toBe("id   n\n---  -\na    1\nbbb  -");
     expect(table([])).toBe("(none)");
     expect(progressBar(5, 10, 10)).toBe("[#####.....]  50%");
     expect(progressBar(0, 0, 4)).toBe("[....]   0%");
@@ -228,12 +311,21 @@ beforeAll(async () => {
     let raw = "";
     req.on("data", (chunk) => (raw += chunk));
     req.on("end", () => {
-      const request: Seen = { method: req.method!, url: req.url!, headers: req.headers, body: raw ? JSON.parse(raw) : undefined };
+      const request: Seen = {
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: raw ? JSON.parse(raw) : undefined,
+      };
       seen.push(request);
       const r = reply(request);
       const meta = { requestId: "test", duration: 0 };
-      const envelope = r.error ? { success: false, error: { retryable: false, ...r.error }, meta } : { success: true, data: r.data, meta };
-      res.writeHead(r.status ?? (r.error ? 400 : 200), { "content-type": "application/json" }).end(JSON.stringify(envelope));
+      const envelope = r.error
+        ? { success: false, error: { retryable: false, ...r.error }, meta }
+        : { success: true, data: r.data, meta };
+      res
+        .writeHead(r.status ?? (r.error ? 400 : 200), { "content-type": "application/json" })
+        .end(JSON.stringify(envelope));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -246,11 +338,19 @@ beforeEach(() => {
 });
 
 /** `token` null: none on the command line (the CLI takes it from the environment). */
-function cli(args: string[], extraEnv: Record<string, string> = {}, token: string | null = "test-admin-token"): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+  token: string | null = "test-admin-token",
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "tools/cli/ops.ts", ...args, "--url", baseUrl, ...(token === null ? [] : ["--token", token])], {
-      env: { ...process.env, SDS_OPERATOR: "", SDS_OPERATOR_TOKEN: "", ADMIN_TOKEN: "", ...extraEnv },
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "tools/cli/ops.ts", ...args, "--url", baseUrl, ...(token === null ? [] : ["--token", token])],
+      {
+        env: { ...process.env, SDS_OPERATOR: "", SDS_OPERATOR_TOKEN: "", ADMIN_TOKEN: "", ...extraEnv },
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => (stdout += c));
@@ -264,12 +364,17 @@ describe("ops CLI: the process against the admin API", () => {
   it("lists failed tasks with the filters as query parameters, the token and x-operator, and --json prints the data", async () => {
     const page = { items: [task], nextCursor: null };
     reply = () => ({ data: page });
-    const r = await cli(["failed", "--status", "open", "--entity", "emails", "--code", "FOREIGN_KEY_VIOLATION", "--json"], { SDS_OPERATOR: "alice" });
+    const r = await cli(
+      ["failed", "--status", "open", "--entity", "emails", "--code", "FOREIGN_KEY_VIOLATION", "--json"],
+      { SDS_OPERATOR: "alice" },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(page);
     expect(seen).toHaveLength(1);
     expect(seen[0]!.method).toBe("GET");
-    expect(seen[0]!.url).toBe("/v1/admin/failed-tasks?status=open&entity=emails&error_code=FOREIGN_KEY_VIOLATION&limit=50");
+    expect(seen[0]!.url).toBe(
+      "/v1/admin/failed-tasks?status=open&entity=emails&error_code=FOREIGN_KEY_VIOLATION&limit=50",
+    );
     expect(seen[0]!.headers.authorization).toBe("Bearer test-admin-token");
     expect(seen[0]!.headers["x-operator"]).toBe("alice");
   });
@@ -280,7 +385,18 @@ describe("ops CLI: the process against the admin API", () => {
         ? {
             data: {
               task: { ...task, event: { id: "evt-1", entity: "emails", row: { subject: "Hello" } } },
-              history: [{ at: task.first_failed_at, kind: "failure", job_id: null, actor: null, mode: null, error_code: task.error_code, error_message: task.error_message, message_id: "m1" }],
+              history: [
+                {
+                  at: task.first_failed_at,
+                  kind: "failure",
+                  job_id: null,
+                  actor: null,
+                  mode: null,
+                  error_code: task.error_code,
+                  error_message: task.error_message,
+                  message_id: "m1",
+                },
+              ],
             },
           }
         : { data: { items: [task], nextCursor: TASK_ID } };
@@ -297,7 +413,12 @@ describe("ops CLI: the process against the admin API", () => {
   });
 
   it("refuses a mutation without --reason before sending anything (exit 2, with usage)", async () => {
-    for (const args of [["replay", TASK_ID], ["replay", "--plan", PLAN_ID], ["cancel", JOB_ID], ["group", GROUP_ID, "ignore"]]) {
+    for (const args of [
+      ["replay", TASK_ID],
+      ["replay", "--plan", PLAN_ID],
+      ["cancel", JOB_ID],
+      ["group", GROUP_ID, "ignore"],
+    ]) {
       const r = await cli(args);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toContain("needs --reason");
@@ -317,11 +438,21 @@ describe("ops CLI: the process against the admin API", () => {
     const r = await cli(["group", GROUP_ID, "ignore", "--reason", "known noise", "--operator", "bob"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`group ${GROUP_ID} is now ignored`);
-    expect(seen).toMatchObject([{ method: "POST", url: `/v1/admin/failure-groups/${GROUP_ID}/ignore`, body: { reason: "known noise" }, headers: { "x-operator": "bob" } }]);
+    expect(seen).toMatchObject([
+      {
+        method: "POST",
+        url: `/v1/admin/failure-groups/${GROUP_ID}/ignore`,
+        body: { reason: "known noise" },
+        headers: { "x-operator": "bob" },
+      },
+    ]);
   });
 
   it("prints the worker's error code and message and exits 1, with a hint where one helps", async () => {
-    reply = () => ({ status: 409, error: { code: "QUARANTINED", message: "task was replayed 3 times and failed again" } });
+    reply = () => ({
+      status: 409,
+      error: { code: "QUARANTINED", message: "task was replayed 3 times and failed again" },
+    });
     const r = await cli(["replay", TASK_ID, "--reason", "prospect restored"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("QUARANTINED");
@@ -337,12 +468,25 @@ describe("ops CLI: the process against the admin API", () => {
 
   it("plans, and prints the counts and the command that executes the plan", async () => {
     reply = () => ({ status: 201, data: { plan } });
-    const r = await cli(["plan", "--entity", "emails", "--since", "2025-03-01T00:00:00Z", "--reason", "prospects restored"]);
+    const r = await cli([
+      "plan",
+      "--entity",
+      "emails",
+      "--since",
+      "2025-03-01T00:00:00Z",
+      "--reason",
+      "prospects restored",
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(seen[0]).toMatchObject({
       method: "POST",
       url: "/v1/admin/replay-plans",
-      body: { filter: { entity: "emails", since: "2025-03-01T00:00:00.000Z" }, mode: "original", override: false, reason: "prospects restored" },
+      body: {
+        filter: { entity: "emails", since: "2025-03-01T00:00:00.000Z" },
+        mode: "original",
+        override: false,
+        reason: "prospects restored",
+      },
     });
     expect(r.stdout).toMatch(/to send:\s+8/);
     expect(r.stdout).toMatch(/already superseded:\s+2/);
@@ -352,12 +496,30 @@ describe("ops CLI: the process against the admin API", () => {
   });
 
   it("executes a plan and watches the job to completion (exit 0)", async () => {
-    const states = [job({}), job({ sent: 4, superseded: 1, remaining: 5 }), job({ status: "completed", sent: 8, superseded: 2, remaining: 0, finished_at: "2025-03-01T12:00:02.000Z", tasks: { open: 0, replaying: 0, resolved: 8, superseded: 2, quarantined: 0 } })];
+    const states = [
+      job({}),
+      job({ sent: 4, superseded: 1, remaining: 5 }),
+      job({
+        status: "completed",
+        sent: 8,
+        superseded: 2,
+        remaining: 0,
+        finished_at: "2025-03-01T12:00:02.000Z",
+        tasks: { open: 0, replaying: 0, resolved: 8, superseded: 2, quarantined: 0 },
+      }),
+    ];
     let polls = 0;
-    reply = (req) => (req.method === "POST" ? { status: 202, data: { job: states[0] } } : { data: { job: states[Math.min(++polls, states.length - 1)] } });
+    reply = (req) =>
+      req.method === "POST"
+        ? { status: 202, data: { job: states[0] } }
+        : { data: { job: states[Math.min(++polls, states.length - 1)] } };
     const r = await cli(["replay", "--plan", PLAN_ID, "--reason", "prospects restored", "--rate", "5"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(seen[0]).toMatchObject({ method: "POST", url: "/v1/admin/replay-jobs", body: { plan_id: PLAN_ID, reason: "prospects restored", rate_per_second: 5 } });
+    expect(seen[0]).toMatchObject({
+      method: "POST",
+      url: "/v1/admin/replay-jobs",
+      body: { plan_id: PLAN_ID, reason: "prospects restored", rate_per_second: 5 },
+    });
     expect(seen.slice(1).every((s) => s.method === "GET" && s.url === `/v1/admin/replay-jobs/${JOB_ID}`)).toBe(true);
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(r.stderr).toContain("sent 4 superseded 1 skipped 0 remaining 5");
@@ -366,13 +528,25 @@ describe("ops CLI: the process against the admin API", () => {
   });
 
   it("exits 3 when the watched job is cancelled and 1 when it failed; --json prints the final job", async () => {
-    reply = () => ({ data: { job: job({ status: "cancelled", sent: 2, remaining: 8, cancelled_by: "bob", finished_at: "2025-03-01T12:00:01.000Z" }) } });
+    reply = () => ({
+      data: {
+        job: job({
+          status: "cancelled",
+          sent: 2,
+          remaining: 8,
+          cancelled_by: "bob",
+          finished_at: "2025-03-01T12:00:01.000Z",
+        }),
+      },
+    });
     const cancelled = await cli(["watch", JOB_ID, "--json"]);
     expect(cancelled.code, cancelled.stderr).toBe(3);
     expect(JSON.parse(cancelled.stdout).job).toMatchObject({ status: "cancelled", cancelled_by: "bob" });
     expect(cancelled.stderr).toBe(""); // no progress bar under --json
 
-    reply = () => ({ data: { job: job({ status: "failed", last_error: "D1 unavailable", finished_at: "2025-03-01T12:00:01.000Z" }) } });
+    reply = () => ({
+      data: { job: job({ status: "failed", last_error: "D1 unavailable", finished_at: "2025-03-01T12:00:01.000Z" }) },
+    });
     const failedJob = await cli(["watch", JOB_ID]);
     expect(failedJob.code).toBe(1);
     expect(failedJob.stdout).toContain("D1 unavailable");
@@ -396,7 +570,9 @@ describe("ops CLI: the process against the admin API", () => {
     reply = (req) =>
       req.method === "GET"
         ? { data: { regressions: [regression] } }
-        : { data: { resolved: { entity: "prospects", restamped: [{ id: regression.id, version: 4 }], unchanged: [] } } };
+        : {
+            data: { resolved: { entity: "prospects", restamped: [{ id: regression.id, version: 4 }], unchanged: [] } },
+          };
     const listed = await cli(["regressions", "--entity", "prospects"]);
     expect(listed.code, listed.stderr).toBe(2);
     expect(seen[0]!.url).toBe("/v1/admin/regressions?entity=prospects&status=open&limit=100");
@@ -408,7 +584,17 @@ describe("ops CLI: the process against the admin API", () => {
     expect(refused.stderr).toContain("needs --reason");
     expect(seen).toHaveLength(1);
 
-    const resolved = await cli(["resolve-regression", "--entity", "prospects", "--ids", regression.id, "--reason", "restored to 09:00", "--operator", "carol"]);
+    const resolved = await cli([
+      "resolve-regression",
+      "--entity",
+      "prospects",
+      "--ids",
+      regression.id,
+      "--reason",
+      "restored to 09:00",
+      "--operator",
+      "carol",
+    ]);
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(seen[1]).toMatchObject({
       method: "POST",
@@ -422,11 +608,32 @@ describe("ops CLI: the process against the admin API", () => {
   it("cancels with a reason, and filters the audit trail", async () => {
     reply = (req) =>
       req.url.startsWith("/v1/admin/audit")
-        ? { data: { items: [{ id: TASK_ID, at: "2025-03-01T12:00:00.000Z", actor: "bob", action: "cancel", reason: "wrong plan", target_type: "job", target_id: JOB_ID, selection: null, result: { sent: 2 } }], nextCursor: null } }
+        ? {
+            data: {
+              items: [
+                {
+                  id: TASK_ID,
+                  at: "2025-03-01T12:00:00.000Z",
+                  actor: "bob",
+                  action: "cancel",
+                  reason: "wrong plan",
+                  target_type: "job",
+                  target_id: JOB_ID,
+                  selection: null,
+                  result: { sent: 2 },
+                },
+              ],
+              nextCursor: null,
+            },
+          }
         : { data: { job: job({ status: "cancelled", sent: 2, remaining: 8, cancelled_by: "bob" }) } };
     const c = await cli(["cancel", JOB_ID, "--reason", "wrong plan", "--operator", "bob"]);
     expect(c.code, c.stderr).toBe(0);
-    expect(seen[0]).toMatchObject({ method: "POST", url: `/v1/admin/replay-jobs/${JOB_ID}/cancel`, body: { reason: "wrong plan" } });
+    expect(seen[0]).toMatchObject({
+      method: "POST",
+      url: `/v1/admin/replay-jobs/${JOB_ID}/cancel`,
+      body: { reason: "wrong plan" },
+    });
     expect(c.stdout).toContain("what was already replayed stays replayed");
     const a = await cli(["audit", "--actor", "bob", "--action", "cancel", "--limit", "5"]);
     expect(a.code, a.stderr).toBe(0);
@@ -440,9 +647,28 @@ describe("ops CLI: the process against the admin API", () => {
       req.method === "GET"
         ? { data: { items: [operatorToken] } }
         : req.url.endsWith("/revoke")
-          ? { data: { token: { ...operatorToken, status: "revoked", revoked_at: "2025-03-01T12:00:00.000Z", revoked_by: "root" } } }
+          ? {
+              data: {
+                token: {
+                  ...operatorToken,
+                  status: "revoked",
+                  revoked_at: "2025-03-01T12:00:00.000Z",
+                  revoked_by: "root",
+                },
+              },
+            }
           : { status: 201, data: { token: operatorToken, secret } };
-    const created = await cli(["tokens", "create", "alice", "--reason", "new on call", "--expires", "2025-05-30T12:00:00Z", "--operator", "root"]);
+    const created = await cli([
+      "tokens",
+      "create",
+      "alice",
+      "--reason",
+      "new on call",
+      "--expires",
+      "2025-05-30T12:00:00Z",
+      "--operator",
+      "root",
+    ]);
     expect(created.code, created.stderr).toBe(0);
     expect(seen[0]).toMatchObject({
       method: "POST",
@@ -462,10 +688,19 @@ describe("ops CLI: the process against the admin API", () => {
 
     const revoked = await cli(["tokens", "revoke", TOKEN_ID, "--reason", "laptop lost"]);
     expect(revoked.code, revoked.stderr).toBe(0);
-    expect(seen[2]).toMatchObject({ method: "POST", url: `/v1/admin/operator-tokens/${TOKEN_ID}/revoke`, body: { reason: "laptop lost" } });
+    expect(seen[2]).toMatchObject({
+      method: "POST",
+      url: `/v1/admin/operator-tokens/${TOKEN_ID}/revoke`,
+      body: { reason: "laptop lost" },
+    });
     expect(revoked.stdout).toContain("is revoked");
 
-    for (const args of [["tokens", "revoke", TOKEN_ID], ["tokens", "create", "alice"], ["tokens"], ["tokens", "rotate"]]) {
+    for (const args of [
+      ["tokens", "revoke", TOKEN_ID],
+      ["tokens", "create", "alice"],
+      ["tokens"],
+      ["tokens", "rotate"],
+    ]) {
       const r = await cli(args);
       expect(r.code, args.join(" ")).toBe(2);
     }
@@ -474,14 +709,25 @@ describe("ops CLI: the process against the admin API", () => {
 
   it("with $SDS_OPERATOR_TOKEN sends that token and no x-operator; a refused token prints its code and hint", async () => {
     reply = () => ({ data: { items: [], nextCursor: null } });
-    const r = await cli(["audit", "--auth", "operator-token"], { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN, ADMIN_TOKEN: "shared" }, null);
+    const r = await cli(
+      ["audit", "--auth", "operator-token"],
+      { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN, ADMIN_TOKEN: "shared" },
+      null,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(seen[0]!.headers.authorization).toBe(`Bearer ${OPERATOR_TOKEN}`);
     expect(seen[0]!.headers).not.toHaveProperty("x-operator");
     expect(seen[0]!.url).toBe("/v1/admin/audit?auth=operator-token&limit=50");
 
-    reply = () => ({ status: 403, error: { code: "OPERATOR_MISMATCH", message: "this token belongs to alice; x-operator says bob" } });
-    const mismatch = await cli(["group", GROUP_ID, "ignore", "--reason", "known noise"], { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN, SDS_OPERATOR: "bob" }, null);
+    reply = () => ({
+      status: 403,
+      error: { code: "OPERATOR_MISMATCH", message: "this token belongs to alice; x-operator says bob" },
+    });
+    const mismatch = await cli(
+      ["group", GROUP_ID, "ignore", "--reason", "known noise"],
+      { SDS_OPERATOR_TOKEN: OPERATOR_TOKEN, SDS_OPERATOR: "bob" },
+      null,
+    );
     expect(mismatch.code).toBe(1);
     expect(seen[1]!.headers["x-operator"]).toBe("bob");
     expect(mismatch.stderr).toContain("OPERATOR_MISMATCH");

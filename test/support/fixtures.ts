@@ -22,7 +22,11 @@ export async function insertCrmRows() {
   } satisfies Partial<Record<EntityName, Record<string, unknown>>>;
 }
 
-export function upsertEvent(entity: EntityName, row: Record<string, unknown>, extra: Partial<SyncEvent> = {}): SyncEvent {
+export function upsertEvent(
+  entity: EntityName,
+  row: Record<string, unknown>,
+  extra: Partial<SyncEvent> = {},
+): SyncEvent {
   return makeEvent({
     entity,
     op: "upsert",
@@ -36,7 +40,15 @@ export function upsertEvent(entity: EntityName, row: Record<string, unknown>, ex
 }
 
 export function deleteEvent(entity: EntityName, id: string, version: number): SyncEvent {
-  return makeEvent({ entity, op: "delete", key: { id }, version, row: null, source: "supabase-change-log", trace_id: "test" });
+  return makeEvent({
+    entity,
+    op: "delete",
+    key: { id },
+    version,
+    row: null,
+    source: "supabase-change-log",
+    trace_id: "test",
+  });
 }
 
 /** A valid emails row image (D1 shape) at a given version/status. */
@@ -81,12 +93,21 @@ export async function deliver(queue: string, bodies: unknown[], opts: { attempts
   const messages = batch.messages.map((m) => {
     const retry = m.retry.bind(m);
     return {
-      id: m.id, body: m.body, attempts: m.attempts, timestamp: m.timestamp, ack: m.ack.bind(m),
+      id: m.id,
+      body: m.body,
+      attempts: m.attempts,
+      timestamp: m.timestamp,
+      ack: m.ack.bind(m),
       retry: (o?: QueueRetryOptions) => (delays.set(m.id, o?.delaySeconds), retry(o)),
     } as Message<unknown>;
   });
   const ctx = createExecutionContext();
-  const wrapped = { queue: batch.queue, messages, ackAll: batch.ackAll.bind(batch), retryAll: batch.retryAll.bind(batch) };
+  const wrapped = {
+    queue: batch.queue,
+    messages,
+    ackAll: batch.ackAll.bind(batch),
+    retryAll: batch.retryAll.bind(batch),
+  };
   await worker.queue!(wrapped as unknown as MessageBatch<unknown>, opts.env ?? env);
   const result = await getQueueResult(batch, ctx);
   return { batch, result, delays, ids: batch.messages.map((m) => m.id) };

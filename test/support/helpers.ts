@@ -13,7 +13,11 @@ export function pg(): postgres.Sql {
   return client;
 }
 
-export async function call(method: string, path: string, opts: { body?: unknown; token?: string; raw?: string; headers?: Record<string, string> } = {}) {
+export async function call(
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string; raw?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { "content-type": "application/json", ...opts.headers };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const response = await SELF.fetch(`https://worker.test${path}`, {
@@ -22,7 +26,12 @@ export async function call(method: string, path: string, opts: { body?: unknown;
     body: opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body)),
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
-  const json = (await response.json()) as { success: boolean; data?: any; error?: any; meta: { requestId: string; duration: number } };
+  const json = (await response.json()) as {
+    success: boolean;
+    data?: any;
+    error?: any;
+    meta: { requestId: string; duration: number };
+  };
   return { status: response.status, json, headers: response.headers };
 }
 
@@ -43,8 +52,19 @@ export function d1Row(table: string, id: string) {
 }
 
 /** Supabase Database Webhook payload, as supabase_functions.http_request builds it. */
-export function webhookPayload(type: "INSERT" | "UPDATE" | "DELETE", table: string, record: unknown, oldRecord: unknown = null) {
-  return { type, table, schema: "public", record: type === "DELETE" ? null : record, old_record: type === "INSERT" ? null : oldRecord };
+export function webhookPayload(
+  type: "INSERT" | "UPDATE" | "DELETE",
+  table: string,
+  record: unknown,
+  oldRecord: unknown = null,
+) {
+  return {
+    type,
+    table,
+    schema: "public",
+    record: type === "DELETE" ? null : record,
+    old_record: type === "INSERT" ? null : oldRecord,
+  };
 }
 
 /** A row as Postgres would hand it to a webhook (row_to_json of the committed row). */

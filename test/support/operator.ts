@@ -10,16 +10,45 @@ export function op(method: string, path: string, body?: unknown, operator: strin
 }
 
 /** A prospects event (the D1 replica) at a version, shaped like a committed Postgres row. */
-export function prospectEvent(id = crypto.randomUUID(), version = 1, overrides: Record<string, unknown> = {}): SyncEvent {
+export function prospectEvent(
+  id = crypto.randomUUID(),
+  version = 1,
+  overrides: Record<string, unknown> = {},
+): SyncEvent {
   // Written now, like a row that has just failed: replay asks the source about row images older
   // than the replica's tombstone retention (src/services/replay-decide.ts).
   const at = new Date().toISOString();
   const row = {
-    id, name: `Hotel ${id.slice(0, 8)}`, city: "Zürich", country: "CH", contact_name: null, contact_email: null,
-    contact_title: null, phone: null, website: null, linkedin_url: null, stage: "new", tier: null, score: 10,
-    lead_source: null, email_bounced: false, archived: false, created_at: at, updated_at: at, version, ...overrides,
+    id,
+    name: `Hotel ${id.slice(0, 8)}`,
+    city: "Zürich",
+    country: "CH",
+    contact_name: null,
+    contact_email: null,
+    contact_title: null,
+    phone: null,
+    website: null,
+    linkedin_url: null,
+    stage: "new",
+    tier: null,
+    score: 10,
+    lead_source: null,
+    email_bounced: false,
+    archived: false,
+    created_at: at,
+    updated_at: at,
+    version,
+    ...overrides,
   };
-  return makeEvent({ entity: "prospects", op: "upsert", key: { id }, version, row, source: "supabase-change-log", trace_id: "test" });
+  return makeEvent({
+    entity: "prospects",
+    op: "upsert",
+    key: { id },
+    version,
+    row,
+    source: "supabase-change-log",
+    trace_id: "test",
+  });
 }
 
 /** Records failures exactly as the dead-letter consumer does, many per statement. */

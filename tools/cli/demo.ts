@@ -14,7 +14,11 @@ import { freePort } from "../local/throwaway-postgres";
 
 const STEP_TIMEOUT_MS = 20_000;
 const D1_POLL_MS = 100;
-const secrets: DevSecrets = { WEBHOOK_SECRET: "demo-webhook-secret", ADMIN_TOKEN: "demo-admin-token", API_TOKEN: "demo-api-token" };
+const secrets: DevSecrets = {
+  WEBHOOK_SECRET: "demo-webhook-secret",
+  ADMIN_TOKEN: "demo-admin-token",
+  API_TOKEN: "demo-api-token",
+};
 
 const tmp = mkdtempSync(join(tmpdir(), "sds-demo-"));
 // Synchronous cleanup on every way out (Miniflare's own SIGINT handler calls process.exit()).
@@ -41,7 +45,12 @@ class StepTimeout extends Error {}
  * (PGlite) is cheap to poll; D1 is polled every 100 ms because each read from this process takes
  * the SQLite write lock the worker needs (see tools/local/local-d1.ts).
  */
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, since = Date.now(), everyMs = 25): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | null | undefined | false>,
+  since = Date.now(),
+  everyMs = 25,
+): Promise<T> {
   const deadline = since + STEP_TIMEOUT_MS;
   for (;;) {
     const value = await probe();
@@ -57,7 +66,12 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null | undefine
 }
 
 async function main(stack: DevStack) {
-  const api = async <T>(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: Envelope<T> }> => {
+  const api = async <T>(
+    method: string,
+    path: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; json: Envelope<T> }> => {
     const response = await fetch(`${stack.workerUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "x-operator": "demo" },
@@ -66,16 +80,24 @@ async function main(stack: DevStack) {
     return { status: response.status, json: (await response.json()) as Envelope<T> };
   };
   const expectOk = <T>(r: { status: number; json: Envelope<T> }, what: string): T => {
-    if (!r.json.success || r.json.data === undefined) throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.json.error)}`);
+    if (!r.json.success || r.json.data === undefined)
+      throw new Error(`${what}: HTTP ${r.status} ${JSON.stringify(r.json.error)}`);
     return r.json.data;
   };
   const d1Prospect = async (id: string) =>
     (await stack.d1<{ stage: string; version: number }>("SELECT stage, version FROM prospects WHERE id = ?1", [id]))[0];
   const pgEmail = async (id: string) =>
-    (await stack.query<{ status: string; version: string }>("select status, version from public.emails where id = $1", [id]))[0];
+    (
+      await stack.query<{ status: string; version: string }>(
+        "select status, version from public.emails where id = $1",
+        [id],
+      )
+    )[0];
   const insertProspect = async (name: string, id: string = randomUUID()) => {
     await stack.query("insert into public.prospects (id, name, contact_email, city) values ($1, $2, $3, 'Lisbon')", [
-      id, name, `hello@${name.toLowerCase().replaceAll(/\W/g, "")}.test`,
+      id,
+      name,
+      `hello@${name.toLowerCase().replaceAll(/\W/g, "")}.test`,
     ]);
     return id;
   };
@@ -98,10 +120,15 @@ async function main(stack: DevStack) {
   t = Date.now();
   await stack.query("update public.prospects set stage = 'enriching' where id = $1", [acme]);
   detail("updated its stage new -> enriching (Postgres bumps version to 2)");
-  const updated = await waitFor("update visible in D1", async () => {
-    const row = await d1Prospect(acme);
-    return row?.version === 2 ? row : undefined;
-  }, t, D1_POLL_MS);
+  const updated = await waitFor(
+    "update visible in D1",
+    async () => {
+      const row = await d1Prospect(acme);
+      return row?.version === 2 ? row : undefined;
+    },
+    t,
+    D1_POLL_MS,
+  );
   detail(`D1 row: stage=${updated.stage} version=${updated.version}`);
 
   const globex = await insertProspect("Globex");
@@ -110,38 +137,68 @@ async function main(stack: DevStack) {
   await stack.query("delete from public.prospects where id = $1", [globex]);
   detail(`deleted prospect ${globex} (Globex) in Postgres`);
   await waitFor("delete visible in D1", async () => !(await d1Prospect(globex)), t, D1_POLL_MS);
-  const [tomb] = await stack.d1<{ version: number }>("SELECT version FROM sync_tombstones WHERE entity = 'prospects' AND id = ?1", [globex]);
+  const [tomb] = await stack.d1<{ version: number }>(
+    "SELECT version FROM sync_tombstones WHERE entity = 'prospects' AND id = ?1",
+    [globex],
+  );
   detail(`D1 keeps a tombstone at version ${tomb?.version} so a late, older event cannot resurrect it`);
 
   heading(2, "D1 -> Supabase: the email API writes D1 (authoritative), the queue fills the Postgres replica");
   t = Date.now();
-  const sent = expectOk(await api<{ email: { id: string; version: number } }>("POST", "/v1/emails", secrets.API_TOKEN, emailBody(acme)), "POST /v1/emails");
+  const sent = expectOk(
+    await api<{ email: { id: string; version: number } }>("POST", "/v1/emails", secrets.API_TOKEN, emailBody(acme)),
+    "POST /v1/emails",
+  );
   const emailId = sent.email.id;
   detail(`POST /v1/emails -> 201, email ${emailId} version ${sent.email.version}`);
   await waitFor("email visible in Postgres", () => pgEmail(emailId), t);
 
   t = Date.now();
   const patched = expectOk(
-    await api<{ email: { status: string; version: number } }>("PATCH", `/v1/emails/${emailId}`, secrets.API_TOKEN, { status: "delivered", expectedVersion: 1 }),
+    await api<{ email: { status: string; version: number } }>("PATCH", `/v1/emails/${emailId}`, secrets.API_TOKEN, {
+      status: "delivered",
+      expectedVersion: 1,
+    }),
     "PATCH /v1/emails/:id",
   );
   detail(`PATCH status sent -> delivered (expectedVersion 1) -> version ${patched.email.version}`);
-  await waitFor("status change visible in Postgres", async () => {
-    const row = await pgEmail(emailId);
-    return row?.status === "delivered" && Number(row.version) === 2 ? row : undefined;
-  }, t);
+  await waitFor(
+    "status change visible in Postgres",
+    async () => {
+      const row = await pgEmail(emailId);
+      return row?.status === "delivered" && Number(row.version) === 2 ? row : undefined;
+    },
+    t,
+  );
 
   heading(3, "Poison event: an email for a prospect Postgres does not have");
   const ghost = randomUUID();
   t = Date.now();
-  const poison = expectOk(await api<{ email: { id: string } }>("POST", "/v1/emails", secrets.API_TOKEN, emailBody(ghost)), "POST /v1/emails (poison)");
+  const poison = expectOk(
+    await api<{ email: { id: string } }>("POST", "/v1/emails", secrets.API_TOKEN, emailBody(ghost)),
+    "POST /v1/emails (poison)",
+  );
   const poisonId = poison.email.id;
   detail(`POST /v1/emails with prospect_id ${ghost} -> 201 (D1 accepts it; Postgres has a foreign key)`);
-  type Task = { id: string; row_id: string | null; error_code: string; error_message: string; attempts: number; status: string };
-  const task = await waitFor("dead-lettered into failed_tasks", async () => {
-    const page = expectOk(await api<{ items: Task[] }>("GET", "/v1/admin/failed-tasks?entity=emails", secrets.ADMIN_TOKEN), "GET /v1/admin/failed-tasks");
-    return page.items.find((item) => item.row_id === poisonId);
-  }, t);
+  type Task = {
+    id: string;
+    row_id: string | null;
+    error_code: string;
+    error_message: string;
+    attempts: number;
+    status: string;
+  };
+  const task = await waitFor(
+    "dead-lettered into failed_tasks",
+    async () => {
+      const page = expectOk(
+        await api<{ items: Task[] }>("GET", "/v1/admin/failed-tasks?entity=emails", secrets.ADMIN_TOKEN),
+        "GET /v1/admin/failed-tasks",
+      );
+      return page.items.find((item) => item.row_id === poisonId);
+    },
+    t,
+  );
   detail(`GET /v1/admin/failed-tasks -> task ${task.id}`);
   detail(`error_code=${task.error_code} attempts=${task.attempts} status=${task.status}`);
   detail(`message: ${task.error_message}`);
@@ -151,13 +208,24 @@ async function main(stack: DevStack) {
   await insertProspect("Initech", ghost);
   detail(`inserted the missing prospect ${ghost} (Initech) in Postgres`);
   t = Date.now();
-  const replay = await api<{ task: Task }>("POST", `/v1/admin/failed-tasks/${task.id}/replay`, secrets.ADMIN_TOKEN, { reason: "demo: the missing prospect now exists" });
-  detail(`POST /v1/admin/failed-tasks/${task.id}/replay -> ${replay.status} (${expectOk(replay, "replay").task.status})`);
+  const replay = await api<{ task: Task }>("POST", `/v1/admin/failed-tasks/${task.id}/replay`, secrets.ADMIN_TOKEN, {
+    reason: "demo: the missing prospect now exists",
+  });
+  detail(
+    `POST /v1/admin/failed-tasks/${task.id}/replay -> ${replay.status} (${expectOk(replay, "replay").task.status})`,
+  );
   await waitFor("replayed email visible in Postgres", () => pgEmail(poisonId), t);
-  await waitFor("task resolved", async () => {
-    const data = expectOk(await api<{ task: Task }>("GET", `/v1/admin/failed-tasks/${task.id}`, secrets.ADMIN_TOKEN), "GET task");
-    return data.task.status === "resolved" ? data.task : undefined;
-  }, t);
+  await waitFor(
+    "task resolved",
+    async () => {
+      const data = expectOk(
+        await api<{ task: Task }>("GET", `/v1/admin/failed-tasks/${task.id}`, secrets.ADMIN_TOKEN),
+        "GET task",
+      );
+      return data.task.status === "resolved" ? data.task : undefined;
+    },
+    t,
+  );
 }
 
 say("supabase-d1-sync demo: starting a throwaway stack (in-memory PGlite, temporary D1, wrangler dev)…");
@@ -177,7 +245,9 @@ try {
     },
   });
   await stack.d1("SELECT 1"); // start the D1 reader now, so its start-up is not counted as latency
-  say(`stack ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: worker ${stack.workerUrl}, postgres ${stack.databaseUrl}`);
+  say(
+    `stack ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: worker ${stack.workerUrl}, postgres ${stack.databaseUrl}`,
+  );
   await main(stack);
 } catch (error) {
   failure = error as Error;
@@ -187,10 +257,13 @@ if (failure) {
   say(`\n✗ demo failed: ${failure.message}`);
   if (stack) {
     // Dead-lettered events say why a change did not arrive.
-    const tasks = await fetch(`${stack.workerUrl}/v1/admin/failed-tasks`, { headers: { authorization: `Bearer ${secrets.ADMIN_TOKEN}` } })
+    const tasks = await fetch(`${stack.workerUrl}/v1/admin/failed-tasks`, {
+      headers: { authorization: `Bearer ${secrets.ADMIN_TOKEN}` },
+    })
       .then((r) => r.json() as Promise<Envelope<{ items: Array<Record<string, unknown>> }>>)
       .catch(() => undefined);
-    for (const t of tasks?.data?.items ?? []) say(`  failed task ${t.id}: ${t.entity} ${t.row_id} ${t.error_code}: ${t.error_message}`);
+    for (const t of tasks?.data?.items ?? [])
+      say(`  failed task ${t.id}: ${t.entity} ${t.row_id} ${t.error_code}: ${t.error_message}`);
   }
   if (!(failure instanceof StepTimeout) || wranglerTail.length) {
     say("  last lines of wrangler dev:");

@@ -8,7 +8,8 @@ import { parseArgs } from "node:util";
 import { postgresExecutor } from "../local/postgres-executor";
 import { webhookTables, webhookTriggersSql } from "../deploy/webhooks-sql";
 
-const USAGE = "usage: npm run webhooks:sql -- --url <worker>/webhooks/supabase --secret <secret> [--timeout-ms 5000] [--apply]";
+const USAGE =
+  "usage: npm run webhooks:sql -- --url <worker>/webhooks/supabase --secret <secret> [--timeout-ms 5000] [--apply]";
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -52,7 +53,11 @@ if (!databaseUrl) fail("--apply needs DATABASE_URL");
 const db = postgresExecutor(databaseUrl);
 try {
   await db.exec(sql);
-  console.log(`webhook triggers installed on ${webhookTables().map((t) => `public.${t}`).join(", ")} -> ${values.url}`);
+  console.log(
+    `webhook triggers installed on ${webhookTables()
+      .map((t) => `public.${t}`)
+      .join(", ")} -> ${values.url}`,
+  );
 } catch (error) {
   console.error(`failed: ${(error as Error).message}`);
   process.exitCode = 1;

@@ -41,9 +41,12 @@ function sqlIdent(name: string): string {
  */
 export function webhookTriggersSql({ url, secret, timeoutMs = 5000 }: WebhookOptions): string {
   const parsed = new URL(url); // throws on a malformed URL
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error(`webhook url must be http(s): ${url}`);
-  if (!secret || /[\s\p{Cc}]/u.test(secret)) throw new Error("webhook secret must be non-empty, without spaces or control characters");
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error(`timeoutMs must be a positive integer: ${timeoutMs}`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new Error(`webhook url must be http(s): ${url}`);
+  if (!secret || /[\s\p{Cc}]/u.test(secret))
+    throw new Error("webhook secret must be non-empty, without spaces or control characters");
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new Error(`timeoutMs must be a positive integer: ${timeoutMs}`);
 
   const headers = JSON.stringify({ "Content-Type": "application/json", Authorization: `Bearer ${secret}` });
   const args = [url, "POST", headers, "{}", String(timeoutMs)].map(sqlLiteral).join(", ");

@@ -111,7 +111,9 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await waitForHealthy(wrangler.url, 90_000, wrangler.alive);
     log("worker: /health is healthy (D1 and Postgres reachable)");
 
-    await pg.exec(webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: opts.secrets.WEBHOOK_SECRET }));
+    await pg.exec(
+      webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: opts.secrets.WEBHOOK_SECRET }),
+    );
     log(`postgres: webhook triggers -> ${wrangler.url}/webhooks/supabase`);
     if (relayNeeded) {
       const relay = startPgNetRelay({ db: pg, log });

@@ -40,7 +40,11 @@ export async function openLocalD1(persistDir: string): Promise<LocalD1> {
     async query<T>(sql: string, params: unknown[] = []) {
       for (let attempt = 1; ; attempt++) {
         try {
-          return (await proxy.env.DB.prepare(sql).bind(...params).all<T>()).results;
+          return (
+            await proxy.env.DB.prepare(sql)
+              .bind(...params)
+              .all<T>()
+          ).results;
         } catch (error) {
           // A D1 error carries only its message (no code), so "busy" is read from the text.
           if (attempt >= 10 || !/SQLITE_BUSY|database is locked|internal error/i.test(String(error))) throw error;

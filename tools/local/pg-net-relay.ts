@@ -107,7 +107,9 @@ export function startPgNetRelay(opts: {
         lastPollError = "";
         if (claimed.length > 0) {
           // Sent concurrently, as pg_net does: order is not guaranteed, the consumers do not need it.
-          await Promise.all(claimed.sort((a, b) => Number(a.id) - Number(b.id)).map(faults ? (r) => sendWithFaults(r, faults) : send));
+          await Promise.all(
+            claimed.sort((a, b) => Number(a.id) - Number(b.id)).map(faults ? (r) => sendWithFaults(r, faults) : send),
+          );
           continue; // more may be waiting
         }
       } catch (error) {

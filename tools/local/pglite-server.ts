@@ -28,7 +28,11 @@ export interface PgliteServer {
  * pooler. A psql session that leaves a transaction open makes the others wait, as a lock would.
  * `dataDir` undefined means in memory.
  */
-export async function startPgliteServer(opts: { dataDir?: string; host?: string; port: number }): Promise<PgliteServer> {
+export async function startPgliteServer(opts: {
+  dataDir?: string;
+  host?: string;
+  port: number;
+}): Promise<PgliteServer> {
   const unlock = opts.dataDir ? lockDataDir(opts.dataDir) : () => {};
   let db: PGlite;
   try {
@@ -139,7 +143,12 @@ class ExchangeQueue {
     this.draining = true;
     try {
       for (;;) {
-        const i = this.owner === null ? (this.pending.length ? 0 : -1) : this.pending.findIndex((p) => p.handlerId === this.owner);
+        const i =
+          this.owner === null
+            ? this.pending.length
+              ? 0
+              : -1
+            : this.pending.findIndex((p) => p.handlerId === this.owner);
         if (i < 0) return;
         const item = this.pending.splice(i, 1)[0]!;
         // Terminate: the socket closes next and the handler cleans up; PGlite's session must live on.
@@ -177,7 +186,7 @@ function lastReadyForQuery(chunks: Uint8Array[]): number | null {
   const total = chunks.reduce((n, c) => n + c.length, 0);
   const buf = Buffer.concat(chunks, total);
   let status: number | null = null;
-  for (let at = 0; at + 5 <= buf.length; ) {
+  for (let at = 0; at + 5 <= buf.length;) {
     const length = buf.readInt32BE(at + 1);
     if (buf[at] === READY_FOR_QUERY && length === 5 && at + 5 < buf.length) status = buf[at + 5]!;
     at += 1 + length;

@@ -7,7 +7,8 @@ export function postgresExecutor(url: string): SqlExecutor & { sql: postgres.Sql
   return {
     sql,
     exec: (text) => sql.unsafe(text),
-    query: async <T>(text: string, params: unknown[] = []) => (await sql.unsafe(text, params as never[])) as unknown as T[],
+    query: async <T>(text: string, params: unknown[] = []) =>
+      (await sql.unsafe(text, params as never[])) as unknown as T[],
     close: () => sql.end({ timeout: 5 }),
   };
 }

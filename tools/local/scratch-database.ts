@@ -7,7 +7,10 @@ import { startThrowawayPostgres } from "./throwaway-postgres";
  * otherwise a throwaway cluster from the local PostgreSQL binaries. The URL carries a password
  * (Hyperdrive's local binding requires one).
  */
-export async function scratchDatabase(tag: string, opts: { durable?: boolean } = {}): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function scratchDatabase(
+  tag: string,
+  opts: { durable?: boolean } = {},
+): Promise<{ url: string; drop: () => Promise<void> }> {
   const server = process.env.DATABASE_URL;
   if (!server) {
     const pg = await startThrowawayPostgres(opts);

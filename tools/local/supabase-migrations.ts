@@ -18,13 +18,17 @@ export async function applySupabaseMigrations(db: SqlExecutor, dir = SUPABASE_MI
     "create schema if not exists sync; " +
       "create table if not exists sync.schema_migrations (name text primary key, applied_at timestamptz not null default now())",
   );
-  const done = new Set((await db.query<{ name: string }>("select name from sync.schema_migrations")).map((r) => r.name));
+  const done = new Set(
+    (await db.query<{ name: string }>("select name from sync.schema_migrations")).map((r) => r.name),
+  );
   const files = (await readdir(dir)).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
   const applied: string[] = [];
   for (const file of files) {
     if (done.has(file)) continue;
     const body = await readFile(join(dir, file), "utf8");
-    await db.exec(`begin;\n${body}\n;insert into sync.schema_migrations (name) values ('${file.replaceAll("'", "''")}');\ncommit;`);
+    await db.exec(
+      `begin;\n${body}\n;insert into sync.schema_migrations (name) values ('${file.replaceAll("'", "''")}');\ncommit;`,
+    );
     applied.push(file);
   }
   return applied;

@@ -9,7 +9,9 @@ import { join } from "node:path";
  * loopback port, with trust auth. Postgres refuses to run as root, so as root it runs as the
  * `postgres` user. Returns its URL (with a password: Hyperdrive's local binding requires one).
  */
-export async function startThrowawayPostgres(opts: { durable?: boolean } = {}): Promise<{ url: string; stop: () => void }> {
+export async function startThrowawayPostgres(
+  opts: { durable?: boolean } = {},
+): Promise<{ url: string; stop: () => void }> {
   const bin = findPostgresBin();
   const dir = mkdtempSync(join(tmpdir(), "sds-pg-"));
   const asRoot = userInfo().uid === 0;
@@ -25,10 +27,17 @@ export async function startThrowawayPostgres(opts: { durable?: boolean } = {}): 
   run("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   const port = await freePort();
   run("pg_ctl", [
-    "-D", data, "-l", join(dir, "postgres.log"), "-w", "-t", "60",
+    "-D",
+    data,
+    "-l",
+    join(dir, "postgres.log"),
+    "-w",
+    "-t",
+    "60",
     // Tests run with fsync off for speed; `durable` keeps Postgres's defaults (the bench needs real
     // commit costs: Supabase pays a disk flush per commit).
-    "-o", `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir}${opts.durable ? "" : " -c fsync=off"} -c max_connections=200`,
+    "-o",
+    `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir}${opts.durable ? "" : " -c fsync=off"} -c max_connections=200`,
     "start",
   ]);
   return {
@@ -56,7 +65,9 @@ function findPostgresBin(): string {
   try {
     return execFileSync("pg_config", ["--bindir"], { encoding: "utf8" }).trim();
   } catch {
-    throw new Error("PostgreSQL binaries (initdb, pg_ctl) not found: install PostgreSQL, set PG_BIN, or set DATABASE_URL");
+    throw new Error(
+      "PostgreSQL binaries (initdb, pg_ctl) not found: install PostgreSQL, set PG_BIN, or set DATABASE_URL",
+    );
   }
 }
 

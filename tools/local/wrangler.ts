@@ -54,15 +54,21 @@ export function startWranglerDev(opts: {
   output: (line: string) => void;
 }): WranglerDev {
   const args = [
-    WRANGLER_JS, "dev",
+    WRANGLER_JS,
+    "dev",
     ...(opts.entry ? [opts.entry] : []),
     ...(opts.prebundled ? ["--no-bundle"] : []),
     // Explicit: with an entry outside the project, wrangler would otherwise look for its config there.
-    "--config", `${PROJECT_ROOT}wrangler.toml`,
-    "--ip", "127.0.0.1",
-    "--port", String(opts.port),
-    "--inspector-port", String(opts.inspectorPort),
-    "--persist-to", opts.persistDir,
+    "--config",
+    `${PROJECT_ROOT}wrangler.toml`,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(opts.port),
+    "--inspector-port",
+    String(opts.inspectorPort),
+    "--persist-to",
+    opts.persistDir,
     "--show-interactive-dev-session=false",
     ...Object.entries(opts.vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
   ];
@@ -128,7 +134,11 @@ export function bundleWorker(entry: string, outdir: string): Promise<string> {
 }
 
 /** Polls GET /health until the worker answers "healthy" (both stores reachable). */
-export async function waitForHealthy(url: string, timeoutMs: number, isAlive: () => boolean = () => true): Promise<unknown> {
+export async function waitForHealthy(
+  url: string,
+  timeoutMs: number,
+  isAlive: () => boolean = () => true,
+): Promise<unknown> {
   const deadline = Date.now() + timeoutMs;
   let last = "no answer yet";
   while (Date.now() < deadline) {

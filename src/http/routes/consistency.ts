@@ -33,7 +33,10 @@ const backfillBody = z.object({
   restart: z.boolean().optional(),
   reason: z.string().trim().min(3).max(500).optional(),
 });
-const limitQuery = z.object({ limit: z.coerce.number().int().min(1).max(100).default(20), entity: z.string().optional() });
+const limitQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  entity: z.string().optional(),
+});
 
 function replicated(name: string): EntityDefinition {
   const entity = entityByName(name);
@@ -43,12 +46,10 @@ function replicated(name: string): EntityDefinition {
 }
 
 /** GET /v1/sync/status (ADMIN_TOKEN). */
-export const syncStatusRoutes = new Hono<AppEnv>()
-  .use("*", adminAuth())
-  .get("/status", async (c) => {
-    const { db, supabase, breakers, queues } = c.get("deps");
-    return ok(c, await syncStatus({ db, rpc: supabase(), breakers, queues: Object.values(queues) }));
-  });
+export const syncStatusRoutes = new Hono<AppEnv>().use("*", adminAuth()).get("/status", async (c) => {
+  const { db, supabase, breakers, queues } = c.get("deps");
+  return ok(c, await syncStatus({ db, rpc: supabase(), breakers, queues: Object.values(queues) }));
+});
 
 /**
  * Reconciliation, backfill, version regressions and integrity checks under /v1/admin
@@ -75,9 +76,24 @@ export const consistencyRoutes = new Hono<AppEnv>()
           audit: actor
             ? (run) =>
                 auditStatement(db, {
-                  actor, action: "reconcile", reason: body.reason ?? null, target_type: "entity", target_id: entity.name,
-                  selection: { repair: body.repair, after: body.after ?? null, until: body.until ?? null, maxRows: body.maxRows ?? null },
-                  result: { run: run.id, status: run.status, repaired: run.repaired, regressed: run.regressed, invalid: run.invalid },
+                  actor,
+                  action: "reconcile",
+                  reason: body.reason ?? null,
+                  target_type: "entity",
+                  target_id: entity.name,
+                  selection: {
+                    repair: body.repair,
+                    after: body.after ?? null,
+                    until: body.until ?? null,
+                    maxRows: body.maxRows ?? null,
+                  },
+                  result: {
+                    run: run.id,
+                    status: run.status,
+                    repaired: run.repaired,
+                    regressed: run.regressed,
+                    invalid: run.invalid,
+                  },
                 })
             : undefined,
         }),
@@ -85,7 +101,9 @@ export const consistencyRoutes = new Hono<AppEnv>()
     }
     return ok(c, { runs });
   })
-  .get("/regressions", async (c) => ok(c, { regressions: await listRegressions(c.get("deps").db, readQuery(c, listRegressionsQuery)) }))
+  .get("/regressions", async (c) =>
+    ok(c, { regressions: await listRegressions(c.get("deps").db, readQuery(c, listRegressionsQuery)) }),
+  )
   .post("/regressions/resolve", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, resolveRegressionsBody);
@@ -93,14 +111,28 @@ export const consistencyRoutes = new Hono<AppEnv>()
     const { db, supabase } = c.get("deps");
     const rpc = supabase();
     const { replicaState } = entityStores(entity, db, rpc);
-    return ok(c, { resolved: await resolveRegressions({ db, rpc, replicaState }, entity, { ids: body.ids, actor, reason: body.reason }) });
+    return ok(c, {
+      resolved: await resolveRegressions({ db, rpc, replicaState }, entity, {
+        ids: body.ids,
+        actor,
+        reason: body.reason,
+      }),
+    });
   })
   .get("/reconcile", async (c) => {
     const q = readQuery(c, limitQuery);
-    const { results } = await c.get("deps").db.prepare(
-      "SELECT * FROM sync_reconcile_runs WHERE (?1 IS NULL OR entity = ?1) ORDER BY id DESC LIMIT ?2",
-    ).bind(q.entity ?? null, q.limit).all<Record<string, unknown>>();
-    return ok(c, { runs: results.map((r) => ({ ...r, examples: JSON.parse(String(r.examples ?? "{}")), problems: JSON.parse(String(r.problems ?? "[]")) })) });
+    const { results } = await c
+      .get("deps")
+      .db.prepare("SELECT * FROM sync_reconcile_runs WHERE (?1 IS NULL OR entity = ?1) ORDER BY id DESC LIMIT ?2")
+      .bind(q.entity ?? null, q.limit)
+      .all<Record<string, unknown>>();
+    return ok(c, {
+      runs: results.map((r) => ({
+        ...r,
+        examples: JSON.parse(String(r.examples ?? "{}")),
+        problems: JSON.parse(String(r.problems ?? "[]")),
+      })),
+    });
   })
   .post("/backfill/:entity", async (c) => {
     const actor = operatorOf(c);
@@ -110,28 +142,49 @@ export const consistencyRoutes = new Hono<AppEnv>()
     const rpc = supabase();
     const stores = entityStores(entity, db, rpc);
     const previous = await getBackfill(db, entity.name);
-    const totalEstimate = previous?.status === "running" && !body.restart ? previous.total_estimate : await countSource(entity, db, rpc);
+    const totalEstimate =
+      previous?.status === "running" && !body.restart ? previous.total_estimate : await countSource(entity, db, rpc);
     const audit = (b: { status: string; cursor: string | null; copied: number; applied: number; failed: number }) =>
       auditStatement(db, {
-        actor, action: "backfill", reason: body.reason ?? null, target_type: "entity", target_id: entity.name,
+        actor,
+        action: "backfill",
+        reason: body.reason ?? null,
+        target_type: "entity",
+        target_id: entity.name,
         selection: { restart: body.restart ?? false, maxRows: body.maxRows ?? null },
         result: { status: b.status, cursor: b.cursor, copied: b.copied, applied: b.applied, failed: b.failed },
       });
-    return ok(c, { backfill: await backfillStep({ source: stores.source, target: stores.target, db }, entity, { ...body, totalEstimate, audit }) });
+    return ok(c, {
+      backfill: await backfillStep({ source: stores.source, target: stores.target, db }, entity, {
+        ...body,
+        totalEstimate,
+        audit,
+      }),
+    });
   })
   .get("/backfill/:entity", async (c) => {
     const entity = replicated(c.req.param("entity"));
     return ok(c, { backfill: await getBackfill(c.get("deps").db, entity.name) });
   })
-  .post("/integrity", async (c) => ok(c, { run: await runIntegrityChecks({ db: c.get("deps").db, rpc: c.get("deps").supabase() }) }))
+  .post("/integrity", async (c) =>
+    ok(c, { run: await runIntegrityChecks({ db: c.get("deps").db, rpc: c.get("deps").supabase() }) }),
+  )
   .get("/integrity", async (c) => {
     const q = readQuery(c, limitQuery);
-    const { results } = await c.get("deps").db.prepare("SELECT * FROM sync_integrity_runs ORDER BY id DESC LIMIT ?1").bind(q.limit).all<Record<string, unknown>>();
+    const { results } = await c
+      .get("deps")
+      .db.prepare("SELECT * FROM sync_integrity_runs ORDER BY id DESC LIMIT ?1")
+      .bind(q.limit)
+      .all<Record<string, unknown>>();
     return ok(c, { runs: results.map((r) => ({ ...r, findings: JSON.parse(String(r.findings)) })) });
   });
 
 async function countSource(entity: EntityDefinition, db: D1Database, rpc: SupabaseRpc): Promise<number | null> {
-  if (entity.authority === "d1") return (await db.prepare(`SELECT count(*) AS n FROM "${entity.table}"`).first<{ n: number }>())?.n ?? null;
-  const status = await rpc.call<{ rows: Record<string, number> }>("sync_status", { p_cursor_txid: "0", p_cursor_seq: 0 });
+  if (entity.authority === "d1")
+    return (await db.prepare(`SELECT count(*) AS n FROM "${entity.table}"`).first<{ n: number }>())?.n ?? null;
+  const status = await rpc.call<{ rows: Record<string, number> }>("sync_status", {
+    p_cursor_txid: "0",
+    p_cursor_seq: 0,
+  });
   return status.rows[entity.table] ?? null;
 }

@@ -18,5 +18,9 @@ export const failedTaskRoutes = new Hono<AppEnv>()
     const actor = operatorOf(c);
     const body = await readBody(c, replayTaskBody);
     const { db, queues, supabase } = c.get("deps");
-    return ok(c, await replayOneTask({ db, queues, stores: replayStores(db, supabase) }, c.req.param("id"), { ...body, actor }), 202);
+    return ok(
+      c,
+      await replayOneTask({ db, queues, stores: replayStores(db, supabase) }, c.req.param("id"), { ...body, actor }),
+      202,
+    );
   });

@@ -15,8 +15,11 @@ export const failureGroupRoutes = new Hono<AppEnv>()
   .get("/:id", async (c) => ok(c, await getFailureGroup(c.get("deps").db, c.req.param("id"))))
   .post("/:id/:action", async (c) => {
     const action = c.req.param("action");
-    if (!(action in GROUP_ACTIONS)) throw new NotFoundError(`no group action ${action}; one of ${Object.keys(GROUP_ACTIONS).join(", ")}`);
+    if (!(action in GROUP_ACTIONS))
+      throw new NotFoundError(`no group action ${action}; one of ${Object.keys(GROUP_ACTIONS).join(", ")}`);
     const actor = operatorOf(c);
     const { reason } = await readBody(c, groupActionBody);
-    return ok(c, { group: await changeGroupStatus(c.get("deps").db, c.req.param("id"), action as GroupAction, { actor, reason }) });
+    return ok(c, {
+      group: await changeGroupStatus(c.get("deps").db, c.req.param("id"), action as GroupAction, { actor, reason }),
+    });
   });

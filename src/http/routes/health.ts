@@ -24,7 +24,8 @@ export const healthRoutes = new Hono<AppEnv>().get("/health", async (c) => {
 export const adminHealthRoutes = new Hono<AppEnv>().use("*", adminAuth()).get("/", async (c) => {
   const deps = c.get("deps");
   const report = await checkHealth(deps);
-  const sweep = await deps.db.prepare("SELECT last_run_at FROM sync_cursors WHERE name = ?1")
+  const sweep = await deps.db
+    .prepare("SELECT last_run_at FROM sync_cursors WHERE name = ?1")
     .bind(CHANGE_LOG_CURSOR)
     .first<{ last_run_at: string }>()
     .catch(() => null);
@@ -36,7 +37,9 @@ export const adminHealthRoutes = new Hono<AppEnv>().use("*", adminAuth()).get("/
       ...report,
       version: VERSION,
       circuits: { d1: deps.breakers.d1.state, supabase: deps.breakers.supabase.state },
-      lastSweep: sweep ? { at: sweep.last_run_at, ageSeconds: Math.round((Date.now() - Date.parse(sweep.last_run_at)) / 1000) } : null,
+      lastSweep: sweep
+        ? { at: sweep.last_run_at, ageSeconds: Math.round((Date.now() - Date.parse(sweep.last_run_at)) / 1000) }
+        : null,
       queueBacklog: { "to-d1": toD1, "to-supabase": toSupabase },
     },
     report.status === "healthy" ? 200 : 503,

@@ -1,5 +1,9 @@
 import { Hono } from "hono";
-import { createOperatorTokenBody, listOperatorTokensQuery, revokeOperatorTokenBody } from "../../../schemas/operator-api";
+import {
+  createOperatorTokenBody,
+  listOperatorTokensQuery,
+  revokeOperatorTokenBody,
+} from "../../../schemas/operator-api";
 import { createOperatorToken, listOperatorTokens, revokeOperatorToken } from "../../services/operator-tokens";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
@@ -22,9 +26,13 @@ export const operatorTokenRoutes = new Hono<AppEnv>()
     c.header("cache-control", "no-store");
     return ok(c, created, 201);
   })
-  .get("/", async (c) => ok(c, { items: await listOperatorTokens(c.get("deps").db, readQuery(c, listOperatorTokensQuery), new Date()) }))
+  .get("/", async (c) =>
+    ok(c, { items: await listOperatorTokens(c.get("deps").db, readQuery(c, listOperatorTokensQuery), new Date()) }),
+  )
   .post("/:id/revoke", async (c) => {
     const actor = operatorOf(c);
     const { reason } = await readBody(c, revokeOperatorTokenBody);
-    return ok(c, { token: await revokeOperatorToken(c.get("deps").db, c.req.param("id"), { actor, reason }, new Date()) });
+    return ok(c, {
+      token: await revokeOperatorToken(c.get("deps").db, c.req.param("id"), { actor, reason }, new Date()),
+    });
   });

@@ -94,7 +94,10 @@ export function parseCli(argv: string[], environment: Environment): ParsedCli {
   const operator = explicit ?? (looksLikeOperatorToken(token) ? null : defaultOperator(environment));
   if (operator !== null) {
     const checked = operatorName.safeParse(operator);
-    if (!checked.success) throw new UsageError(`--operator ${JSON.stringify(operator)} ${checked.error.issues[0]?.message ?? "is invalid"} (set --operator or $SDS_OPERATOR)`);
+    if (!checked.success)
+      throw new UsageError(
+        `--operator ${JSON.stringify(operator)} ${checked.error.issues[0]?.message ?? "is invalid"} (set --operator or $SDS_OPERATOR)`,
+      );
   }
   const [command, ...args] = parsed.positionals;
   return {
@@ -107,7 +110,9 @@ export function parseCli(argv: string[], environment: Environment): ParsedCli {
 
 /** A flag given to a command that would ignore it is almost always a typo or a misunderstanding. */
 export function rejectForeignOptions(command: string, options: Options, accepted: readonly OptionName[]): void {
-  const foreign = (Object.keys(options) as OptionName[]).filter((name) => options[name] !== undefined && !accepted.includes(name) && !GLOBAL_OPTIONS.includes(name));
+  const foreign = (Object.keys(options) as OptionName[]).filter(
+    (name) => options[name] !== undefined && !accepted.includes(name) && !GLOBAL_OPTIONS.includes(name),
+  );
   if (foreign.length) throw new UsageError(`${command} does not take ${foreign.map((f) => `--${f}`).join(", ")}`);
 }
 

@@ -21,7 +21,11 @@ export function table(rows: ReadonlyArray<Record<string, unknown>>): string {
       .map((v, i) => v.padEnd(width[i]!))
       .join("  ")
       .trimEnd();
-  return [line(cols), line(width.map((w) => "-".repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join("\n");
+  return [
+    line(cols),
+    line(width.map((w) => "-".repeat(w))),
+    ...rows.map((r) => line(cols.map((c) => cell(r[c])))),
+  ].join("\n");
 }
 
 /** `key: value` lines with the values aligned, for one record. */

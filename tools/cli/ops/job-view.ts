@@ -34,9 +34,15 @@ export function jobSummary(job: Job): string {
   ];
   if (job.tasks) lines.push("", "the job's tasks now:", countTable(job.tasks, "status"));
   // Sent is not applied: the consumers resolve each replayed task when its event applies.
-  if (job.tasks?.replaying) lines.push("", `${job.tasks.replaying} task(s) still replaying: the consumers resolve them as their events apply.`);
+  if (job.tasks?.replaying)
+    lines.push("", `${job.tasks.replaying} task(s) still replaying: the consumers resolve them as their events apply.`);
   const again = (job.tasks?.open ?? 0) + (job.tasks?.quarantined ?? 0);
-  if (job.status === "completed" && again) lines.push("", `${again} task(s) failed again or were left open: npm run ops -- failed --status open (or quarantined)`);
-  if (job.status === "cancelled") lines.push("", "cancelled: what was already replayed stays replayed; the rest is untouched.");
+  if (job.status === "completed" && again)
+    lines.push(
+      "",
+      `${again} task(s) failed again or were left open: npm run ops -- failed --status open (or quarantined)`,
+    );
+  if (job.status === "cancelled")
+    lines.push("", "cancelled: what was already replayed stays replayed; the rest is untouched.");
   return lines.join("\n");
 }

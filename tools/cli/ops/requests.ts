@@ -22,7 +22,13 @@ import { UsageError } from "./usage-error";
  */
 
 /** API field → the flag that sets it, where the names differ. */
-const FLAG_OF: Record<string, string> = { error_code: "--code", rate_per_second: "--rate", plan_id: "--plan", expires_at: "--expires", operator: "<operator>" };
+const FLAG_OF: Record<string, string> = {
+  error_code: "--code",
+  rate_per_second: "--rate",
+  plan_id: "--plan",
+  expires_at: "--expires",
+  operator: "<operator>",
+};
 
 function flagOf(path: readonly PropertyKey[]): string {
   const field = [...path].reverse().find((p): p is string => typeof p === "string" && p !== "filter");
@@ -73,12 +79,18 @@ function withoutUndefined<T extends Record<string, unknown>>(record: T): Partial
 }
 
 export function listTasksPath(options: Options, now: Date): string {
-  const query = validate(listTasksQuery, withoutUndefined({ ...taskFilter(options, now), limit: options.limit, cursor: options.cursor }));
+  const query = validate(
+    listTasksQuery,
+    withoutUndefined({ ...taskFilter(options, now), limit: options.limit, cursor: options.cursor }),
+  );
   return `/v1/admin/failed-tasks${queryString(query)}`;
 }
 
 export function listGroupsPath(options: Options): string {
-  const query = validate(listGroupsQuery, withoutUndefined({ status: options.status, entity: options.entity, queue: options.queue, limit: options.limit }));
+  const query = validate(
+    listGroupsQuery,
+    withoutUndefined({ status: options.status, entity: options.entity, queue: options.queue, limit: options.limit }),
+  );
   return `/v1/admin/failure-groups${queryString(query)}`;
 }
 
@@ -106,7 +118,8 @@ export function listAuditPath(options: Options, now: Date): string {
 
 /** Mutations must say why (the audit trail keeps it): refuse before sending anything. */
 export function requireReason(command: string, options: Options): string {
-  if (options.reason === undefined) throw new UsageError(`${command} needs --reason "<why>" (it is recorded in the audit trail)`);
+  if (options.reason === undefined)
+    throw new UsageError(`${command} needs --reason "<why>" (it is recorded in the audit trail)`);
   return options.reason;
 }
 
@@ -115,7 +128,10 @@ export function reasonBody(command: string, options: Options) {
 }
 
 export function replayTaskRequest(options: Options) {
-  return validate(replayTaskBody, withoutUndefined({ reason: requireReason("replay", options), mode: options.mode, override: options.override }));
+  return validate(
+    replayTaskBody,
+    withoutUndefined({ reason: requireReason("replay", options), mode: options.mode, override: options.override }),
+  );
 }
 
 export function planRequest(options: Options, now: Date) {
@@ -147,11 +163,21 @@ export function startJobRequest(planId: string, options: Options) {
 
 /** `tokens create <operator> --reason R [--expires 90d]`. */
 export function createTokenRequest(operator: string, options: Options, now: Date) {
-  return validate(createOperatorTokenBody, withoutUndefined({ operator, reason: requireReason("tokens create", options), expires_at: pointAhead(options.expires, now) }));
+  return validate(
+    createOperatorTokenBody,
+    withoutUndefined({
+      operator,
+      reason: requireReason("tokens create", options),
+      expires_at: pointAhead(options.expires, now),
+    }),
+  );
 }
 
 /** `tokens list [<operator>] [--status S] [--limit N]`. */
 export function listTokensPath(operator: string | undefined, options: Options): string {
-  const query = validate(listOperatorTokensQuery, withoutUndefined({ operator, status: options.status, limit: options.limit }));
+  const query = validate(
+    listOperatorTokensQuery,
+    withoutUndefined({ operator, status: options.status, limit: options.limit }),
+  );
   return `/v1/admin/operator-tokens${queryString(query)}`;
 }

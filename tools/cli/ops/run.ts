@@ -25,7 +25,8 @@ export async function runCli(argv: string[], deps: CliDeps): Promise<number> {
       return EXIT.ok;
     }
     command = cli.command === undefined ? undefined : COMMANDS[cli.command];
-    if (!command) throw new UsageError(cli.command === undefined ? "no command given" : `unknown command "${cli.command}"`);
+    if (!command)
+      throw new UsageError(cli.command === undefined ? "no command given" : `unknown command "${cli.command}"`);
     if (cli.options.help) {
       io.stdout(`${commandUsage(command)}\n`);
       return EXIT.ok;

@@ -24,7 +24,16 @@ function describe(command: Command): string {
 }
 
 export function usage(): string {
-  return ["usage: npm run ops -- <command> [options]", "", "Commands:", ...Object.values(COMMANDS).map(describe), "  help", "      this text", "", OPTIONS_TEXT].join("\n");
+  return [
+    "usage: npm run ops -- <command> [options]",
+    "",
+    "Commands:",
+    ...Object.values(COMMANDS).map(describe),
+    "  help",
+    "      this text",
+    "",
+    OPTIONS_TEXT,
+  ].join("\n");
 }
 
 /** A mistake in one command gets that command's usage, not three screens of everything. */

@@ -8,11 +8,15 @@ import { listAuditPath } from "../requests";
 type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 export const audit: Command = {
-  synopsis: "audit [--actor A] [--auth admin-token|operator-token|access-jwt] [--action X] [--target ID] [--since T] [--until T] [--limit N] [--cursor C]",
+  synopsis:
+    "audit [--actor A] [--auth admin-token|operator-token|access-jwt] [--action X] [--target ID] [--since T] [--until T] [--limit N] [--cursor C]",
   summary: "who did what, when and why (newest first)",
   options: ["actor", "auth", "action", "target", "since", "until", "limit", "cursor"],
   async run(ctx) {
-    const page = await ctx.api<{ items: AuditEntry[]; nextCursor: string | null }>("GET", listAuditPath(ctx.options, ctx.now()));
+    const page = await ctx.api<{ items: AuditEntry[]; nextCursor: string | null }>(
+      "GET",
+      listAuditPath(ctx.options, ctx.now()),
+    );
     ctx.print(page, () =>
       [
         table(

@@ -14,7 +14,11 @@ export const backfill: Command = {
     // Each call copies one page and stores the cursor, so stopping between calls loses nothing.
     let restart = ctx.options.restart ?? false;
     for (;;) {
-      const { backfill: b } = await ctx.api<{ backfill: Backfill }>("POST", `/v1/admin/backfill/${encodeURIComponent(entity)}`, { restart, reason: ctx.options.reason });
+      const { backfill: b } = await ctx.api<{ backfill: Backfill }>(
+        "POST",
+        `/v1/admin/backfill/${encodeURIComponent(entity)}`,
+        { restart, reason: ctx.options.reason },
+      );
       restart = false;
       const total = b.total_estimate ?? 0;
       ctx.progress(`${entity} ${progressBar(b.copied, total)} ${b.copied}/${total || "?"} rows copied`);
@@ -24,7 +28,9 @@ export const backfill: Command = {
           b,
           () =>
             `backfill of ${entity} complete: ${b.copied} rows copied; the replica holds ${b.applied} of them at the source's version (the others had newer live changes)` +
-            (b.failed ? `; ${b.failed} row(s) refused, recorded in failed_tasks: npm run ops -- failed --entity ${entity}` : ""),
+            (b.failed
+              ? `; ${b.failed} row(s) refused, recorded in failed_tasks: npm run ops -- failed --entity ${entity}`
+              : ""),
         );
         return b.failed ? EXIT.found : EXIT.ok;
       }

@@ -10,7 +10,10 @@ import { UsageError } from "../usage-error";
 const ACTIONS = Object.keys(GROUP_ACTIONS) as GroupAction[];
 
 async function showGroup(ctx: Context, id: string): Promise<number> {
-  const data = await ctx.api<{ group: FailureGroup; examples: FailedTask[] }>("GET", `/v1/admin/failure-groups/${encodeURIComponent(id)}`);
+  const data = await ctx.api<{ group: FailureGroup; examples: FailedTask[] }>(
+    "GET",
+    `/v1/admin/failure-groups/${encodeURIComponent(id)}`,
+  );
   ctx.print(data, () => [keyValues(data.group), "", "example tasks:", table(data.examples.map(taskRow))].join("\n"));
   return EXIT.ok;
 }
@@ -26,9 +29,14 @@ export const group: Command = {
       if (ctx.options.reason !== undefined) throw new UsageError(`--reason goes with an action: ${ACTIONS.join(", ")}`);
       return showGroup(ctx, id);
     }
-    if (!ACTIONS.includes(action as GroupAction)) throw new UsageError(`unknown group action "${action}": use ${ACTIONS.join(", ")}`);
+    if (!ACTIONS.includes(action as GroupAction))
+      throw new UsageError(`unknown group action "${action}": use ${ACTIONS.join(", ")}`);
     const body = reasonBody(`group ${action}`, ctx.options);
-    const data = await ctx.api<{ group: FailureGroup }>("POST", `/v1/admin/failure-groups/${encodeURIComponent(id)}/${action}`, body);
+    const data = await ctx.api<{ group: FailureGroup }>(
+      "POST",
+      `/v1/admin/failure-groups/${encodeURIComponent(id)}/${action}`,
+      body,
+    );
     const g = data.group;
     ctx.print(data, () => `group ${g.id} is now ${g.status} (${g.open_tasks} open task(s), ${g.failures} failure(s))`);
     return EXIT.ok;

@@ -18,4 +18,22 @@ import { tokens } from "./tokens";
 import { watch } from "./watch";
 
 /** In the order an operator meets them: is it healthy, what failed, why, replay, follow, check. */
-export const COMMANDS: Record<string, Command> = { status, reconcile, regressions, "resolve-regression": resolveRegression, backfill, integrity, failed, show, groups, group, plan, replay, jobs, watch, cancel, audit, tokens };
+export const COMMANDS: Record<string, Command> = {
+  status,
+  reconcile,
+  regressions,
+  "resolve-regression": resolveRegression,
+  backfill,
+  integrity,
+  failed,
+  show,
+  groups,
+  group,
+  plan,
+  replay,
+  jobs,
+  watch,
+  cancel,
+  audit,
+  tokens,
+};

@@ -12,9 +12,25 @@ export const reconcile: Command = {
       repair: !ctx.options["dry-run"],
       reason: ctx.options.reason,
     });
-    ctx.print(runs, () =>
-      table(runs.map(({ entity, status, rows_checked, missing, extra, altered, repaired, skipped, invalid, regressed }) => ({ entity, status, rows_checked, missing, extra, altered, repaired, skipped, invalid, regressed }))) +
-        (runs.some((r) => Number(r.regressed) > 0) ? "\n\nregressed rows: npm run ops -- regressions" : ""),
+    ctx.print(
+      runs,
+      () =>
+        table(
+          runs.map(
+            ({ entity, status, rows_checked, missing, extra, altered, repaired, skipped, invalid, regressed }) => ({
+              entity,
+              status,
+              rows_checked,
+              missing,
+              extra,
+              altered,
+              repaired,
+              skipped,
+              invalid,
+              regressed,
+            }),
+          ),
+        ) + (runs.some((r) => Number(r.regressed) > 0) ? "\n\nregressed rows: npm run ops -- regressions" : ""),
     );
     return runs.some((r) => r.status === "failed") ? EXIT.error : EXIT.ok;
   },

@@ -12,14 +12,20 @@ export const regressions: Command = {
   async run(ctx) {
     const query = validate(
       listRegressionsQuery,
-      Object.fromEntries(Object.entries({ entity: ctx.options.entity, status: ctx.options.status, limit: ctx.options.limit }).filter(([, v]) => v !== undefined)),
+      Object.fromEntries(
+        Object.entries({ entity: ctx.options.entity, status: ctx.options.status, limit: ctx.options.limit }).filter(
+          ([, v]) => v !== undefined,
+        ),
+      ),
     );
     const data = await ctx.api<{ regressions: Regression[] }>("GET", `/v1/admin/regressions${queryString(query)}`);
     const rows = data.regressions;
     ctx.print(data, () =>
       rows.length
         ? `${table(rows.map(({ entity, id, source_version, replica_version, replica_state, last_seen_at, status }) => ({ entity, id, source_version, replica_version, replica_state, last_seen_at, status })))}\n\n` +
-          (query.status === "open" ? `resolve with: npm run ops -- resolve-regression --entity <entity> --reason "<why>"` : "")
+          (query.status === "open"
+            ? `resolve with: npm run ops -- resolve-regression --entity <entity> --reason "<why>"`
+            : "")
         : `no ${query.status} regressions`,
     );
     return query.status === "open" && rows.length ? EXIT.found : EXIT.ok;

@@ -11,7 +11,10 @@ export const show: Command = {
   options: [],
   async run(ctx) {
     const id = requireArg("show", ctx.args, 0, "a task id");
-    const detail = await ctx.api<z.infer<typeof taskDetailSchema>>("GET", `/v1/admin/failed-tasks/${encodeURIComponent(id)}`);
+    const detail = await ctx.api<z.infer<typeof taskDetailSchema>>(
+      "GET",
+      `/v1/admin/failed-tasks/${encodeURIComponent(id)}`,
+    );
     const { event, ...task } = detail.task;
     ctx.print(detail, () =>
       [

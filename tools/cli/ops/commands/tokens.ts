@@ -43,8 +43,16 @@ async function list(ctx: Context): Promise<number> {
 async function revoke(ctx: Context): Promise<number> {
   const id = requireArg("tokens revoke", ctx.args, 1, "a token id (see: npm run ops -- tokens list)");
   const body = reasonBody("tokens revoke", ctx.options);
-  const data = await ctx.api<{ token: OperatorToken }>("POST", `/v1/admin/operator-tokens/${encodeURIComponent(id)}/revoke`, body);
-  ctx.print(data, () => `token ${data.token.id} of ${data.token.operator} is revoked: the worker refuses it from now on (TOKEN_REVOKED)`);
+  const data = await ctx.api<{ token: OperatorToken }>(
+    "POST",
+    `/v1/admin/operator-tokens/${encodeURIComponent(id)}/revoke`,
+    body,
+  );
+  ctx.print(
+    data,
+    () =>
+      `token ${data.token.id} of ${data.token.operator} is revoked: the worker refuses it from now on (TOKEN_REVOKED)`,
+  );
   return EXIT.ok;
 }
 
@@ -61,7 +69,12 @@ export const tokens: Command = {
   async run(ctx) {
     const sub = ctx.args[0];
     const run = sub === undefined ? undefined : SUBCOMMANDS[sub];
-    if (!run) throw new UsageError(sub === undefined ? "tokens needs create, list or revoke" : `unknown tokens subcommand "${sub}": use create, list or revoke`);
+    if (!run)
+      throw new UsageError(
+        sub === undefined
+          ? "tokens needs create, list or revoke"
+          : `unknown tokens subcommand "${sub}": use create, list or revoke`,
+      );
     return run(ctx);
   },
 };

@@ -55,7 +55,8 @@ export async function watchJob(ctx: Context, jobId: string): Promise<number> {
 
 export const watch: Command = {
   synopsis: "watch <job-id>",
-  summary: "follow a replay job until its tasks settle (exit 0 all resolved, 2 some failed again, 3 cancelled, 1 failed)",
+  summary:
+    "follow a replay job until its tasks settle (exit 0 all resolved, 2 some failed again, 3 cancelled, 1 failed)",
   options: [],
   async run(ctx) {
     return watchJob(ctx, requireArg("watch", ctx.args, 0, "a job id"));
