@@ -13,7 +13,7 @@ import { syntheticBatch } from "./synthetic-batch";
 /**
  * Measured prototypes of changes proposed in bench/RESULTS.md (not part of the pipeline).
  * (The former "proposal-inline-json" prototype is applied: postgresRpc in
- * src/stores/supabase-postgres.ts now inlines its arguments. Proposed Supabase SQL, measured by
+ * core/stores/supabase-postgres.ts now inlines its arguments. Proposed Supabase SQL, measured by
  * bench/profile-postgres.ts, is in ./proposed-sql.ts.)
  *
  * "proposal-one-txn" (to-d1). A measured prototype of a change proposed in bench/RESULTS.md (not part of the pipeline):
