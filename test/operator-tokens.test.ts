@@ -45,7 +45,7 @@ async function plansFor(taskId: string): Promise<number> {
 
 /** The worker with other settings, through its real fetch handler. */
 async function withEnv(
-  overrides: Record<string, string>,
+  overrides: Record<string, unknown>,
   method: string,
   path: string,
   opts: { token: string; body?: unknown; headers?: Record<string, string> },
@@ -65,6 +65,24 @@ async function withEnv(
 }
 
 describe("operator tokens prove who acts", () => {
+  it("D1 down while checking a token answers 503 retryable, not 401 or 500", async () => {
+    const failing = new Proxy(env.DB, {
+      get: (target, key) =>
+        key === "prepare"
+          ? () => ({
+              bind: () => ({
+                first: async () => {
+                  throw new Error("D1_ERROR: Network connection lost.");
+                },
+              }),
+            })
+          : Reflect.get(target, key),
+    });
+    const res = await withEnv({ DB: failing }, "GET", "/v1/admin/failed-tasks", { token: "sds_op_" + "x".repeat(43) });
+    expect(res.status).toBe(503);
+    expect(res.json.error).toMatchObject({ code: "D1_UNAVAILABLE", retryable: true });
+  });
+
   it("a token is shown once, D1 keeps only its hash, and a change made with it is audited as its operator, proven", async () => {
     const created = await createToken("alice");
     expect(created.secret).toMatch(/^sds_op_[A-Za-z0-9_-]{43}$/);

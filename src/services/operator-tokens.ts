@@ -4,6 +4,7 @@ import type { OperatorToken, createOperatorTokenBody, listOperatorTokensQuery } 
 import { AuthError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../../core/errors";
 import { hashOperatorToken, newOperatorToken } from "../lib/operator-token";
 import { auditStatement, type Actor } from "./audit";
+import { classifyD1Error } from "../../core/stores/d1-errors";
 
 /** last_used_at is a hint for operators ("is this token still in use?"), not a log: once a minute is enough. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -159,10 +160,14 @@ export async function authenticateOperatorToken(
   secret: string,
   now: Date,
 ): Promise<{ id: string; operator: string }> {
+  // D1 failing is an outage, not a refusal: 503, retryable (not 401, and not an unexplained 500).
   const row = await db
     .prepare(`SELECT ${COLUMNS} FROM operator_tokens WHERE token_hash = ?1`)
     .bind(await hashOperatorToken(secret))
-    .first<TokenRow>();
+    .first<TokenRow>()
+    .catch((error: unknown) => {
+      throw classifyD1Error(error);
+    });
   if (!row) throw new AuthError("unknown operator token");
   if (row.revoked_at)
     throw new AuthError(`operator token ${row.id} (${row.operator}) was revoked at ${row.revoked_at}`, "TOKEN_REVOKED");
