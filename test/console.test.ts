@@ -1,0 +1,168 @@
+import { env, SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createdOperatorTokenSchema } from "../schemas/operator-api";
+import { ENTITIES } from "../schemas/registry";
+import { CONSOLE_CSP } from "../src/http/console/routes";
+import { newSession, sealSession, SESSION_COOKIE } from "../src/http/console/session";
+import { SECRETS } from "./support/helpers";
+import { op } from "./support/operator";
+
+const ORIGIN = "https://worker.test";
+
+function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
+  return SELF.fetch(`${ORIGIN}${path}`, {
+    method: "POST",
+    body: new URLSearchParams(form),
+    headers: { origin: ORIGIN, ...headers },
+    redirect: "manual",
+  });
+}
+
+function get(path: string, cookie?: string) {
+  return SELF.fetch(`${ORIGIN}${path}`, { headers: cookie ? { cookie } : {}, redirect: "manual" });
+}
+
+/** The `name=value` of the session cookie a response sets, for the next request's Cookie header. */
+function sessionCookie(res: Response): string {
+  const set = res.headers.get("set-cookie") ?? "";
+  expect(set).toContain(`${SESSION_COOKIE}=`);
+  return set.split(";")[0]!;
+}
+
+async function signIn(): Promise<{ cookie: string; csrf: string }> {
+  const res = await post("/console/login", { token: SECRETS.admin, operator: "alice@ops" });
+  expect(res.status).toBe(303);
+  const cookie = sessionCookie(res);
+  const page = await (await get("/console", cookie)).text();
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
+  expect(csrf).toBeTruthy();
+  return { cookie, csrf: csrf! };
+}
+
+describe("console sign-in", () => {
+  it("refuses a wrong token with a clear message and sets no cookie", async () => {
+    const res = await post("/console/login", { token: "not-the-token", operator: "alice" });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(await res.text()).toContain("Sign-in refused: missing or invalid bearer token");
+  });
+
+  it("asks the shared admin token's user for their name", async () => {
+    const res = await post("/console/login", { token: SECRETS.admin, operator: "" });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(await res.text()).toContain("enter your name");
+  });
+
+  it("with the admin token sets an HttpOnly, Secure, SameSite=Strict cookie scoped to /console, without the token", async () => {
+    const res = await post("/console/login", { token: SECRETS.admin, operator: "alice@ops" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/console");
+    const set = res.headers.get("set-cookie")!;
+    expect(set).toMatch(/HttpOnly/i);
+    expect(set).toMatch(/Secure/i);
+    expect(set).toMatch(/SameSite=Strict/i);
+    expect(set).toMatch(/Path=\/console/i);
+    expect(set).toMatch(/Max-Age=28800/i);
+    expect(set).not.toContain(SECRETS.admin);
+    const payload = JSON.parse(
+      atob(sessionCookie(res).split("=")[1]!.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/")),
+    );
+    expect(payload).toMatchObject({ operator: "alice@ops", auth: "admin-token" });
+  });
+
+  it("with an operator token names the token's operator (the same check as the admin API)", async () => {
+    const created = await op("POST", "/v1/admin/operator-tokens", { operator: "bob", reason: "console test" });
+    const { secret } = createdOperatorTokenSchema.parse(created.json.data);
+    const res = await post("/console/login", { token: secret });
+    expect(res.status).toBe(303);
+    const page = await (await get("/console", sessionCookie(res))).text();
+    expect(page).toContain("Signed in as <strong>bob</strong>");
+  });
+
+  it("refuses a sign-in posted from another site", async () => {
+    const res = await post(
+      "/console/login",
+      { token: SECRETS.admin, operator: "alice" },
+      { origin: "https://evil.example" },
+    );
+    expect(res.status).toBe(403);
+    expect(res.headers.get("set-cookie")).toBeNull();
+  });
+});
+
+describe("console overview", () => {
+  it("shows a card per entity, the health and the time it was read", async () => {
+    const { cookie } = await signIn();
+    const res = await get("/console", cookie);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    for (const e of ENTITIES) expect(page).toContain(`id="entity-${e.name}"`);
+    expect(page.match(/class="card state-/g)).toHaveLength(ENTITIES.length);
+    expect(page).toMatch(/As of <time datetime="\d{4}-/);
+    expect(page).toContain('<meta http-equiv="refresh" content="15"/>');
+    expect(page).toContain("supabase → d1");
+  });
+
+  it("redirects to the sign-in without a cookie, with a forged one and with an expired one", async () => {
+    const { cookie } = await signIn();
+    const [name, value] = cookie.split("=") as [string, string];
+    const [payload, signature] = value.split(".") as [string, string];
+    const forgedPayload = btoa(JSON.stringify({ operator: "mallory", auth: "admin-token", csrf: "x", expires: 9e9 }))
+      .replace(/=+$/, "")
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
+    const expired = await sealSession(env, {
+      ...newSession("alice", "admin-token", new Date()),
+      expires: Math.floor(Date.now() / 1000) - 1,
+    });
+    for (const bad of [
+      undefined,
+      `${name}=${payload}.${signature.slice(0, -2)}AA`,
+      `${name}=${forgedPayload}.${signature}`,
+      `${name}=${expired}`,
+      `${name}=garbage`,
+    ]) {
+      const res = await get("/console", bad);
+      expect(res.status, bad).toBe(303);
+      expect(res.headers.get("location")).toBe("/console/login");
+    }
+  });
+
+  it("puts the security headers on every console response", async () => {
+    const { cookie } = await signIn();
+    for (const res of [await get("/console/login"), await get("/console", cookie), await get("/console")]) {
+      expect(res.headers.get("content-security-policy")).toBe(CONSOLE_CSP);
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    }
+    const css = await get("/console/static/console.css");
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(css.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+});
+
+describe("console CSRF and sign-out", () => {
+  it("refuses a POST without the CSRF token, with a wrong one or from another site, and changes nothing", async () => {
+    const { cookie, csrf } = await signIn();
+    for (const res of [
+      await post("/console/logout", {}, { cookie }),
+      await post("/console/logout", { csrf: "wrong" }, { cookie }),
+      await post("/console/logout", { csrf }, { cookie, origin: "https://evil.example" }),
+      await post("/console/logout", { csrf }, { cookie, "sec-fetch-site": "cross-site" }),
+    ]) {
+      expect(res.status).toBe(403);
+      expect(res.headers.get("set-cookie")).toBeNull();
+      expect(await res.text()).toContain("Nothing was changed");
+    }
+    expect((await get("/console", cookie)).status).toBe(200);
+  });
+
+  it("signs out: the cookie is cleared", async () => {
+    const { cookie, csrf } = await signIn();
+    const res = await post("/console/logout", { csrf }, { cookie });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/console/login");
+    expect(res.headers.get("set-cookie")).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`, "i"));
+  });
+});
