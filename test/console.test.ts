@@ -80,6 +80,15 @@ describe("console sign-in", () => {
     expect(page).toContain("Signed in as <strong>bob</strong>");
   });
 
+  it("accepts a same-origin form whose Origin is null (Chromium under Referrer-Policy no-referrer)", async () => {
+    const res = await post(
+      "/console/login",
+      { token: SECRETS.admin, operator: "alice" },
+      { origin: "null", "sec-fetch-site": "same-origin" },
+    );
+    expect(res.status).toBe(303);
+  });
+
   it("refuses a sign-in posted from another site", async () => {
     const res = await post(
       "/console/login",
@@ -150,6 +159,7 @@ describe("console CSRF and sign-out", () => {
       await post("/console/logout", { csrf: "wrong" }, { cookie }),
       await post("/console/logout", { csrf }, { cookie, origin: "https://evil.example" }),
       await post("/console/logout", { csrf }, { cookie, "sec-fetch-site": "cross-site" }),
+      await post("/console/logout", { csrf }, { cookie, origin: "null" }),
     ]) {
       expect(res.status).toBe(403);
       expect(res.headers.get("set-cookie")).toBeNull();

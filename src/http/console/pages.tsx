@@ -58,16 +58,30 @@ export function LoginPage(props: { error?: string; operator?: string }) {
             {props.error}
           </p>
         ) : null}
-        <label for="token">
-          Token
-          <span class="hint">Your operator token (sds_op_…) or the shared admin token</span>
-        </label>
-        <input id="token" name="token" type="password" autocomplete="current-password" required />
-        <label for="operator">
-          Your name
-          <span class="hint">Needed with the shared admin token; an operator token already names you</span>
-        </label>
-        <input id="operator" name="operator" type="text" autocomplete="username" value={props.operator ?? ""} />
+        <label for="token">Token</label>
+        <span class="hint" id="token-hint">
+          Your operator token (sds_op_…) or the shared admin token
+        </span>
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autocomplete="current-password"
+          aria-describedby="token-hint"
+          required
+        />
+        <label for="operator">Your name</label>
+        <span class="hint" id="operator-hint">
+          Needed with the shared admin token; an operator token already names you
+        </span>
+        <input
+          id="operator"
+          name="operator"
+          type="text"
+          autocomplete="username"
+          aria-describedby="operator-hint"
+          value={props.operator ?? ""}
+        />
         <button class="primary" type="submit">
           Sign in
         </button>

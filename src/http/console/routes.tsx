@@ -36,12 +36,15 @@ const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
 /**
  * A POST from another site is refused whatever it carries: SameSite=Strict already keeps the
  * cookie off it, this also covers the login form (no session yet) and browsers without SameSite.
+ * Sec-Fetch-Site, which a page cannot set, decides when present: under Referrer-Policy
+ * no-referrer Chromium sends `Origin: null` even for a same-origin form. Without it, an Origin
+ * must be this worker's (and `null` is refused).
  */
 function crossSite(c: AppContext): boolean {
-  const origin = c.req.header("origin");
-  if (origin !== undefined && origin !== new URL(c.req.url).origin) return true;
   const site = c.req.header("sec-fetch-site");
-  return site !== undefined && site !== "same-origin" && site !== "none";
+  if (site !== undefined) return site !== "same-origin" && site !== "none";
+  const origin = c.req.header("origin");
+  return origin !== undefined && origin !== new URL(c.req.url).origin;
 }
 
 function refused(c: AppContext, message: string) {

@@ -35,7 +35,7 @@ button:focus-visible, input:focus-visible { outline: 3px solid #f0a500; outline-
 .circuits { display: flex; flex-wrap: wrap; gap: .5rem; padding: 0; margin: 0; list-style: none; }
 .login { max-width: 26rem; margin: 2rem auto; background: #fff; padding: 1.25rem; border-radius: .5rem; border: 1px solid #d0d4da; }
 .login label { display: block; font-weight: 600; margin-top: .75rem; }
-.login .hint { display: block; font-weight: normal; color: #4a525c; font-size: .9rem; }
+.login .hint { display: block; color: #4a525c; font-size: .9rem; }
 .login input { display: block; width: 100%; font: inherit; padding: .45rem; margin-top: .25rem; border: 1px solid #8c959f; border-radius: .3rem; }
 .login button { margin-top: 1rem; }
 .error { color: #a40e26; background: #ffebe9; border: 1px solid #d1242f; padding: .5rem .75rem; border-radius: .3rem; }
