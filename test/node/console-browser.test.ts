@@ -70,7 +70,17 @@ describe("the console in a real browser", () => {
         })
         .toBe(1);
       const n = (await stack.d1.query<{ n: number }>("SELECT count(*) AS n FROM prospects"))[0]!.n;
-      await page.reload();
+      // The every-minute cron's sweeps, so the page shows the pipeline as production would.
+      await expect
+        .poll(
+          async () => {
+            await stack.fireCron();
+            await page.reload();
+            return page.getByText("the change-log sweep has never run").count();
+          },
+          { timeout: 30_000 },
+        )
+        .toBe(0);
       const card = page.getByRole("listitem").filter({ has: page.locator("#entity-prospects") });
       await expect.poll(() => card.textContent()).toContain(`Rows in D1${n}`);
       expect(await card.textContent()).toContain("supabase → d1");
