@@ -2,6 +2,7 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createdOperatorTokenSchema } from "../schemas/operator-api";
 import { ENTITIES } from "../schemas/registry";
+import { freshnessOf, type EntityStatus, type SyncStatus } from "../src/http/console/freshness";
 import { CONSOLE_CSP } from "../src/http/console/routes";
 import { newSession, sealSession, SESSION_COOKIE } from "../src/http/console/session";
 import { SECRETS } from "./support/helpers";
@@ -174,5 +175,41 @@ describe("console CSRF and sign-out", () => {
     expect(res.status).toBe(303);
     expect(res.headers.get("location")).toBe("/console/login");
     expect(res.headers.get("set-cookie")).toMatch(new RegExp(`^${SESSION_COOKIE}=;.*Max-Age=0`, "i"));
+  });
+});
+
+describe("freshness state", () => {
+  const now = Date.parse("2026-01-01T12:00:00Z");
+  const ago = (s: number) => new Date(now - s * 1000).toISOString();
+  const entity = (over: Partial<EntityStatus> = {}): EntityStatus =>
+    ({
+      entity: "prospects",
+      authority: "supabase",
+      replica: "d1",
+      rows: { supabase: 3, d1: 3 },
+      lagSeconds: 1,
+      backlog: { changeLog: 2 },
+      healthy: true,
+      reasons: [],
+      ...over,
+    }) as EntityStatus;
+  const status = (oldestUnsweptAt: string | null) =>
+    ({ sweeps: { changeLog: { oldestUnsweptAt }, outbox: { oldest: null } } }) as unknown as SyncStatus;
+
+  it("follows the seed's thresholds on the oldest unsent change: fresh < 2 min, stale to 10 min, very stale beyond", () => {
+    expect(freshnessOf(entity(), status(ago(119)), now)).toBe("fresh");
+    expect(freshnessOf(entity(), status(ago(120)), now)).toBe("stale");
+    expect(freshnessOf(entity(), status(ago(599)), now)).toBe("stale");
+    expect(freshnessOf(entity(), status(ago(600)), now)).toBe("very-stale");
+    // Nothing waiting: the last event's lag decides, not an old horizon.
+    expect(freshnessOf(entity({ backlog: { changeLog: 0 } }), status(ago(900)), now)).toBe("fresh");
+  });
+
+  it("says warning when the entity is unhealthy, error when Supabase is unreachable", () => {
+    expect(freshnessOf(entity({ healthy: false, reasons: ["1 open failed task(s)"] }), status(null), now)).toBe(
+      "warning",
+    );
+    expect(freshnessOf(entity({ rows: { supabase: null, d1: 3 } }), status(null), now)).toBe("error");
+    expect(freshnessOf(entity({ replica: null }), status(null), now)).toBe("no-replica");
   });
 });
