@@ -62,7 +62,7 @@ function isJson(contentType: string | undefined): boolean {
 async function authenticate(c: AppContext): Promise<Principal> {
   const header = c.req.header("authorization");
   const assertion = c.req.header("cf-access-jwt-assertion");
-  const { CF_ACCESS_TEAM_DOMAIN: teamDomain, CF_ACCESS_AUD: audience, ADMIN_TOKEN: adminToken } = c.env;
+  const { CF_ACCESS_TEAM_DOMAIN: teamDomain, CF_ACCESS_AUD: audience } = c.env;
   // An explicit bearer wins: behind Access every request carries a JWT, and a CLI call that
   // brings its own token means that token.
   if (header === undefined && assertion && teamDomain && audience) {
@@ -75,7 +75,15 @@ async function authenticate(c: AppContext): Promise<Principal> {
       );
     return { auth: "access-jwt", operator: name.data };
   }
-  const presented = bearerOf(header);
+  return principalOfToken(c, bearerOf(header));
+}
+
+/**
+ * Who a presented token names: the shared ADMIN_TOKEN or an operator token, or AuthError. Also the
+ * console's sign-in (src/http/console/routes.tsx), so both accept exactly the same tokens.
+ */
+export async function principalOfToken(c: AppContext, presented: string): Promise<Principal> {
+  const adminToken = c.env.ADMIN_TOKEN;
   // The shared token first: it costs no D1 read, and it keeps working if D1 is what broke.
   if (adminToken && (await matchesSecret(presented, adminToken))) return { auth: "admin-token" };
   if (looksLikeOperatorToken(presented)) {

@@ -15,6 +15,7 @@ import { accessKeysFromFetch, type AccessKeySource } from "../lib/access-jwt";
 import { adminHealthRoutes, healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 import { workerDeps } from "../wiring/deps";
+import { consoleRoutes } from "./console/routes";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -47,5 +48,6 @@ export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/v1/admin", consistencyRoutes);
   app.route("/v1/sync", syncStatusRoutes);
+  app.route("/console", consoleRoutes);
   return app;
 }

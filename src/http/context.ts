@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { Env } from "../env";
 import type { AccessKeySource } from "../lib/access-jwt";
 import type { WorkerDeps } from "../wiring/deps";
+import type { ConsoleSession } from "./console/session";
 
 /** Who called an admin route, as adminAuth established it. */
 export type Principal =
@@ -19,6 +20,8 @@ export type AppEnv = {
     accessKeys: AccessKeySource;
     /** The worker's dependencies, built from env once for this request (src/wiring/deps.ts). */
     deps: WorkerDeps;
+    /** The console's signed-in operator (src/http/console/routes.tsx), once its session is checked. */
+    consoleSession?: ConsoleSession;
   };
 };
 export type AppContext = Context<AppEnv>;

@@ -76,6 +76,7 @@ supabase-d1-sync is running
   postgres    ${redact(stack.databaseUrl)}   (${stack.embedded ? "embedded PGlite, data in .dev/pglite" : "DATABASE_URL"})
   webhooks    triggers on Supabase-authoritative tables -> ${w}/webhooks/supabase${stack.relay ? " (delivered by the local pg_net relay)" : ""}
   tokens      WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}  API_TOKEN=${secrets.API_TOKEN}  ADMIN_TOKEN=${secrets.ADMIN_TOKEN}
+  console     ${w}/console   (sign in with token ${secrets.ADMIN_TOKEN} and any name, e.g. you@dev)
 
 Try it:
   curl -s ${w}/health

@@ -1,0 +1,195 @@
+/** @jsxImportSource hono/jsx */
+import type { Child } from "hono/jsx";
+import { raw } from "hono/html";
+import {
+  behindSeconds,
+  duration,
+  FRESHNESS_LABEL,
+  FRESHNESS_SECONDS,
+  freshnessOf,
+  type EntityStatus,
+  type SyncStatus,
+} from "./freshness";
+import type { ConsoleSession } from "./session";
+
+export const CONSOLE_CSS_PATH = "/console/static/console.css";
+/** The overview reloads itself; a meta refresh needs no script (the CSP allows none inline). */
+export const REFRESH_SECONDS = 15;
+
+function Layout(props: { title: string; refresh?: boolean; session?: ConsoleSession; children: Child }) {
+  return (
+    <>
+      {raw("<!doctype html>")}
+      <html lang="en">
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          {props.refresh ? <meta http-equiv="refresh" content={String(REFRESH_SECONDS)} /> : null}
+          <title>{props.title} · supabase-d1-sync console</title>
+          <link rel="stylesheet" href={CONSOLE_CSS_PATH} />
+        </head>
+        <body>
+          <header>
+            <h1>supabase-d1-sync console</h1>
+            {props.session ? (
+              <form method="post" action="/console/logout">
+                <span>
+                  Signed in as <strong>{props.session.operator}</strong>
+                </span>
+                <input type="hidden" name="csrf" value={props.session.csrf} />
+                <button type="submit">Sign out</button>
+              </form>
+            ) : null}
+          </header>
+          <main>{props.children}</main>
+        </body>
+      </html>
+    </>
+  );
+}
+
+export function LoginPage(props: { error?: string; operator?: string }) {
+  return (
+    <Layout title="Sign in">
+      <form class="login" method="post" action="/console/login">
+        <h2>Sign in</h2>
+        {props.error ? (
+          <p class="error" role="alert">
+            {props.error}
+          </p>
+        ) : null}
+        <label for="token">Token</label>
+        <span class="hint" id="token-hint">
+          Your operator token (sds_op_…) or the shared admin token
+        </span>
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autocomplete="current-password"
+          aria-describedby="token-hint"
+          required
+        />
+        <label for="operator">Your name</label>
+        <span class="hint" id="operator-hint">
+          Needed with the shared admin token; an operator token already names you
+        </span>
+        <input
+          id="operator"
+          name="operator"
+          type="text"
+          autocomplete="username"
+          aria-describedby="operator-hint"
+          value={props.operator ?? ""}
+        />
+        <button class="primary" type="submit">
+          Sign in
+        </button>
+      </form>
+    </Layout>
+  );
+}
+
+function EntityCard(props: { entity: EntityStatus; status: SyncStatus; now: number }) {
+  const e = props.entity;
+  const state = freshnessOf(e, props.status, props.now);
+  const r = e.lastReconciliation;
+  const backlog = "changeLog" in e.backlog ? e.backlog.changeLog : e.backlog.outboxUnpublished;
+  const backlogWhere = "changeLog" in e.backlog ? "change log" : "outbox";
+  const differences = r ? r.missing + r.extra + r.altered : 0;
+  return (
+    <li class={`card state-${state}`} aria-labelledby={`entity-${e.entity}`}>
+      <h2 id={`entity-${e.entity}`}>
+        {e.entity}
+        <span class={`badge state-${state}`}>{FRESHNESS_LABEL[state]}</span>
+      </h2>
+      <p class="direction">{e.replica ? `${e.authority} → ${e.replica}` : `${e.authority} only (not replicated)`}</p>
+      <dl>
+        <dt>Rows in Supabase</dt>
+        <dd>{e.rows.supabase ?? "unknown"}</dd>
+        <dt>Rows in D1</dt>
+        <dd>{e.rows.d1}</dd>
+        <dt>Behind by</dt>
+        <dd>{duration(behindSeconds(e, props.status, props.now))}</dd>
+        <dt>Last event lag</dt>
+        <dd>{duration(e.lagSeconds)}</dd>
+        <dt>Backlog ({backlogWhere})</dt>
+        <dd>{backlog ?? "unknown"}</dd>
+        <dt>Open failed tasks</dt>
+        <dd>{e.openFailedTasks}</dd>
+        <dt>Last reconciliation</dt>
+        <dd>
+          {r ? (
+            <>
+              <time datetime={r.finished_at}>{r.finished_at}</time>: {r.status},{" "}
+              {differences ? `${differences} difference(s), ${r.repaired} repaired` : "no differences"}
+            </>
+          ) : (
+            "never"
+          )}
+        </dd>
+      </dl>
+      {e.reasons.length ? (
+        <ul class="reasons">
+          {e.reasons.map((reason) => (
+            <li>{reason}</li>
+          ))}
+        </ul>
+      ) : null}
+    </li>
+  );
+}
+
+export function OverviewPage(props: { status: SyncStatus; session: ConsoleSession; now: number }) {
+  const { status } = props;
+  const asOf = new Date(props.now).toISOString();
+  const sweep = status.sweeps.changeLog;
+  return (
+    <Layout title="Overview" refresh session={props.session}>
+      <section class="summary" aria-label="Pipeline">
+        <p>
+          Overall:{" "}
+          <span class={`badge state-${status.healthy ? "fresh" : "warning"}`}>
+            {status.healthy ? "Healthy" : "Needs attention"}
+          </span>
+        </p>
+        <p>
+          As of <time datetime={asOf}>{asOf.replace("T", " ").slice(0, 19)} UTC</time>{" "}
+          <span class="muted">(refreshes every {REFRESH_SECONDS} s)</span>
+        </p>
+        <p>
+          Change-log sweep: {sweep.lastRunAt ? `${duration(sweep.ageSeconds)} ago` : "never run"} · outbox unpublished:{" "}
+          {status.sweeps.outbox.unpublished}
+        </p>
+      </section>
+      {status.reasons.length ? (
+        <ul class="health-reasons" aria-label="Why the pipeline needs attention">
+          {status.reasons.map((reason) => (
+            <li>{reason}</li>
+          ))}
+        </ul>
+      ) : null}
+      <section aria-label="Circuits" class="summary">
+        <p>Circuits:</p>
+        <ul class="circuits">
+          {Object.entries(status.circuits).map(([name, state]) => (
+            <li>
+              <span class={`badge state-${state === "closed" ? "fresh" : "warning"}`}>
+                {name}: {state}
+              </span>
+            </li>
+          ))}
+        </ul>
+      </section>
+      <ul class="cards" aria-label="Entities">
+        {status.entities.map((entity) => (
+          <EntityCard entity={entity} status={status} now={props.now} />
+        ))}
+      </ul>
+      <p class="muted">
+        Fresh: less than {FRESHNESS_SECONDS.stale / 60} min behind; stale: up to {FRESHNESS_SECONDS.veryStale / 60} min;
+        very stale: more. Warning: the entity has problems listed on its card; error: Supabase cannot be reached.
+      </p>
+    </Layout>
+  );
+}

@@ -1,0 +1,147 @@
+/** @jsxImportSource hono/jsx */
+import { Hono, type MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { operatorName } from "../../../schemas/operator-api";
+import { SyncError } from "../../../core/errors";
+import { syncStatus } from "../../services/sync-status";
+import { principalOfToken } from "../admin-auth";
+import type { AppContext, AppEnv } from "../context";
+import { LoginPage, OverviewPage } from "./pages";
+import {
+  consoleConfigured,
+  newSession,
+  openSession,
+  sealSession,
+  SESSION_COOKIE,
+  SESSION_SECONDS,
+  type ConsoleSession,
+} from "./session";
+import { CONSOLE_CSS } from "./styles";
+
+export const CONSOLE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+
+const LOGIN = "/console/login";
+
+/** On every console response, redirects and refusals included. */
+const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
+  await next();
+  c.header("content-security-policy", CONSOLE_CSP);
+  c.header("x-content-type-options", "nosniff");
+  c.header("referrer-policy", "no-referrer");
+  c.header("x-frame-options", "DENY");
+  if (!c.req.path.startsWith("/console/static/")) c.header("cache-control", "no-store");
+};
+
+/**
+ * A POST from another site is refused whatever it carries: SameSite=Strict already keeps the
+ * cookie off it, this also covers the login form (no session yet) and browsers without SameSite.
+ * Sec-Fetch-Site, which a page cannot set, decides when present: under Referrer-Policy
+ * no-referrer Chromium sends `Origin: null` even for a same-origin form. Without it, an Origin
+ * must be this worker's (and `null` is refused).
+ */
+function crossSite(c: AppContext): boolean {
+  const site = c.req.header("sec-fetch-site");
+  if (site !== undefined) return site !== "same-origin" && site !== "none";
+  const origin = c.req.header("origin");
+  return origin !== undefined && origin !== new URL(c.req.url).origin;
+}
+
+function refused(c: AppContext, message: string) {
+  return c.html(<LoginPage error={`${message}. Nothing was changed.`} />, 403);
+}
+
+function setSessionCookie(c: AppContext, value: string) {
+  setCookie(c, SESSION_COOKIE, value, {
+    httpOnly: true,
+    secure: true,
+    sameSite: "Strict",
+    path: "/console",
+    maxAge: SESSION_SECONDS,
+  });
+}
+
+async function signIn(c: AppContext) {
+  if (crossSite(c)) return refused(c, "Sign-in from another site refused");
+  if (!consoleConfigured(c.env))
+    return c.html(<LoginPage error="The console is closed: set CONSOLE_SESSION_SECRET or ADMIN_TOKEN." />, 503);
+  const form = await c.req.parseBody();
+  const token = typeof form.token === "string" ? form.token.trim() : "";
+  const named = typeof form.operator === "string" ? form.operator.trim() : "";
+  if (!token) return c.html(<LoginPage error="Enter your token." operator={named} />, 400);
+  let operator: string;
+  let auth: ConsoleSession["auth"];
+  try {
+    const principal = await principalOfToken(c, token);
+    if (principal.auth === "access-jwt") throw new Error("unreachable: a token is never an Access JWT");
+    auth = principal.auth;
+    if (principal.auth === "operator-token") operator = principal.operator;
+    else {
+      // The shared token names nobody: the operator says who they are, as x-operator does for the API.
+      const parsed = operatorName.safeParse(named);
+      if (!parsed.success)
+        return c.html(
+          <LoginPage
+            error="With the shared admin token, enter your name (letters, digits and ._@+:-)."
+            operator={named}
+          />,
+          400,
+        );
+      operator = parsed.data;
+    }
+  } catch (error) {
+    if (!(error instanceof SyncError) || error.status >= 500) throw error;
+    return c.html(
+      <LoginPage error={`Sign-in refused: ${error.message}.`} operator={named} />,
+      error.status as 401 | 403,
+    );
+  }
+  setSessionCookie(c, await sealSession(c.env, newSession(operator, auth, new Date())));
+  return c.redirect("/console", 303);
+}
+
+/** Everything below it needs a valid, unexpired, correctly signed session cookie. */
+const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const session = await openSession(c.env, getCookie(c, SESSION_COOKIE), new Date());
+  if (!session) {
+    // A stale or forged cookie is dropped so the browser stops sending it.
+    if (getCookie(c, SESSION_COOKIE) !== undefined) deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
+    return c.redirect(LOGIN, 303);
+  }
+  c.set("consoleSession", session);
+  await next();
+};
+
+/** Every state-changing console request: same site, and the session's CSRF token in the form. */
+const requireCsrf: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.method !== "POST") return next();
+  if (crossSite(c)) return refused(c, "A request from another site was refused");
+  const form = await c.req.parseBody();
+  const expected = c.get("consoleSession")?.csrf;
+  if (!expected || form.csrf !== expected) return refused(c, "The form's security token is missing or wrong");
+  await next();
+};
+
+/** The operator console at /console (README "Console"). */
+export const consoleRoutes = new Hono<AppEnv>()
+  .use("*", securityHeaders)
+  .get("/static/console.css", (c) => {
+    c.header("content-type", "text/css; charset=utf-8");
+    c.header("cache-control", "public, max-age=300");
+    return c.body(CONSOLE_CSS);
+  })
+  .get("/login", async (c) => {
+    if (await openSession(c.env, getCookie(c, SESSION_COOKIE), new Date())) return c.redirect("/console", 303);
+    return c.html(<LoginPage />);
+  })
+  .post("/login", signIn)
+  .use("*", requireSession, requireCsrf)
+  .get("/", async (c) => {
+    const { db, supabase, breakers, queues } = c.get("deps");
+    const status = await syncStatus({ db, rpc: supabase(), breakers, queues: Object.values(queues) });
+    return c.html(<OverviewPage status={status} session={c.get("consoleSession")!} now={Date.now()} />);
+  })
+  .post("/logout", (c) => {
+    deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
+    return c.redirect(LOGIN, 303);
+  });
