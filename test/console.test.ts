@@ -81,6 +81,19 @@ describe("console sign-in", () => {
     expect(page).toContain("Signed in as <strong>bob</strong>");
   });
 
+  it("ends an operator token's session when the token is revoked", async () => {
+    const created = await op("POST", "/v1/admin/operator-tokens", { operator: "carol", reason: "console revoke test" });
+    const { secret, token } = createdOperatorTokenSchema.parse(created.json.data);
+    const cookie = sessionCookie(await post("/console/login", { token: secret }));
+    expect((await get("/console", cookie)).status).toBe(200);
+    expect((await op("POST", `/v1/admin/operator-tokens/${token.id}/revoke`, { reason: "left the team" })).status).toBe(
+      200,
+    );
+    const after = await get("/console", cookie);
+    expect(after.status).toBe(303);
+    expect(after.headers.get("location")).toBe("/console/login");
+  });
+
   it("accepts a same-origin form whose Origin is null (Chromium under Referrer-Policy no-referrer)", async () => {
     const res = await post(
       "/console/login",

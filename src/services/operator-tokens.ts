@@ -193,3 +193,15 @@ async function touch(db: D1Database, id: string, now: Date): Promise<void> {
     console.warn(JSON.stringify({ msg: "operator token last_used_at not updated", tokenId: id, error: String(error) }));
   }
 }
+
+/** Whether a token still signs anyone in (not revoked, not expired): for sessions it started. */
+export async function operatorTokenActive(db: D1Database, id: string, now: Date): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT revoked_at, expires_at FROM operator_tokens WHERE id = ?1")
+    .bind(id)
+    .first<{ revoked_at: string | null; expires_at: string | null }>()
+    .catch((error: unknown) => {
+      throw classifyD1Error(error);
+    });
+  return Boolean(row && !row.revoked_at && !(row.expires_at && Date.parse(row.expires_at) <= now.getTime()));
+}

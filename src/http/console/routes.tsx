@@ -17,6 +17,7 @@ import {
   type ConsoleSession,
 } from "./session";
 import { CONSOLE_CSS } from "./styles";
+import { operatorTokenActive } from "../../services/operator-tokens";
 
 export const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -71,12 +72,15 @@ async function signIn(c: AppContext) {
   if (!token) return c.html(<LoginPage error="Enter your token." operator={named} />, 400);
   let operator: string;
   let auth: ConsoleSession["auth"];
+  let tokenId: string | undefined;
   try {
     const principal = await principalOfToken(c, token);
     if (principal.auth === "access-jwt") throw new Error("unreachable: a token is never an Access JWT");
     auth = principal.auth;
-    if (principal.auth === "operator-token") operator = principal.operator;
-    else {
+    if (principal.auth === "operator-token") {
+      operator = principal.operator;
+      tokenId = principal.tokenId;
+    } else {
       // The shared token names nobody: the operator says who they are, as x-operator does for the API.
       const parsed = operatorName.safeParse(named);
       if (!parsed.success)
@@ -96,13 +100,17 @@ async function signIn(c: AppContext) {
       error.status as 401 | 403,
     );
   }
-  setSessionCookie(c, await sealSession(c.env, newSession(operator, auth, new Date())));
+  setSessionCookie(c, await sealSession(c.env, newSession(operator, auth, new Date(), tokenId)));
   return c.redirect("/console", 303);
 }
 
 /** Everything below it needs a valid, unexpired, correctly signed session cookie. */
 const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const session = await openSession(c.env, getCookie(c, SESSION_COOKIE), new Date());
+  const now = new Date();
+  const opened = await openSession(c.env, getCookie(c, SESSION_COOKIE), now);
+  // A session from an operator token lasts only as long as the token: revoked or expired, it ends.
+  const session =
+    opened?.tokenId && !(await operatorTokenActive(c.get("deps").db, opened.tokenId, now)) ? null : opened;
   if (!session) {
     // A stale or forged cookie is dropped so the browser stops sending it.
     if (getCookie(c, SESSION_COOKIE) !== undefined) deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });

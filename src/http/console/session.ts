@@ -8,6 +8,8 @@ export const SESSION_COOKIE = "sds_console";
 export interface ConsoleSession {
   operator: string;
   auth: "admin-token" | "operator-token";
+  /** The operator token signed in with: checked again on every request, so revoking it ends the session. */
+  tokenId?: string;
   /** Per-session CSRF token, echoed by every console form in a hidden field. */
   csrf: string;
   /** Unix seconds. */
@@ -45,10 +47,16 @@ export function consoleConfigured(env: Env): boolean {
   return Boolean(env.CONSOLE_SESSION_SECRET || env.ADMIN_TOKEN);
 }
 
-export function newSession(operator: string, auth: ConsoleSession["auth"], now: Date): ConsoleSession {
+export function newSession(
+  operator: string,
+  auth: ConsoleSession["auth"],
+  now: Date,
+  tokenId?: string,
+): ConsoleSession {
   return {
     operator,
     auth,
+    ...(tokenId ? { tokenId } : {}),
     csrf: base64url(crypto.getRandomValues(new Uint8Array(32))),
     expires: Math.floor(now.getTime() / 1000) + SESSION_SECONDS,
   };
