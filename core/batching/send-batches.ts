@@ -1,3 +1,5 @@
+import { utf8Bytes } from "./json-chunks";
+
 /** Cloudflare Queues: at most 100 messages per sendBatch. */
 export const MAX_BATCH_MESSAGES = 100;
 /**
@@ -7,15 +9,13 @@ export const MAX_BATCH_MESSAGES = 100;
  */
 export const MAX_BATCH_BYTES = 200 * 1024;
 
-const encoder = new TextEncoder();
-
 /**
  * Size of a message body as the queue counts it: UTF-8 bytes, not UTF-16 code units. The two
  * differ up to threefold (Japanese text is 3 bytes per character): `JSON.stringify(x).length`
  * counted three valid 119 KB Japanese events as 120,000 and sent them as one 357 KB sendBatch.
  */
 export function jsonBytes(body: unknown): number {
-  return encoder.encode(JSON.stringify(body)).byteLength;
+  return utf8Bytes(JSON.stringify(body));
 }
 
 /**

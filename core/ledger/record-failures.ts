@@ -1,4 +1,4 @@
-import { newEventId } from "../../schemas/event";
+import { MAX_EVENT_BYTES, newEventId } from "../../schemas/event";
 import { boundedMessage } from "../errors";
 import { jsonChunks, utf8Bytes } from "../batching/json-chunks";
 import { utcNow } from "../utc";
@@ -40,7 +40,7 @@ export type FailureRow = Omit<Failure, "event"> & {
  * image past that is left out, with a note: recording it whole made D1 refuse the failure itself
  * (2,000,000 bytes per value), so the sweep that found the row failed on every run.
  */
-export const MAX_STORED_EVENT_BYTES = 120 * 1024;
+export const MAX_STORED_EVENT_BYTES = MAX_EVENT_BYTES;
 
 function storable(event: unknown): unknown {
   if (!event || typeof event !== "object" || Array.isArray(event)) return event;

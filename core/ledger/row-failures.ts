@@ -1,8 +1,6 @@
-import { MAX_EVENT_BYTES } from "../../schemas/event";
 import type { EntityDefinition } from "../../schemas/define-entity";
-import { makeEvent, type SyncEvent } from "../../schemas/event";
+import { makeEvent } from "../../schemas/event";
 import { queueFor, type EntityName } from "../../schemas/registry";
-import { jsonChunks, utf8Bytes } from "../batching/json-chunks";
 import { utcNow } from "../utc";
 import { failureRow, insertFailedTasks } from "./record-failures";
 import { UNSETTLED } from "./task-status";
@@ -50,7 +48,8 @@ export async function recordRowFailures(
       });
       return failureRow({
         queue: queueFor(entity),
-        event: ledgerEvent(event),
+        // failureRow leaves out a row image larger than a queue message, and says so.
+        event,
         error_code: f.code,
         error_message: f.reason,
         retryable: 0,
@@ -59,21 +58,5 @@ export async function recordRowFailures(
         failed_at: utcNow(),
       });
     });
-  // The ledger binds its rows as one JSON string: chunks well under D1's limit (it adds fields).
-  for (const chunk of jsonChunks(rows, 1_500_000)) await insertFailedTasks(db, chunk);
-}
-
-/**
- * An event as failed_tasks keeps it. A row image larger than a queue message (or than D1 takes in
- * one value) can be neither stored nor replayed as it is, so it is left out and the task says so;
- * replay such a task in refresh mode, which reads the row from the source again.
- */
-function ledgerEvent(event: SyncEvent): unknown {
-  const bytes = utf8Bytes(JSON.stringify(event));
-  if (bytes <= MAX_EVENT_BYTES) return event;
-  return {
-    ...event,
-    row: null,
-    row_omitted: `row image of ${bytes} bytes left out (over ${MAX_EVENT_BYTES}); replay with mode refresh`,
-  };
+  await insertFailedTasks(db, rows);
 }

@@ -45,68 +45,60 @@ language sql stable set search_path = '' as $$
   where t.tgname = 'sync_record_change' and not t.tgisinternal
 $$;
 
+-- Runs `p_sql` (a grant or revoke with `%I` where the role goes) only where the role exists.
+create or replace function sync.for_role(p_role text, p_sql text) returns void
+language plpgsql set search_path = '' as $$
+begin
+  if sync.role_exists(p_role) then
+    execute format(p_sql, p_role);
+  end if;
+end $$;
+
 -- Re-applies the access policy above to every object of ours. Idempotent; every migration that
 -- creates a table or function ends by calling it.
 create or replace function sync.restrict_api_access() returns void
 language plpgsql set search_path = '' as $$
 declare
-  v_anon boolean := sync.role_exists('anon');
-  v_authenticated boolean := sync.role_exists('authenticated');
-  v_service boolean := sync.role_exists('service_role');
-  v_table regclass;
-  v_function regprocedure;
+  r record;
+  v_tables jsonb;
+  v_writes constant text := 'insert, update, delete, truncate, references, trigger';
 begin
-  -- Bookkeeping in schema sync: no API role touches it directly.
-  for v_table in select c.oid::regclass from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-                 where n.nspname = 'sync' and c.relkind in ('r', 'p') loop
-    execute format('alter table %s enable row level security', v_table);
-    execute format('revoke all on table %s from public', v_table);
-  end loop;
-  for v_function in select p.oid::regprocedure from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-                    where n.nspname = 'sync' loop
-    execute format('revoke execute on function %s from public', v_function);
-  end loop;
-
-  -- Authoritative CRM tables: the app's signed-in users may work with them under its policies.
-  for v_table in select * from sync.authoritative_tables() loop
-    execute format('alter table %s enable row level security', v_table);
-    execute format('revoke all on table %s from public', v_table);
-    if v_anon then
-      execute format('revoke all on table %s from anon', v_table);
+  -- Listed first, then altered: a loop still reading sync.replica_tables could not alter it.
+  select coalesce(jsonb_agg(jsonb_build_object('t', l.t::text, 'kind', l.kind)), '[]') into v_tables from (
+    -- Bookkeeping in schema sync: no API role touches it directly.
+    select c.oid::regclass as t, 'bookkeeping' as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'sync' and c.relkind in ('r', 'p')
+    -- Authoritative CRM tables: the app's signed-in users may work with them under its policies.
+    union all select a, 'authoritative' from sync.authoritative_tables() a
+    -- Replica tables: only the sync writes them.
+    union all select to_regclass(format('public.%I', x.entity)), 'replica' from sync.replica_tables x
+     where to_regclass(format('public.%I', x.entity)) is not null
+  ) l;
+  for r in select e ->> 't' as t, e ->> 'kind' as kind from jsonb_array_elements(v_tables) e loop
+    execute format('alter table %s enable row level security', r.t);
+    execute format('revoke all on table %s from public', r.t);
+    if r.kind <> 'bookkeeping' then
+      perform sync.for_role('anon', format('revoke all on table %s from %%I', r.t));
     end if;
-    if v_authenticated then
-      execute format('revoke truncate, references, trigger on table %s from authenticated', v_table);
-    end if;
-  end loop;
-
-  -- Replica tables: only the sync writes them.
-  for v_table in select to_regclass(format('public.%I', r.entity)) from sync.replica_tables r
-                 where to_regclass(format('public.%I', r.entity)) is not null loop
-    execute format('alter table %s enable row level security', v_table);
-    execute format('revoke all on table %s from public', v_table);
-    if v_anon then
-      execute format('revoke all on table %s from anon', v_table);
-    end if;
-    if v_authenticated then
-      execute format('revoke insert, update, delete, truncate, references, trigger on table %s from authenticated', v_table);
-    end if;
-    if v_service then
-      execute format('revoke insert, update, delete, truncate, references, trigger on table %s from service_role', v_table);
+    if r.kind = 'authoritative' then
+      perform sync.for_role('authenticated', format('revoke truncate, references, trigger on table %s from %%I', r.t));
+    elsif r.kind = 'replica' then
+      perform sync.for_role('authenticated', format('revoke %s on table %s from %%I', v_writes, r.t));
+      perform sync.for_role('service_role', format('revoke %s on table %s from %%I', v_writes, r.t));
     end if;
   end loop;
 
-  -- RPC functions: the worker's (service role or a direct connection) and nobody else's.
-  for v_function in select p.oid::regprocedure from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-                    where n.nspname = 'public' and p.proname like 'sync\_%' loop
-    execute format('revoke execute on function %s from public', v_function);
-    if v_anon then
-      execute format('revoke execute on function %s from anon', v_function);
-    end if;
-    if v_authenticated then
-      execute format('revoke execute on function %s from authenticated', v_function);
-    end if;
-    if v_service then
-      execute format('grant execute on function %s to service_role', v_function);
+  -- Functions in sync (triggers, helpers) are nobody's to call; the RPC functions (public.sync_*)
+  -- are the worker's (service role or a direct connection) and nobody else's.
+  for r in select p.oid::regprocedure as f, n.nspname = 'public' as rpc
+             from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+            where n.nspname = 'sync' or (n.nspname = 'public' and p.proname like 'sync\_%') loop
+    execute format('revoke execute on function %s from public', r.f);
+    if r.rpc then
+      perform sync.for_role('anon', format('revoke execute on function %s from %%I', r.f));
+      perform sync.for_role('authenticated', format('revoke execute on function %s from %%I', r.f));
+      perform sync.for_role('service_role', format('grant execute on function %s to %%I', r.f));
     end if;
   end loop;
 end $$;
