@@ -1,24 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
-import { describe, expect, it } from "vitest";
+import { expect, describe, it } from "vitest";
 import { CHAOS_SECRETS, startChaosStack } from "../chaos/chaos-stack";
 import { seededRandom } from "../chaos/rng";
-import { PROJECT_ROOT } from "../../tools/local/wrangler";
-
-/** Debian's chromium package (.ci/run installs it); never a downloaded browser. */
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+import { openBrowser, screenshotPath, type ConsoleBrowser } from "./support/browser";
 
 describe("the console in a real browser", () => {
   it("signs in through the form, shows a prospect inserted in Postgres, and refuses once signed out", async () => {
@@ -28,20 +11,10 @@ describe("the console in a real browser", () => {
       worker: { d1ErrorRate: 0, crashRate: 0 },
       log: () => {},
     });
-    const userDataDir = mkdtempSync(join(tmpdir(), "sds-console-chromium-"));
-    let browser: BrowserContext | undefined;
+    let opened: ConsoleBrowser | undefined;
     try {
-      browser = await chromium.launchPersistentContext(userDataDir, {
-        executablePath: CHROMIUM,
-        args: CHROMIUM_ARGS,
-        viewport: { width: 1280, height: 900 },
-      });
-      const page = browser.pages()[0] ?? (await browser.newPage());
-      const problems: string[] = [];
-      // A CSP violation (an inline style or script slipping in) shows as a console error. Others
-      // are expected here: the refused sign-in's 401, the favicon the worker does not serve.
-      page.on("console", (m) => /Content Security Policy|Refused to/i.test(m.text()) && problems.push(m.text()));
-      page.on("pageerror", (e) => problems.push(e.message));
+      opened = await openBrowser();
+      const { page, problems, context: browser } = opened;
 
       await page.goto(`${stack.workerUrl}/console`);
       expect(new URL(page.url()).pathname).toBe("/console/login");
@@ -88,11 +61,11 @@ describe("the console in a real browser", () => {
       expect(await page.getByText("As of").count()).toBe(1);
       expect(await page.locator("#entity-emails").count()).toBe(1);
 
-      await page.screenshot({ path: join(PROJECT_ROOT, "docs/console-overview.png"), fullPage: true });
+      await page.screenshot({ path: screenshotPath("console-overview.png"), fullPage: true });
       await page.setViewportSize({ width: 360, height: 800 });
       // Readable at 360 px: nothing wider than the screen, so no sideways scrolling.
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
-      await page.screenshot({ path: join(PROJECT_ROOT, "docs/console-overview-mobile.png"), fullPage: true });
+      await page.screenshot({ path: screenshotPath("console-overview-mobile.png"), fullPage: true });
 
       await page.getByRole("button", { name: "Sign out" }).click();
       await page.waitForURL(`${stack.workerUrl}/console/login`);
@@ -101,8 +74,7 @@ describe("the console in a real browser", () => {
       expect(new URL(page.url()).pathname).toBe("/console/login");
       expect(problems).toEqual([]);
     } finally {
-      await browser?.close();
-      rmSync(userDataDir, { recursive: true, force: true });
+      await opened?.close();
       await stack.stop();
     }
   });

@@ -1,6 +1,5 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from "hono/jsx";
-import { raw } from "hono/html";
 import {
   behindSeconds,
   duration,
@@ -10,43 +9,11 @@ import {
   type EntityStatus,
   type SyncStatus,
 } from "./freshness";
+import { Layout } from "./layout";
 import type { ConsoleSession } from "./session";
 
-export const CONSOLE_CSS_PATH = "/console/static/console.css";
 /** The overview reloads itself; a meta refresh needs no script (the CSP allows none inline). */
 export const REFRESH_SECONDS = 15;
-
-function Layout(props: { title: string; refresh?: boolean; session?: ConsoleSession; children: Child }) {
-  return (
-    <>
-      {raw("<!doctype html>")}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          {props.refresh ? <meta http-equiv="refresh" content={String(REFRESH_SECONDS)} /> : null}
-          <title>{props.title} · supabase-d1-sync console</title>
-          <link rel="stylesheet" href={CONSOLE_CSS_PATH} />
-        </head>
-        <body>
-          <header>
-            <h1>supabase-d1-sync console</h1>
-            {props.session ? (
-              <form method="post" action="/console/logout">
-                <span>
-                  Signed in as <strong>{props.session.operator}</strong>
-                </span>
-                <input type="hidden" name="csrf" value={props.session.csrf} />
-                <button type="submit">Sign out</button>
-              </form>
-            ) : null}
-          </header>
-          <main>{props.children}</main>
-        </body>
-      </html>
-    </>
-  );
-}
 
 export function LoginPage(props: { error?: string; operator?: string }) {
   return (
@@ -145,7 +112,7 @@ export function OverviewPage(props: { status: SyncStatus; session: ConsoleSessio
   const asOf = new Date(props.now).toISOString();
   const sweep = status.sweeps.changeLog;
   return (
-    <Layout title="Overview" refresh session={props.session}>
+    <Layout title="Overview" section="overview" refresh={REFRESH_SECONDS} session={props.session}>
       <section class="summary" aria-label="Pipeline">
         <p>
           Overall:{" "}

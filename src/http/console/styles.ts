@@ -9,6 +9,11 @@ body { margin: 0; background: #f4f5f7; color: #1b1f24; }
 header { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; justify-content: space-between; padding: .75rem 1rem; background: #1b1f24; color: #fff; }
 header h1 { font-size: 1.1rem; margin: 0; }
 header form { display: flex; gap: .5rem; align-items: center; margin: 0; }
+nav { background: #2b3138; padding: 0 1rem; overflow-x: auto; }
+nav ul { display: flex; gap: .25rem; margin: 0 auto; padding: 0; list-style: none; max-width: 80rem; }
+nav a { display: block; padding: .5rem .6rem; color: #e6e9ed; text-decoration: none; white-space: nowrap; }
+nav a[aria-current="page"] { color: #fff; font-weight: 600; box-shadow: inset 0 -3px 0 #f0a500; }
+nav a:focus-visible { outline: 3px solid #f0a500; outline-offset: -3px; }
 main { padding: 1rem; max-width: 80rem; margin: 0 auto; }
 a { color: #0b57d0; }
 button { font: inherit; padding: .45rem .9rem; border-radius: .3rem; border: 1px solid #1b1f24; background: #fff; color: #1b1f24; cursor: pointer; }
