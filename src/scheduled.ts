@@ -43,7 +43,7 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
           integrity: () => runIntegrityChecks({ db, rpc: rpc() }, "cron"),
         }
       : {
-          outboxSweep: () => sweepOutbox({ db, queues }),
+          outboxSweep: () => sweepOutbox({ db, queues }, { graceSeconds: settings.SWEEP_GRACE_SECONDS }),
           changeLogSweep: () =>
             sweepChangeLog({ rpc: rpc(), db, queues }, { graceSeconds: settings.SWEEP_GRACE_SECONDS }),
           // A replay job whose tick message was lost (or whose runner died) is picked up again.
