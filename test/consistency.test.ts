@@ -201,7 +201,7 @@ describe("integrity checks and sync status", () => {
       .run();
     await env.DB.prepare(
       `INSERT INTO mailboxes (id, email, display_name, provider, status, daily_limit, health_score, created_at, updated_at, version)
-       VALUES ('not-a-uuid', 'x@y.test', NULL, 'smtp', 'active', 1, 1, '2025-01-01 10:00:00', '2025-01-01T10:00:00.000Z', 1)`,
+       VALUES ('not-a-uuid', 'x@y.test', NULL, 'smtp', 'active', 1, 1, '2025-01-01 10:00:00', '0000-01-01T10:00:00.000Z', 1)`,
     ).run();
     const res = await call("POST", "/v1/admin/integrity", { token: SECRETS.admin });
     expect(res.status).toBe(200);
@@ -218,6 +218,8 @@ describe("integrity checks and sync status", () => {
     expect(find("orphaned_emails", "emails")).toMatchObject({ store: "d1", count: 1, examples: [orphan.id] });
     expect(find("ids_not_uuid", "mailboxes")).toMatchObject({ count: 1, examples: ["not-a-uuid"] });
     expect(find("timestamps_not_utc", "mailboxes", "created_at")).toMatchObject({ count: 1 });
+    // Year 0000 keeps its shape through strftime but lies outside the timestamp rule.
+    expect(find("timestamps_not_utc", "mailboxes", "updated_at")).toMatchObject({ count: 1 });
     expect(find("duplicate_prospects")).toBeDefined();
     expect(findings.some((f) => f.store === "supabase" && f.check === "duplicate_prospects")).toBe(true);
     const history = await call("GET", "/v1/admin/integrity?limit=1", { token: SECRETS.admin });

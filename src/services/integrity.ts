@@ -19,7 +19,9 @@ const IS_UUID = (c: string) =>
   `AND substr(${c}, 19, 1) = '-' AND substr(${c}, 24, 1) = '-')`;
 // 2025-12-13T10:30:00.000Z is what every D1 timestamp must be: strftime re-renders any date it
 // understands in exactly that form, so a value it changes (an offset, a space, no millis) is not.
-const IS_UTC = (c: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', ${c}) IS ${c}`;
+// Year 0000 survives strftime but breaks the timestamp rule (schemas/fields.ts starts at 0001),
+// and Postgres has no year 0, so such a row could never be replicated or compared.
+const IS_UTC = (c: string) => `(strftime('%Y-%m-%dT%H:%M:%fZ', ${c}) IS ${c} AND ${c} >= '0001')`;
 
 /** D1-side checks from seeds 000 and 001, as (name, SQL returning the offending ids). */
 function d1Checks(): Array<Omit<Finding, "count" | "examples"> & { sql: string }> {
