@@ -33,6 +33,10 @@ export interface CaptureBulkResult {
   visible: number;
   notVisible: number;
   lagMs: Distribution;
+  /** Commit → the worker answered the last capture request: ingest done, the rest is queue + consumer. */
+  lastRequestAnsweredMs: number;
+  /** Worker time per capture request (receive → answer), as the bench worker saw it. */
+  requestMs: Distribution;
 }
 
 export interface CaptureSingleResult {
@@ -53,6 +57,7 @@ export interface CaptureResult {
 }
 
 type Delivery = [string, number, string, number];
+type Hit = [string, number, number, number, number];
 
 export async function captureRun(
   stack: BenchStack,
@@ -74,6 +79,7 @@ export async function captureRun(
     }
   }
   for (const mode of opts.modes) {
+    await settle(stack);
     await stack.installWebhooks(mode);
     const before = stack.relayStats();
     const cpu0 = processCpuSeconds(opts.pids.workerd);
@@ -97,9 +103,25 @@ export async function captureRun(
         `lag p50 ${r.lagMs.p50} ms p99 ${r.lagMs.p99} ms, workerd ${round((cpu * 1000) / r.changes, 3)} ms CPU per change`,
     );
     await stack.dropWebhooks();
+    // What the phase gave up on must not run into the next mode's figures: requests not sent by
+    // now are dropped (as pg_net's would time out), and the queue is left to drain in settle().
+    await stack.sql`delete from net.http_request_queue`;
   }
   await stack.stopRelay();
   return result;
+}
+
+/** Waits until the to-d1 consumer has acked nothing for 3 s (the queue is drained), at most 2 min. */
+async function settle(stack: BenchStack) {
+  await stack.bench("recorder", { deliveries: true });
+  const deadline = Date.now() + 120_000;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < 3000 && Date.now() < deadline) {
+    await sleep(500);
+    const drained = await stack.bench<{ deliveries: Delivery[] }>("recorder");
+    if (drained.deliveries.length) quietSince = Date.now();
+  }
+  await stack.bench("recorder", {});
 }
 
 async function bulkUpdate(
@@ -112,6 +134,7 @@ async function bulkUpdate(
   },
 ): Promise<CaptureBulkResult> {
   const tag = `capture-${opts.mode}-${opts.rows}-${Date.now()}`;
+  await settle(stack);
   await stack.dropWebhooks();
   const inserted = await stack.sql<Array<{ id: string }>>`
     insert into prospects (name, city, country, contact_name, contact_email, contact_title, website, stage, tier, score, lead_source)
@@ -121,7 +144,7 @@ async function bulkUpdate(
     returning id`;
   const ids = new Set(inserted.map((r) => r.id));
   await stack.installWebhooks(opts.mode);
-  await stack.bench("recorder", { deliveries: true, batches: true });
+  await stack.bench("recorder", { deliveries: true, batches: true, webhooks: true });
   const before = stack.relayStats();
   const cpu0 = { workerd: processCpuSeconds(opts.pids.workerd), wrangler: processCpuSeconds(opts.pids.wrangler) };
 
@@ -132,10 +155,12 @@ async function bulkUpdate(
 
   // Every row at version 2 in D1, or no progress for 20 s.
   const visibleAt = new Map<string, number>();
+  const hits: Hit[] = [];
   let lastProgress = Date.now();
   while (visibleAt.size < ids.size && Date.now() - lastProgress < 20_000) {
     await sleep(250);
-    const drained = await stack.bench<{ deliveries: Delivery[] }>("recorder");
+    const drained = await stack.bench<{ deliveries: Delivery[]; webhooks: Hit[] }>("recorder");
+    hits.push(...drained.webhooks);
     let progressed = false;
     for (const [id, version, , at] of drained.deliveries) {
       if (version >= 2 && ids.has(id) && !visibleAt.has(id)) {
@@ -152,6 +177,7 @@ async function bulkUpdate(
   // Requests still being sent when the last row was visible count too: wait for the relay's queue.
   await waitForRelayIdle(stack);
   const after = stack.relayStats();
+  hits.push(...(await stack.bench<{ webhooks: Hit[] }>("recorder")).webhooks);
   await stack.bench("recorder", {});
   await stack.dropWebhooks();
 
@@ -170,10 +196,12 @@ async function bulkUpdate(
     visible: visibleAt.size,
     notVisible: ids.size - visibleAt.size,
     lagMs: distribution(lags),
+    lastRequestAnsweredMs: hits.length ? Math.max(...hits.map((h) => h[3])) - committed : NaN,
+    requestMs: distribution(hits.map((h) => h[3] - h[2])),
   };
   opts.log(
     `capture bulk ${opts.mode} ${opts.rows}: ${requests} requests, lag p50 ${r.lagMs.p50} ms p99 ${r.lagMs.p99} ms, ` +
-      `workerd ${r.workerdCpuMsPerChange} ms CPU per change, ${r.notVisible} not visible`,
+      `workerd ${r.workerdCpuMsPerChange} ms CPU per change, last request answered ${r.lastRequestAnsweredMs} ms after commit, ${r.notVisible} not visible`,
   );
   return r;
 }

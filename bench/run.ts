@@ -82,7 +82,7 @@ const options = {
   replay: num(flags.replay, 10000, 1000),
   replayRate: num(flags["replay-rate"], 1000, 1),
   captureSizes: list(flags["capture-sizes"], [1000, 10000], [1000, 10000]),
-  captureRate: num(flags["capture-rate"], 1000, 1000),
+  captureRate: num(flags["capture-rate"], 100, 100),
   captureSeconds: num(flags["capture-seconds"], 10, 5),
 };
 const out =

@@ -31,9 +31,10 @@
 -- An UPDATE sends only the after-images: events are state transfer (full row + version), so the
 -- before-images would be bytes for nothing. A DELETE sends key and version, all its event needs.
 --
--- A failure to queue a request (pg_net missing or broken) must not fail the user's write: the
--- write and its change-log rows commit, a WARNING is logged, and the sweep delivers the change.
--- The EXCEPTION block is one subtransaction per statement, not per row.
+-- A failure of capture (pg_net missing or broken, a statement too large to sort) must not fail
+-- the user's write: the write and its change-log rows commit, a WARNING is logged, and the sweep
+-- delivers the changes. The EXCEPTION block is one subtransaction per statement, not per row. A
+-- statement that changes no row sends nothing (no chunk).
 create or replace function sync.capture_statement() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
@@ -43,54 +44,50 @@ declare
   v_max_rows integer := tg_argv[3]::integer;
   v_max_bytes integer := tg_argv[4]::integer;
   v_max_row_bytes integer := tg_argv[5]::integer;
-  v_rows jsonb;
-  v_chunks jsonb;
-  v_skipped bigint;
   v_chunk jsonb;
   v_n bigint;
+  v_chunks bigint;
+  v_skipped bigint;
 begin
   if v_max_rows < 1 or v_max_bytes < v_max_rows or v_max_row_bytes < 1 then
     raise exception 'sync.capture_statement: needs max_rows >= 1, max_bytes >= max_rows and max_row_bytes >= 1';
   end if;
-  -- The statement's rows as one jsonb array. Only the branch that runs is planned, so the DELETE
-  -- trigger (which has no sync_new) never meets the other query.
-  if tg_op = 'DELETE' then
-    select jsonb_agg(jsonb_build_object('id', o.id, 'version', o.version)) into v_rows from sync_old o;
-  else
-    select jsonb_agg(to_jsonb(n)) into v_rows from sync_new n;
-  end if;
-  if v_rows is null then
-    return null; -- the statement changed no row: nothing to send
-  end if;
-
-  -- Chunks, in one pass: with a bucket of b = max_rows * floor(max_bytes / max_rows) bytes
-  -- (≤ max_bytes, a multiple of max_rows), a row costs its bytes but at least b / max_rows, and a
-  -- chunk is the rows whose cost before them falls in the same bucket. So a chunk holds at most
-  -- max_rows rows (their starts are at least b / max_rows apart) and at most max_bytes plus the
-  -- one row that crosses its end; small rows fill chunks of exactly max_rows.
-  --   with sized as (select rec, i, octet_length(rec::text) as bytes from jsonb_array_elements(rows) with ordinality),
-  --   kept as (select rec, i, sum(greatest(bytes, b / max_rows)) over (order by i rows … 1 preceding) / b as chunk
-  --              from sized where bytes <= max_row_bytes)
-  --   select jsonb_agg(the rows of each chunk in order, chunks in order), count(rows over max_row_bytes)
-  with sized as (
-    select e.rec, e.i, octet_length(e.rec::text) as bytes
-      from jsonb_array_elements(v_rows) with ordinality as e(rec, i)
-  ), kept as (
-    select rec, i,
-           coalesce(sum(greatest(bytes, v_max_bytes / v_max_rows))
-                      over (order by i rows between unbounded preceding and 1 preceding), 0)
-             / (v_max_rows * (v_max_bytes / v_max_rows)) as chunk
-      from sized where bytes <= v_max_row_bytes
-  ), grouped as (
-    select chunk, jsonb_agg(rec order by i) as recs from kept group by chunk
-  )
-  select coalesce((select jsonb_agg(g.recs order by g.chunk) from grouped g), '[]'::jsonb),
-         (select count(*) from sized where bytes > v_max_row_bytes)
-    into v_chunks, v_skipped;
-
+  -- Everything below is inside the EXCEPTION block, so nothing capture does (a statement too
+  -- large to sort in memory, pg_net missing) can refuse the write.
   begin
-    for v_chunk, v_n in
-      select c.value, c.n from jsonb_array_elements(v_chunks) with ordinality as c(value, n) order by c.n
+    -- Chunks, in one query over the transition table (EXECUTE, because only one of sync_new /
+    -- sync_old exists per trigger): with a bucket of b = max_rows * floor(max_bytes / max_rows)
+    -- bytes (≤ max_bytes, a multiple of max_rows), a row costs its bytes but at least
+    -- b / max_rows, and a chunk is the rows whose cost before them falls in the same bucket. So a
+    -- chunk holds at most max_rows rows (their starts are at least b / max_rows apart) and at most
+    -- max_bytes plus the one row that crosses its end; small rows fill chunks of exactly max_rows.
+    -- Only one chunk's rows are aggregated at a time: no jsonb of the whole statement, whose size
+    -- jsonb would cap (256 MB) and memory would have to hold.
+    --   with sized as (select <image> as rec, i, octet_length(<image>::text) as bytes from sync_new|sync_old),
+    --   kept as (select rec, i, sum(greatest(bytes, b / max_rows)) over (order by i rows … 1 preceding) / b as chunk
+    --              from sized where bytes <= max_row_bytes),
+    --   grouped as (select chunk, jsonb_agg(rec order by i) from kept group by chunk)
+    --   select rows, chunk number, chunk count, rows over max_row_bytes from grouped order by chunk
+    for v_chunk, v_n, v_chunks, v_skipped in execute format($q$
+      with sized as (
+        select x.rec, x.i, octet_length(x.rec::text) as bytes
+          from (select %s as rec, row_number() over () as i from %I t) x
+      ), kept as (
+        select rec, i,
+               coalesce(sum(greatest(bytes, $2 / $1))
+                          over (order by i rows between unbounded preceding and 1 preceding), 0)
+                 / ($1 * ($2 / $1)) as chunk
+          from sized where bytes <= $3
+      ), grouped as (
+        select chunk, jsonb_agg(rec order by i) as recs from kept group by chunk
+      )
+      select g.recs, row_number() over (order by g.chunk), count(*) over (),
+             (select count(*) from sized where bytes > $3)
+        from grouped g order by g.chunk
+      $q$,
+      case when tg_op = 'DELETE' then $e$jsonb_build_object('id', t.id, 'version', t.version)$e$ else 'to_jsonb(t)' end,
+      case when tg_op = 'DELETE' then 'sync_old' else 'sync_new' end)
+      using v_max_rows, v_max_bytes, v_max_row_bytes
     loop
       perform net.http_post(
         url => v_url,
@@ -99,7 +96,7 @@ begin
           'schema', tg_table_schema,
           'table', tg_table_name,
           'chunk', v_n,
-          'chunks', jsonb_array_length(v_chunks),
+          'chunks', v_chunks,
           'skipped', v_skipped,
           case when tg_op = 'DELETE' then 'old_records' else 'records' end, v_chunk
         ),
@@ -108,7 +105,7 @@ begin
       );
     end loop;
   exception when others then
-    raise warning 'supabase-d1-sync: statement capture on %.% could not queue its request (%: %); the change-log sweep will deliver these changes',
+    raise warning 'supabase-d1-sync: statement capture on %.% could not queue its requests (%: %); the change-log sweep will deliver these changes',
       tg_table_schema, tg_table_name, sqlstate, sqlerrm;
   end;
   return null;
