@@ -39,22 +39,28 @@ create or replace function sync.capture_statement() returns trigger
 language plpgsql security definer set search_path = '' as $$
 declare
   v_url text := tg_argv[0];
-  v_headers jsonb := tg_argv[1]::jsonb;
-  v_timeout integer := tg_argv[2]::integer;
-  v_max_rows integer := tg_argv[3]::integer;
-  v_max_bytes integer := tg_argv[4]::integer;
-  v_max_row_bytes integer := tg_argv[5]::integer;
+  v_headers jsonb;
+  v_timeout integer;
+  v_max_rows integer;
+  v_max_bytes integer;
+  v_max_row_bytes integer;
   v_chunk jsonb;
   v_n bigint;
   v_chunks bigint;
   v_skipped bigint;
 begin
-  if v_max_rows < 1 or v_max_bytes < v_max_rows or v_max_row_bytes < 1 then
-    raise exception 'sync.capture_statement: needs max_rows >= 1, max_bytes >= max_rows and max_row_bytes >= 1';
-  end if;
-  -- Everything below is inside the EXCEPTION block, so nothing capture does (a statement too
-  -- large to sort in memory, pg_net missing) can refuse the write.
+  -- Everything is inside the EXCEPTION block, even reading the trigger's arguments, so nothing
+  -- capture does (a hand-edited trigger, a statement too large to sort in memory, pg_net missing)
+  -- can refuse the write.
   begin
+    v_headers := tg_argv[1]::jsonb;
+    v_timeout := tg_argv[2]::integer;
+    v_max_rows := tg_argv[3]::integer;
+    v_max_bytes := tg_argv[4]::integer;
+    v_max_row_bytes := tg_argv[5]::integer;
+    if v_url is null or v_max_rows < 1 or v_max_bytes < v_max_rows or v_max_row_bytes < 1 then
+      raise exception 'trigger arguments: needs a url, max_rows >= 1, max_bytes >= max_rows and max_row_bytes >= 1';
+    end if;
     -- Chunks, in one query over the transition table (EXECUTE, because only one of sync_new /
     -- sync_old exists per trigger): with a bucket of b = max_rows * floor(max_bytes / max_rows)
     -- bytes (≤ max_bytes, a multiple of max_rows), a row costs its bytes but at least

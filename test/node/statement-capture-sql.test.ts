@@ -1,5 +1,7 @@
+import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_EVENT_BYTES } from "../../schemas/event";
@@ -179,6 +181,39 @@ describe("statement capture as service_role: one request per chunk, every row ex
     expect(logged.map((r) => String(r.version))).toEqual(["1", "2"]);
   });
 
+  it("never fails the write when its trigger was hand-edited into nonsense: a warning, and the change log has it", async () => {
+    await sql.unsafe(`create trigger sds_test_broken_capture after update on public.mailboxes
+      referencing new table as sync_new for each statement
+      execute function sync.capture_statement('http://x', 'not json', 'soon', '0', '0', '0')`);
+    try {
+      await takeRequests();
+      const [m] = await api<
+        Array<{ id: string }>
+      >`insert into mailboxes (email) values ('broken@capture.test') returning id`;
+      const notices: string[] = [];
+      const watched = postgres(database.url, {
+        max: 1,
+        onnotice: (n) => notices.push(`${n.severity}: ${n.message}`),
+        connection: { role: "service_role" } as Record<string, string>,
+      });
+      await watched`update mailboxes set daily_limit = 7 where id = ${m!.id}`;
+      await watched.end({ timeout: 5 });
+      expect(notices).toEqual([
+        expect.stringMatching(/^WARNING: .*statement capture on public\.mailboxes could not queue/),
+      ]);
+      const [row] = await sql`select daily_limit, version from mailboxes where id = ${m!.id}`;
+      expect(row).toMatchObject({ daily_limit: 7, version: "2" });
+      const requests = await takeRequests();
+      // The insert was captured by the installed triggers; the update's broken trigger sent nothing,
+      // while the installed update trigger still did.
+      expect(requests.map((r) => `${r.body.type}:${r.body.table}`)).toEqual(["INSERT:mailboxes", "UPDATE:mailboxes"]);
+      const logged = await sql`select version from sync.change_log where row_id = ${m!.id} order by version`;
+      expect(logged.map((r) => String(r.version))).toEqual(["1", "2"]);
+    } finally {
+      await sql`drop trigger sds_test_broken_capture on public.mailboxes`;
+    }
+  });
+
   it("runs as its owner: service_role cannot call the trigger function or read the queue it writes", async () => {
     const [fn] = await sql`select prosecdef, proconfig from pg_proc where oid = 'sync.capture_statement'::regproc`;
     expect(fn).toMatchObject({ prosecdef: true, proconfig: ['search_path=""'] });
@@ -213,4 +248,44 @@ describe("statement capture as service_role: one request per chunk, every row ex
     const [n] = await sql`select count(*)::int as n from pg_trigger where tgname like 'd1_sync_capture_%'`;
     expect(n!.n).toBe(3 * 4);
   });
+});
+
+describe("npm run webhooks:sql: options", () => {
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, ["--import", "tsx", "tools/cli/webhooks-sql.ts", ...args], {
+      cwd: PROJECT_ROOT,
+    }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+  const base = ["--url", "https://sync.example.test/webhooks/supabase", "--secret", "s3cret"];
+
+  it("prints statement-level capture by default, posting to <url>/batch", async () => {
+    const r = await cli(...base);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("for each statement execute function sync.capture_statement(");
+    expect(r.stdout).toContain("'https://sync.example.test/webhooks/supabase/batch'");
+    expect(r.stdout).not.toContain("for each row");
+  });
+
+  it("prints dashboard-style row-level webhooks with --capture row", async () => {
+    const r = await cli(...base, "--capture", "row");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("for each row execute function supabase_functions.http_request(");
+    expect(r.stdout).not.toContain("sync.capture_statement(");
+  });
+
+  for (const [flag, value, message] of [
+    ["--capture", "column", /capture must be statement or row/],
+    ["--batch-rows", "1001", /batch rows must be an integer from 1 to 1000/],
+    ["--batch-rows", "0", /batch rows must be an integer from 1 to 1000/],
+    ["--batch-bytes", "2000000", /batch bytes must be an integer from 1024 to/],
+  ] as const) {
+    it(`refuses ${flag} ${value} with a clear message and prints no SQL`, async () => {
+      const r = await cli(...base, flag, value);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe("");
+    });
+  }
 });
