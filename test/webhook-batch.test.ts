@@ -8,7 +8,8 @@ import { recordingQueues } from "./support/recording-queues";
 // one statement's rows. Rows are real Postgres row images (to_jsonb of a committed row), cloned
 // under new ids where a test needs many.
 
-const batchQueues = (opts: { refuse?: boolean } = {}) => recordingQueues({ ...opts, path: "/webhooks/supabase/batch" });
+const batchQueues = (opts: { refuse?: boolean; acceptCalls?: number } = {}) =>
+  recordingQueues({ ...opts, path: "/webhooks/supabase/batch" });
 
 async function prospectImage(): Promise<Record<string, unknown>> {
   const id = crypto.randomUUID();
@@ -127,5 +128,15 @@ describe("POST /webhooks/supabase/batch", () => {
     expect(res.status).toBe(503);
     expect(res.json.error).toMatchObject({ code: "QUEUE_UNAVAILABLE", retryable: true });
     expect(q.sent).toHaveLength(0);
+  });
+
+  it("answers 503 when the queue refuses a later sendBatch; what was sent stays queued (idempotent events)", async () => {
+    const q = batchQueues({ acceptCalls: 1 });
+    const res = await q.post(batch("UPDATE", clones(await prospectImage(), 150)));
+    expect(res.status).toBe(503);
+    expect(res.json.error).toMatchObject({ code: "QUEUE_UNAVAILABLE", retryable: true });
+    // The first 100 were queued before the refusal: a resend (none from pg_net; the sweep's
+    // republish) applies them again as no-ops, and the other 50 come from the change-log sweep.
+    expect(q.sendBatchSizes).toEqual([100]);
   });
 });

@@ -4,20 +4,23 @@ import { SECRETS } from "./helpers";
 
 /**
  * The app with the real queue bindings wrapped to see what was sent (or to make the queue refuse),
- * and a POST helper for one route.
+ * and a POST helper for one route. `acceptCalls`: the queue takes that many send/sendBatch calls,
+ * then refuses every call (default: all, or none with `refuse`).
  */
-export function recordingQueues(opts: { refuse?: boolean; path?: string } = {}) {
+export function recordingQueues(opts: { refuse?: boolean; acceptCalls?: number; path?: string } = {}) {
   const sent: unknown[] = [];
   const sendBatchSizes: number[] = [];
+  const acceptCalls = opts.refuse ? 0 : (opts.acceptCalls ?? Infinity);
+  let calls = 0;
   const wrap = (q: Queue): Queue =>
     ({
       send: async (body: unknown, o?: QueueSendOptions) => {
-        if (opts.refuse) throw new Error("Queue send failed: 503");
+        if (calls++ >= acceptCalls) throw new Error("Queue send failed: 503");
         sent.push(body);
         return q.send(body, o);
       },
       sendBatch: async (msgs: Iterable<MessageSendRequest>, o?: QueueSendBatchOptions) => {
-        if (opts.refuse) throw new Error("Queue sendBatch failed: 503");
+        if (calls++ >= acceptCalls) throw new Error("Queue sendBatch failed: 503");
         const list = [...msgs];
         sendBatchSizes.push(list.length);
         for (const m of list) sent.push(m.body);
