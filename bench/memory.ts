@@ -132,7 +132,7 @@ export function startMemorySampler(port: number, intervalMs = 200) {
 
 const TICKS = 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
 
-function processCpuSeconds(pid: number | null): number {
+export function processCpuSeconds(pid: number | null): number {
   if (pid === null) return 0;
   try {
     // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.

@@ -6,11 +6,12 @@
  *   npm run bench                      full run (~5–8 min), writes bench/results.json and the
  *                                      generated part of bench/RESULTS.md
  *   npm run bench -- --quick           small sizes (~2 min), writes .wrangler/bench/results-quick.json
- *   npm run bench -- --phases throughput,lag   only some phases (throughput, lag, sweep, backlog, replay)
+ *   npm run bench -- --phases throughput,lag   only some phases (throughput, lag, sweep, backlog, replay, capture)
  *
  * Other flags: --rounds N, --lag-rates 100,1000, --lag-seconds S, --sweep-rate R, --sweep-seconds S,
  * --sweep-interval S, --sweep-grace S, --backlog 1000,10000,100000, --replay N,
- * --replay-rate R (events/s, default 1000), --out file.json, --md file.md (or --md none); --render file.json
+ * --replay-rate R (events/s, default 1000), --capture-sizes 1000,10000, --capture-rate R,
+ * --capture-seconds S, --out file.json, --md file.md (or --md none); --render file.json
  * rewrites the generated block of RESULTS.md from a saved run without measuring.
  * Postgres: DATABASE_URL (a fresh database is created on it and dropped), else a throwaway
  * cluster from the local PostgreSQL binaries, with durable commits (see bench/postgres.ts).
@@ -21,6 +22,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../tools/local/wrangler";
 import { backlogRun, type BacklogResult } from "./backlog";
+import { captureRun } from "./capture";
 import { catchUpSweep, queueLag, sweepLag, webhookLag, type LagResult } from "./lag";
 import { machineInfo } from "./machine";
 import { startMemorySampler, type MemoryReport } from "./memory";
@@ -43,6 +45,9 @@ const { values: flags } = parseArgs({
     backlog: { type: "string" },
     replay: { type: "string" },
     "replay-rate": { type: "string" },
+    "capture-sizes": { type: "string" },
+    "capture-rate": { type: "string" },
+    "capture-seconds": { type: "string" },
     out: { type: "string" },
     md: { type: "string" },
     render: { type: "string" },
@@ -65,7 +70,7 @@ const list = (v: string | undefined, full: number[], small: number[]) =>
   v === undefined ? (quick ? small : full) : v.split(",").map(Number);
 const options = {
   quick,
-  phases: (flags.phases ?? "throughput,lag,sweep,backlog,replay").split(","),
+  phases: (flags.phases ?? "throughput,lag,sweep,backlog,replay,capture").split(","),
   rounds: num(flags.rounds, 10, 3),
   lagRates: list(flags["lag-rates"], [100, 1000], [100, 1000]),
   lagSeconds: num(flags["lag-seconds"], 10, 6),
@@ -76,6 +81,9 @@ const options = {
   backlog: list(flags.backlog, [1000, 10000, 100000], [1000, 10000]),
   replay: num(flags.replay, 10000, 1000),
   replayRate: num(flags["replay-rate"], 1000, 1),
+  captureSizes: list(flags["capture-sizes"], [1000, 10000], [1000, 10000]),
+  captureRate: num(flags["capture-rate"], 100, 100),
+  captureSeconds: num(flags["capture-seconds"], 10, 5),
 };
 const out =
   flags.out ??
@@ -181,6 +189,21 @@ try {
       memory: memory.current,
     });
     results.replay = r;
+  }
+
+  if (has("capture")) {
+    memory.phase("capture");
+    log(
+      `capture: bulk UPDATE of ${options.captureSizes.join(", ")} rows and single-row load at ${options.captureRate}/s, row-level vs statement-level`,
+    );
+    results.capture = await captureRun(stack, {
+      sizes: options.captureSizes,
+      modes: ["row", "statement"],
+      singleRate: options.captureRate,
+      singleSeconds: options.captureSeconds,
+      pids: { workerd: memory.report.workerdPid, wrangler: memory.report.wranglerPid },
+      log,
+    });
   }
   memory.phase("end");
 } catch (error) {

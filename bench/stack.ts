@@ -10,7 +10,7 @@ import { postgresExecutor } from "../tools/local/postgres-executor";
 import { applySupabaseMigrations } from "../tools/local/supabase-migrations";
 import { applySupabaseRoles } from "../tools/local/supabase-roles";
 import { freePort } from "../tools/local/throwaway-postgres";
-import { webhookTables, webhookTriggersSql, WEBHOOK_TRIGGER } from "../tools/deploy/webhooks-sql";
+import { dropCaptureSql, webhookTriggersSql, type CaptureMode } from "../tools/deploy/webhooks-sql";
 import { applyD1Migrations, PROJECT_ROOT, startWranglerDev, waitForHealthy } from "../tools/local/wrangler";
 import { benchDatabase } from "./postgres";
 
@@ -26,9 +26,13 @@ export interface BenchStack {
   bench<T = unknown>(route: string, body?: unknown): Promise<T>;
   /** A query on the worker's own D1, run by the worker (no second workerd on the same file). */
   d1<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  installWebhooks(): Promise<void>;
+  /** Capture triggers of one mode (default `row`: the dashboard's webhooks, as measured before issue 14). */
+  installWebhooks(capture?: CaptureMode): Promise<void>;
+  /** Drops the capture triggers of both modes. */
   dropWebhooks(): Promise<void>;
   startRelay(): void;
+  /** Requests the relay sent (any answer) and failed to deliver since it started. */
+  relayStats(): { sent: number; failed: number };
   stopRelay(): Promise<void>;
   wranglerTail(): string[];
   stop(): Promise<void>;
@@ -120,18 +124,19 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
       bench,
       d1: async <T>(text: string, params: unknown[] = []) =>
         (await bench<{ results: T[] }>("d1", { sql: text, params })).results,
-      installWebhooks: async () => {
+      installWebhooks: async (capture = "row") => {
         await admin.exec(
-          webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: BENCH_SECRETS.WEBHOOK_SECRET }),
+          webhookTriggersSql({
+            url: `${wrangler.url}/webhooks/supabase`,
+            secret: BENCH_SECRETS.WEBHOOK_SECRET,
+            capture,
+          }),
         );
       },
       dropWebhooks: async () => {
-        await admin.exec(
-          webhookTables()
-            .map((t) => `drop trigger if exists ${WEBHOOK_TRIGGER} on public."${t}";`)
-            .join("\n"),
-        );
+        await admin.exec(dropCaptureSql());
       },
+      relayStats: () => ({ sent: relay?.stats.sent ?? 0, failed: relay?.stats.failed ?? 0 }),
       // The relay as `npm run dev` runs it: every 100 ms, up to 100 requests, sent concurrently.
       startRelay: () => {
         relay ??= startPgNetRelay({ db: admin, log: (l) => log(`relay: ${l}`) });

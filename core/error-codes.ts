@@ -63,7 +63,11 @@ export const ERROR_CODES = {
 
   // What was sent
   MALFORMED_JSON: { status: 400, retryable: false, meaning: "body empty or not JSON" },
-  INVALID_PAYLOAD: { status: 400, retryable: false, meaning: "not a Supabase webhook payload" },
+  INVALID_PAYLOAD: {
+    status: 400,
+    retryable: false,
+    meaning: "not a Supabase webhook payload (or, on `/webhooks/supabase/batch`, not a statement-capture payload)",
+  },
   INVALID_REQUEST: {
     status: 400,
     retryable: false,
@@ -74,13 +78,19 @@ export const ERROR_CODES = {
     status: 413,
     retryable: false,
     meaning:
-      "request body over the route's limit (webhooks 512 KiB, other routes 256 KiB); a chunked body without `Content-Length` is refused as soon as it passes the limit, not after it has been read",
+      "request body over the route's limit (webhooks 512 KiB, the batch webhook 1 MiB, other routes 256 KiB); a chunked body without `Content-Length` is refused as soon as it passes the limit, not after it has been read",
   },
   EVENT_TOO_LARGE: {
     status: 413,
     retryable: false,
     meaning:
       "the event would exceed the 120 KiB queue message budget, counted in UTF-8 bytes of its JSON (70,000 Cyrillic characters are 140,000 bytes). The email API checks before writing anything, reserving room for the longest trace id, so an email it accepts can always be queued",
+  },
+  TOO_MANY_ROWS: {
+    status: 413,
+    retryable: false,
+    meaning:
+      "a statement-capture request carries more than 1,000 rows (nothing was queued): reinstall the triggers with a smaller `--batch-rows`",
   },
   UNKNOWN_TABLE: { status: 422, retryable: false, meaning: "webhook for a table that is not synced" },
   NOT_AUTHORITATIVE: { status: 422, retryable: false, meaning: "webhook for a table Supabase does not own (emails)" },

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { makeEvent, type SyncEvent } from "../schemas/event";
 import { entityByTable, type EntityName } from "../schemas/registry";
+import type { EntityDefinition } from "../schemas/define-entity";
 import { supabaseWebhookSchema } from "../schemas/webhook-payload";
 import { uuid, version } from "../schemas/fields";
 import { ValidationError } from "../core/errors";
@@ -20,14 +21,17 @@ export function eventFromWebhook(body: unknown, traceId: string): SyncEvent {
     throw new ValidationError("INVALID_PAYLOAD", `not a Supabase webhook payload: ${formatIssues(parsed.error)}`);
   }
   const payload = parsed.data;
-  const entity = payload.schema === "public" ? entityByTable(payload.table) : undefined;
+  const entity = webhookEntity(payload.schema, payload.table);
+  return payload.type === "DELETE"
+    ? deleteEvent(entity, payload.old_record, traceId)
+    : upsertEvent(entity, payload.record, traceId);
+}
+
+/** The entity a webhook's table carries, if Supabase is authoritative for it. */
+export function webhookEntity(schema: string, table: string): EntityDefinition {
+  const entity = schema === "public" ? entityByTable(table) : undefined;
   if (!entity) {
-    throw new ValidationError(
-      "UNKNOWN_TABLE",
-      `table ${payload.schema}.${payload.table} is not synced`,
-      undefined,
-      422,
-    );
+    throw new ValidationError("UNKNOWN_TABLE", `table ${schema}.${table} is not synced`, undefined, 422);
   }
   if (entity.authority !== "supabase") {
     throw new ValidationError(
@@ -37,32 +41,35 @@ export function eventFromWebhook(body: unknown, traceId: string): SyncEvent {
       422,
     );
   }
-  const name = entity.name as EntityName;
+  return entity;
+}
 
-  if (payload.type === "DELETE") {
-    const key = deletedKey.safeParse(payload.old_record);
-    if (!key.success) {
-      throw new ValidationError(
-        "SCHEMA_VIOLATION",
-        `old_record lacks id/version: ${formatIssues(key.error)}`,
-        undefined,
-        422,
-      );
-    }
-    // The delete is the next version after the last one the row had (same rule as the change log).
-    const v = key.data.version + 1;
-    return makeEvent({
-      entity: name,
-      op: "delete",
-      key: { id: key.data.id },
-      version: v,
-      row: null,
-      source: "supabase-webhook",
-      trace_id: traceId,
-    });
+/** The event for a deleted row, from its old image (only id and version are needed). */
+export function deleteEvent(entity: EntityDefinition, oldRecord: unknown, traceId: string): SyncEvent {
+  const key = deletedKey.safeParse(oldRecord);
+  if (!key.success) {
+    throw new ValidationError(
+      "SCHEMA_VIOLATION",
+      `old_record lacks id/version: ${formatIssues(key.error)}`,
+      undefined,
+      422,
+    );
   }
+  // The delete is the next version after the last one the row had (same rule as the change log).
+  return makeEvent({
+    entity: entity.name as EntityName,
+    op: "delete",
+    key: { id: key.data.id },
+    version: key.data.version + 1,
+    row: null,
+    source: "supabase-webhook",
+    trace_id: traceId,
+  });
+}
 
-  const row = entity.row.safeParse(payload.record);
+/** The event for an inserted or updated row, validated against the entity's schema. */
+export function upsertEvent(entity: EntityDefinition, record: unknown, traceId: string): SyncEvent {
+  const row = entity.row.safeParse(record);
   if (!row.success) {
     throw new ValidationError(
       "SCHEMA_VIOLATION",
@@ -73,7 +80,7 @@ export function eventFromWebhook(body: unknown, traceId: string): SyncEvent {
   }
   const data = row.data as { id: string; version: number };
   return makeEvent({
-    entity: name,
+    entity: entity.name as EntityName,
     op: "upsert",
     key: { id: data.id },
     version: data.version,

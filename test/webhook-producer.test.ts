@@ -1,45 +1,6 @@
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../src/http/app";
-import { call, pg, pgRow, SECRETS, webhookPayload } from "./support/helpers";
-
-/** Wraps the real queue binding to see what was sent (or to make the queue refuse). */
-function recordingQueues(refuse = false) {
-  const sent: unknown[] = [];
-  const wrap = (q: Queue): Queue =>
-    ({
-      send: async (body: unknown, o?: QueueSendOptions) => {
-        if (refuse) throw new Error("Queue send failed: 503");
-        sent.push(body);
-        return q.send(body, o);
-      },
-      sendBatch: async (msgs: Iterable<MessageSendRequest>, o?: QueueSendBatchOptions) => {
-        if (refuse) throw new Error("Queue sendBatch failed: 503");
-        for (const m of msgs) sent.push(m.body);
-        return q.sendBatch(msgs, o);
-      },
-      metrics: async () => q.metrics(),
-    }) as Queue;
-  const bindings = { ...env, TO_D1: wrap(env.TO_D1), TO_SUPABASE: wrap(env.TO_SUPABASE) };
-  const app = createApp();
-  const post = async (
-    body: string | unknown,
-    headers: Record<string, string> = { authorization: `Bearer ${SECRETS.webhook}` },
-  ) => {
-    const res = await app.request(
-      "/webhooks/supabase",
-      {
-        method: "POST",
-        headers: { "content-type": "application/json", ...headers },
-        body: typeof body === "string" ? body : JSON.stringify(body),
-      },
-      bindings,
-      { waitUntil: () => {}, passThroughOnException: () => {}, props: {} } as unknown as ExecutionContext,
-    );
-    return { status: res.status, json: (await res.json()) as any };
-  };
-  return { sent, post };
-}
+import { call, pg, pgRow, webhookPayload } from "./support/helpers";
+import { recordingQueues } from "./support/recording-queues";
 
 async function prospectRecord() {
   const id = crypto.randomUUID();
@@ -126,7 +87,7 @@ describe("POST /webhooks/supabase", () => {
   }
 
   it("answers 503 retryable when the queue refuses the event", async () => {
-    const q = recordingQueues(true);
+    const q = recordingQueues({ refuse: true });
     const res = await q.post(webhookPayload("INSERT", "prospects", await prospectRecord()));
     expect(res.status).toBe(503);
     expect(res.json.error).toMatchObject({ code: "QUEUE_UNAVAILABLE", retryable: true });

@@ -46,6 +46,18 @@ export default {
       ]);
       return response;
     }
+    if (recorder.options.webhooks && url.pathname === "/webhooks/supabase/batch" && request.method === "POST") {
+      // Statement capture: one hit per chunk, [table, rows in it, receivedAt, answeredAt, status].
+      const receivedAt = Date.now();
+      const payload = (await request
+        .clone()
+        .json()
+        .catch(() => null)) as { table?: string; records?: unknown[]; old_records?: unknown[] } | null;
+      const response = await worker.fetch!(request, env, ctx);
+      const rows = (payload?.records ?? payload?.old_records ?? []).length;
+      recorder.webhooks.push([String(payload?.table ?? ""), rows, receivedAt, Date.now(), response.status]);
+      return response;
+    }
     return worker.fetch!(request, env, ctx);
   },
   scheduled: (controller, env, ctx) => worker.scheduled!(controller, env, ctx),

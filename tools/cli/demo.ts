@@ -111,7 +111,7 @@ async function main(stack: DevStack) {
     sent_at: new Date().toISOString(),
   });
 
-  heading(1, "Supabase -> D1: a database webhook per change, applied to the D1 replica");
+  heading(1, "Supabase -> D1: statement-level capture (one pg_net request per statement), applied to the D1 replica");
   let t = Date.now();
   const acme = await insertProspect("Acme");
   detail(`inserted prospect ${acme} (Acme) in Postgres`);

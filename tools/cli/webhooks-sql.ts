@@ -1,15 +1,18 @@
 /**
  * `npm run webhooks:sql -- --url https://<worker>/webhooks/supabase --secret <WEBHOOK_SECRET>`
- * prints the SQL that creates the Supabase Database Webhooks (one trigger per synced table); paste
- * it into the SQL editor or pipe it to psql. With --apply, runs it against DATABASE_URL.
- * Defaults: WEBHOOK_URL, WEBHOOK_SECRET.
+ * prints the SQL that installs change capture on every synced table: by default statement-level
+ * (statement triggers posting chunks of rows to <url>/batch through pg_net), with
+ * `--capture row` the dashboard's row-level Database Webhooks. Paste it into the SQL editor or
+ * pipe it to psql. With --apply, runs it against DATABASE_URL. Defaults: WEBHOOK_URL, WEBHOOK_SECRET.
  */
 import { parseArgs } from "node:util";
 import { postgresExecutor } from "../local/postgres-executor";
-import { webhookTables, webhookTriggersSql } from "../deploy/webhooks-sql";
+import { batchUrl, webhookTables, webhookTriggersSql, type CaptureMode } from "../deploy/webhooks-sql";
+import { DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS } from "../../schemas/webhook-payload";
 
 const USAGE =
-  "usage: npm run webhooks:sql -- --url <worker>/webhooks/supabase --secret <secret> [--timeout-ms 5000] [--apply]";
+  "usage: npm run webhooks:sql -- --url <worker>/webhooks/supabase --secret <secret> [--capture statement|row]\n" +
+  `         [--batch-rows ${DEFAULT_BATCH_ROWS}] [--batch-bytes ${DEFAULT_BATCH_BYTES}] [--timeout-ms 5000] [--apply]`;
 
 function fail(message: string): never {
   console.error(`${message}\n${USAGE}`);
@@ -23,6 +26,9 @@ try {
       url: { type: "string", default: process.env.WEBHOOK_URL },
       secret: { type: "string", default: process.env.WEBHOOK_SECRET },
       "timeout-ms": { type: "string", default: "5000" },
+      capture: { type: "string", default: "statement" },
+      "batch-rows": { type: "string", default: String(DEFAULT_BATCH_ROWS) },
+      "batch-bytes": { type: "string", default: String(DEFAULT_BATCH_BYTES) },
       apply: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -39,7 +45,14 @@ if (!values.secret) fail("missing --secret (or WEBHOOK_SECRET)");
 
 let sql: string;
 try {
-  sql = webhookTriggersSql({ url: values.url, secret: values.secret, timeoutMs: Number(values["timeout-ms"]) });
+  sql = webhookTriggersSql({
+    url: values.url,
+    secret: values.secret,
+    timeoutMs: Number(values["timeout-ms"]),
+    capture: values.capture as CaptureMode,
+    batchRows: Number(values["batch-rows"]),
+    batchBytes: Number(values["batch-bytes"]),
+  });
 } catch (error) {
   fail((error as Error).message);
 }
@@ -54,9 +67,9 @@ const db = postgresExecutor(databaseUrl);
 try {
   await db.exec(sql);
   console.log(
-    `webhook triggers installed on ${webhookTables()
+    `${values.capture}-level capture installed on ${webhookTables()
       .map((t) => `public.${t}`)
-      .join(", ")} -> ${values.url}`,
+      .join(", ")} -> ${values.capture === "row" ? values.url : batchUrl(values.url)}`,
   );
 } catch (error) {
   console.error(`failed: ${(error as Error).message}`);

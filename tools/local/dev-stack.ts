@@ -114,7 +114,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
     await pg.exec(
       webhookTriggersSql({ url: `${wrangler.url}/webhooks/supabase`, secret: opts.secrets.WEBHOOK_SECRET }),
     );
-    log(`postgres: webhook triggers -> ${wrangler.url}/webhooks/supabase`);
+    log(`postgres: statement-level capture triggers -> ${wrangler.url}/webhooks/supabase/batch`);
     if (relayNeeded) {
       const relay = startPgNetRelay({ db: pg, log });
       cleanups.push(() => relay.stop()); // cleanups run in reverse: stops before pg closes
