@@ -27,6 +27,8 @@ export async function* contactsModifiedBetween(
     if (!page.paging?.next) return;
     const last = modifiedMs(page.results.at(-1)!);
     if (last === lower) {
+      // The whole page is at `lower` (it is sorted), and what it held has been yielded.
+      for (const c of page.results) readAtLower.add(c.id);
       yield* sameMillisecond(client, lower, readAtLower);
       lower += 1;
       readAtLower = new Set();

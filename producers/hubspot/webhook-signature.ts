@@ -50,8 +50,9 @@ export async function verifySignatureV3(secret: string, request: SignedRequest, 
   if (!valid) throw new AuthError("the HubSpot signature does not match the request", "HUBSPOT_SIGNATURE_INVALID");
 }
 
-function sourceBytes(method: string, uri: string, body: string, timestamp: string): Uint8Array {
-  return new TextEncoder().encode(`${method.toUpperCase()}${uri}${body}${timestamp}`);
+function sourceBytes(method: string, uri: string, body: string, timestamp: string): Uint8Array<ArrayBuffer> {
+  // Copied into a fresh ArrayBuffer: TextEncoder's result is typed over any buffer, WebCrypto wants ArrayBuffer.
+  return new Uint8Array(new TextEncoder().encode(`${method.toUpperCase()}${uri}${body}${timestamp}`));
 }
 
 function hmacKey(secret: string, usages: Array<"sign" | "verify">): Promise<CryptoKey> {
@@ -64,7 +65,7 @@ function hmacKey(secret: string, usages: Array<"sign" | "verify">): Promise<Cryp
   );
 }
 
-function base64Bytes(text: string): Uint8Array | null {
+function base64Bytes(text: string): Uint8Array<ArrayBuffer> | null {
   try {
     return Uint8Array.from(atob(text.trim()), (c) => c.charCodeAt(0));
   } catch {
