@@ -28,19 +28,21 @@ export function d1RateBudget(
   portalId: string,
   clock: Clock,
   buckets: Record<RateKind, BucketSpec> = DEFAULT_BUCKETS,
-): RateBudget & { tryAcquire(kind: RateKind): Promise<boolean> } {
-  async function tryAcquire(kind: RateKind): Promise<boolean> {
+): RateBudget & { tryAcquire(kind: RateKind): Promise<number | null> } {
+  /** Takes a token if there is one: the time it was taken at (ms), else null. */
+  async function tryAcquire(kind: RateKind): Promise<number | null> {
     const spec = buckets[kind];
+    const now = clock.now();
     const row = await db
       .prepare(TAKE_TOKEN)
-      .bind(portalId, kind, spec.capacity, clock.now(), spec.refillPerMs)
+      .bind(portalId, kind, spec.capacity, now, spec.refillPerMs)
       .first<{ tokens: number }>();
-    return row !== null;
+    return row === null ? null : now;
   }
   return {
     tryAcquire,
     async acquire(kind) {
-      while (!(await tryAcquire(kind))) await clock.sleep(refillWaitMs(buckets[kind]));
+      while ((await tryAcquire(kind)) === null) await clock.sleep(refillWaitMs(buckets[kind]));
     },
   };
 }
