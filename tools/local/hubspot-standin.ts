@@ -2,10 +2,11 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
-import { mulberry32, Portal, PortalError, type SearchBody, type WebhookEvent } from "./hubspot/portal";
+import { Portal, PortalError, type SearchBody, type WebhookEvent } from "./hubspot/portal";
 import { OAuthState } from "./hubspot/oauth-state";
 import { RollingWindow } from "./hubspot/rolling-window";
 import { sendWebhook } from "./hubspot/webhook-sender";
+import { seededRandom } from "./seeded-random";
 
 /**
  * A local HubSpot, following HubSpot's published contract for what the sync uses (the README's
@@ -78,7 +79,7 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
   const oauth = new OAuthState(clock, opts.tokenLifetimeSeconds ?? 1800);
   const general = new RollingWindow(opts.limits?.general?.limit ?? 100, opts.limits?.general?.windowMs ?? 10_000);
   const search = new RollingWindow(opts.limits?.search?.limit ?? 5, opts.limits?.search?.windowMs ?? 1_000);
-  const random = mulberry32(opts.seed ?? 7);
+  const random = seededRandom(opts.seed ?? 7);
   const faults: StandInFaults = { rateLimitStorm: 0, serverErrorRate: 0, resetConnections: 0, slowMs: 0 };
   const counts = {
     requests: 0,

@@ -1,4 +1,5 @@
 import type { HubSpotContact } from "../../../producers/hubspot/contact";
+import { seededRandom } from "../seeded-random";
 
 /**
  * The stand-in's HubSpot portal: contacts in memory, with HubSpot's CRM v3 list / search / batch
@@ -96,7 +97,7 @@ export class Portal {
    * Generated contacts make no webhook events: they are the portal as it was before we connected.
    */
   generate(n: number, opts: { seed?: number; spreadMs?: number } = {}): void {
-    const random = mulberry32(opts.seed ?? 1);
+    const random = seededRandom(opts.seed ?? 1);
     const now = this.clock.now();
     const spread = opts.spreadMs ?? 30 * 24 * 3600 * 1000;
     for (let i = 0; i < n; i++) {
@@ -324,18 +325,6 @@ function lowerBound(sorted: number[], id: number): number {
     else hi = mid;
   }
   return lo;
-}
-
-/** A small seeded PRNG, so a seed always builds the same portal. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Radia", "Tim"];
