@@ -51,13 +51,14 @@ export async function hubspotRequest<T>(deps: HubSpotDeps, req: HubSpotRequest):
   const retry = { ...DEFAULT_RETRY, ...deps.retry };
   const random = deps.random ?? Math.random;
   let renewed = false;
-  let token: string | undefined;
   for (let attempt = 1; ; attempt++) {
     let failure: { message: string; retryAfterMs?: number; cause?: unknown };
     try {
-      await deps.budget.acquire("general");
+      // The token first (a refresh is a round trip), the general budget last: the request must
+      // leave when its token is granted, or requests granted a window apart could arrive closer.
+      const token = await deps.tokens.current();
       if (req.kind === "search") await deps.budget.acquire("search");
-      token ??= await deps.tokens.current();
+      await deps.budget.acquire("general");
       const res = await deps.fetch(`${deps.baseUrl}${req.path}`, {
         method: req.method,
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
@@ -69,7 +70,7 @@ export async function hubspotRequest<T>(deps: HubSpotDeps, req: HubSpotRequest):
       const what = `HubSpot ${req.method} ${req.path} answered ${res.status}${describeBody(body)}`;
       if (res.status === 401) {
         if (renewed) throw new ValidationError("HUBSPOT_AUTH_FAILED", `${what}, even with a renewed token`);
-        token = await deps.tokens.renew(token);
+        await deps.tokens.renew(token); // current() answers the renewed token from now on
         renewed = true;
         attempt--; // the renewal's retry is not one of the backoff attempts
         continue;

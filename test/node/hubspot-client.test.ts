@@ -141,11 +141,12 @@ describe("HubSpot client: full sync by paging", () => {
     expect(clock.now() - start).toBeGreaterThanOrEqual(18_000);
   });
 
-  it("rides out 5xx answers and connection resets", async () => {
+  it("rides out 5xx answers, connection resets and slow answers", async () => {
     const { standIn, client } = await setup({ seed: 5 });
     standIn.portal.generate(3_000, { seed: 5 });
     standIn.faults.serverErrorRate = 0.3;
     standIn.faults.resetConnections = 3;
+    standIn.faults.slowMs = 5;
     const seen = await fullSync(client);
     expectEachOnce(seen, 3_000);
     expect(standIn.stats().byStatus[503]).toBeGreaterThan(0);
