@@ -45,7 +45,8 @@ interface HubSpotErrorBody {
  * One HubSpot API call with everything around it: a token from the portal's shared budget before
  * every attempt (retries included, so a 429 storm cannot push us over the budget), the access
  * token, one renewal after a 401, and retries with backoff on 429, 5xx and network failures.
- * Retry-After is honoured when HubSpot sends it; a daily limit is not waited out in a worker.
+ * Retry-After is honoured when HubSpot sends it. (Apps using OAuth have no daily limit, only the
+ * 10-second one: HubSpot's changelog "Rate limit headers will now appear for OAuth authenticated calls".)
  */
 export async function hubspotRequest<T>(deps: HubSpotDeps, req: HubSpotRequest): Promise<T> {
   const retry = { ...DEFAULT_RETRY, ...deps.retry };
@@ -76,13 +77,7 @@ export async function hubspotRequest<T>(deps: HubSpotDeps, req: HubSpotRequest):
         continue;
       }
       if (res.status !== 429 && res.status < 500) throw new ValidationError("HUBSPOT_REJECTED", what, body);
-      // The daily limit resets at the portal's midnight: an hour is a guess, but waiting here never helps.
-      const daily = res.status === 429 && body.policyName === "DAILY";
-      failure = {
-        message: what,
-        retryAfterMs: daily ? 3_600_000 : retryAfterMs(res.headers, deps.clock.now()),
-        cause: body,
-      };
+      failure = { message: what, retryAfterMs: retryAfterMs(res.headers, deps.clock.now()), cause: body };
     } catch (error) {
       if (!(error instanceof TypeError) && !(error instanceof TransientError)) throw error;
       // fetch rejects with a TypeError when the connection fails or is reset; a TransientError

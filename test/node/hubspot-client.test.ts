@@ -8,6 +8,8 @@ import { allContacts, contactsModifiedBetween, incrementalWindow } from "../../p
 import { exchangeCode, oauthSession, type HubSpotTokens, type TokenStore } from "../../producers/hubspot/oauth";
 import { bucketFor, memoryRateBudget, type BucketSpec } from "../../producers/hubspot/rate-budget";
 import { verifySignatureV3 } from "../../producers/hubspot/webhook-signature";
+import { contactsOfEvents } from "../../producers/hubspot/webhook-contacts";
+import { hubspotWebhookBatchSchema } from "../../schemas/hubspot-webhook";
 import { startHubSpotStandIn, type HubSpotStandIn, type StandInOptions } from "../../tools/local/hubspot-standin";
 import { sendWebhook } from "../../tools/local/hubspot/webhook-sender";
 import { fakeClock } from "./support/fake-clock";
@@ -312,6 +314,57 @@ describe("HubSpot webhooks: v3 signatures over HTTP", () => {
       const otherApp = await sendWebhook({ url: uri, events, clientSecret: "another-secret", nowMs: clock.now() });
       expect(`${otherApp.status} ${await otherApp.text()}`).toBe("401 HUBSPOT_SIGNATURE_INVALID");
       expect(accepted).toHaveLength(2);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise((r) => receiver.close(r));
+    }
+  });
+});
+
+describe("HubSpot webhooks: from a signed batch to the contacts' current state", () => {
+  it("verifies, parses, and batch-reads what the events name: live, archived (tombstones) and unknown", async () => {
+    const { standIn, client, clock } = await setup();
+    standIn.portal.generate(5, { seed: 17 });
+    const created = standIn.portal.create({ email: "new@example.com" });
+    standIn.portal.update(2, { firstname: "Renamed" });
+    standIn.portal.update(2, { lastname: "Twice" });
+    standIn.portal.archive(3);
+    const events = standIn.portal.drainEvents();
+    events.push({ ...events[0]!, eventId: 100, objectId: 424242, subscriptionType: "contact.propertyChange" });
+    events.push({ ...events[0]!, eventId: 101, objectId: 1, subscriptionType: "company.creation" });
+    let outcome: Awaited<ReturnType<typeof contactsOfEvents>> | undefined;
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString("utf8")));
+      req.on("end", async () => {
+        const header = (name: string) => (req.headers[name] as string | undefined) ?? null;
+        await verifySignatureV3(
+          standIn.clientSecret,
+          {
+            method: "POST",
+            uri,
+            body,
+            signature: header("x-hubspot-signature-v3"),
+            timestamp: header("x-hubspot-request-timestamp"),
+          },
+          clock.now(),
+        );
+        outcome = await contactsOfEvents(client, hubspotWebhookBatchSchema.parse(JSON.parse(body)));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    const uri = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/hubspot`;
+    try {
+      expect((await standIn.deliverWebhooks(uri, { events })).status).toBe(204);
+      const byId = new Map(outcome!.contacts.map((c) => [c.id, c]));
+      expect([...byId.keys()].sort()).toEqual(["2", "3", String(created.id)].sort());
+      expect(byId.get("2")!.properties).toMatchObject({ firstname: "Renamed", lastname: "Twice" });
+      expect(byId.get("3")).toMatchObject({ archived: true });
+      expect(byId.get("3")!.archivedAt).toBeDefined();
+      expect(outcome!.unknown).toEqual(["424242"]);
+      // Two batch reads: the live one, then the archived one for the ids it missed.
+      expect(standIn.stats().byRoute["POST /crm/v3/objects/contacts/batch/read"]).toBe(2);
     } finally {
       receiver.closeAllConnections();
       await new Promise((r) => receiver.close(r));
