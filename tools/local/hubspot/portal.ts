@@ -220,12 +220,7 @@ export class Portal {
     return contact;
   }
 
-  private event(
-    type: keyof typeof SUBSCRIPTIONS,
-    objectId: number,
-    atMs: number,
-    extra: Partial<WebhookEvent> = {},
-  ) {
+  private event(type: keyof typeof SUBSCRIPTIONS, objectId: number, atMs: number, extra: Partial<WebhookEvent> = {}) {
     this.pending.push({
       eventId: this.nextEventId++,
       subscriptionId: SUBSCRIPTIONS[type],
