@@ -36,6 +36,23 @@ export interface OAuthDeps {
 /** Refresh this long before expiry, so a token cannot expire between our check and HubSpot's. */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 
+/** Where HubSpot's users approve the app (app.hubspot.com in production; the stand-in serves it too). */
+export const HUBSPOT_AUTHORIZE_URL = "https://app.hubspot.com/oauth/authorize";
+
+/**
+ * The install link: HubSpot redirects to `redirectUri` with `code` and the `state` given, which the
+ * caller must make unguessable and single use (it is what ties the callback to the connect request).
+ */
+export function authorizationUrl(app: OAuthApp, scopes: string[], state: string, base = HUBSPOT_AUTHORIZE_URL): string {
+  const query = new URLSearchParams({
+    client_id: app.clientId,
+    redirect_uri: app.redirectUri,
+    scope: scopes.join(" "),
+    state,
+  });
+  return `${base}?${query}`;
+}
+
 export function exchangeCode(deps: OAuthDeps, app: OAuthApp, code: string): Promise<HubSpotTokens> {
   return tokenRequest(deps, app, { grant_type: "authorization_code", code, redirect_uri: app.redirectUri });
 }

@@ -5,7 +5,13 @@ import { SyncError } from "../../core/errors";
 import { hubspotClient } from "../../producers/hubspot/client";
 import type { HubSpotContact } from "../../producers/hubspot/contact";
 import { allContacts, contactsModifiedBetween, incrementalWindow } from "../../producers/hubspot/modified-contacts";
-import { exchangeCode, oauthSession, type HubSpotTokens, type TokenStore } from "../../producers/hubspot/oauth";
+import {
+  authorizationUrl,
+  exchangeCode,
+  oauthSession,
+  type HubSpotTokens,
+  type TokenStore,
+} from "../../producers/hubspot/oauth";
 import { bucketFor, memoryRateBudget, type BucketSpec } from "../../producers/hubspot/rate-budget";
 import { verifySignatureV3 } from "../../producers/hubspot/webhook-signature";
 import { contactsOfEvents } from "../../producers/hubspot/webhook-contacts";
@@ -245,10 +251,9 @@ describe("HubSpot client: batch read and OAuth", () => {
 
   it("exchanges the authorization code from HubSpot's redirect for tokens that work", async () => {
     const { standIn, clock, app } = await setup();
-    const redirect = await fetch(
-      `${standIn.url}/oauth/authorize?client_id=${app.clientId}&redirect_uri=${encodeURIComponent(app.redirectUri)}&state=xyz`,
-      { redirect: "manual" },
-    );
+    const link = authorizationUrl(app, ["crm.objects.contacts.read"], "xyz", `${standIn.url}/oauth/authorize`);
+    const redirect = await fetch(link, { redirect: "manual" });
+    expect(new URL(redirect.headers.get("location")!).searchParams.get("state")).toBe("xyz");
     const code = new URL(redirect.headers.get("location")!).searchParams.get("code")!;
     const tokens = await exchangeCode({ fetch, clock, baseUrl: standIn.url }, app, code);
     expect(tokens.expiresAt).toBe(clock.now() + 1800 * 1000);
