@@ -96,6 +96,30 @@ describe("HubSpot client: full sync by paging", () => {
     expect(standIn.stats().maxInGeneralWindow).toBeLessThanOrEqual(100);
   });
 
+  it("an interrupted full sync resumed from its saved cursor by a new client reads each contact once", async () => {
+    const { standIn, client, clock, app, store } = await setup();
+    standIn.portal.generate(2_000, { seed: 10 });
+    const seen = new Map<string, number>();
+    let cursor: string | undefined;
+    let pages = 0;
+    for await (const { contacts, next } of allContacts(client)) {
+      for (const c of contacts) seen.set(c.id, (seen.get(c.id) ?? 0) + 1);
+      cursor = next; // what a sync session stores after each page
+      if (++pages === 7) break; // the worker is evicted here
+    }
+    expect(cursor).toBeDefined();
+    const deps = { fetch, clock, baseUrl: standIn.url };
+    const again = hubspotClient({
+      ...deps,
+      tokens: oauthSession(deps, app, store),
+      budget: memoryRateBudget(clock, { general: bucketFor(100, 10_000), search: bucketFor(5, 1_000) }),
+    });
+    for await (const { contacts } of allContacts(again, { after: cursor })) {
+      for (const c of contacts) seen.set(c.id, (seen.get(c.id) ?? 0) + 1);
+    }
+    expectEachOnce(seen, 2_000);
+  });
+
   it("the budget is what keeps it under: a bucket that ignores the rolling window goes over", async () => {
     // The guard for the test above: a naive bucket (100 burst + 100 per 10 s) is measured above 100.
     const { standIn, client } = await setup({
