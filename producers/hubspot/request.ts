@@ -60,12 +60,10 @@ export async function hubspotRequest<T>(deps: HubSpotDeps, req: HubSpotRequest):
       const token = await deps.tokens.current();
       if (req.kind === "search") await deps.budget.acquire("search");
       await deps.budget.acquire("general");
-      const res = await deps.fetch(`${deps.baseUrl}${req.path}`, {
-        method: req.method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      });
-      const text = await res.text();
+      const answer = await send(deps, req, token);
+      if ("networkError" in answer)
+        throw new TransientError("HUBSPOT_UNAVAILABLE", answer.networkError.message, answer.networkError);
+      const { res, text } = answer;
       if (res.ok) return JSON.parse(text) as T;
       const body = parseErrorBody(text);
       const what = `HubSpot ${req.method} ${req.path} answered ${res.status}${describeBody(body)}`;
@@ -79,10 +77,9 @@ export async function hubspotRequest<T>(deps: HubSpotDeps, req: HubSpotRequest):
       if (res.status !== 429 && res.status < 500) throw new ValidationError("HUBSPOT_REJECTED", what, body);
       failure = { message: what, retryAfterMs: retryAfterMs(res.headers, deps.clock.now()), cause: body };
     } catch (error) {
-      if (!(error instanceof TypeError) && !(error instanceof TransientError)) throw error;
-      // fetch rejects with a TypeError when the connection fails or is reset; a TransientError
-      // here is a token refresh that could not reach HubSpot.
-      failure = { message: `HubSpot ${req.method} ${req.path} failed: ${(error as Error).message}`, cause: error };
+      // A connection that failed or was reset, or a token refresh that could not reach HubSpot.
+      if (!(error instanceof TransientError)) throw error;
+      failure = { message: `HubSpot ${req.method} ${req.path} failed: ${error.message}`, cause: error };
     }
     const waitMs = failure.retryAfterMs ?? backoffMs(retry, attempt, random());
     if (attempt >= retry.maxAttempts || waitMs > retry.maxSleepMs) {
@@ -95,6 +92,24 @@ export async function hubspotRequest<T>(deps: HubSpotDeps, req: HubSpotRequest):
       );
     }
     await deps.clock.sleep(waitMs);
+  }
+}
+
+/** The answer and its body, or the network failure (fetch rejects with a TypeError; so can reading the body). */
+async function send(
+  deps: HubSpotDeps,
+  req: HubSpotRequest,
+  token: string,
+): Promise<{ res: Response; text: string } | { networkError: Error }> {
+  try {
+    const res = await deps.fetch(`${deps.baseUrl}${req.path}`, {
+      method: req.method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+    });
+    return { res, text: await res.text() };
+  } catch (error) {
+    return { networkError: error instanceof Error ? error : new Error(String(error)) };
   }
 }
 
