@@ -230,6 +230,42 @@ export const ERROR_CODES = {
     meaning: "an unexpected error at the HTTP edge (logged with the request id)",
   },
 
+  // HubSpot (producers/hubspot/): its API as a dependency, and the webhooks it signs
+  HUBSPOT_SIGNATURE_MISSING: {
+    status: 401,
+    retryable: false,
+    meaning: "a HubSpot webhook without `X-HubSpot-Signature-v3` or `X-HubSpot-Request-Timestamp` (nothing was queued)",
+  },
+  HUBSPOT_SIGNATURE_STALE: {
+    status: 401,
+    retryable: false,
+    meaning:
+      "a HubSpot webhook whose `X-HubSpot-Request-Timestamp` is malformed or more than 5 minutes from now (a replay; nothing was queued)",
+  },
+  HUBSPOT_SIGNATURE_INVALID: {
+    status: 401,
+    retryable: false,
+    meaning:
+      "a HubSpot webhook whose v3 signature does not match its method, URI, body and timestamp (nothing was queued)",
+  },
+  HUBSPOT_AUTH_FAILED: {
+    status: 502,
+    retryable: false,
+    meaning:
+      "HubSpot refused our OAuth credentials: the authorization code or refresh token is invalid or revoked, or a fresh token is refused again. Reconnect the portal",
+  },
+  HUBSPOT_REJECTED: {
+    status: 502,
+    retryable: false,
+    meaning:
+      "HubSpot answered 4xx (other than 401 and 429) to a request we built: a missing scope or a request HubSpot will not serve",
+  },
+  HUBSPOT_UNAVAILABLE: {
+    status: 503,
+    retryable: true,
+    meaning:
+      "HubSpot answered 5xx or 429 or could not be reached, and the client's own retries (with backoff, honouring `Retry-After`) ran out",
+  },
   // Recorded only: failed_tasks and run reports, never an HTTP answer
   VERSION_CONTENT_CONFLICT: {
     status: null,

@@ -1,0 +1,74 @@
+import { randomUUID } from "node:crypto";
+
+/**
+ * The stand-in's OAuth v1 state: single-use authorization codes, refresh tokens that stay valid
+ * until revoked, and access tokens that expire (1800 s by default, HubSpot's published lifetime).
+ * A refresh replaces the refresh token's previous access token, which then stops working.
+ */
+export interface AccessGrant {
+  refreshToken: string;
+  expiresAt: number;
+}
+
+export class OAuthState {
+  private readonly codes = new Map<string, { redirectUri: string; expiresAt: number }>();
+  private readonly refreshTokens = new Map<string, { accessToken?: string }>();
+  private readonly accessTokens = new Map<string, AccessGrant>();
+
+  constructor(
+    private readonly clock: { now(): number },
+    public tokenLifetimeSeconds: number,
+  ) {}
+
+  /** A code for the authorize redirect, valid once and for 10 minutes. */
+  issueCode(redirectUri: string): string {
+    const code = `code-${randomUUID()}`;
+    this.codes.set(code, { redirectUri, expiresAt: this.clock.now() + 600_000 });
+    return code;
+  }
+
+  redeemCode(code: string, redirectUri: string): string | undefined {
+    const entry = this.codes.get(code);
+    this.codes.delete(code);
+    if (!entry || entry.redirectUri !== redirectUri || entry.expiresAt < this.clock.now()) return undefined;
+    const refreshToken = `refresh-${randomUUID()}`;
+    this.refreshTokens.set(refreshToken, {});
+    return refreshToken;
+  }
+
+  /** A new access token for a known refresh token; the previous one is revoked. */
+  grantAccess(refreshToken: string): { accessToken: string; expiresIn: number } | undefined {
+    const entry = this.refreshTokens.get(refreshToken);
+    if (!entry) return undefined;
+    if (entry.accessToken) this.accessTokens.delete(entry.accessToken);
+    const accessToken = `access-${randomUUID()}`;
+    entry.accessToken = accessToken;
+    this.accessTokens.set(accessToken, {
+      refreshToken,
+      expiresAt: this.clock.now() + this.tokenLifetimeSeconds * 1000,
+    });
+    return { accessToken, expiresIn: this.tokenLifetimeSeconds };
+  }
+
+  /** Tokens without the browser round trip, for tests and the dev CLI. */
+  connect(): { accessToken: string; refreshToken: string; expiresAt: number } {
+    const refreshToken = `refresh-${randomUUID()}`;
+    this.refreshTokens.set(refreshToken, {});
+    const { accessToken } = this.grantAccess(refreshToken)!;
+    return { accessToken, refreshToken, expiresAt: this.accessTokens.get(accessToken)!.expiresAt };
+  }
+
+  lookup(accessToken: string): AccessGrant | undefined {
+    return this.accessTokens.get(accessToken);
+  }
+
+  /** Fault: every access token expires now (they stay known, so HubSpot's "expired" answer is given). */
+  expireAll(): void {
+    for (const grant of this.accessTokens.values()) grant.expiresAt = this.clock.now() - 1;
+  }
+
+  /** Fault: the portal uninstalled the app; refreshes fail. */
+  revokeRefreshTokens(): void {
+    this.refreshTokens.clear();
+  }
+}
