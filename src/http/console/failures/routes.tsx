@@ -1,0 +1,92 @@
+/** @jsxImportSource hono/jsx */
+import { Hono } from "hono";
+import { GROUP_ACTIONS, GROUP_STATUSES, groupActionBody, listGroupsQuery } from "../../../../schemas/operator-api";
+import { NotFoundError, type SyncError } from "../../../../core/errors";
+import { getTaskDetail, listFailedTasks } from "../../../services/failed-tasks";
+import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../../services/failure-groups";
+import type { AppContext, AppEnv } from "../../context";
+import { field, parseForm } from "../form-input";
+import { pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
+import { actorOfSession } from "../session-actor";
+import { GroupPage, GroupSummary, TASKS_PER_PAGE } from "./group-page";
+import { isGroupAction } from "./group-moves";
+import { GroupRows, GroupsPage, type GroupFilter } from "./groups-page";
+import { TaskPage } from "./task-page";
+
+const session = (c: AppContext) => c.get("consoleSession")!;
+const backToGroups = { href: "/console/failures", label: "← All failure groups" };
+const groupWhere = { title: "Failure group", section: "failures", back: backToGroups } as const;
+
+function groupFilter(c: AppContext): GroupFilter {
+  return { status: c.req.query("status") || undefined, entity: c.req.query("entity") || undefined };
+}
+
+/** Checked with the API's listGroupsQuery: a bad filter value is refused, not ignored. */
+async function groupsOf(c: AppContext, filter: GroupFilter) {
+  return listFailureGroups(c.get("deps").db, parseForm(listGroupsQuery, filter));
+}
+
+async function groupPage(c: AppContext, id: string, extra: { error?: SyncError; reason?: string } = {}) {
+  const { db } = c.get("deps");
+  const cursor = c.req.query("cursor") || undefined;
+  const { group } = await getFailureGroup(db, id);
+  const tasks = await listFailedTasks(db, { group: id, cursor, limit: TASKS_PER_PAGE });
+  const changed = c.req.query("changed");
+  return (
+    <GroupPage
+      session={session(c)}
+      group={group}
+      tasks={tasks.items}
+      cursor={cursor}
+      nextCursor={tasks.nextCursor}
+      changed={GROUP_STATUSES.find((s) => s === changed)}
+      {...extra}
+    />
+  );
+}
+
+/**
+ * /console/failures: failure groups, their tasks, a task's event and history, and the operator's
+ * status moves. Reads and changes go through the same services and schemas as /v1/admin.
+ */
+export const failuresRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const filter = groupFilter(c);
+    try {
+      return c.html(<GroupsPage session={session(c)} filter={filter} groups={await groupsOf(c, filter)} />);
+    } catch (e) {
+      const error = refusalOf(e);
+      return c.html(<GroupsPage session={session(c)} filter={{}} groups={[]} error={error} />, refusalStatus(error));
+    }
+  })
+  .get("/live/groups", async (c) => c.html(<GroupRows groups={await groupsOf(c, groupFilter(c))} />))
+  .get("/groups/:id", (c) => pageOrRefusal(c, groupWhere, () => groupPage(c, c.req.param("id"))))
+  .get("/groups/:id/live", async (c) =>
+    c.html(<GroupSummary group={(await getFailureGroup(c.get("deps").db, c.req.param("id"))).group} />),
+  )
+  .post("/groups/:id/status", async (c) => {
+    const id = c.req.param("id");
+    const form = await c.req.parseBody();
+    try {
+      const action = form.action;
+      // As POST /v1/admin/failure-groups/:id/:action refuses an unknown action.
+      if (!isGroupAction(action))
+        throw new NotFoundError(`no group action ${String(action)}; one of ${Object.keys(GROUP_ACTIONS).join(", ")}`);
+      const { reason } = parseForm(groupActionBody, { reason: form.reason });
+      const group = await changeGroupStatus(c.get("deps").db, id, action, {
+        actor: actorOfSession(session(c)),
+        reason,
+      });
+      return c.redirect(`/console/failures/groups/${id}?changed=${group.status}`, 303);
+    } catch (e) {
+      const error = refusalOf(e);
+      // The page again, with why and the reason as typed; a group that does not exist gets the short page.
+      const again = () => groupPage(c, id, { error, reason: field(form, "reason") });
+      return pageOrRefusal(c, groupWhere, again, refusalStatus(error));
+    }
+  })
+  .get("/tasks/:id", (c) =>
+    pageOrRefusal(c, { title: "Failed task", section: "failures", back: backToGroups }, async () => (
+      <TaskPage session={session(c)} detail={await getTaskDetail(c.get("deps").db, c.req.param("id"))} />
+    )),
+  );
