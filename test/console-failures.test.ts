@@ -332,6 +332,13 @@ describe("console replay", () => {
       ["replay", "alice@ops", "prospects fixed"],
       ["cancel", "alice@ops", "wrong plan"],
     ]);
+    // A live fragment of something that does not exist says so as HTML, never as the API's JSON.
+    const gone = await get("/console/replays/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/progress", cookie);
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get("content-type")).toContain("text/html");
+    expect(await gone.text()).toBe(
+      '<p class="error" role="alert">Cannot show this (NOT_FOUND): replay job 01ARZ3NDEKTSV4RRFFQ69G5FAV does not exist.</p>',
+    );
     const twice = await post(`/console/replays/jobs/${jobId}/cancel`, { csrf, reason: "wrong plan" }, { cookie });
     expect(twice.status).toBe(409);
     expect(await twice.text()).toContain("Refused (JOB_NOT_RUNNING)");

@@ -77,3 +77,13 @@ export async function pageOrRefusal(
     return c.html(<RefusedPage {...where} session={c.get("consoleSession")!} error={error} />, refusalStatus(error));
   }
 }
+
+/** A live fragment (data-live), or the refusal as a fragment: the polled element says why, never JSON. */
+export async function fragmentOrRefusal(c: AppContext, render: () => Promise<JSX.Element>): Promise<Response> {
+  try {
+    return c.html(await render());
+  } catch (e) {
+    const error = refusalOf(e);
+    return c.html(<Refusal error={error} read />, refusalStatus(error));
+  }
+}

@@ -6,7 +6,7 @@ import { getTaskDetail, listFailedTasks } from "../../../services/failed-tasks";
 import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../../services/failure-groups";
 import type { AppContext, AppEnv } from "../../context";
 import { field, parseForm } from "../form-input";
-import { pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
+import { fragmentOrRefusal, pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
 import { actorOfSession } from "../session-actor";
 import { GroupPage, GroupSummary, TASKS_PER_PAGE } from "./group-page";
 import { isGroupAction } from "./group-moves";
@@ -59,10 +59,14 @@ export const failuresRoutes = new Hono<AppEnv>()
       return c.html(<GroupsPage session={session(c)} filter={{}} groups={[]} error={error} />, refusalStatus(error));
     }
   })
-  .get("/live/groups", async (c) => c.html(<GroupRows groups={await groupsOf(c, groupFilter(c))} />))
+  .get("/live/groups", (c) =>
+    fragmentOrRefusal(c, async () => <GroupRows groups={await groupsOf(c, groupFilter(c))} />),
+  )
   .get("/groups/:id", (c) => pageOrRefusal(c, groupWhere, () => groupPage(c, c.req.param("id"))))
-  .get("/groups/:id/live", async (c) =>
-    c.html(<GroupSummary group={(await getFailureGroup(c.get("deps").db, c.req.param("id"))).group} />),
+  .get("/groups/:id/live", (c) =>
+    fragmentOrRefusal(c, async () => (
+      <GroupSummary group={(await getFailureGroup(c.get("deps").db, c.req.param("id"))).group} />
+    )),
   )
   .post("/groups/:id/status", async (c) => {
     const id = c.req.param("id");

@@ -23,8 +23,7 @@ table.rows { width: 100%; border-collapse: collapse; background: #fff; border: 1
 table.rows th, table.rows td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #e3e6ea; vertical-align: top; }
 table.rows th { background: #eaeef2; font-weight: 600; }
 table.rows td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.message { overflow-wrap: anywhere; }
-code { overflow-wrap: anywhere; }
+.message, code { overflow-wrap: break-word; }
 .facts { display: grid; grid-template-columns: minmax(8rem, max-content) 1fr; gap: .3rem 1rem; margin: 0 0 1rem; }
 .facts dt { color: #4a525c; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
@@ -45,5 +44,7 @@ progress { width: min(24rem, 100%); height: 1rem; vertical-align: middle; }
   table.rows td.num { text-align: left; }
   .facts { grid-template-columns: 1fr; gap: 0 1rem; }
   .facts dd { margin-bottom: .4rem; }
+  .facts.counts { grid-template-columns: auto 1fr; }
+  .facts.counts dd { margin-bottom: 0; }
 }
 `;

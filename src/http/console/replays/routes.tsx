@@ -9,7 +9,7 @@ import { cancelJob, getJob, listJobs, startJob } from "../../../services/replay-
 import { createPlan, getPlan } from "../../../services/replay-plans";
 import type { AppContext, AppEnv } from "../../context";
 import { field, parseForm } from "../form-input";
-import { pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
+import { fragmentOrRefusal, pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
 import { actorOfSession } from "../session-actor";
 import { JobPage, JobProgress } from "./job-page";
 import { JobRows, JobsPage } from "./jobs-page";
@@ -80,7 +80,9 @@ export const replaysRoutes = new Hono<AppEnv>()
     }
   })
   .get("/jobs/:id", (c) => pageOrRefusal(c, jobWhere, () => jobPage(c, c.req.param("id"))))
-  .get("/jobs/:id/progress", async (c) => c.html(<JobProgress {...await jobAndProgress(c, c.req.param("id"))} />))
+  .get("/jobs/:id/progress", (c) =>
+    fragmentOrRefusal(c, async () => <JobProgress {...await jobAndProgress(c, c.req.param("id"))} />),
+  )
   .post("/jobs/:id/cancel", async (c) => {
     const id = c.req.param("id");
     const form = await c.req.parseBody();
