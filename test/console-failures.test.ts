@@ -233,6 +233,54 @@ describe("console failures: status moves", () => {
   });
 });
 
+describe("console failures: one task", () => {
+  it("replays one task as the API does, audited with the operator; refuses it without a reason or a second time", async () => {
+    const id = await seedGroup("CF_ONE_TASK", 2);
+    const [viaPage, viaApi] = (
+      await env.DB.prepare("SELECT id FROM failed_tasks WHERE group_id = ?1 ORDER BY id").bind(id).all<{ id: string }>()
+    ).results.map((r) => r.id);
+    const { cookie, csrf } = await signIn("alice@ops");
+    const path = `/console/failures/tasks/${viaPage}/replay`;
+    const task = (taskId: string) =>
+      env.DB.prepare("SELECT status, replay_count FROM failed_tasks WHERE id = ?1")
+        .bind(taskId)
+        .first<{ status: string; replay_count: number }>();
+
+    expect(await (await get(`/console/failures/tasks/${viaPage}`, cookie)).text()).toContain("Replay now");
+    const noReason = await post(path, { csrf, reason: "", mode: "original" }, { cookie });
+    expect(noReason.status).toBe(400);
+    expect(await noReason.text()).toContain("Refused (INVALID_REQUEST): reason:");
+    expect(await task(viaPage!)).toEqual({ status: "open", replay_count: 0 });
+    expect(await auditOf(viaPage!)).toEqual([]);
+
+    const res = await post(path, { csrf, reason: "row fixed", mode: "original" }, { cookie });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe(`/console/failures/tasks/${viaPage}?replayed=sent`);
+    const api = await op("POST", `/v1/admin/failed-tasks/${viaApi}/replay`, { reason: "row fixed" }, "alice@ops");
+    expect(api.status).toBe(202);
+    expect((await task(viaPage!))!.replay_count).toBe(1);
+    const strip = ({ selection, ...line }: Record<string, unknown>) => ({
+      ...line,
+      selection: { ...JSON.parse(String(selection)), row_id: "-" },
+    });
+    const [pageLine] = await auditOf(viaPage!);
+    expect(pageLine).toMatchObject({
+      actor: "alice@ops",
+      action: "replay-task",
+      auth: "admin-token",
+      reason: "row fixed",
+    });
+    expect(strip(pageLine!)).toEqual(strip((await auditOf(viaApi!))[0]!));
+
+    // Sent once: sending it again (still replaying, or already resolved) is refused, nothing sent.
+    const again = await post(path, { csrf, reason: "row fixed", mode: "original" }, { cookie });
+    expect(again.status).toBeGreaterThanOrEqual(400);
+    expect(await again.text()).toMatch(/role="alert">Refused \((ALREADY_REPLAYING|NOT_REPLAYABLE)\)/);
+    expect((await task(viaPage!))!.replay_count).toBe(1);
+    expect(await auditOf(viaPage!)).toHaveLength(1);
+  });
+});
+
 describe("console replay", () => {
   it("plans from a selection, refuses a replay without a reason, starts the job with reason and rate, shows live progress, cancels", async () => {
     const id = await seedGroup("CF_REPLAY", 30);

@@ -2,25 +2,32 @@
 import { SyncError } from "../../../core/errors";
 import { Layout, type SectionId } from "./layout";
 import type { JSX } from "hono/jsx/jsx-runtime";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppContext } from "../context";
 import type { ConsoleSession } from "./session";
 
 /**
- * A refusal the operator can act on (bad input, a move the state does not allow, a missing row):
- * shown in the page with its stable code. Anything else (a 5xx, a bug) is rethrown to the error edge.
+ * What the operator is told in the page, with its stable code: a refusal (bad input, a move the
+ * state does not allow, a missing row) or a dependency that is down (retryable: try again).
+ * Anything else (a bug) is rethrown to the error edge.
  */
 export function refusalOf(error: unknown): SyncError {
-  if (error instanceof SyncError && error.status < 500) return error;
+  if (error instanceof SyncError && (error.status < 500 || error.retryable)) return error;
   throw error;
 }
 
-/** Read by screen readers as soon as the page loads (role="alert"). */
+/**
+ * Read by screen readers as soon as the page loads (role="alert"). A refusal changed nothing (the
+ * services decide before they write); a retryable failure only says to try again.
+ */
 export function Refusal(props: { error?: SyncError; read?: boolean }) {
-  if (!props.error) return null;
+  const e = props.error;
+  if (!e) return null;
+  const what = props.read ? "Cannot show this" : e.retryable ? "Not done" : "Refused";
+  const then = e.retryable ? " Try again in a moment." : props.read ? "" : " Nothing was changed.";
   return (
     <p class="error" role="alert">
-      {props.read ? "Cannot show this" : "Refused"} ({props.error.code}): {props.error.message}.
-      {props.read ? "" : " Nothing was changed."}
+      {what} ({e.code}): {e.message}.{then}
     </p>
   );
 }
@@ -36,8 +43,8 @@ export function Notice(props: { text?: string }) {
 }
 
 /** The HTTP status a refusal is shown with: the API's own. */
-export function refusalStatus(error: SyncError): 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 {
-  return error.status as 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422;
+export function refusalStatus(error: SyncError): ContentfulStatusCode {
+  return error.status as ContentfulStatusCode;
 }
 
 /** A page that cannot be shown (no such group, task, plan or job; a bad filter): why, and a way back. */

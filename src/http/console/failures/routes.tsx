@@ -1,8 +1,16 @@
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
-import { GROUP_ACTIONS, GROUP_STATUSES, groupActionBody, listGroupsQuery } from "../../../../schemas/operator-api";
+import {
+  GROUP_ACTIONS,
+  GROUP_STATUSES,
+  groupActionBody,
+  listGroupsQuery,
+  replayTaskBody,
+} from "../../../../schemas/operator-api";
 import { NotFoundError, type SyncError } from "../../../../core/errors";
+import { replayStores } from "../../../services/entity-stores";
 import { getTaskDetail, listFailedTasks } from "../../../services/failed-tasks";
+import { replayOneTask } from "../../../services/replay-task";
 import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../../services/failure-groups";
 import type { AppContext, AppEnv } from "../../context";
 import { field, parseForm } from "../form-input";
@@ -15,6 +23,7 @@ import { TaskPage } from "./task-page";
 
 const session = (c: AppContext) => c.get("consoleSession")!;
 const backToGroups = { href: "/console/failures", label: "← All failure groups" };
+const taskWhere = { title: "Failed task", section: "failures", back: backToGroups } as const;
 const groupWhere = { title: "Failure group", section: "failures", back: backToGroups } as const;
 
 function groupFilter(c: AppContext): GroupFilter {
@@ -40,6 +49,19 @@ async function groupPage(c: AppContext, id: string, extra: { error?: SyncError; 
       cursor={cursor}
       nextCursor={tasks.nextCursor}
       changed={GROUP_STATUSES.find((s) => s === changed)}
+      {...extra}
+    />
+  );
+}
+
+async function taskPage(c: AppContext, id: string, extra: { error?: SyncError; reason?: string } = {}) {
+  const replayed = c.req.query("replayed");
+  const detail = await getTaskDetail(c.get("deps").db, id);
+  return (
+    <TaskPage
+      session={session(c)}
+      detail={detail}
+      replayed={replayed === "sent" || replayed === "superseded" ? replayed : undefined}
       {...extra}
     />
   );
@@ -89,8 +111,22 @@ export const failuresRoutes = new Hono<AppEnv>()
       return pageOrRefusal(c, groupWhere, again, refusalStatus(error));
     }
   })
-  .get("/tasks/:id", (c) =>
-    pageOrRefusal(c, { title: "Failed task", section: "failures", back: backToGroups }, async () => (
-      <TaskPage session={session(c)} detail={await getTaskDetail(c.get("deps").db, c.req.param("id"))} />
-    )),
-  );
+  .get("/tasks/:id", (c) => pageOrRefusal(c, taskWhere, () => taskPage(c, c.req.param("id"))))
+  .post("/tasks/:id/replay", async (c) => {
+    const id = c.req.param("id");
+    const form = await c.req.parseBody();
+    const reason = field(form, "reason");
+    try {
+      const body = parseForm(replayTaskBody, { reason, mode: field(form, "mode"), override: form.override === "on" });
+      const { db, queues, supabase } = c.get("deps");
+      const stores = replayStores(db, supabase);
+      const { outcome } = await replayOneTask({ db, queues, stores }, id, {
+        ...body,
+        actor: actorOfSession(session(c)),
+      });
+      return c.redirect(`/console/failures/tasks/${id}?replayed=${outcome}`, 303);
+    } catch (e) {
+      const error = refusalOf(e);
+      return pageOrRefusal(c, taskWhere, () => taskPage(c, id, { error, reason }), refusalStatus(error));
+    }
+  });

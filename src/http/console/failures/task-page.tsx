@@ -1,15 +1,70 @@
 /** @jsxImportSource hono/jsx */
 import type { z } from "zod";
-import type { taskDetailSchema } from "../../../../schemas/operator-api";
+import { REPLAY_MODES, type taskDetailSchema } from "../../../../schemas/operator-api";
+import type { SyncError } from "../../../../core/errors";
+import { TASK_MOVES } from "../../../../core/ledger/task-status";
 import { Layout } from "../layout";
+import { Notice, Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
 import { TaskStatusBadge } from "./group-page";
 
 type TaskDetail = z.infer<typeof taskDetailSchema>;
 
+/** What a replay of one task did, for the notice after the redirect. */
+export const REPLAY_OUTCOME_TEXT = {
+  sent: "Replayed: the event is back on the work queue; the consumer settles the task as it applies.",
+  superseded: "Superseded: the replica already holds this version or a newer one, so nothing was sent.",
+} as const;
+
+/** Replay this one task now (as `ops replay <task>`): only from a status a replay may start from. */
+function ReplayTaskForm(props: { session: ConsoleSession; task: TaskDetail["task"]; reason?: string }) {
+  const { task } = props;
+  if (!(TASK_MOVES.replay.from as readonly string[]).includes(task.status)) return null;
+  const needsOverride = task.status !== "open";
+  return (
+    <section aria-labelledby="replay-task" class="panel">
+      <h3 id="replay-task">Replay this task</h3>
+      <form class="stack" method="post" action={`/console/failures/tasks/${task.id}/replay`}>
+        <input type="hidden" name="csrf" value={props.session.csrf} />
+        <div class="field">
+          <label for="task-reason">Reason (required, recorded in the audit trail)</label>
+          <textarea id="task-reason" name="reason" rows={2} aria-required="true" maxlength={500}>
+            {props.reason ?? ""}
+          </textarea>
+        </div>
+        <div class="field">
+          <label for="task-mode">Replay</label>
+          <select id="task-mode" name="mode">
+            {REPLAY_MODES.map((m) => (
+              <option value={m}>
+                {m === "original" ? "original: the event as it failed" : "refresh: the current row"}
+              </option>
+            ))}
+          </select>
+        </div>
+        {needsOverride ? (
+          <div class="field check">
+            <input id="task-override" name="override" type="checkbox" />
+            <label for="task-override">
+              Override: the task is {task.status} (recorded as an override in the audit trail)
+            </label>
+          </div>
+        ) : null}
+        <button type="submit">Replay now</button>
+      </form>
+    </section>
+  );
+}
+
 /** One failed task: where it stands, the event it carries (escaped by JSX, never raw) and its history. */
-export function TaskPage(props: { session: ConsoleSession; detail: TaskDetail }) {
+export function TaskPage(props: {
+  session: ConsoleSession;
+  detail: TaskDetail;
+  replayed?: keyof typeof REPLAY_OUTCOME_TEXT;
+  error?: SyncError;
+  reason?: string;
+}) {
   const { task, history } = props.detail;
   return (
     <Layout title={`Failed task ${task.id}`} section="failures" session={props.session}>
@@ -23,6 +78,8 @@ export function TaskPage(props: { session: ConsoleSession; detail: TaskDetail })
       <h2>
         Failed task <code>{task.id}</code>
       </h2>
+      <Notice text={props.replayed ? REPLAY_OUTCOME_TEXT[props.replayed] : undefined} />
+      <Refusal error={props.error} />
       <dl class="facts">
         <dt>Status</dt>
         <dd>
@@ -67,6 +124,8 @@ export function TaskPage(props: { session: ConsoleSession; detail: TaskDetail })
           <UtcTime at={task.resolved_at} />
         </dd>
       </dl>
+
+      <ReplayTaskForm session={props.session} task={task} reason={props.reason} />
 
       <section aria-labelledby="task-event">
         <h3 id="task-event">Event</h3>
