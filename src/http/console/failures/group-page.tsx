@@ -2,6 +2,7 @@
 import type { FailedTask, FailureGroup, GroupAction } from "../../../../schemas/operator-api";
 import type { SyncError } from "../../../../core/errors";
 import { Layout } from "../layout";
+import { ReasonField } from "../reason-field";
 import { Notice, Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
@@ -126,12 +127,9 @@ export function GroupPage(props: {
 
       <section aria-labelledby="change-status" class="panel">
         <h3 id="change-status">Change status</h3>
-        <form method="post" action={`${base}/status`}>
+        <form class="stack" method="post" action={`${base}/status`}>
           <input type="hidden" name="csrf" value={props.session.csrf} />
-          <label for="group-reason">Reason (required, recorded in the audit trail)</label>
-          <textarea id="group-reason" name="reason" rows={2} aria-required="true" maxlength={500}>
-            {props.reason ?? ""}
-          </textarea>
+          <ReasonField id="group-reason" value={props.reason} />
           <div class="actions">
             {actions.map((action) => (
               <button type="submit" name="action" value={action}>

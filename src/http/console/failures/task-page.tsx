@@ -4,6 +4,7 @@ import { REPLAY_MODES, type taskDetailSchema } from "../../../../schemas/operato
 import type { SyncError } from "../../../../core/errors";
 import { TASK_MOVES } from "../../../../core/ledger/task-status";
 import { Layout } from "../layout";
+import { ReasonField } from "../reason-field";
 import { Notice, Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
@@ -27,12 +28,7 @@ function ReplayTaskForm(props: { session: ConsoleSession; task: TaskDetail["task
       <h3 id="replay-task">Replay this task</h3>
       <form class="stack" method="post" action={`/console/failures/tasks/${task.id}/replay`}>
         <input type="hidden" name="csrf" value={props.session.csrf} />
-        <div class="field">
-          <label for="task-reason">Reason (required, recorded in the audit trail)</label>
-          <textarea id="task-reason" name="reason" rows={2} aria-required="true" maxlength={500}>
-            {props.reason ?? ""}
-          </textarea>
-        </div>
+        <ReasonField id="task-reason" value={props.reason} />
         <div class="field">
           <label for="task-mode">Replay</label>
           <select id="task-mode" name="mode">

@@ -2,6 +2,7 @@
 import type { Job } from "../../../../schemas/operator-api";
 import type { SyncError } from "../../../../core/errors";
 import { Layout } from "../layout";
+import { ReasonField } from "../reason-field";
 import { Notice, Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
@@ -110,12 +111,7 @@ export function JobPage(props: {
           <h3 id="cancel-job">Cancel</h3>
           <form class="stack" method="post" action={`/console/replays/jobs/${j.id}/cancel`}>
             <input type="hidden" name="csrf" value={props.session.csrf} />
-            <div class="field">
-              <label for="cancel-reason">Reason (required, recorded in the audit trail)</label>
-              <textarea id="cancel-reason" name="reason" rows={2} aria-required="true" maxlength={500}>
-                {props.reason ?? ""}
-              </textarea>
-            </div>
+            <ReasonField id="cancel-reason" value={props.reason} />
             <button type="submit">Cancel the job</button>
           </form>
         </section>

@@ -2,6 +2,7 @@
 import { DEFAULT_REPLAY_RATE, type Plan } from "../../../../schemas/operator-api";
 import type { SyncError } from "../../../../core/errors";
 import { Layout } from "../layout";
+import { ReasonField } from "../reason-field";
 import { Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
@@ -92,12 +93,7 @@ export function PlanPage(props: {
           <h3 id="confirm-replay">Step 3: confirm</h3>
           <form class="stack" method="post" action={`/console/replays/plans/${p.id}/execute`}>
             <input type="hidden" name="csrf" value={props.session.csrf} />
-            <div class="field">
-              <label for="replay-reason">Reason (required, recorded in the audit trail)</label>
-              <textarea id="replay-reason" name="reason" rows={2} aria-required="true" maxlength={500}>
-                {props.reason ?? ""}
-              </textarea>
-            </div>
+            <ReasonField id="replay-reason" value={props.reason} />
             <div class="field">
               <label for="replay-rate">Rate (events per second, 1 to 1000)</label>
               <span class="hint" id="replay-rate-hint">
