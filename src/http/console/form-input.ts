@@ -18,3 +18,12 @@ export function field(form: Record<string, unknown>, name: string): string | und
   const value = form[name];
   return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
 }
+
+/**
+ * A free-text field exactly as sent ("" when absent), for the schema to judge: a blank reason then
+ * fails the schema's own "say why" rule rather than "expected string".
+ */
+export function text(form: Record<string, unknown>, name: string): string {
+  const value = form[name];
+  return typeof value === "string" ? value : "";
+}

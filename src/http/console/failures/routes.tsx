@@ -13,7 +13,7 @@ import { getTaskDetail, listFailedTasks } from "../../../services/failed-tasks";
 import { replayOneTask } from "../../../services/replay-task";
 import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../../services/failure-groups";
 import type { AppContext, AppEnv } from "../../context";
-import { field, parseForm } from "../form-input";
+import { field, parseForm, text } from "../form-input";
 import { fragmentOrRefusal, pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
 import { actorOfSession } from "../session-actor";
 import { GroupPage, GroupSummary, TASKS_PER_PAGE } from "./group-page";
@@ -98,7 +98,7 @@ export const failuresRoutes = new Hono<AppEnv>()
       // As POST /v1/admin/failure-groups/:id/:action refuses an unknown action.
       if (!isGroupAction(action))
         throw new NotFoundError(`no group action ${String(action)}; one of ${Object.keys(GROUP_ACTIONS).join(", ")}`);
-      const { reason } = parseForm(groupActionBody, { reason: form.reason });
+      const { reason } = parseForm(groupActionBody, { reason: text(form, "reason") });
       const group = await changeGroupStatus(c.get("deps").db, id, action, {
         actor: actorOfSession(session(c)),
         reason,
@@ -107,7 +107,7 @@ export const failuresRoutes = new Hono<AppEnv>()
     } catch (e) {
       const error = refusalOf(e);
       // The page again, with why and the reason as typed; a group that does not exist gets the short page.
-      const again = () => groupPage(c, id, { error, reason: field(form, "reason") });
+      const again = () => groupPage(c, id, { error, reason: text(form, "reason") });
       return pageOrRefusal(c, groupWhere, again, refusalStatus(error));
     }
   })
@@ -115,7 +115,7 @@ export const failuresRoutes = new Hono<AppEnv>()
   .post("/tasks/:id/replay", async (c) => {
     const id = c.req.param("id");
     const form = await c.req.parseBody();
-    const reason = field(form, "reason");
+    const reason = text(form, "reason");
     try {
       const body = parseForm(replayTaskBody, { reason, mode: field(form, "mode"), override: form.override === "on" });
       const { db, queues, supabase } = c.get("deps");

@@ -24,6 +24,8 @@ table.rows th, table.rows td { text-align: left; padding: .4rem .6rem; border-bo
 table.rows th { background: #eaeef2; font-weight: 600; }
 table.rows td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .message, code { overflow-wrap: break-word; }
+/* A font list, not bare monospace: Chromium shrinks a lone "monospace" to 13px. */
+code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: .9em; }
 .facts { display: grid; grid-template-columns: minmax(8rem, max-content) 1fr; gap: .3rem 1rem; margin: 0 0 1rem; }
 .facts dt { color: #4a525c; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }

@@ -8,7 +8,7 @@ import { failedAgainCount } from "../../../services/replay-job-progress";
 import { cancelJob, getJob, listJobs, startJob } from "../../../services/replay-jobs";
 import { createPlan, getPlan } from "../../../services/replay-plans";
 import type { AppContext, AppEnv } from "../../context";
-import { field, parseForm } from "../form-input";
+import { field, parseForm, text } from "../form-input";
 import { fragmentOrRefusal, pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
 import { actorOfSession } from "../session-actor";
 import { JobPage, JobProgress } from "./job-page";
@@ -67,7 +67,7 @@ export const replaysRoutes = new Hono<AppEnv>()
   .post("/plans/:id/execute", async (c) => {
     const id = c.req.param("id");
     const form = await c.req.parseBody();
-    const reason = field(form, "reason");
+    const reason = text(form, "reason");
     const rate = field(form, "rate_per_second");
     try {
       // A number field arrives as text; an empty one means the API's default rate.
@@ -86,7 +86,7 @@ export const replaysRoutes = new Hono<AppEnv>()
   .post("/jobs/:id/cancel", async (c) => {
     const id = c.req.param("id");
     const form = await c.req.parseBody();
-    const reason = field(form, "reason");
+    const reason = text(form, "reason");
     try {
       const body = parseForm(cancelJobBody, { reason });
       await cancelJob(c.get("deps").db, id, { actor: actorOfSession(session(c)), reason: body.reason });
