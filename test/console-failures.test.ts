@@ -2,7 +2,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createdOperatorTokenSchema } from "../schemas/operator-api";
 import { get, post, signIn } from "./support/console-session";
-import { op, prospectEvent, seedFailures } from "./support/operator";
+import { op, prospectEvent, seedFailures, taskOfEvent } from "./support/operator";
+import { waitFor } from "./support/helpers";
 
 /** Seeds `n` failed prospects events under one error code (one failure group) and returns its id. */
 async function seedGroup(code: string, n: number, overrides: Record<string, unknown> = {}) {
@@ -410,5 +411,38 @@ describe("console replay", () => {
     expect(badGroup.status).toBe(400);
     expect(await badGroup.text()).toContain("Refused (INVALID_REQUEST): filter.group: must be a failure group id");
     expect(await count()).toBe(before);
+  });
+
+  it("counts a sent task that failed again on the job's progress", async () => {
+    const events = Array.from({ length: 3 }, () => prospectEvent());
+    await seedFailures(events, { error_code: "CF_AGAIN" });
+    const { cookie, csrf } = await signIn();
+    const planned = await post("/console/replays/plans", { csrf, error_code: "CF_AGAIN" }, { cookie });
+    const planId = planned.headers.get("location")!.split("/").pop()!;
+    const started = await post(
+      `/console/replays/plans/${planId}/execute`,
+      { csrf, reason: "try them again", rate_per_second: "1000" },
+      { cookie },
+    );
+    const jobId = started.headers.get("location")!.split("/").pop()!;
+    // The job sends all three and the to-d1 consumer applies them (nothing left replaying).
+    await waitFor(
+      async () => {
+        const { results } = await env.DB.prepare(
+          "SELECT count(*) AS n FROM failed_tasks WHERE error_code = 'CF_AGAIN' AND status = 'resolved'",
+        ).all<{ n: number }>();
+        return results[0]!.n === 3;
+      },
+      "the job's three tasks resolved",
+      30_000,
+    );
+    const progress = () => get(`/console/replays/jobs/${jobId}/progress`, cookie).then((r) => r.text());
+    expect(await progress()).toMatch(/<dt>Failed again<\/dt><dd>0<\/dd>/);
+    // One of them fails again (a new delivery of the same event dead-letters).
+    await seedFailures([events[0]], { error_code: "CF_AGAIN" });
+    expect(await taskOfEvent(events[0]!.id)).toMatchObject({ status: "open", last_job_id: jobId });
+    const html = await progress();
+    expect(html).toMatch(/<dt>Failed again<\/dt><dd>1<\/dd>/);
+    expect(html).toMatch(/<dt>Applied \(resolved\)<\/dt><dd>2<\/dd>/);
   });
 });

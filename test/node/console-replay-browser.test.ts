@@ -93,10 +93,13 @@ describe("the failures and replay console in a real browser", () => {
       expect(await page.locator('td[data-label="What"]').first().textContent()).toBe("failure");
       expect(await fitsPhone(page)).toBeLessThanOrEqual(360);
 
-      // Acknowledge it, with a reason: the page says so and the status moves.
+      // Acknowledge it, with a reason, by keyboard alone: the page says so and the status moves.
       await page.goto(groupUrl);
-      await page.getByLabel("Reason (required, recorded in the audit trail)").fill("restoring the prospects");
-      await page.getByRole("button", { name: "Acknowledge" }).click();
+      await page.getByLabel("Reason (required, recorded in the audit trail)").focus();
+      await page.keyboard.type("restoring the prospects");
+      await page.keyboard.press("Tab");
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Acknowledge");
+      await page.keyboard.press("Enter");
       await expect.poll(() => page.getByRole("status").textContent()).toBe("The group is now acknowledged.");
       expect(await fact(page, "Status")).toContain("acknowledged");
 

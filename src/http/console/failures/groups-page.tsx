@@ -75,6 +75,8 @@ export function GroupsPage(props: {
   session: ConsoleSession;
   filter: GroupFilter;
   groups: FailureGroup[];
+  /** The most the list shows (listGroupsQuery's default limit): say so when it is reached. */
+  limit: number;
   error?: SyncError;
 }) {
   const { filter } = props;
@@ -132,6 +134,11 @@ export function GroupsPage(props: {
           <GroupRows groups={props.groups} />
         </tbody>
       </table>
+      {props.groups.length >= props.limit ? (
+        <p class="muted">
+          Showing the {props.limit} groups that failed most recently: narrow the filter to see others.
+        </p>
+      ) : null}
     </Layout>
   );
 }

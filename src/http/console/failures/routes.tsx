@@ -30,9 +30,12 @@ function groupFilter(c: AppContext): GroupFilter {
   return { status: c.req.query("status") || undefined, entity: c.req.query("entity") || undefined };
 }
 
-/** Checked with the API's listGroupsQuery: a bad filter value is refused, not ignored. */
+/** Checked with the API's listGroupsQuery (its default limit too): a bad filter value is refused, not ignored. */
+const groupsQuery = (filter: GroupFilter) => parseForm(listGroupsQuery, filter);
+const GROUPS_LIMIT = groupsQuery({}).limit;
+
 async function groupsOf(c: AppContext, filter: GroupFilter) {
-  return listFailureGroups(c.get("deps").db, parseForm(listGroupsQuery, filter));
+  return listFailureGroups(c.get("deps").db, groupsQuery(filter));
 }
 
 async function groupPage(c: AppContext, id: string, extra: { error?: SyncError; reason?: string } = {}) {
@@ -75,10 +78,15 @@ export const failuresRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const filter = groupFilter(c);
     try {
-      return c.html(<GroupsPage session={session(c)} filter={filter} groups={await groupsOf(c, filter)} />);
+      return c.html(
+        <GroupsPage session={session(c)} filter={filter} groups={await groupsOf(c, filter)} limit={GROUPS_LIMIT} />,
+      );
     } catch (e) {
       const error = refusalOf(e);
-      return c.html(<GroupsPage session={session(c)} filter={{}} groups={[]} error={error} />, refusalStatus(error));
+      return c.html(
+        <GroupsPage session={session(c)} filter={{}} groups={[]} limit={GROUPS_LIMIT} error={error} />,
+        refusalStatus(error),
+      );
     }
   })
   .get("/live/groups", (c) =>
