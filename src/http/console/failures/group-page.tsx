@@ -2,12 +2,15 @@
 import type { FailedTask, FailureGroup, GroupAction } from "../../../../schemas/operator-api";
 import type { SyncError } from "../../../../core/errors";
 import { Layout } from "../layout";
+import { EmptyRow, RowsTable } from "../rows-table";
 import { ReasonField } from "../reason-field";
 import { Notice, Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
 import { ACTION_LABEL, groupActionsFrom } from "./group-moves";
 import { GroupStatusBadge } from "./groups-page";
+
+const TASK_COLUMNS = ["Task", "Status", "Row", "Error code", "Failures", "Replays", "Last failed"] as const;
 
 export const GROUP_LIVE_SECONDS = 5;
 export const TASKS_PER_PAGE = 25;
@@ -61,12 +64,7 @@ export function TaskStatusBadge(props: { status: string }) {
 }
 
 function TaskRows(props: { tasks: FailedTask[] }) {
-  if (!props.tasks.length)
-    return (
-      <tr>
-        <td colspan={7}>No tasks.</td>
-      </tr>
-    );
+  if (!props.tasks.length) return <EmptyRow columns={TASK_COLUMNS.length} text="No tasks." />;
   return (
     <>
       {props.tasks.map((t) => (
@@ -148,22 +146,9 @@ export function GroupPage(props: {
 
       <section aria-labelledby="group-tasks">
         <h3 id="group-tasks">Tasks {props.cursor ? "(older)" : "(newest first)"}</h3>
-        <table class="rows" aria-label="Tasks of this group">
-          <thead>
-            <tr>
-              <th scope="col">Task</th>
-              <th scope="col">Status</th>
-              <th scope="col">Row</th>
-              <th scope="col">Error code</th>
-              <th scope="col">Failures</th>
-              <th scope="col">Replays</th>
-              <th scope="col">Last failed</th>
-            </tr>
-          </thead>
-          <tbody>
-            <TaskRows tasks={props.tasks} />
-          </tbody>
-        </table>
+        <RowsTable label="Tasks of this group" columns={TASK_COLUMNS}>
+          <TaskRows tasks={props.tasks} />
+        </RowsTable>
         <nav class="pager" aria-label="Task pages">
           {props.cursor ? <a href={base}>Newest tasks</a> : null}
           {props.nextCursor ? <a href={`${base}?cursor=${props.nextCursor}`}>Older tasks →</a> : null}

@@ -2,10 +2,22 @@
 import { GROUP_STATUSES, type FailureGroup } from "../../../../schemas/operator-api";
 import { ENTITY_NAMES } from "../../../../schemas/registry";
 import { Layout } from "../layout";
+import { EmptyRow, RowsTable } from "../rows-table";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
 import type { SyncError } from "../../../../core/errors";
 import { Refusal } from "../refusal";
+
+const GROUP_COLUMNS = [
+  "Group (error code)",
+  "Status",
+  "Entity (queue)",
+  "Message",
+  "Open tasks",
+  "Tasks / failures",
+  "First seen",
+  "Last seen",
+] as const;
 
 /** The groups table changes as failures arrive and settle: its body polls (data-live). */
 export const GROUPS_LIVE_SECONDS = 10;
@@ -32,9 +44,10 @@ export function GroupStatusBadge(props: { status: string }) {
 export function GroupRows(props: { groups: FailureGroup[] }) {
   if (!props.groups.length)
     return (
-      <tr>
-        <td colspan={8}>No failure group matches. Nothing is failing for this selection.</td>
-      </tr>
+      <EmptyRow
+        columns={GROUP_COLUMNS.length}
+        text="No failure group matches. Nothing is failing for this selection."
+      />
     );
   return (
     <>
@@ -113,27 +126,17 @@ export function GroupsPage(props: {
         </label>
         <button type="submit">Filter</button>
       </form>
-      <table class="rows" aria-label="Failure groups">
-        <thead>
-          <tr>
-            <th scope="col">Group (error code)</th>
-            <th scope="col">Status</th>
-            <th scope="col">Entity (queue)</th>
-            <th scope="col">Message</th>
-            <th scope="col">Open tasks</th>
-            <th scope="col">Tasks / failures</th>
-            <th scope="col">First seen</th>
-            <th scope="col">Last seen</th>
-          </tr>
-        </thead>
-        <tbody
-          id="failure-groups"
-          data-live={`/console/failures/live/groups${groupsQueryString(filter)}`}
-          data-live-seconds={String(GROUPS_LIVE_SECONDS)}
-        >
-          <GroupRows groups={props.groups} />
-        </tbody>
-      </table>
+      <RowsTable
+        label="Failure groups"
+        columns={GROUP_COLUMNS}
+        body={{
+          id: "failure-groups",
+          "data-live": `/console/failures/live/groups${groupsQueryString(filter)}`,
+          "data-live-seconds": String(GROUPS_LIVE_SECONDS),
+        }}
+      >
+        <GroupRows groups={props.groups} />
+      </RowsTable>
       {props.groups.length >= props.limit ? (
         <p class="muted">
           Showing the {props.limit} groups that failed most recently: narrow the filter to see others.

@@ -4,11 +4,14 @@ import { REPLAY_MODES, type taskDetailSchema } from "../../../../schemas/operato
 import type { SyncError } from "../../../../core/errors";
 import { TASK_MOVES } from "../../../../core/ledger/task-status";
 import { Layout } from "../layout";
+import { EmptyRow, RowsTable } from "../rows-table";
 import { ReasonField } from "../reason-field";
 import { Notice, Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
 import { TaskStatusBadge } from "./group-page";
+
+const HISTORY_COLUMNS = ["At", "What", "By", "Job", "Error"] as const;
 
 type TaskDetail = z.infer<typeof taskDetailSchema>;
 
@@ -137,43 +140,30 @@ export function TaskPage(props: {
 
       <section aria-labelledby="task-history">
         <h3 id="task-history">History (oldest first)</h3>
-        <table class="rows" aria-label="History of this task">
-          <thead>
+        <RowsTable label="History of this task" columns={HISTORY_COLUMNS}>
+          {history.map((h) => (
             <tr>
-              <th scope="col">At</th>
-              <th scope="col">What</th>
-              <th scope="col">By</th>
-              <th scope="col">Job</th>
-              <th scope="col">Error</th>
+              <td data-label="At">
+                <UtcTime at={h.at} />
+              </td>
+              <td data-label="What">
+                {h.kind}
+                {h.mode ? ` (${h.mode})` : ""}
+              </td>
+              <td data-label="By">{h.actor ?? "the pipeline"}</td>
+              <td data-label="Job">{h.job_id ? <a href={`/console/replays/jobs/${h.job_id}`}>{h.job_id}</a> : "—"}</td>
+              <td data-label="Error">
+                {h.error_code ? (
+                  <>
+                    <code>{h.error_code}</code> <span class="message">{h.error_message}</span>
+                  </>
+                ) : (
+                  "—"
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {history.map((h) => (
-              <tr>
-                <td data-label="At">
-                  <UtcTime at={h.at} />
-                </td>
-                <td data-label="What">
-                  {h.kind}
-                  {h.mode ? ` (${h.mode})` : ""}
-                </td>
-                <td data-label="By">{h.actor ?? "the pipeline"}</td>
-                <td data-label="Job">
-                  {h.job_id ? <a href={`/console/replays/jobs/${h.job_id}`}>{h.job_id}</a> : "—"}
-                </td>
-                <td data-label="Error">
-                  {h.error_code ? (
-                    <>
-                      <code>{h.error_code}</code> <span class="message">{h.error_message}</span>
-                    </>
-                  ) : (
-                    "—"
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </RowsTable>
       </section>
     </Layout>
   );

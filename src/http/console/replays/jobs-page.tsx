@@ -1,20 +1,18 @@
 /** @jsxImportSource hono/jsx */
 import type { Job } from "../../../../schemas/operator-api";
 import { Layout } from "../layout";
+import { EmptyRow, RowsTable } from "../rows-table";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
 import { handled, JobStatusBadge } from "./job-status";
+
+const JOB_COLUMNS = ["Job", "Status", "Queue", "Handled", "Reason · by", "Started"] as const;
 
 export const JOBS_LIVE_SECONDS = 5;
 
 /** The rows of the recent jobs table: also the live fragment's whole content. */
 export function JobRows(props: { jobs: Job[] }) {
-  if (!props.jobs.length)
-    return (
-      <tr>
-        <td colspan={6}>No replay job yet.</td>
-      </tr>
-    );
+  if (!props.jobs.length) return <EmptyRow columns={JOB_COLUMNS.length} text="No replay job yet." />;
   return (
     <>
       {props.jobs.map((j) => (
@@ -52,21 +50,17 @@ export function JobsPage(props: { session: ConsoleSession; jobs: Job[] }) {
         <span class="muted">select failed tasks, see a dry-run plan, then confirm it with a reason and a rate</span>
       </p>
       <h3 id="recent-jobs">Recent jobs</h3>
-      <table class="rows" aria-labelledby="recent-jobs">
-        <thead>
-          <tr>
-            <th scope="col">Job</th>
-            <th scope="col">Status</th>
-            <th scope="col">Queue</th>
-            <th scope="col">Handled</th>
-            <th scope="col">Reason · by</th>
-            <th scope="col">Started</th>
-          </tr>
-        </thead>
-        <tbody id="replay-jobs" data-live="/console/replays/live/jobs" data-live-seconds={String(JOBS_LIVE_SECONDS)}>
-          <JobRows jobs={props.jobs} />
-        </tbody>
-      </table>
+      <RowsTable
+        label="Recent replay jobs"
+        columns={JOB_COLUMNS}
+        body={{
+          id: "replay-jobs",
+          "data-live": "/console/replays/live/jobs",
+          "data-live-seconds": String(JOBS_LIVE_SECONDS),
+        }}
+      >
+        <JobRows jobs={props.jobs} />
+      </RowsTable>
     </Layout>
   );
 }
