@@ -136,7 +136,12 @@ describe("the failures and replay console in a real browser", () => {
       await page.waitForURL(/\/console\/replays\/jobs\/[0-9A-Z]{26}$/);
       const jobId = page.url().split("/").pop()!;
       const progress = page.locator("#job-progress");
-      expect(await progress.getAttribute("data-live")).toBe(`/console/replays/jobs/${jobId}/progress`);
+      const liveUrl = `/console/replays/jobs/${jobId}/progress`;
+      expect(await progress.getAttribute("data-live")).toBe(liveUrl);
+      // The fragment a live script polls: same-origin, allowed by the CSP, HTML for the region.
+      const fragment = await page.evaluate(async (u) => (await fetch(u)).text(), liveUrl);
+      expect(fragment).toMatch(/^<p><span class="badge job-(running|completed)">/);
+      expect(fragment).toContain(`of ${EMAILS} handled`);
       // The screenshot while it runs (a few sent, some remaining), if the machine lets us catch it.
       const status = () => progress.locator(".badge").textContent();
       await reloadUntil(
