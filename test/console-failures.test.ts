@@ -119,6 +119,10 @@ describe("console failures: the ledger as it is", () => {
     const inDb = await env.DB.prepare("SELECT id FROM failed_tasks WHERE group_id = ?1").bind(id).all<{ id: string }>();
     expect([...all].sort()).toEqual(inDb.results.map((r) => r.id).sort());
 
+    const badCursor = await get(`/console/failures/groups/${id}?cursor=not-a-ulid`, cookie);
+    expect(badCursor.status).toBe(400);
+    expect(await badCursor.text()).toContain("Cannot show this (INVALID_REQUEST): cursor: must be a ULID");
+
     const task = await (await get(`/console/failures/tasks/${page1[0]}`, cookie)).text();
     expect(task).not.toContain("<img src=x");
     expect(task).toContain("&quot;name&quot;: &quot;&lt;img src=x onerror=\\&quot;alert(1)\\&quot;&gt; &amp; Co&quot;");

@@ -5,6 +5,7 @@ import {
   GROUP_STATUSES,
   groupActionBody,
   listGroupsQuery,
+  listTasksQuery,
   replayTaskBody,
 } from "../../../../schemas/operator-api";
 import { NotFoundError, type SyncError } from "../../../../core/errors";
@@ -42,7 +43,8 @@ async function groupPage(c: AppContext, id: string, extra: { error?: SyncError; 
   const { db } = c.get("deps");
   const cursor = c.req.query("cursor") || undefined;
   const { group } = await getFailureGroup(db, id);
-  const tasks = await listFailedTasks(db, { group: id, cursor, limit: TASKS_PER_PAGE });
+  // The API's listTasksQuery checks the page cursor (a ULID), as GET /v1/admin/failed-tasks does.
+  const tasks = await listFailedTasks(db, parseForm(listTasksQuery, { group: id, cursor, limit: TASKS_PER_PAGE }));
   const changed = c.req.query("changed");
   return (
     <GroupPage
