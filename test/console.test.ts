@@ -1,44 +1,13 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createdOperatorTokenSchema } from "../schemas/operator-api";
 import { ENTITIES } from "../schemas/registry";
 import { freshnessOf, type EntityStatus, type SyncStatus } from "../src/http/console/freshness";
 import { CONSOLE_CSP } from "../src/http/console/routes";
 import { newSession, sealSession, SESSION_COOKIE } from "../src/http/console/session";
+import { get, post, sessionCookie, signIn } from "./support/console-session";
 import { SECRETS } from "./support/helpers";
 import { op } from "./support/operator";
-
-const ORIGIN = "https://worker.test";
-
-function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-  return SELF.fetch(`${ORIGIN}${path}`, {
-    method: "POST",
-    body: new URLSearchParams(form),
-    headers: { origin: ORIGIN, ...headers },
-    redirect: "manual",
-  });
-}
-
-function get(path: string, cookie?: string) {
-  return SELF.fetch(`${ORIGIN}${path}`, { headers: cookie ? { cookie } : {}, redirect: "manual" });
-}
-
-/** The `name=value` of the session cookie a response sets, for the next request's Cookie header. */
-function sessionCookie(res: Response): string {
-  const set = res.headers.get("set-cookie") ?? "";
-  expect(set).toContain(`${SESSION_COOKIE}=`);
-  return set.split(";")[0]!;
-}
-
-async function signIn(): Promise<{ cookie: string; csrf: string }> {
-  const res = await post("/console/login", { token: SECRETS.admin, operator: "alice@ops" });
-  expect(res.status).toBe(303);
-  const cookie = sessionCookie(res);
-  const page = await (await get("/console", cookie)).text();
-  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-  expect(csrf).toBeTruthy();
-  return { cookie, csrf: csrf! };
-}
 
 describe("console sign-in", () => {
   it("refuses a wrong token with a clear message and sets no cookie", async () => {

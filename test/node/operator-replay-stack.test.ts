@@ -12,6 +12,7 @@ import type {
 } from "../../schemas/operator-api";
 import { CHAOS_SECRETS, startChaosStack, type ChaosStack } from "../chaos/chaos-stack";
 import { seededRandom } from "../chaos/rng";
+import { sendEmail } from "./support/emails";
 
 const GHOSTS = 4; // prospects Postgres does not have yet
 const EMAILS_PER_GHOST = 5;
@@ -91,22 +92,7 @@ describe("operator replay on the real local stack, with the CLI alone", () => {
       const ghosts = Array.from({ length: GHOSTS }, () => randomUUID());
       const emailIds: string[] = [];
       for (let i = 0; i < EMAILS; i++) {
-        const response = await fetch(`${stack.workerUrl}/v1/emails`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${CHAOS_SECRETS.API_TOKEN}`, "content-type": "application/json" },
-          body: JSON.stringify({
-            prospect_id: ghosts[i % GHOSTS],
-            to_email: `gm${i}@hotel.test`,
-            from_email: "sales@crm.test",
-            subject: `Hello ${i}`,
-            body: "Hi",
-            status: "sent",
-            sent_at: new Date().toISOString(),
-          }),
-        });
-        const json = (await response.json()) as { data?: { email?: { id: string } } };
-        expect(response.status, JSON.stringify(json)).toBe(201);
-        emailIds.push(json.data!.email!.id);
+        emailIds.push(await sendEmail(stack, ghosts[i % GHOSTS]!, i));
       }
       expect(new Set(emailIds).size).toBe(EMAILS);
 

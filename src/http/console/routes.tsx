@@ -18,6 +18,8 @@ import {
 } from "./session";
 import { CONSOLE_CSS } from "./styles";
 import { operatorTokenActive } from "../../services/operator-tokens";
+import { failuresRoutes } from "./failures/routes";
+import { replaysRoutes } from "./replays/routes";
 
 export const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -149,6 +151,8 @@ export const consoleRoutes = new Hono<AppEnv>()
     const status = await syncStatus({ db, rpc: supabase(), breakers, queues: Object.values(queues) });
     return c.html(<OverviewPage status={status} session={c.get("consoleSession")!} now={Date.now()} />);
   })
+  .route("/failures", failuresRoutes)
+  .route("/replays", replaysRoutes)
   .post("/logout", (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
     return c.redirect(LOGIN, 303);
