@@ -10,15 +10,20 @@ import type { AppContext } from "./context";
  * cancelled) as soon as the limit is passed.
  */
 export async function readJson(c: AppContext, limitBytes: number): Promise<unknown> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > limitBytes) throw tooLarge(limitBytes);
-  const bytes = await readLimited(c.req.raw.body, limitBytes);
+  const bytes = await readBodyBytes(c, limitBytes);
   if (bytes.byteLength === 0) throw new ValidationError("MALFORMED_JSON", "request body is empty");
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new ValidationError("MALFORMED_JSON", `request body is not JSON: ${(error as Error).message}`);
   }
+}
+
+/** The request body, at most `limitBytes` (PAYLOAD_TOO_LARGE, 413, before reading more). Also the console's forms. */
+export async function readBodyBytes(c: AppContext, limitBytes: number): Promise<Uint8Array> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > limitBytes) throw tooLarge(limitBytes);
+  return readLimited(c.req.raw.body, limitBytes);
 }
 
 async function readLimited(body: ReadableStream<Uint8Array> | null, limitBytes: number): Promise<Uint8Array> {
