@@ -1,47 +1,15 @@
-import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createdOperatorTokenSchema } from "../schemas/operator-api";
 import { ENTITIES } from "../schemas/registry";
 import { freshnessOf, type EntityStatus, type SyncStatus } from "../src/http/console/freshness";
 import { CONSOLE_CSP } from "../src/http/console/routes";
-import { createApp } from "../src/http/app";
 import type { Jwks } from "../src/lib/access-jwt";
 import { ACCESS, accessKeySet, keyPair, signAccessJwt } from "./support/access";
 import { newSession, sealSession, SESSION_COOKIE } from "../src/http/console/session";
+import { get, post, sendWith, sessionCookie, signIn } from "./support/console";
 import { SECRETS } from "./support/helpers";
 import { op } from "./support/operator";
-
-const ORIGIN = "https://worker.test";
-
-function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}) {
-  return SELF.fetch(`${ORIGIN}${path}`, {
-    method: "POST",
-    body: new URLSearchParams(form),
-    headers: { origin: ORIGIN, ...headers },
-    redirect: "manual",
-  });
-}
-
-function get(path: string, cookie?: string) {
-  return SELF.fetch(`${ORIGIN}${path}`, { headers: cookie ? { cookie } : {}, redirect: "manual" });
-}
-
-/** The `name=value` of the session cookie a response sets, for the next request's Cookie header. */
-function sessionCookie(res: Response): string {
-  const set = res.headers.get("set-cookie") ?? "";
-  expect(set).toContain(`${SESSION_COOKIE}=`);
-  return set.split(";")[0]!;
-}
-
-async function signIn(): Promise<{ cookie: string; csrf: string }> {
-  const res = await post("/console/login", { token: SECRETS.admin, operator: "alice@ops" });
-  expect(res.status).toBe(303);
-  const cookie = sessionCookie(res);
-  const page = await (await get("/console", cookie)).text();
-  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-  expect(csrf).toBeTruthy();
-  return { cookie, csrf: csrf! };
-}
 
 describe("console sign-in", () => {
   it("refuses a wrong token with a clear message and sets no cookie", async () => {
@@ -242,26 +210,11 @@ describe("console sign-in under REQUIRE_OPERATOR_TOKENS, with Cloudflare Access,
     ({ signer, jwks } = await accessKeySet());
   });
 
-  async function send(
+  const send = (
     path: string,
-    opts: { method?: string; form?: Record<string, string>; body?: string; headers?: Record<string, string> } = {},
+    opts: { form?: Record<string, string>; body?: string; headers?: Record<string, string> } = {},
     overrides: Record<string, unknown> = {},
-  ) {
-    const app = createApp({ accessKeys: async () => jwks });
-    const ctx = createExecutionContext();
-    const res = await app.fetch(
-      new Request(`${ORIGIN}${path}`, {
-        method: opts.method ?? (opts.form || opts.body ? "POST" : "GET"),
-        headers: { origin: ORIGIN, ...opts.headers },
-        body: opts.body ?? (opts.form ? new URLSearchParams(opts.form) : undefined),
-        redirect: "manual",
-      }),
-      { ...env, ...overrides },
-      ctx,
-    );
-    await waitOnExecutionContext(ctx);
-    return res;
-  }
+  ) => sendWith(overrides, path, { ...opts, jwks });
 
   it("REQUIRE_OPERATOR_TOKENS: the shared admin token is refused at sign-in with a clear message; its sessions end", async () => {
     const required = { REQUIRE_OPERATOR_TOKENS: "true" };

@@ -56,7 +56,12 @@ export async function readBody<S extends z.ZodType>(
   schema: S,
   limitBytes = 256 * 1024,
 ): Promise<z.infer<S>> {
-  const parsed = schema.safeParse(await readJson(c, limitBytes));
+  return parseRequest(schema, await readJson(c, limitBytes));
+}
+
+/** A request's fields checked against the route's schema, or INVALID_REQUEST naming each bad field. Also the console's forms. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ValidationError("INVALID_REQUEST", formatIssues(parsed.error));
   return parsed.data;
 }
@@ -66,7 +71,5 @@ function tooLarge(limit: number) {
 }
 
 export function readQuery<S extends z.ZodType>(c: AppContext, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw new ValidationError("INVALID_REQUEST", formatIssues(parsed.error));
-  return parsed.data;
+  return parseRequest(schema, c.req.query());
 }

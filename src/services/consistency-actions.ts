@@ -7,6 +7,7 @@ import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import { auditStatement, type Actor } from "./audit";
 import { backfillStep, getBackfill, type BackfillState } from "./backfill";
 import { entityStores } from "./entity-stores";
+import type { Finding } from "./integrity";
 import { reconcileEntity, type ReconcileRun } from "./reconcile";
 
 /*
@@ -105,11 +106,27 @@ export async function backfillEntity(
   return backfillStep({ source: stores.source, target: stores.target, db }, entity, { ...body, totalEstimate, audit });
 }
 
+/** A reconciliation run as sync_reconcile_runs keeps it. */
+export type ReconcileRunRecord = ReconcileRun & {
+  repair: number;
+  trigger: "cron" | "api";
+  started_at: string;
+  finished_at: string;
+};
+/** An integrity run as sync_integrity_runs keeps it. */
+export type IntegrityRunRecord = {
+  id: string;
+  trigger: string;
+  finished_at: string;
+  issues: number;
+  findings: Finding[];
+};
+
 /** Reconciliation runs, newest first: by ids (the ones an operator just started) or by entity. */
 export async function listReconcileRuns(
   db: D1Database,
   q: { ids?: string[]; entity?: string; limit: number },
-): Promise<Array<Record<string, unknown>>> {
+): Promise<ReconcileRunRecord[]> {
   // SELECT * FROM sync_reconcile_runs WHERE (ids IS NULL OR id IN ids) AND (entity IS NULL OR entity = ?) ORDER BY id DESC LIMIT ?
   const { results } = await db
     .prepare(
@@ -119,23 +136,26 @@ export async function listReconcileRuns(
     )
     .bind(q.ids ? JSON.stringify(q.ids) : null, q.entity ?? null, q.limit)
     .all<Record<string, unknown>>();
-  return results.map((r) => ({
-    ...r,
-    examples: JSON.parse(String(r.examples ?? "{}")),
-    problems: JSON.parse(String(r.problems ?? "[]")),
-  }));
+  return results.map(
+    (r) =>
+      ({
+        ...r,
+        examples: JSON.parse(String(r.examples ?? "{}")),
+        problems: JSON.parse(String(r.problems ?? "[]")),
+      }) as unknown as ReconcileRunRecord,
+  );
 }
 
 /** Integrity runs, newest first (or the one with `id`). */
 export async function listIntegrityRuns(
   db: D1Database,
   q: { id?: string; limit: number },
-): Promise<Array<Record<string, unknown>>> {
+): Promise<IntegrityRunRecord[]> {
   const { results } = await db
     .prepare("SELECT * FROM sync_integrity_runs WHERE (?1 IS NULL OR id = ?1) ORDER BY id DESC LIMIT ?2")
     .bind(q.id ?? null, q.limit)
     .all<Record<string, unknown>>();
-  return results.map((r) => ({ ...r, findings: JSON.parse(String(r.findings)) }));
+  return results.map((r) => ({ ...r, findings: JSON.parse(String(r.findings)) }) as unknown as IntegrityRunRecord);
 }
 
 async function countSource(entity: EntityDefinition, db: D1Database, rpc: SupabaseRpc): Promise<number | null> {

@@ -6,6 +6,8 @@ import { SyncError } from "../../../core/errors";
 import { syncStatus } from "../../services/sync-status";
 import { principalOfAccess, principalOfToken } from "../admin-auth";
 import type { AppContext, AppEnv } from "../context";
+import { auditConsole } from "./audit/routes";
+import { consistencyConsole } from "./consistency/routes";
 import { consoleError } from "./error-page";
 import { readForm } from "./form";
 import { LoginPage, OverviewPage } from "./pages";
@@ -187,6 +189,8 @@ export const consoleRoutes = new Hono<AppEnv>()
   })
   .post("/login", signIn)
   .use("*", requireSession, requireCsrf)
+  .route("/consistency", consistencyConsole)
+  .route("/audit", auditConsole)
   .get("/", async (c) => {
     const { db, supabase, breakers, queues } = c.get("deps");
     const status = await syncStatus({ db, rpc: supabase(), breakers, queues: Object.values(queues) });

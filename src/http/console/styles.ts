@@ -1,8 +1,11 @@
+import { CONSISTENCY_CSS } from "./consistency/styles";
+
 /**
  * The console's only stylesheet, served from the bundle at /console/static/console.css (the CSP
  * forbids inline styles). State colours always come with the state's name in words.
  */
-export const CONSOLE_CSS = `
+export const CONSOLE_CSS =
+  `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.4; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f5f7; color: #1b1f24; }
@@ -47,4 +50,4 @@ button:focus-visible, input:focus-visible { outline: 3px solid #f0a500; outline-
 .error-page { background: #fff; padding: 1rem 1.25rem; border-radius: .5rem; border: 1px solid #d0d4da; max-width: 48rem; }
 .error { color: #a40e26; background: #ffebe9; border: 1px solid #d1242f; padding: .5rem .75rem; border-radius: .3rem; }
 .muted { color: #4a525c; }
-`;
+` + CONSISTENCY_CSS;
