@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+import { TableHead } from "../table-head";
 import type { z } from "zod";
 import { AUDIT_ACTIONS, AUTH_KINDS, type auditEntrySchema } from "../../../../schemas/operator-api";
 import { Alert, type Refusal } from "../alert";
@@ -101,17 +102,7 @@ export function AuditPage(v: AuditView) {
         <div class="table-wrap">
           <table>
             <caption class="muted">{v.items.length} entries on this page</caption>
-            <thead>
-              <tr>
-                <th scope="col">When (UTC)</th>
-                <th scope="col">Operator</th>
-                <th scope="col">Action</th>
-                <th scope="col">Target</th>
-                <th scope="col">Reason</th>
-                <th scope="col">Selection</th>
-                <th scope="col">Result</th>
-              </tr>
-            </thead>
+            <TableHead columns={["When (UTC)", "Operator", "Action", "Target", "Reason", "Selection", "Result"]} />
             <tbody>
               {v.items.map((e) => (
                 <tr>

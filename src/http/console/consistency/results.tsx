@@ -1,4 +1,5 @@
 /** @jsxImportSource hono/jsx */
+import { TableHead } from "../table-head";
 import type {
   IntegrityRunRecord as IntegrityRecord,
   ReconcileRunRecord as RunRecord,
@@ -81,19 +82,9 @@ export function RecentRuns(props: { runs: RunRecord[] }) {
     <div class="table-wrap">
       <table>
         <caption class="muted">Latest {props.runs.length} reconciliation runs (the hourly cron's too)</caption>
-        <thead>
-          <tr>
-            <th scope="col">Finished (UTC)</th>
-            <th scope="col">Entity</th>
-            <th scope="col">Kind</th>
-            <th scope="col">Status</th>
-            <th scope="col">Checked</th>
-            <th scope="col">Missing</th>
-            <th scope="col">Extra</th>
-            <th scope="col">Altered</th>
-            <th scope="col">Repaired</th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={["Finished (UTC)", "Entity", "Kind", "Status", "Checked", "Missing", "Extra", "Altered", "Repaired"]}
+        />
         <tbody>
           {props.runs.map((r) => (
             <tr>
@@ -133,15 +124,7 @@ export function IntegrityResult(props: { run: IntegrityRecord | undefined }) {
       {found.length ? (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Check</th>
-                <th scope="col">Store</th>
-                <th scope="col">Where</th>
-                <th scope="col">Count</th>
-                <th scope="col">Examples</th>
-              </tr>
-            </thead>
+            <TableHead columns={["Check", "Store", "Where", "Count", "Examples"]} />
             <tbody>
               {found.map((f) => (
                 <tr>
