@@ -84,10 +84,15 @@ export function AuditPage(v: AuditView) {
         .
       </p>
       <form method="get" action="/console/audit" class="panel filters" aria-label="Filter the audit trail">
-        <TextFilter id="actor" label="Operator" value={f.actor} />
+        <TextFilter id="actor" label="Operator" value={f.actor} hint="exactly as recorded, e.g. alice@ops" />
         <ChoiceFilter id="action" label="Action" value={f.action} options={AUDIT_ACTIONS} />
         <ChoiceFilter id="auth" label="Identity" value={f.auth} options={AUTH_KINDS} />
-        <TextFilter id="target" label="Target (entity, task, group, plan, job or token id)" value={f.target} />
+        <TextFilter
+          id="target"
+          label="Target"
+          value={f.target}
+          hint="an entity, or a task, group, plan, job or token id"
+        />
         <TextFilter id="since" label="From (UTC)" type="datetime-local" value={f.since} hint="at or after" />
         <TextFilter id="until" label="To (UTC)" type="datetime-local" value={f.until} hint="before" />
         <div class="filter-buttons">
@@ -101,7 +106,9 @@ export function AuditPage(v: AuditView) {
       {v.refusal ? null : v.items.length ? (
         <div class="table-wrap">
           <table>
-            <caption class="muted">{v.items.length} entries on this page</caption>
+            <caption class="muted">
+              {v.items.length} {v.items.length === 1 ? "entry" : "entries"} on this page
+            </caption>
             <TableHead columns={["When (UTC)", "Operator", "Action", "Target", "Reason", "Selection", "Result"]} />
             <tbody>
               {v.items.map((e) => (

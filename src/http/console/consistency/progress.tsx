@@ -13,7 +13,7 @@ export const progressUrl = (entity: string) => `/console/consistency/backfill/${
 export function BackfillProgress(props: { entity: string; state: BackfillState | null }) {
   const s = props.state;
   const label = `backfill-${props.entity}`;
-  if (!s) return <p id={label}>{props.entity}: never backfilled</p>;
+  if (!s) return <span id={label}>{props.entity}: never backfilled</span>;
   const total = s.total_estimate && s.total_estimate > 0 ? s.total_estimate : null;
   const done = s.status === "complete";
   // The source may have grown since the estimate: never past 100 %, and complete is complete.

@@ -40,7 +40,6 @@ export function RunResult(props: { run: RunRecord }) {
             <>
               <dt>
                 {k.label}: {r[k.kind]}
-                {r.repair ? " (repaired unless counted as left to the pipeline)" : ""}
               </dt>
               <dd>
                 <ul class="ids">
@@ -81,7 +80,7 @@ export function RecentRuns(props: { runs: RunRecord[] }) {
   return (
     <div class="table-wrap">
       <table>
-        <caption class="muted">Latest {props.runs.length} reconciliation runs (the hourly cron's too)</caption>
+        <caption class="muted">Latest reconciliation runs, the hourly cron's included</caption>
         <TableHead
           columns={["Finished (UTC)", "Entity", "Kind", "Status", "Checked", "Missing", "Extra", "Altered", "Repaired"]}
         />

@@ -32,10 +32,10 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .
 .backfills { list-style: none; padding: 0; margin: 0; display: grid; gap: .6rem; }
 .backfills li { display: grid; gap: .2rem; }
 .backfills progress { width: 100%; max-width: 36rem; height: 1.1rem; }
-.filters { display: grid; gap: .5rem 1rem; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); align-items: end; }
+.filters { display: grid; gap: .75rem 1rem; grid-template-columns: repeat(auto-fill, minmax(14rem, 1fr)); align-items: start; }
 .filters label { display: block; font-weight: 600; }
 .filters input, .filters select { font: inherit; padding: .4rem; border: 1px solid #8c959f; border-radius: .3rem; width: 100%; }
 .filters .hint { display: block; font-size: .85rem; }
-.filter-buttons { display: flex; gap: 1rem; align-items: center; }
+.filter-buttons { display: flex; gap: 1rem; align-items: center; align-self: end; }
 .pager { display: flex; flex-wrap: wrap; gap: 1rem; margin: .75rem 0; }
 `;
