@@ -24,7 +24,7 @@ async function reconcileAs(operator: string, reason: string) {
 function rows(html: string): string[] {
   return [
     ...html.matchAll(
-      /<tr><td><time[^>]*>[^<]*<\/time><\/td><td><strong>([^<]*)<\/strong>.*?<\/td><td>([^<]*)<\/td><td>[^<]*<code>([^<]*)<\/code>/g,
+      /<tr><td><time[^>]*>[^<]*<\/time><\/td><td[^>]*><strong>([^<]*)<\/strong>.*?<\/td><td>([^<]*)<\/td><td>[^<]*<code>([^<]*)<\/code>/g,
     ),
   ].map((m) => `${m[1]}|${m[2]}|${m[3]}`);
 }

@@ -4,7 +4,7 @@ import { applyBatch } from "../core/apply-batch";
 import { d1Replica } from "../core/stores/d1-replica";
 import { auditEntrySchema } from "../schemas/operator-api";
 import { upsertEvent } from "./support/fixtures";
-import { d1Row, pg, pgRow } from "./support/helpers";
+import { d1Row, envWithSupabaseExhausted, pg, pgRow } from "./support/helpers";
 import { get, post, sendWith, signIn } from "./support/console";
 import { op } from "./support/operator";
 
@@ -189,6 +189,32 @@ describe("console consistency: reconciliation", () => {
     const res = await get("/console/consistency?runs=not-a-run", cookie);
     expect(res.status).toBe(400);
     expect(await res.text()).toContain('role="alert"><code>INVALID_REQUEST</code>');
+  });
+});
+
+describe("console consistency: Supabase down", () => {
+  it("a backfill answers 503 with SUPABASE_UNAVAILABLE in an alert; a reconcile records its failed run and says why", async () => {
+    const down = { HYPERDRIVE: envWithSupabaseExhausted().HYPERDRIVE };
+    const { cookie, csrf } = await signIn("xena@ops");
+    const backfill = await sendWith(down, "/console/consistency/backfill", {
+      form: { csrf, entity: "campaigns" },
+      headers: { cookie },
+    });
+    expect(backfill.status).toBe(503);
+    const html = await backfill.text();
+    expect(html).toContain('<p class="error" role="alert"><code>SUPABASE_UNAVAILABLE</code>: ');
+    expect(html).toContain("Try again when it is back");
+    expect(await auditOf("xena@ops")).toEqual([]);
+
+    const prefix = "c0c0a005";
+    const res = await sendWith(down, "/console/consistency/reconcile", {
+      form: { csrf, entity: "prospects", mode: "repair", ...range(prefix) },
+      headers: { cookie },
+    });
+    expect(res.status).toBe(303);
+    const page = await (await get(res.headers.get("location")!, cookie)).text();
+    expect(page).toContain('<span class="badge state-error">failed</span>');
+    expect(page).toMatch(/role="alert">The run stopped: [^<]+ \(the next run resumes there\)/);
   });
 });
 

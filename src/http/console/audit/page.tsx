@@ -116,7 +116,7 @@ export function AuditPage(v: AuditView) {
                   <td>
                     <time datetime={e.at}>{e.at.replace("T", " ").slice(0, 19)}</time>
                   </td>
-                  <td>
+                  <td class="wrap">
                     <strong>{e.actor}</strong>
                     <br />
                     <span class="muted">{AUTH_WORDS[e.auth] ?? e.auth}</span>

@@ -45,8 +45,7 @@ function EntitySelect(props: { id: string; entities: string[]; value?: string; a
 
 export function ConsistencyPage(v: ConsistencyView) {
   const f = v.form?.fields ?? {};
-  const alertFor = (action: string) =>
-    v.form?.action === action ? <Alert refusal={v.refusal} nothingChanged={true} /> : null;
+  const alertFor = (action: string) => (v.form?.action === action ? <Alert refusal={v.refusal} action /> : null);
   return (
     <Layout title="Consistency" section="consistency" session={v.session}>
       <h2>Consistency</h2>
