@@ -123,6 +123,25 @@ describe("console overview", () => {
     }
   });
 
+  it("answers an unknown console page with the console's HTML 404 (after the session check), not the API's JSON", async () => {
+    const anonymous = await get("/console/no-such-page");
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe("/console/login");
+    const { cookie } = await signIn();
+    const res = await get("/console/no-such-page", cookie);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toBe(CONSOLE_CSP);
+    const page = await res.text();
+    expect(page).toContain(
+      '<p class="error" role="alert"><code>NOT_FOUND</code>: no route for GET /console/no-such-page',
+    );
+    expect(page).toContain("Signed in as <strong>alice@ops</strong>");
+    // The API keeps its envelope.
+    const api = await get("/v1/no-such-route");
+    expect(await api.json()).toMatchObject({ success: false, error: { code: "NOT_FOUND" } });
+  });
+
   it("puts the security headers on every console response", async () => {
     const { cookie } = await signIn();
     for (const res of [await get("/console/login"), await get("/console", cookie), await get("/console")]) {
