@@ -2,10 +2,11 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { applyBatch } from "../core/apply-batch";
 import { d1Replica } from "../core/stores/d1-replica";
-import { auditEntrySchema } from "../schemas/operator-api";
+import { auditEntrySchema, createdOperatorTokenSchema } from "../schemas/operator-api";
 import { upsertEvent } from "./support/fixtures";
 import { d1Row, envWithSupabaseExhausted, pg, pgRow } from "./support/helpers";
-import { get, post, sendWith, signIn } from "./support/console";
+import { ACCESS, accessKeySet, signAccessJwt } from "./support/access";
+import { get, post, sendWith, sessionCookie, signIn } from "./support/console";
 import { op } from "./support/operator";
 
 /*
@@ -126,6 +127,44 @@ describe("console consistency: reconciliation", () => {
     // Exactly what the API's report-only run now sees: nothing left to repair in that slice.
     const dry = await op("POST", "/v1/admin/reconcile", { entity: "prospects", repair: false, ...range(prefix) });
     expect(dry.json.data.runs[0]).toMatchObject({ missing: 0, altered: 0, extra: 0 });
+  });
+
+  it("an action is audited with how its operator signed in: an operator token (its id) or Cloudflare Access, both proven", async () => {
+    const prefix = "c0c0a006";
+    const created = await op("POST", "/v1/admin/operator-tokens", { operator: "yuri", reason: "console audit test" });
+    const { secret, token } = createdOperatorTokenSchema.parse(created.json.data);
+    const byToken = sessionCookie(await post("/console/login", { token: secret }));
+    const tokenCsrf = /name="csrf" value="([^"]+)"/.exec(await (await get("/console", byToken)).text())![1]!;
+    const repaired = await sendWith(NO_GRACE, "/console/consistency/reconcile", {
+      form: { csrf: tokenCsrf, entity: "prospects", mode: "repair", ...range(prefix) },
+      headers: { cookie: byToken },
+    });
+    expect(repaired.status).toBe(303);
+    expect(await auditOf("yuri")).toEqual([
+      expect.objectContaining({ action: "reconcile", auth: "operator-token", token_id: token.id }),
+    ]);
+
+    const { signer, jwks } = await accessKeySet();
+    const jwt = await signAccessJwt(signer.privateKey, { email: "zoe@example.com" });
+    const access = { ...ACCESS, ...NO_GRACE };
+    const signedIn = await sendWith(access, "/console/login", {
+      form: { via: "access" },
+      headers: { "cf-access-jwt-assertion": jwt },
+      jwks,
+    });
+    const byAccess = sessionCookie(signedIn);
+    const headers = { cookie: byAccess, "cf-access-jwt-assertion": jwt };
+    const page = await (await sendWith(access, "/console/consistency", { headers, jwks })).text();
+    const accessCsrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+    const res = await sendWith(access, "/console/consistency/reconcile", {
+      form: { csrf: accessCsrf, entity: "prospects", mode: "repair", ...range(prefix) },
+      headers,
+      jwks,
+    });
+    expect(res.status).toBe(303);
+    expect(await auditOf("zoe@example.com")).toEqual([
+      expect.objectContaining({ action: "reconcile", actor: "zoe@example.com", auth: "access-jwt", token_id: null }),
+    ]);
   });
 
   it("a dry run reports the differences, changes nothing and writes no audit line", async () => {
