@@ -65,6 +65,7 @@ describe("the console's consistency and audit pages in a real browser", () => {
       await page.screenshot({ path: screenshotPath("console-consistency.png"), fullPage: true });
       await page.setViewportSize({ width: 360, height: 800 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await page.screenshot({ path: screenshotPath("console-consistency-mobile.png"), fullPage: true });
       await page.setViewportSize({ width: 1280, height: 900 });
 
       await page.getByRole("link", { name: "Audit" }).click();

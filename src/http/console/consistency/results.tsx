@@ -79,8 +79,10 @@ export function RecentRuns(props: { runs: RunRecord[] }) {
   if (!props.runs.length) return <p class="muted">No reconciliation has run yet.</p>;
   return (
     <div class="table-wrap">
-      <table>
-        <caption class="muted">Latest reconciliation runs, the hourly cron's included</caption>
+      <p class="muted" id="recent-runs">
+        Latest reconciliation runs, the hourly cron's included
+      </p>
+      <table aria-labelledby="recent-runs">
         <TableHead
           columns={["Finished (UTC)", "Entity", "Kind", "Status", "Checked", "Missing", "Extra", "Altered", "Repaired"]}
         />

@@ -19,6 +19,7 @@ select:focus-visible, input[type="radio"]:focus-visible, input[type="checkbox"]:
 .table-wrap { overflow-x: auto; max-width: 100%; }
 .table-wrap table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 .table-wrap caption { text-align: left; padding: .25rem 0; }
+.table-wrap > p { margin: .5rem 0 .25rem; position: sticky; left: 0; }
 .table-wrap th, .table-wrap td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #e1e4e8; vertical-align: top; white-space: nowrap; }
 .table-wrap td.wrap { white-space: normal; min-width: 8rem; overflow-wrap: anywhere; }
 .run { border-top: 1px solid #e1e4e8; padding: .5rem 0; }
