@@ -1,9 +1,12 @@
 import { env } from "cloudflare:test";
+import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createdOperatorTokenSchema } from "../schemas/operator-api";
 import { ENTITIES } from "../schemas/registry";
 import { freshnessOf, type EntityStatus, type SyncStatus } from "../src/http/console/freshness";
 import { CONSOLE_CSP } from "../src/http/console/routes";
+import { readForm } from "../src/http/console/form";
+import type { AppEnv } from "../src/http/context";
 import type { Jwks } from "../src/lib/access-jwt";
 import { ACCESS, accessKeySet, keyPair, signAccessJwt } from "./support/access";
 import { newSession, sealSession, SESSION_COOKIE } from "../src/http/console/session";
@@ -313,6 +316,18 @@ describe("console sign-in under REQUIRE_OPERATOR_TOKENS, with Cloudflare Access,
     expect(out.status).toBe(413);
     expect(out.headers.get("set-cookie")).toBeNull();
     expect((await send("/console", { headers: { cookie } })).status).toBe(200);
+  });
+
+  it("after the size-checked read, a handler can still read the form with c.req.parseBody()", async () => {
+    const app = new Hono<AppEnv>().post("/form", async (c) => {
+      const checked = await readForm(c);
+      return c.json({ checked, parsed: await c.req.parseBody() });
+    });
+    const res = await app.request("/form", {
+      method: "POST",
+      body: new URLSearchParams({ csrf: "t", reason: "é ü" }),
+    });
+    expect(await res.json()).toEqual({ checked: { csrf: "t", reason: "é ü" }, parsed: { csrf: "t", reason: "é ü" } });
   });
 
   it("with D1 down answers with an HTML error page (status, code, retry), not the API's JSON, under the CSP", async () => {

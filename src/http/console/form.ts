@@ -17,6 +17,9 @@ export async function readForm(c: AppContext): Promise<Record<string, string>> {
   const cached = c.get("consoleForm");
   if (cached) return cached;
   const bytes = await readBodyBytes(c, FORM_LIMIT_BYTES);
+  // The raw body stream is consumed now: hand the bytes to hono's body cache, so a handler that
+  // reads the form its own way (c.req.parseBody(), c.req.formData()) still gets it.
+  (c.req.bodyCache as Record<string, Promise<unknown>>).arrayBuffer = Promise.resolve(bytes.slice().buffer);
   const form = Object.fromEntries(new URLSearchParams(new TextDecoder().decode(bytes)));
   c.set("consoleForm", form);
   return form;
