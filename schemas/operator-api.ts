@@ -163,6 +163,29 @@ export const regressionSchema = z.object({
 });
 export type Regression = z.infer<typeof regressionSchema>;
 
+/**
+ * POST /v1/admin/reconcile, the CLI's `reconcile` and the console's reconcile form: one schema, so
+ * all three accept exactly the same requests. `reason` is optional (the cron reconciles without
+ * one) and kept in the audit line of a repairing run.
+ */
+export const reconcileBody = z.object({
+  entity: z.string().optional(),
+  repair: z.boolean().default(true),
+  maxRows: z.number().int().min(1).max(1_000_000).optional(),
+  after: uuid().nullable().optional(),
+  until: uuid().nullable().optional(),
+  reason: z.string().trim().min(3).max(500).optional(),
+});
+export type ReconcileBody = z.infer<typeof reconcileBody>;
+
+/** POST /v1/admin/backfill/:entity, the CLI's `backfill` and the console's backfill form. */
+export const backfillBody = z.object({
+  maxRows: z.number().int().min(1).max(100_000).optional(),
+  restart: z.boolean().optional(),
+  reason: z.string().trim().min(3).max(500).optional(),
+});
+export type BackfillBody = z.infer<typeof backfillBody>;
+
 export const listJobsQuery = z.object({
   status: z.enum(JOB_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(20),

@@ -1,64 +1,22 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { auditEntrySchema } from "../schemas/operator-api";
-import { accessKeysFromFetch, verifyAccessJwt, type Jwk, type Jwks } from "../src/lib/access-jwt";
+import { accessKeysFromFetch, verifyAccessJwt, type Jwks } from "../src/lib/access-jwt";
 import { createApp } from "../src/http/app";
 import { SECRETS } from "./support/helpers";
 import { op, prospectEvent, seedFailures, taskOfEvent } from "./support/operator";
-
-/*
- * Cloudflare Access is outside our control, so its key set is the one thing played here: a real
- * RSA key pair signs real RS256 JWTs, and the worker verifies them with WebCrypto as in production.
- */
-
-const TEAM = "sds-test.cloudflareaccess.com";
-const AUD = "4714c1358e65fe4b408ad6d432a5f878f08194bdb4752441fd56faefa9b2b6f2";
-const ACCESS = { CF_ACCESS_TEAM_DOMAIN: TEAM, CF_ACCESS_AUD: AUD };
+import { ACCESS, accessKeySet, AUD, keyPair, part, signAccessJwt, TEAM } from "./support/access";
 
 let signer: CryptoKeyPair;
 let stranger: CryptoKeyPair;
 let jwks: Jwks;
 
-const encoder = new TextEncoder();
-const b64url = (bytes: Uint8Array) =>
-  btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-const part = (value: unknown) => b64url(encoder.encode(JSON.stringify(value)));
-
-async function keyPair(): Promise<CryptoKeyPair> {
-  return (await crypto.subtle.generateKey(
-    { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
-    true,
-    ["sign", "verify"],
-  )) as CryptoKeyPair;
-}
-
 /** An Access JWT as Cloudflare issues it; `claims` and `header` override the defaults. */
-async function jwt(
+function jwt(
   claims: Record<string, unknown> = {},
   opts: { header?: Record<string, unknown>; key?: CryptoKey } = {},
 ): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  const head = part({ alg: "RS256", kid: "k1", typ: "JWT", ...opts.header });
-  const body = part({
-    aud: [AUD],
-    email: "mallory@example.com",
-    exp: now + 600,
-    iat: now,
-    nbf: now,
-    iss: `https://${TEAM}`,
-    sub: "2f5c…",
-    type: "app",
-    ...claims,
-  });
-  const signature = await crypto.subtle.sign(
-    "RSASSA-PKCS1-v1_5",
-    opts.key ?? signer.privateKey,
-    encoder.encode(`${head}.${body}`),
-  );
-  return `${head}.${body}.${b64url(new Uint8Array(signature))}`;
+  return signAccessJwt(opts.key ?? signer.privateKey, claims, opts.header);
 }
 
 /** The worker's app with Access's keys handed in, as createApp takes them. */
@@ -98,10 +56,8 @@ async function seededTaskId(): Promise<string> {
 }
 
 beforeAll(async () => {
-  signer = await keyPair();
+  ({ signer, jwks } = await accessKeySet());
   stranger = await keyPair();
-  const publicJwk = (await crypto.subtle.exportKey("jwk", signer.publicKey)) as Jwk;
-  jwks = { keys: [{ kty: "RSA", n: publicJwk.n, e: publicJwk.e, kid: "k1", alg: "RS256", use: "sig" }] };
 });
 
 describe("Cloudflare Access JWTs prove who acts", () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createdOperatorTokenSchema } from "../schemas/operator-api";
-import { get, post, signIn } from "./support/console-session";
+import { get, post, signIn } from "./support/console";
 import { op, prospectEvent, seedFailures, taskOfEvent } from "./support/operator";
 import { waitFor } from "./support/helpers";
 

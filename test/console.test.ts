@@ -1,11 +1,16 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { Hono } from "hono";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createdOperatorTokenSchema } from "../schemas/operator-api";
 import { ENTITIES } from "../schemas/registry";
 import { freshnessOf, type EntityStatus, type SyncStatus } from "../src/http/console/freshness";
 import { CONSOLE_CSP } from "../src/http/console/routes";
+import { readForm } from "../src/http/console/form";
+import type { AppEnv } from "../src/http/context";
+import type { Jwks } from "../src/lib/access-jwt";
+import { ACCESS, accessKeySet, keyPair, signAccessJwt } from "./support/access";
 import { newSession, sealSession, SESSION_COOKIE } from "../src/http/console/session";
-import { get, post, sessionCookie, signIn } from "./support/console-session";
+import { get, post, sendWith, sessionCookie, signIn } from "./support/console";
 import { SECRETS } from "./support/helpers";
 import { op } from "./support/operator";
 
@@ -121,6 +126,25 @@ describe("console overview", () => {
     }
   });
 
+  it("answers an unknown console page with the console's HTML 404 (after the session check), not the API's JSON", async () => {
+    const anonymous = await get("/console/no-such-page");
+    expect(anonymous.status).toBe(303);
+    expect(anonymous.headers.get("location")).toBe("/console/login");
+    const { cookie } = await signIn();
+    const res = await get("/console/no-such-page", cookie);
+    expect(res.status).toBe(404);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toBe(CONSOLE_CSP);
+    const page = await res.text();
+    expect(page).toContain(
+      '<p class="error" role="alert"><code>NOT_FOUND</code>: no route for GET /console/no-such-page',
+    );
+    expect(page).toContain("Signed in as <strong>alice@ops</strong>");
+    // The API keeps its envelope.
+    const api = await get("/v1/no-such-route");
+    expect(await api.json()).toMatchObject({ success: false, error: { code: "NOT_FOUND" } });
+  });
+
   it("puts the security headers on every console response", async () => {
     const { cookie } = await signIn();
     for (const res of [await get("/console/login"), await get("/console", cookie), await get("/console")]) {
@@ -193,5 +217,135 @@ describe("freshness state", () => {
     );
     expect(freshnessOf(entity({ rows: { supabase: null, d1: 3 } }), status(null), now)).toBe("error");
     expect(freshnessOf(entity({ replica: null }), status(null), now)).toBe("no-replica");
+  });
+});
+
+/*
+ * The sign-in and shell fixes: REQUIRE_OPERATOR_TOKENS at sign-in, Cloudflare Access sign-in, the
+ * form size limit and the console's own HTML error page. These need env overrides (a setting,
+ * Access, a D1 that is down), so they call the worker's app directly with that env.
+ */
+describe("console sign-in under REQUIRE_OPERATOR_TOKENS, with Cloudflare Access, size limits and errors", () => {
+  let signer: CryptoKeyPair;
+  let jwks: Jwks;
+  beforeAll(async () => {
+    ({ signer, jwks } = await accessKeySet());
+  });
+
+  const send = (
+    path: string,
+    opts: { form?: Record<string, string>; body?: string; headers?: Record<string, string> } = {},
+    overrides: Record<string, unknown> = {},
+  ) => sendWith(overrides, path, { ...opts, jwks });
+
+  it("REQUIRE_OPERATOR_TOKENS: the shared admin token is refused at sign-in with a clear message; its sessions end", async () => {
+    const required = { REQUIRE_OPERATOR_TOKENS: "true" };
+    const res = await send("/console/login", { form: { token: SECRETS.admin, operator: "alice" } }, required);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(await res.text()).toContain(
+      "Sign-in refused: REQUIRE_OPERATOR_TOKENS is set: the shared admin token cannot sign in.",
+    );
+    // A session started before the setting was turned on ends with it.
+    const { cookie } = await signIn();
+    expect((await send("/console", { headers: { cookie } })).status).toBe(200);
+    const after = await send("/console", { headers: { cookie } }, required);
+    expect(after.status).toBe(303);
+    expect(after.headers.get("location")).toBe("/console/login");
+    // An operator token still signs in: it proves who acts.
+    const created = await op("POST", "/v1/admin/operator-tokens", { operator: "dora", reason: "console test" });
+    const { secret } = createdOperatorTokenSchema.parse(created.json.data);
+    expect((await send("/console/login", { form: { token: secret } }, required)).status).toBe(303);
+  });
+
+  it("Cloudflare Access: the sign-in page offers 'Continue as <email>', and the session is proven as that email", async () => {
+    const assertion = await signAccessJwt(signer.privateKey, { email: "erin@example.com" });
+    const page = await send("/console/login", { headers: { "cf-access-jwt-assertion": assertion } }, ACCESS);
+    expect(await page.text()).toContain("Continue as erin@example.com");
+    // Without Access configured, or with a JWT signed by someone else, nothing is offered.
+    const stranger = await signAccessJwt((await keyPair()).privateKey, { email: "erin@example.com" });
+    for (const [headers, overrides] of [
+      [{ "cf-access-jwt-assertion": assertion }, {}],
+      [{ "cf-access-jwt-assertion": stranger }, ACCESS],
+    ] as const)
+      expect(await (await send("/console/login", { headers }, overrides)).text()).not.toContain("Continue as");
+
+    const res = await send(
+      "/console/login",
+      { form: { via: "access" }, headers: { "cf-access-jwt-assertion": assertion } },
+      ACCESS,
+    );
+    expect(res.status).toBe(303);
+    const cookie = sessionCookie(res);
+    const payload = JSON.parse(atob(cookie.split("=")[1]!.split(".")[0]!.replace(/-/g, "+").replace(/_/g, "/")));
+    expect(payload).toMatchObject({ operator: "erin@example.com", auth: "access-jwt" });
+    const overview = await send("/console", { headers: { cookie, "cf-access-jwt-assertion": assertion } }, ACCESS);
+    expect(overview.status).toBe(200);
+    expect(await overview.text()).toContain("Signed in as <strong>erin@example.com</strong>");
+    // The session lasts only while Access vouches for the same person.
+    const other = await signAccessJwt(signer.privateKey, { email: "frank@example.com" });
+    for (const headers of [{ cookie }, { cookie, "cf-access-jwt-assertion": other }] as Record<string, string>[]) {
+      const gone = await send("/console", { headers }, ACCESS);
+      expect(gone.status).toBe(303);
+      expect(gone.headers.get("location")).toBe("/console/login");
+    }
+    // A forged JWT signs nobody in.
+    const forged = await send(
+      "/console/login",
+      { form: { via: "access" }, headers: { "cf-access-jwt-assertion": stranger } },
+      ACCESS,
+    );
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get("set-cookie")).toBeNull();
+    expect(await forged.text()).toContain("Sign-in refused");
+  });
+
+  it("refuses a form body over 8 KiB with 413 before parsing it, at sign-in and on CSRF-protected POSTs", async () => {
+    const big = `token=${SECRETS.admin}&operator=alice&pad=${"x".repeat(9000)}`;
+    const headers = { "content-type": "application/x-www-form-urlencoded" };
+    const res = await send("/console/login", { body: big, headers });
+    expect(res.status).toBe(413);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await res.text()).toContain("PAYLOAD_TOO_LARGE");
+    const { cookie, csrf } = await signIn();
+    const out = await send("/console/logout", {
+      body: `csrf=${csrf}&pad=${"x".repeat(9000)}`,
+      headers: { ...headers, cookie },
+    });
+    expect(out.status).toBe(413);
+    expect(out.headers.get("set-cookie")).toBeNull();
+    expect((await send("/console", { headers: { cookie } })).status).toBe(200);
+  });
+
+  it("after the size-checked read, a handler can still read the form with c.req.parseBody()", async () => {
+    const app = new Hono<AppEnv>().post("/form", async (c) => {
+      const checked = await readForm(c);
+      return c.json({ checked, parsed: await c.req.parseBody() });
+    });
+    const res = await app.request("/form", {
+      method: "POST",
+      body: new URLSearchParams({ csrf: "t", reason: "é ü" }),
+    });
+    expect(await res.json()).toEqual({ checked: { csrf: "t", reason: "é ü" }, parsed: { csrf: "t", reason: "é ü" } });
+  });
+
+  it("with D1 down answers with an HTML error page (status, code, retry), not the API's JSON, under the CSP", async () => {
+    const { cookie } = await signIn();
+    const down = () => {
+      throw new Error("D1_ERROR: Network connection lost.");
+    };
+    const failing = new Proxy(env.DB, {
+      get: (target, key) => (key === "prepare" || key === "batch" || key === "exec" ? down : Reflect.get(target, key)),
+    });
+    const res = await send("/console", { headers: { cookie } }, { DB: failing });
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toBe(CONSOLE_CSP);
+    const page = await res.text();
+    expect(page).toMatch(/<p class="error" role="alert"><code>[A-Z_]+<\/code>/);
+    expect(page).toContain(`Something went wrong (${res.status})`);
+    expect(page).toContain(">Retry</a>");
+    expect(page).not.toMatch(/"success"|at .*\.ts:\d+/);
   });
 });

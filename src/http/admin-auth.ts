@@ -61,21 +61,32 @@ function isJson(contentType: string | undefined): boolean {
 
 async function authenticate(c: AppContext): Promise<Principal> {
   const header = c.req.header("authorization");
-  const assertion = c.req.header("cf-access-jwt-assertion");
-  const { CF_ACCESS_TEAM_DOMAIN: teamDomain, CF_ACCESS_AUD: audience } = c.env;
   // An explicit bearer wins: behind Access every request carries a JWT, and a CLI call that
   // brings its own token means that token.
-  if (header === undefined && assertion && teamDomain && audience) {
-    const identity = await verifyAccessJwt(assertion, { teamDomain, audience }, c.get("accessKeys"), new Date());
-    const name = operatorName.safeParse(identity.name);
-    if (!name.success)
-      throw new AuthError(
-        `Cloudflare Access identity ${JSON.stringify(identity.name)} is not a usable operator name`,
-        "ACCESS_JWT_INVALID",
-      );
-    return { auth: "access-jwt", operator: name.data };
+  if (header === undefined) {
+    const access = await principalOfAccess(c);
+    if (access) return access;
   }
   return principalOfToken(c, bearerOf(header));
+}
+
+/**
+ * The operator a Cloudflare Access JWT (`Cf-Access-Jwt-Assertion`) proves, null when Access is not
+ * configured or the request carries no JWT, AuthError (ACCESS_JWT_INVALID) when it carries a bad
+ * one. Also the console's sign-in and its sessions from Access (src/http/console/routes.tsx).
+ */
+export async function principalOfAccess(c: AppContext): Promise<Extract<Principal, { auth: "access-jwt" }> | null> {
+  const assertion = c.req.header("cf-access-jwt-assertion");
+  const { CF_ACCESS_TEAM_DOMAIN: teamDomain, CF_ACCESS_AUD: audience } = c.env;
+  if (!assertion || !teamDomain || !audience) return null;
+  const identity = await verifyAccessJwt(assertion, { teamDomain, audience }, c.get("accessKeys"), new Date());
+  const name = operatorName.safeParse(identity.name);
+  if (!name.success)
+    throw new AuthError(
+      `Cloudflare Access identity ${JSON.stringify(identity.name)} is not a usable operator name`,
+      "ACCESS_JWT_INVALID",
+    );
+  return { auth: "access-jwt", operator: name.data };
 }
 
 /**

@@ -15,6 +15,7 @@ import { accessKeysFromFetch, type AccessKeySource } from "../lib/access-jwt";
 import { adminHealthRoutes, healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
 import { workerDeps } from "../wiring/deps";
+import { consoleError } from "./console/error-page";
 import { consoleRoutes } from "./console/routes";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -33,7 +34,12 @@ export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
     c.header("x-request-id", c.get("requestId"));
   });
   app.onError((error, c) => fail(c, error));
-  app.notFound((c) => fail(c, new NotFoundError(`no route for ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) => {
+    const error = new NotFoundError(`no route for ${c.req.method} ${c.req.path}`);
+    // Under /console a person is reading: the console's HTML page (its middleware, session check
+    // and security headers included, have run by now), not the API's JSON.
+    return c.req.path === "/console" || c.req.path.startsWith("/console/") ? consoleError(error, c) : fail(c, error);
+  });
   app.route("/", healthRoutes);
   app.route("/webhooks", webhookRoutes);
   app.route("/v1/emails", emailRoutes);

@@ -22,6 +22,8 @@ export type AppEnv = {
     deps: WorkerDeps;
     /** The console's signed-in operator (src/http/console/routes.tsx), once its session is checked. */
     consoleSession?: ConsoleSession;
+    /** The console's POSTed form, read once within its size limit (src/http/console/form.ts). */
+    consoleForm?: Record<string, string>;
   };
 };
 export type AppContext = Context<AppEnv>;

@@ -10,15 +10,20 @@ import type { AppContext } from "./context";
  * cancelled) as soon as the limit is passed.
  */
 export async function readJson(c: AppContext, limitBytes: number): Promise<unknown> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > limitBytes) throw tooLarge(limitBytes);
-  const bytes = await readLimited(c.req.raw.body, limitBytes);
+  const bytes = await readBodyBytes(c, limitBytes);
   if (bytes.byteLength === 0) throw new ValidationError("MALFORMED_JSON", "request body is empty");
   try {
     return JSON.parse(new TextDecoder().decode(bytes));
   } catch (error) {
     throw new ValidationError("MALFORMED_JSON", `request body is not JSON: ${(error as Error).message}`);
   }
+}
+
+/** The request body, at most `limitBytes` (PAYLOAD_TOO_LARGE, 413, before reading more). Also the console's forms. */
+export async function readBodyBytes(c: AppContext, limitBytes: number): Promise<Uint8Array> {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > limitBytes) throw tooLarge(limitBytes);
+  return readLimited(c.req.raw.body, limitBytes);
 }
 
 async function readLimited(body: ReadableStream<Uint8Array> | null, limitBytes: number): Promise<Uint8Array> {
@@ -51,7 +56,12 @@ export async function readBody<S extends z.ZodType>(
   schema: S,
   limitBytes = 256 * 1024,
 ): Promise<z.infer<S>> {
-  const parsed = schema.safeParse(await readJson(c, limitBytes));
+  return parseRequest(schema, await readJson(c, limitBytes));
+}
+
+/** A request's fields checked against the route's schema, or INVALID_REQUEST naming each bad field. Also the console's forms. */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ValidationError("INVALID_REQUEST", formatIssues(parsed.error));
   return parsed.data;
 }
@@ -61,7 +71,5 @@ function tooLarge(limit: number) {
 }
 
 export function readQuery<S extends z.ZodType>(c: AppContext, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
-  if (!parsed.success) throw new ValidationError("INVALID_REQUEST", formatIssues(parsed.error));
-  return parsed.data;
+  return parseRequest(schema, c.req.query());
 }

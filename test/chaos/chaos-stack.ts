@@ -51,6 +51,8 @@ export async function startChaosStack(opts: {
   relayFaults: RelayFaults;
   worker: { d1ErrorRate: number; crashRate: number };
   log: (line: string) => void;
+  /** More worker vars, e.g. RECONCILE_GRACE_SECONDS for a test that repairs rows it just wrote. */
+  vars?: Record<string, string>;
 }): Promise<ChaosStack> {
   const database = await scratchDatabase("chaos");
   const persistDir = mkdtempSync(join(tmpdir(), "sds-chaos-d1-"));
@@ -83,6 +85,7 @@ export async function startChaosStack(opts: {
         CHAOS_D1_ERROR_RATE: String(opts.worker.d1ErrorRate),
         CHAOS_CRASH_RATE: String(opts.worker.crashRate),
         SWEEP_GRACE_SECONDS: "2",
+        ...opts.vars,
       },
       output: (line) => {
         wranglerLog.push(line);

@@ -3,7 +3,8 @@
  * directory, wrangler dev on a free port) and walks through the pipeline step by step:
  * Postgres -> D1, D1 -> Postgres, a poison event that is dead-lettered, its fix and replay.
  * Exits 0 when every step succeeded, 1 with the reason otherwise. DATABASE_URL is ignored on
- * purpose: the demo never writes into a database you care about.
+ * purpose: the demo never writes into a database you care about. `--keep` leaves the stack running
+ * afterwards (until Ctrl-C) to look at what the demo did in the operator console.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,6 +12,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startDevStack, type DevSecrets, type DevStack } from "../local/dev-stack";
 import { freePort } from "../local/throwaway-postgres";
+import { consoleHint, DEV_ADMIN_TOKEN, DEV_PORT } from "./console-hint";
+
+const keep = process.argv.includes("--keep");
 
 const STEP_TIMEOUT_MS = 20_000;
 const D1_POLL_MS = 100;
@@ -273,6 +277,15 @@ if (failure) {
   say("\nSummary (wall-clock from the action to the observed result; D1 polled every 100 ms, Postgres every 25 ms):");
   for (const { what, ms } of timings) say(`  ${String(ms).padStart(6)} ms  ${what}`);
   say("All steps passed.");
+  if (keep && stack) {
+    say(`\nThe stack keeps running (Ctrl-C stops it). What the demo did, in the operator console:`);
+    say(`  ${consoleHint(stack.workerUrl, secrets.ADMIN_TOKEN)}`);
+    say("  Failures and replays, Consistency (reconcile, backfill), Audit (the replay above, by 'demo').");
+    await new Promise(() => {}); // until SIGINT/SIGTERM: the 'exit' hooks stop wrangler and Postgres
+  }
+  say("\nThe operator console: run `npm run dev`, then open");
+  say(`  ${consoleHint(`http://127.0.0.1:${DEV_PORT}`, DEV_ADMIN_TOKEN)}`);
+  say("  (or `npm run demo -- --keep` to look at this demo's stack in it)");
 }
 await stack?.stop();
 process.exit(failure ? 1 : 0);

@@ -8,14 +8,15 @@
 import { join } from "node:path";
 import { redact, startDevStack, type DevSecrets, type DevStack } from "../local/dev-stack";
 import { PROJECT_ROOT } from "../local/wrangler";
+import { consoleHint, DEV_ADMIN_TOKEN, DEV_PORT } from "./console-hint";
 
 const env = process.env;
-const port = Number(env.PORT ?? 8787);
+const port = Number(env.PORT ?? DEV_PORT);
 const pgPort = Number(env.PG_PORT ?? 54329);
 const persistDir = join(PROJECT_ROOT, ".dev/wrangler");
 const secrets: DevSecrets = {
   WEBHOOK_SECRET: env.WEBHOOK_SECRET || "dev-webhook-secret",
-  ADMIN_TOKEN: env.ADMIN_TOKEN || "dev-admin-token",
+  ADMIN_TOKEN: env.ADMIN_TOKEN || DEV_ADMIN_TOKEN,
   API_TOKEN: env.API_TOKEN || "dev-api-token",
 };
 
@@ -76,7 +77,7 @@ supabase-d1-sync is running
   postgres    ${redact(stack.databaseUrl)}   (${stack.embedded ? "embedded PGlite, data in .dev/pglite" : "DATABASE_URL"})
   webhooks    triggers on Supabase-authoritative tables -> ${w}/webhooks/supabase${stack.relay ? " (delivered by the local pg_net relay)" : ""}
   tokens      WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}  API_TOKEN=${secrets.API_TOKEN}  ADMIN_TOKEN=${secrets.ADMIN_TOKEN}
-  console     ${w}/console   (sign in with token ${secrets.ADMIN_TOKEN} and any name, e.g. you@dev)
+  console     ${consoleHint(w, secrets.ADMIN_TOKEN)}
 
 Try it:
   curl -s ${w}/health

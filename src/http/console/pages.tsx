@@ -15,16 +15,26 @@ import type { ConsoleSession } from "./session";
 /** The overview reloads itself; a meta refresh needs no script (the CSP allows none inline). */
 export const REFRESH_SECONDS = 15;
 
-export function LoginPage(props: { error?: string; operator?: string }) {
+/** `access`: the email Cloudflare Access proves on this request, offered as a one-click sign-in. */
+export function LoginPage(props: { error?: string; operator?: string; access?: string }) {
   return (
     <Layout title="Sign in">
+      {props.error ? (
+        <p class="error login-error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      {props.access ? (
+        <form class="login" method="post" action="/console/login">
+          <h2>Signed in to Cloudflare Access</h2>
+          <input type="hidden" name="via" value="access" />
+          <button class="primary" type="submit">
+            Continue as {props.access}
+          </button>
+        </form>
+      ) : null}
       <form class="login" method="post" action="/console/login">
-        <h2>Sign in</h2>
-        {props.error ? (
-          <p class="error" role="alert">
-            {props.error}
-          </p>
-        ) : null}
+        <h2>{props.access ? "Or sign in with a token" : "Sign in"}</h2>
         <label for="token">Token</label>
         <span class="hint" id="token-hint">
           Your operator token (sds_op_…) or the shared admin token

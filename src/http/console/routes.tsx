@@ -4,8 +4,12 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { operatorName } from "../../../schemas/operator-api";
 import { SyncError } from "../../../core/errors";
 import { syncStatus } from "../../services/sync-status";
-import { principalOfToken } from "../admin-auth";
+import { principalOfAccess, principalOfToken } from "../admin-auth";
 import type { AppContext, AppEnv } from "../context";
+import { auditConsole } from "./audit/routes";
+import { consistencyConsole } from "./consistency/routes";
+import { consoleError } from "./error-page";
+import { readForm } from "./form";
 import { LoginPage, OverviewPage } from "./pages";
 import {
   consoleConfigured,
@@ -64,36 +68,64 @@ function setSessionCookie(c: AppContext, value: string) {
   });
 }
 
+/** REQUIRE_OPERATOR_TOKENS holds at sign-in as on the API: the shared token proves nobody. */
+const SHARED_TOKEN_REFUSED =
+  "REQUIRE_OPERATOR_TOKENS is set: the shared admin token cannot sign in. Use your own operator token (sds_op_…) or Cloudflare Access";
+
+/** The Access identity on this request, or null (none, not configured, or not a valid JWT). */
+async function accessIdentity(c: AppContext): Promise<string | null> {
+  try {
+    return (await principalOfAccess(c))?.operator ?? null;
+  } catch (error) {
+    if (error instanceof SyncError && error.status < 500) return null;
+    throw error;
+  }
+}
+
 async function signIn(c: AppContext) {
   if (crossSite(c)) return refused(c, "Sign-in from another site refused");
   if (!consoleConfigured(c.env))
     return c.html(<LoginPage error="The console is closed: set CONSOLE_SESSION_SECRET or ADMIN_TOKEN." />, 503);
-  const form = await c.req.parseBody();
-  const token = typeof form.token === "string" ? form.token.trim() : "";
-  const named = typeof form.operator === "string" ? form.operator.trim() : "";
-  if (!token) return c.html(<LoginPage error="Enter your token." operator={named} />, 400);
+  const form = await readForm(c);
+  const token = (form.token ?? "").trim();
+  const named = (form.operator ?? "").trim();
   let operator: string;
   let auth: ConsoleSession["auth"];
   let tokenId: string | undefined;
   try {
-    const principal = await principalOfToken(c, token);
-    if (principal.auth === "access-jwt") throw new Error("unreachable: a token is never an Access JWT");
-    auth = principal.auth;
-    if (principal.auth === "operator-token") {
-      operator = principal.operator;
-      tokenId = principal.tokenId;
-    } else {
-      // The shared token names nobody: the operator says who they are, as x-operator does for the API.
-      const parsed = operatorName.safeParse(named);
-      if (!parsed.success)
+    if (form.via === "access") {
+      // Cloudflare Access proved who this is (the same verification as the admin API's).
+      const principal = await principalOfAccess(c);
+      if (!principal)
         return c.html(
-          <LoginPage
-            error="With the shared admin token, enter your name (letters, digits and ._@+:-)."
-            operator={named}
-          />,
+          <LoginPage error="This request carries no Cloudflare Access identity: sign in with a token." />,
           400,
         );
-      operator = parsed.data;
+      operator = principal.operator;
+      auth = "access-jwt";
+    } else {
+      if (!token) return c.html(<LoginPage error="Enter your token." operator={named} />, 400);
+      const principal = await principalOfToken(c, token);
+      if (principal.auth === "access-jwt") throw new Error("unreachable: a token is never an Access JWT");
+      auth = principal.auth;
+      if (principal.auth === "operator-token") {
+        operator = principal.operator;
+        tokenId = principal.tokenId;
+      } else {
+        if (c.get("deps").settings.REQUIRE_OPERATOR_TOKENS)
+          return c.html(<LoginPage error={`Sign-in refused: ${SHARED_TOKEN_REFUSED}.`} operator={named} />, 403);
+        // The shared token names nobody: the operator says who they are, as x-operator does for the API.
+        const parsed = operatorName.safeParse(named);
+        if (!parsed.success)
+          return c.html(
+            <LoginPage
+              error="With the shared admin token, enter your name (letters, digits and ._@+:-)."
+              operator={named}
+            />,
+            400,
+          );
+        operator = parsed.data;
+      }
     }
   } catch (error) {
     if (!(error instanceof SyncError) || error.status >= 500) throw error;
@@ -106,13 +138,24 @@ async function signIn(c: AppContext) {
   return c.redirect("/console", 303);
 }
 
+/**
+ * Whether a signed session still stands: one from an operator token lasts only as long as the
+ * token (revoked or expired, it ends); one from Cloudflare Access only while Access still vouches
+ * for the same person on this request; one from the shared token ends once REQUIRE_OPERATOR_TOKENS
+ * is set.
+ */
+async function stillValid(c: AppContext, session: ConsoleSession, now: Date): Promise<boolean> {
+  if (session.auth === "operator-token")
+    return Boolean(session.tokenId) && (await operatorTokenActive(c.get("deps").db, session.tokenId!, now));
+  if (session.auth === "access-jwt") return (await accessIdentity(c)) === session.operator;
+  return !c.get("deps").settings.REQUIRE_OPERATOR_TOKENS;
+}
+
 /** Everything below it needs a valid, unexpired, correctly signed session cookie. */
 const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
   const now = new Date();
   const opened = await openSession(c.env, getCookie(c, SESSION_COOKIE), now);
-  // A session from an operator token lasts only as long as the token: revoked or expired, it ends.
-  const session =
-    opened?.tokenId && !(await operatorTokenActive(c.get("deps").db, opened.tokenId, now)) ? null : opened;
+  const session = opened && (await stillValid(c, opened, now)) ? opened : null;
   if (!session) {
     // A stale or forged cookie is dropped so the browser stops sending it.
     if (getCookie(c, SESSION_COOKIE) !== undefined) deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
@@ -126,7 +169,7 @@ const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
 const requireCsrf: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (c.req.method !== "POST") return next();
   if (crossSite(c)) return refused(c, "A request from another site was refused");
-  const form = await c.req.parseBody();
+  const form = await readForm(c);
   const expected = c.get("consoleSession")?.csrf;
   if (!expected || form.csrf !== expected) return refused(c, "The form's security token is missing or wrong");
   await next();
@@ -134,6 +177,8 @@ const requireCsrf: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 /** The operator console at /console (README "Console"). */
 export const consoleRoutes = new Hono<AppEnv>()
+  // Errors render as an HTML page under the console's CSP, not as the API's JSON envelope.
+  .onError(consoleError)
   .use("*", securityHeaders)
   .get("/static/console.css", (c) => {
     c.header("content-type", "text/css; charset=utf-8");
@@ -142,10 +187,12 @@ export const consoleRoutes = new Hono<AppEnv>()
   })
   .get("/login", async (c) => {
     if (await openSession(c.env, getCookie(c, SESSION_COOKIE), new Date())) return c.redirect("/console", 303);
-    return c.html(<LoginPage />);
+    return c.html(<LoginPage access={(await accessIdentity(c)) ?? undefined} />);
   })
   .post("/login", signIn)
   .use("*", requireSession, requireCsrf)
+  .route("/consistency", consistencyConsole)
+  .route("/audit", auditConsole)
   .get("/", async (c) => {
     const { db, supabase, breakers, queues } = c.get("deps");
     const status = await syncStatus({ db, rpc: supabase(), breakers, queues: Object.values(queues) });

@@ -1,3 +1,4 @@
+import type { AuthKind } from "../../../schemas/operator-api";
 import type { Env } from "../../env";
 
 /** The console's sign-in lasts a working day; then the operator signs in again. */
@@ -7,7 +8,8 @@ export const SESSION_COOKIE = "sds_console";
 /** What the signed cookie carries: who and how they signed in, never the token itself. */
 export interface ConsoleSession {
   operator: string;
-  auth: "admin-token" | "operator-token";
+  /** admin-token: the name was typed in (claimed); operator-token and access-jwt prove it. */
+  auth: AuthKind;
   /** The operator token signed in with: checked again on every request, so revoking it ends the session. */
   tokenId?: string;
   /** Per-session CSRF token, echoed by every console form in a hidden field. */

@@ -1,10 +1,12 @@
+import { CONSISTENCY_CSS } from "./consistency/styles";
 import { FAILURES_CSS } from "./failures/styles";
 
 /**
  * The console's only stylesheet, served from the bundle at /console/static/console.css (the CSP
  * forbids inline styles). State colours always come with the state's name in words.
  */
-export const CONSOLE_CSS = `
+export const CONSOLE_CSS =
+  `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.4; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f5f7; color: #1b1f24; }
@@ -45,7 +47,10 @@ button:focus-visible, input:focus-visible { outline: 3px solid #f0a500; outline-
 .login .hint { display: block; color: #4a525c; font-size: .9rem; }
 .login input { display: block; width: 100%; font: inherit; padding: .45rem; margin-top: .25rem; border: 1px solid #8c959f; border-radius: .3rem; }
 .login button { margin-top: 1rem; }
+.login-error { max-width: 26rem; margin: 2rem auto 0; }
+.error-page { background: #fff; padding: 1rem 1.25rem; border-radius: .5rem; border: 1px solid #d0d4da; max-width: 48rem; }
 .error { color: #a40e26; background: #ffebe9; border: 1px solid #d1242f; padding: .5rem .75rem; border-radius: .3rem; }
 .muted { color: #4a525c; }
 ${FAILURES_CSS}
+${CONSISTENCY_CSS}
 `;

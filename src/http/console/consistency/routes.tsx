@@ -1,0 +1,149 @@
+/** @jsxImportSource hono/jsx */
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+import { backfillBody, reconcileBody } from "../../../../schemas/operator-api";
+import { ENTITIES } from "../../../../schemas/registry";
+import { SyncError } from "../../../../core/errors";
+import { getBackfill } from "../../../services/backfill";
+import {
+  backfillEntity,
+  listIntegrityRuns,
+  listReconcileRuns,
+  reconcileEntities,
+  replicated,
+} from "../../../services/consistency-actions";
+import { runIntegrityChecks } from "../../../services/integrity";
+import type { AppContext, AppEnv } from "../../context";
+import { parseRequest } from "../../read-json";
+import { consoleActor } from "../actor";
+import { refusalOf } from "../alert";
+import { readForm } from "../form";
+import { ConsistencyPage, type ConsistencyView } from "./page";
+import { BackfillProgress } from "./progress";
+
+const PAGE = "/console/consistency";
+const REPLICATED = ENTITIES.filter((e) => e.replica).map((e) => e.name);
+
+const ulid = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a ULID");
+/** What the page shows after an action redirected to it (PRG): the runs it started. */
+const pageQuery = z.object({
+  runs: z
+    .string()
+    .transform((s) => s.split(","))
+    .pipe(z.array(ulid).min(1).max(20))
+    .optional(),
+  integrity: ulid.optional(),
+});
+
+/** Empty form fields are absent, as an API caller would leave them out. */
+const given = (value: string | undefined) => (value?.trim() ? value.trim() : undefined);
+
+async function render(
+  c: AppContext,
+  extra: Pick<ConsistencyView, "refusal" | "form"> & { runs?: string[]; integrity?: string } = {},
+  status: ContentfulStatusCode = 200,
+) {
+  const { db } = c.get("deps");
+  const [selected, recent, integrity, backfills] = await Promise.all([
+    extra.runs ? listReconcileRuns(db, { ids: extra.runs, limit: 20 }) : Promise.resolve([]),
+    listReconcileRuns(db, { limit: 10 }),
+    listIntegrityRuns(db, { id: extra.integrity, limit: 1 }),
+    Promise.all(REPLICATED.map(async (entity) => ({ entity, state: await getBackfill(db, entity) }))),
+  ]);
+  return c.html(
+    <ConsistencyPage
+      session={c.get("consoleSession")!}
+      entities={REPLICATED}
+      selected={selected}
+      recent={recent}
+      integrity={integrity[0]}
+      backfills={backfills}
+      refusal={extra.refusal}
+      form={extra.form}
+    />,
+    status,
+  );
+}
+
+/**
+ * Runs a form's action; a refusal (bad input, NOT_FOUND, a store down) re-renders the page with
+ * the code in an alert and the form as it was typed, with the error's status. Success redirects
+ * (303, POST-redirect-GET) to the page showing what the action did.
+ */
+async function act(
+  c: AppContext,
+  action: "reconcile" | "integrity" | "backfill",
+  run: (fields: Record<string, string>) => Promise<string>,
+) {
+  const fields = await readForm(c);
+  try {
+    return c.redirect(await run(fields), 303);
+  } catch (error) {
+    if (!(error instanceof SyncError)) throw error;
+    const { csrf: _csrf, ...typed } = fields;
+    return render(
+      c,
+      { refusal: refusalOf(error), form: { action, fields: typed } },
+      error.status as ContentfulStatusCode,
+    );
+  }
+}
+
+/**
+ * /console/consistency: reconciliation, integrity checks and backfills through the very service
+ * functions and body schemas the admin API uses (src/services/consistency-actions.ts), audited with
+ * the signed-in operator exactly as the API audits its caller.
+ */
+export const consistencyConsole = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    let q: z.infer<typeof pageQuery>;
+    try {
+      q = parseRequest(pageQuery, c.req.query());
+    } catch (error) {
+      if (!(error instanceof SyncError)) throw error;
+      return render(c, { refusal: refusalOf(error) }, 400);
+    }
+    return render(c, { runs: q.runs, integrity: q.integrity });
+  })
+  .post("/reconcile", (c) =>
+    act(c, "reconcile", async (fields) => {
+      // The radio's two values are the API's `repair: false | true`; anything else reaches the schema as is and is refused there.
+      const repair = fields.mode === "repair" ? true : fields.mode === "dry-run" ? false : fields.mode;
+      const body = parseRequest(reconcileBody, {
+        entity: given(fields.entity),
+        repair,
+        reason: given(fields.reason),
+        after: given(fields.after),
+        until: given(fields.until),
+      });
+      const { db, supabase, settings } = c.get("deps");
+      const actor = body.repair ? consoleActor(c.get("consoleSession")!) : null;
+      const runs = await reconcileEntities({ db, rpc: supabase(), settings }, body, actor);
+      return `${PAGE}?runs=${runs.map((r) => r.id).join(",")}#reconcile`;
+    }),
+  )
+  .post("/integrity", (c) =>
+    act(c, "integrity", async () => {
+      const { db, supabase } = c.get("deps");
+      const run = await runIntegrityChecks({ db, rpc: supabase() });
+      return `${PAGE}?integrity=${run.id}#integrity`;
+    }),
+  )
+  .post("/backfill", (c) =>
+    act(c, "backfill", async (fields) => {
+      const entity = replicated(fields.entity ?? "");
+      const body = parseRequest(backfillBody, {
+        restart: fields.restart === undefined ? undefined : fields.restart === "on" ? true : fields.restart,
+        reason: given(fields.reason),
+      });
+      const { db, supabase } = c.get("deps");
+      await backfillEntity({ db, rpc: supabase() }, entity.name, body, consoleActor(c.get("consoleSession")!));
+      return `${PAGE}#backfill`;
+    }),
+  )
+  // The data-live fragment: the progress element's new inner HTML.
+  .get("/backfill/:entity/progress", async (c) => {
+    const entity = replicated(c.req.param("entity"));
+    return c.html(<BackfillProgress entity={entity.name} state={await getBackfill(c.get("deps").db, entity.name)} />);
+  });

@@ -1,0 +1,90 @@
+import { expect, describe, it } from "vitest";
+import { CHAOS_SECRETS, startChaosStack } from "../chaos/chaos-stack";
+import { seededRandom } from "../chaos/rng";
+import { openBrowser, screenshotPath, signIn, type ConsoleBrowser } from "./support/browser";
+
+describe("the console's consistency and audit pages in a real browser", () => {
+  it("a repairing reconciliation from the page brings back a row deleted from D1, and the audit page names who ran it", async () => {
+    // The real local stack without faults. Reconciliation leaves rows changed within its grace
+    // period to the pipeline; the row here is seconds old, so the grace is 0 for this stack.
+    const stack = await startChaosStack({
+      relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(2) },
+      worker: { d1ErrorRate: 0, crashRate: 0 },
+      log: () => {},
+      vars: { RECONCILE_GRACE_SECONDS: "0" },
+    });
+    let opened: ConsoleBrowser | undefined;
+    try {
+      opened = await openBrowser();
+      const { page, problems } = opened;
+      await signIn(page, stack.workerUrl, CHAOS_SECRETS.ADMIN_TOKEN, "alice@ops");
+
+      const id = (
+        await stack.apiSql<{ id: string }[]>`
+        insert into prospects (name) values ('Grace Hopper Hotel') returning id`
+      )[0]!.id;
+      await expect
+        .poll(async () => (await stack.d1.query("SELECT id FROM prospects WHERE id = ?", [id])).length, {
+          timeout: 30_000,
+        })
+        .toBe(1);
+      // Someone deletes the row from the replica behind the pipeline's back.
+      await stack.d1.query("DELETE FROM prospects WHERE id = ?", [id]);
+      expect(await stack.d1.query("SELECT id FROM prospects WHERE id = ?", [id])).toEqual([]);
+
+      await page.getByRole("link", { name: "Consistency" }).click();
+      await page.waitForURL(`${stack.workerUrl}/console/consistency`);
+      const reconcile = page.getByRole("region", { name: "Reconcile" });
+      await reconcile.getByLabel("Entity").selectOption("prospects");
+      await reconcile.getByRole("radio", { name: /Repair: make the replica/ }).check();
+      await reconcile.getByLabel(/^Reason/).fill("row deleted from D1 by hand");
+      await reconcile.getByRole("button", { name: "Run reconciliation" }).click();
+      await page.waitForURL(/\/console\/consistency\?runs=/);
+      const resultUrl = page.url();
+
+      const result = await page.locator(".results").textContent();
+      expect(result).toContain("Missing in the replica: 1");
+      expect(result).toContain(id);
+      expect(result).toContain("1 difference(s), 1 repaired");
+      expect(await stack.d1.query("SELECT id, name FROM prospects WHERE id = ?", [id])).toEqual([
+        { id, name: "Grace Hopper Hotel" },
+      ]);
+
+      // The backfill's progress bar, with its numbers in words.
+      const backfill = page.getByRole("region", { name: "Backfill (manual resync)" });
+      await backfill.getByLabel("Entity").selectOption("prospects");
+      await backfill.getByLabel(/^Reason/).fill("resync after the incident");
+      await backfill.getByRole("button", { name: "Start or resume backfill" }).click();
+      await page.waitForURL(`${stack.workerUrl}/console/consistency#backfill`);
+      await expect
+        .poll(() => page.locator("#backfill-prospects").textContent())
+        .toMatch(/prospects: complete · \d+ row/);
+      expect(await page.locator("#backfill-prospects-bar").getAttribute("value")).toBeTruthy();
+
+      await page.goto(resultUrl);
+      await page.screenshot({ path: screenshotPath("console-consistency.png"), fullPage: true });
+      await page.setViewportSize({ width: 360, height: 800 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await page.screenshot({ path: screenshotPath("console-consistency-mobile.png"), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+
+      await page.getByRole("link", { name: "Audit" }).click();
+      await page.waitForURL(`${stack.workerUrl}/console/audit`);
+      const line = page.getByRole("row").filter({ hasText: "reconcile" }).filter({ hasText: "prospects" });
+      expect(await line.count()).toBe(1);
+      expect(await line.textContent()).toContain("alice@ops");
+      expect(await line.textContent()).toContain("row deleted from D1 by hand");
+      await page.screenshot({ path: screenshotPath("console-audit.png"), fullPage: true });
+      await page.getByLabel("Action").selectOption("backfill");
+      await page.getByRole("button", { name: "Apply filters" }).click();
+      await page.waitForURL(/action=backfill/);
+      expect(await page.getByRole("row").filter({ hasText: "alice@ops" }).count()).toBe(1);
+      await page.setViewportSize({ width: 360, height: 800 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      expect(problems).toEqual([]);
+    } finally {
+      await opened?.close();
+      await stack.stop();
+    }
+  });
+});
