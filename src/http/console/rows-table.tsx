@@ -1,5 +1,6 @@
 /** @jsxImportSource hono/jsx */
 import type { Child } from "hono/jsx";
+import { TableHead } from "./table-head";
 
 /**
  * A console table that reads at 360 px: below 40rem each row becomes a stack of cells, each
@@ -14,13 +15,7 @@ export function RowsTable(props: {
 }) {
   return (
     <table class="rows" aria-label={props.label}>
-      <thead>
-        <tr>
-          {props.columns.map((c) => (
-            <th scope="col">{c}</th>
-          ))}
-        </tr>
-      </thead>
+      <TableHead columns={props.columns} />
       <tbody {...props.body}>{props.children}</tbody>
     </table>
   );

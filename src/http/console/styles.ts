@@ -5,8 +5,7 @@ import { FAILURES_CSS } from "./failures/styles";
  * The console's only stylesheet, served from the bundle at /console/static/console.css (the CSP
  * forbids inline styles). State colours always come with the state's name in words.
  */
-export const CONSOLE_CSS =
-  `
+export const CONSOLE_CSS = `
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.4; }
 * { box-sizing: border-box; }
 body { margin: 0; background: #f4f5f7; color: #1b1f24; }

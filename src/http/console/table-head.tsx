@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx */
 
 /** A table's column headings (scope=col, so a screen reader names each cell's column). */
-export function TableHead(props: { columns: string[] }) {
+export function TableHead(props: { columns: readonly string[] }) {
   return (
     <thead>
       <tr>

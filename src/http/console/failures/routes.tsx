@@ -16,7 +16,7 @@ import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../../
 import type { AppContext, AppEnv } from "../../context";
 import { field, parseForm, text } from "../form-input";
 import { fragmentOrRefusal, pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
-import { actorOfSession } from "../session-actor";
+import { consoleActor } from "../actor";
 import { GroupPage, GroupSummary, TASKS_PER_PAGE } from "./group-page";
 import { isGroupAction } from "./group-moves";
 import { GroupRows, GroupsPage, type GroupFilter } from "./groups-page";
@@ -110,7 +110,7 @@ export const failuresRoutes = new Hono<AppEnv>()
         throw new NotFoundError(`no group action ${String(action)}; one of ${Object.keys(GROUP_ACTIONS).join(", ")}`);
       const { reason } = parseForm(groupActionBody, { reason: text(form, "reason") });
       const group = await changeGroupStatus(c.get("deps").db, id, action, {
-        actor: actorOfSession(session(c)),
+        actor: consoleActor(session(c)),
         reason,
       });
       return c.redirect(`/console/failures/groups/${id}?changed=${group.status}`, 303);
@@ -132,7 +132,7 @@ export const failuresRoutes = new Hono<AppEnv>()
       const stores = replayStores(db, supabase);
       const { outcome } = await replayOneTask({ db, queues, stores }, id, {
         ...body,
-        actor: actorOfSession(session(c)),
+        actor: consoleActor(session(c)),
       });
       return c.redirect(`/console/failures/tasks/${id}?replayed=${outcome}`, 303);
     } catch (e) {

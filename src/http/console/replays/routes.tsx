@@ -10,7 +10,7 @@ import { createPlan, getPlan } from "../../../services/replay-plans";
 import type { AppContext, AppEnv } from "../../context";
 import { field, parseForm, text } from "../form-input";
 import { fragmentOrRefusal, pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
-import { actorOfSession } from "../session-actor";
+import { consoleActor } from "../actor";
 import { JobPage, JobProgress } from "./job-page";
 import { JobRows, JobsPage } from "./jobs-page";
 import { NewReplayPage } from "./new-replay-page";
@@ -55,7 +55,7 @@ export const replaysRoutes = new Hono<AppEnv>()
       const plan = await createPlan(
         { db, stores: replayStores(db, supabase) },
         planBodyOf(values),
-        actorOfSession(session(c)),
+        consoleActor(session(c)),
       );
       return c.redirect(`/console/replays/plans/${plan.id}`, 303);
     } catch (e) {
@@ -72,7 +72,7 @@ export const replaysRoutes = new Hono<AppEnv>()
     try {
       // A number field arrives as text; an empty one means the API's default rate.
       const body = parseForm(createJobBody, { plan_id: id, reason, rate_per_second: rate && Number(rate) });
-      const job = await startJob(c.get("deps"), body, actorOfSession(session(c)));
+      const job = await startJob(c.get("deps"), body, consoleActor(session(c)));
       return c.redirect(`/console/replays/jobs/${job.id}`, 303);
     } catch (e) {
       const error = refusalOf(e);
@@ -89,7 +89,7 @@ export const replaysRoutes = new Hono<AppEnv>()
     const reason = text(form, "reason");
     try {
       const body = parseForm(cancelJobBody, { reason });
-      await cancelJob(c.get("deps").db, id, { actor: actorOfSession(session(c)), reason: body.reason });
+      await cancelJob(c.get("deps").db, id, { actor: consoleActor(session(c)), reason: body.reason });
       return c.redirect(`/console/replays/jobs/${id}?cancelled=1`, 303);
     } catch (e) {
       const error = refusalOf(e);
