@@ -1,3 +1,5 @@
+import { CHARTS_CSS } from "./charts/styles";
+
 /**
  * The console's only stylesheet, served from the bundle at /console/static/console.css (the CSP
  * forbids inline styles). State colours always come with the state's name in words.
@@ -45,4 +47,4 @@ button:focus-visible, input:focus-visible { outline: 3px solid #f0a500; outline-
 .login button { margin-top: 1rem; }
 .error { color: #a40e26; background: #ffebe9; border: 1px solid #d1242f; padding: .5rem .75rem; border-radius: .3rem; }
 .muted { color: #4a525c; }
-`;
+${CHARTS_CSS}`;

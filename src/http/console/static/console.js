@@ -1,0 +1,231 @@
+// The console's only script (served from the bundle at /console/static/console.js; the CSP allows
+// no inline script). No framework: three small jobs on plain DOM.
+//  (a) Every element with data-live="<fragment url>" is fetched again every data-live-seconds
+//      seconds and its innerHTML replaced. On a non-2xx answer, a network error or a lost session
+//      the old content stays, marked "out of date" in words, and polling goes on.
+//  (b) Every <time data-age datetime="…"> says how old its data is ("updated 12 s ago").
+//  (c) Every [data-chart] is drawn with uPlot (loaded by the charts page) from its data-chart-src
+//      JSON and redrawn as often.
+// Polling pauses while the tab is hidden and catches up as soon as it is shown again.
+(function () {
+  "use strict";
+
+  var DEFAULT_SECONDS = 15;
+  var MIN_SECONDS = 2;
+
+  function seconds(el) {
+    var n = Number(el.getAttribute("data-live-seconds"));
+    return Number.isFinite(n) && n >= MIN_SECONDS ? n : DEFAULT_SECONDS;
+  }
+
+  function agoText(s) {
+    if (s < 90) return s + " s ago";
+    var min = Math.round(s / 60);
+    if (min < 120) return min + " min ago";
+    return Math.floor(min / 60) + " h " + (min % 60) + " min ago";
+  }
+
+  // (b) The server's time against the browser's clock: a clock that runs behind never shows a
+  // negative age.
+  function updateAges(root) {
+    var times = (root || document).querySelectorAll("time[data-age]");
+    for (var i = 0; i < times.length; i++) {
+      var el = times[i];
+      var at = Date.parse(el.getAttribute("datetime") || "");
+      if (!Number.isFinite(at)) continue;
+      if (!el.title) el.title = new Date(at).toISOString().replace("T", " ").slice(0, 19) + " UTC";
+      el.textContent = "updated " + agoText(Math.max(0, Math.round((Date.now() - at) / 1000)));
+    }
+  }
+
+  /** A sentence before `el` saying its content is out of date and why; removed on the next success. */
+  function markOutOfDate(el, why) {
+    el.classList.add("out-of-date");
+    var note = el.previousElementSibling;
+    if (!note || !note.classList.contains("out-of-date-note")) {
+      note = document.createElement("p");
+      note.className = "out-of-date-note";
+      note.setAttribute("role", "status");
+      el.parentNode.insertBefore(note, el);
+    }
+    var at = new Date().toISOString().slice(11, 19);
+    note.textContent = "Out of date: " + why + " (last try " + at + " UTC). Showing the last data received; retrying.";
+  }
+
+  function markFresh(el) {
+    el.classList.remove("out-of-date");
+    var note = el.previousElementSibling;
+    if (note && note.classList.contains("out-of-date-note")) note.remove();
+  }
+
+  /** Why a fetch cannot be used, in words; null when it can. */
+  function problemOf(res) {
+    // Fetch follows the session check's redirect to the sign-in page: its HTML is not the fragment.
+    if (res.redirected && new URL(res.url).pathname === "/console/login") return "the session has ended, sign in again";
+    if (!res.ok) return "the server answered " + res.status + (res.statusText ? " " + res.statusText : "");
+    return null;
+  }
+
+  /** Runs `task` now and then every `everySeconds`, never two at once, skipping while hidden. */
+  function every(everySeconds, task) {
+    var running = false;
+    function tick() {
+      if (running || document.hidden) return;
+      running = true;
+      Promise.resolve()
+        .then(task)
+        .catch(function () {})
+        .then(function () {
+          running = false;
+        });
+    }
+    setInterval(tick, everySeconds * 1000);
+    document.addEventListener("visibilitychange", tick);
+    return tick;
+  }
+
+  // (a)
+  function startLive(el) {
+    var url = el.getAttribute("data-live");
+    every(seconds(el), function () {
+      return fetch(url, { credentials: "same-origin", headers: { accept: "text/html" } })
+        .then(function (res) {
+          var problem = problemOf(res);
+          if (problem) return markOutOfDate(el, problem);
+          return res.text().then(function (html) {
+            // An open <details> (a table someone is reading) stays open across the replacement.
+            var open = [];
+            el.querySelectorAll("details[id][open]").forEach(function (d) {
+              open.push(d.id);
+            });
+            el.innerHTML = html;
+            open.forEach(function (id) {
+              var d = document.getElementById(id);
+              if (d && el.contains(d)) d.open = true;
+            });
+            markFresh(el);
+            updateAges(el);
+            el.dispatchEvent(new CustomEvent("console:live-updated", { bubbles: true }));
+          });
+        })
+        .catch(function () {
+          markOutOfDate(el, "the server could not be reached");
+        });
+    });
+  }
+
+  // (c) Charts. Colours and sizes are set here (the CSP forbids style attributes from the server).
+  var COLOURS = { applied: "#0b57d0", stale: "#6e7781", failed: "#d1242f", p50: "#1a7f37", p99: "#bc4c00" };
+  var CHART_HEIGHT = 220;
+
+  function chartOptions(kind, width) {
+    var utc = function (ts) {
+      return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+    };
+    var line = function (label, key, extra) {
+      var s = { label: label, stroke: COLOURS[key], width: 2, spanGaps: false };
+      for (var k in extra || {}) s[k] = extra[k];
+      return s;
+    };
+    if (kind === "lag") {
+      return {
+        width: width,
+        height: CHART_HEIGHT,
+        tzDate: utc,
+        scales: { y: { distr: 3, log: 10 } },
+        axes: [{}, { label: "seconds (log)", size: 60 }],
+        series: [{ label: "time (UTC)" }, line("lag p50 (s)", "p50"), line("lag p99 (s)", "p99", { dash: [6, 4] })],
+      };
+    }
+    return {
+      width: width,
+      height: CHART_HEIGHT,
+      tzDate: utc,
+      scales: { y: { range: [0, null] } },
+      axes: [{}, { label: "events", size: 60 }],
+      series: [
+        { label: "time (UTC)" },
+        line("applied", "applied", { fill: "rgba(11, 87, 208, 0.08)" }),
+        line("stale", "stale", { dash: [2, 3] }),
+        line("failed", "failed"),
+      ],
+    };
+  }
+
+  function columns(kind, json, direction) {
+    var d = json.directions[direction];
+    if (!d) return null;
+    return kind === "lag" ? [json.times, d.p50, d.p99] : [json.times, d.applied, d.stale, d.failed];
+  }
+
+  var charts = []; // { el, kind, direction, plot }
+
+  function drawFrom(src, json) {
+    charts.forEach(function (c) {
+      if (c.el.getAttribute("data-chart-src") !== src) return;
+      var data = columns(c.kind, json, c.direction);
+      if (!data) return;
+      if (!c.plot) {
+        c.el.textContent = "";
+        c.plot = new window.uPlot(chartOptions(c.kind, chartWidth(c.el)), data, c.el);
+      } else {
+        c.plot.setData(data);
+      }
+      markFresh(c.el);
+    });
+  }
+
+  function chartWidth(el) {
+    return Math.max(240, Math.floor(el.clientWidth || el.parentNode.clientWidth || 600));
+  }
+
+  function startCharts() {
+    var els = document.querySelectorAll("[data-chart]");
+    if (!els.length || !window.uPlot) return;
+    var sources = {};
+    els.forEach(function (el) {
+      charts.push({ el: el, kind: el.getAttribute("data-chart"), direction: el.getAttribute("data-chart-direction") });
+      sources[el.getAttribute("data-chart-src")] = seconds(el);
+    });
+    Object.keys(sources).forEach(function (src) {
+      every(sources[src], function () {
+        return fetch(src, { credentials: "same-origin", headers: { accept: "application/json" } })
+          .then(function (res) {
+            var problem = problemOf(res);
+            if (problem) throw new Error(problem);
+            return res.json();
+          })
+          .then(function (json) {
+            drawFrom(src, json);
+          })
+          .catch(function (error) {
+            charts.forEach(function (c) {
+              if (c.el.getAttribute("data-chart-src") === src) markOutOfDate(c.el, error.message || "no data");
+            });
+          });
+      })();
+    });
+    var resizing;
+    window.addEventListener("resize", function () {
+      clearTimeout(resizing);
+      resizing = setTimeout(function () {
+        charts.forEach(function (c) {
+          if (c.plot) c.plot.setSize({ width: chartWidth(c.el), height: CHART_HEIGHT });
+        });
+      }, 150);
+    });
+  }
+
+  function start() {
+    document.querySelectorAll("[data-live]").forEach(startLive);
+    updateAges(document);
+    setInterval(function () {
+      updateAges(document);
+    }, 1000);
+    startCharts();
+  }
+
+  // Deferred scripts (uPlot on the charts page) have all run by DOMContentLoaded.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
