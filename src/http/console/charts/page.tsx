@@ -108,33 +108,36 @@ export function DirectionNumbers(props: { series: MetricsSeries; queue: Directio
       </p>
       <details id={`table-${queue}-${series.range}`}>
         <summary>The numbers per {per} (table)</summary>
-        <table class="chart-table">
-          <caption>
-            {queue}, {label}, per {per} (UTC)
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">{per === "minute" ? "Minute" : "Hour"}</th>
-              <th scope="col">Applied</th>
-              <th scope="col">Stale</th>
-              <th scope="col">Failed</th>
-              <th scope="col">Lag p50</th>
-              <th scope="col">Lag p99</th>
-            </tr>
-          </thead>
-          <tbody>
-            {series.times.map((t, i) => (
+        {/* Scrolls by itself on a narrow screen, so the page never scrolls sideways. */}
+        <div class="table-scroll" tabindex={0} role="region" aria-label={`${queue} numbers table`}>
+          <table class="chart-table">
+            <caption>
+              {queue}, {label}, per {per} (UTC)
+            </caption>
+            <thead>
               <tr>
-                <th scope="row">{pointTime(t, withDate)}</th>
-                <td>{d.applied[i]}</td>
-                <td>{d.stale[i]}</td>
-                <td>{d.failed[i]}</td>
-                <td>{lagText(d.p50[i] ?? null)}</td>
-                <td>{lagText(d.p99[i] ?? null)}</td>
+                <th scope="col">{per === "minute" ? "Minute" : "Hour"}</th>
+                <th scope="col">Applied</th>
+                <th scope="col">Stale</th>
+                <th scope="col">Failed</th>
+                <th scope="col">Lag p50</th>
+                <th scope="col">Lag p99</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {series.times.map((t, i) => (
+                <tr>
+                  <th scope="row">{pointTime(t, withDate)}</th>
+                  <td>{d.applied[i]}</td>
+                  <td>{d.stale[i]}</td>
+                  <td>{d.failed[i]}</td>
+                  <td>{lagText(d.p50[i] ?? null)}</td>
+                  <td>{lagText(d.p99[i] ?? null)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </details>
     </>
   );

@@ -1,6 +1,6 @@
 import UPLOT_JS from "uplot/dist/uPlot.iife.min.js";
 import UPLOT_CSS from "uplot/dist/uPlot.min.css";
-import CONSOLE_JS from "./console.js";
+import CONSOLE_JS from "./console.browser.js";
 
 /**
  * The console's script files, bundled as text (wrangler.toml [[rules]] type "Text") and served at

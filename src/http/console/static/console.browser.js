@@ -118,38 +118,79 @@
   var COLOURS = { applied: "#0b57d0", stale: "#6e7781", failed: "#d1242f", p50: "#1a7f37", p99: "#bc4c00" };
   var CHART_HEIGHT = 220;
 
-  function chartOptions(kind, width) {
-    var utc = function (ts) {
-      return window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+  var COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 1000000];
+
+  // Minute points read "14:05", hour points "12-02 14:00": the same UTC times as the tables.
+  function timeAxis(span) {
+    var fmt = window.uPlot.fmtDate(span >= 3600 ? "{MM}-{DD} {HH}:{mm}" : "{HH}:{mm}");
+    return {
+      values: function (u, splits) {
+        return splits.map(function (ts) {
+          return fmt(window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"));
+        });
+      },
     };
-    var line = function (label, key, extra) {
+  }
+
+  function chartOptions(kind, width, span) {
+    var series = function (label, key, extra) {
       var s = { label: label, stroke: COLOURS[key], width: 2, spanGaps: false };
       for (var k in extra || {}) s[k] = extra[k];
       return s;
     };
-    if (kind === "lag") {
-      return {
-        width: width,
-        height: CHART_HEIGHT,
-        tzDate: utc,
-        scales: { y: { distr: 3, log: 10 } },
-        axes: [{}, { label: "seconds (log)", size: 60 }],
-        series: [{ label: "time (UTC)" }, line("lag p50 (s)", "p50"), line("lag p99 (s)", "p99", { dash: [6, 4] })],
-      };
-    }
-    return {
+    var base = {
       width: width,
       height: CHART_HEIGHT,
-      tzDate: utc,
-      scales: { y: { range: [0, null] } },
-      axes: [{}, { label: "events", size: 60 }],
-      series: [
-        { label: "time (UTC)" },
-        line("applied", "applied", { fill: "rgba(11, 87, 208, 0.08)" }),
-        line("stale", "stale", { dash: [2, 3] }),
-        line("failed", "failed"),
-      ],
+      // A point is the start of its minute (hour): the axis runs to the end of the last one.
+      scales: {
+        x: {
+          time: true,
+          range: function (u, min, max) {
+            return [min, max + span];
+          },
+        },
+      },
+      // Labels only: the numbers are in the table under the charts.
+      legend: { live: false },
+      cursor: { show: true, drag: { x: false, y: false } },
     };
+    if (kind === "lag") {
+      base.scales.y = {
+        distr: 3,
+        log: 10,
+        // Nothing applied in the range: still a readable empty axis.
+        range: function (u, min, max) {
+          return min === null || max === null ? [0.1, 100] : window.uPlot.rangeLog(min, max, 10, true);
+        },
+      };
+      base.axes = [timeAxis(span), { label: "seconds (log scale)", size: 60 }];
+      // A lone minute with events between empty ones is a dot, not an invisible line.
+      // p50 is drawn bigger, so where both fall in one bucket both stay visible.
+      base.series = [
+        {},
+        series("lag p50", "p50", { points: { show: true, size: 9 } }),
+        series("lag p99", "p99", { points: { show: true, size: 5 }, dash: [6, 4] }),
+      ];
+      return base;
+    }
+    var steps = window.uPlot.paths.stepped({ align: 1 });
+    base.scales.y = {
+      range: function (u, min, max) {
+        return [0, Math.max(4, (max || 0) * 1.1)];
+      },
+    };
+    base.axes = [timeAxis(span), { label: "events", size: 60, incrs: COUNT_STEPS }];
+    base.series = [
+      {},
+      // Applied as a bar per minute (hour), drawn from the point's start across its width.
+      series("applied", "applied", {
+        paths: window.uPlot.paths.bars({ size: [1, Infinity], align: 1 }),
+        fill: "rgba(11, 87, 208, 0.35)",
+      }),
+      series("stale", "stale", { paths: steps, dash: [2, 3] }),
+      series("failed", "failed", { paths: steps }),
+    ];
+    return base;
   }
 
   function columns(kind, json, direction) {
@@ -167,7 +208,7 @@
       if (!data) return;
       if (!c.plot) {
         c.el.textContent = "";
-        c.plot = new window.uPlot(chartOptions(c.kind, chartWidth(c.el)), data, c.el);
+        c.plot = new window.uPlot(chartOptions(c.kind, chartWidth(c.el), json.span), data, c.el);
       } else {
         c.plot.setData(data);
       }
@@ -190,17 +231,23 @@
     Object.keys(sources).forEach(function (src) {
       every(sources[src], function () {
         return fetch(src, { credentials: "same-origin", headers: { accept: "application/json" } })
-          .then(function (res) {
-            var problem = problemOf(res);
-            if (problem) throw new Error(problem);
-            return res.json();
-          })
+          .then(
+            function (res) {
+              var problem = problemOf(res);
+              if (problem) throw { problem: problem };
+              return res.json();
+            },
+            function () {
+              throw { problem: "the server could not be reached" };
+            },
+          )
           .then(function (json) {
             drawFrom(src, json);
           })
           .catch(function (error) {
+            var why = error && error.problem ? error.problem : "the chart could not be drawn (" + error + ")";
             charts.forEach(function (c) {
-              if (c.el.getAttribute("data-chart-src") === src) markOutOfDate(c.el, error.message || "no data");
+              if (c.el.getAttribute("data-chart-src") === src) markOutOfDate(c.el, why);
             });
           });
       })();
@@ -216,7 +263,10 @@
     });
   }
 
+  var started = false;
   function start() {
+    if (started) return;
+    started = true;
     document.querySelectorAll("[data-live]").forEach(startLive);
     updateAges(document);
     setInterval(function () {
@@ -225,7 +275,11 @@
     startCharts();
   }
 
-  // Deferred scripts (uPlot on the charts page) have all run by DOMContentLoaded.
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
+  // This file is deferred in <head>, so it runs before the page's later deferred scripts (uPlot):
+  // start once they have all run, at DOMContentLoaded (load covers a page where that has passed).
+  if (document.readyState === "complete") start();
+  else {
+    document.addEventListener("DOMContentLoaded", start);
+    window.addEventListener("load", start);
+  }
 })();
