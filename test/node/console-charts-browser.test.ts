@@ -77,6 +77,14 @@ describe("console charts and live updates in a real browser", () => {
       await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth), POLL).toBeLessThanOrEqual(360);
       await page.locator("#numbers-to-d1 summary").click();
       await page.screenshot({ path: screenshotPath("console-charts-mobile.png"), fullPage: true });
+
+      // The session gone (the fragment's fetch lands on the sign-in page): not swapped in, said in words.
+      await opened.context.clearCookies();
+      await expect
+        .poll(() => page.locator("#numbers-to-d1").evaluate((el) => el.previousElementSibling?.textContent ?? ""), POLL)
+        .toContain("Out of date: the session has ended, sign in again");
+      expect(await page.locator("#numbers-to-d1 form.login").count()).toBe(0);
+      expect(await applied()).toBe(shown + 6);
       expect(problems).toEqual([]);
     } finally {
       await opened?.close();

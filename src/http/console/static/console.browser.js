@@ -66,6 +66,16 @@
     return null;
   }
 
+  /**
+   * A GET that gives up after `seconds`: a request that never answers must not hold the poller's
+   * "running" flag forever (it would silently stop updating); it fails like a network error.
+   */
+  function get(url, accept, seconds) {
+    var init = { credentials: "same-origin", headers: { accept: accept } };
+    if (window.AbortSignal && AbortSignal.timeout) init.signal = AbortSignal.timeout(Math.max(10, seconds) * 1000);
+    return fetch(url, init);
+  }
+
   /** Runs `task` now and then every `everySeconds`, never two at once, skipping while hidden. */
   function every(everySeconds, task) {
     var running = false;
@@ -87,8 +97,9 @@
   // (a)
   function startLive(el) {
     var url = el.getAttribute("data-live");
-    every(seconds(el), function () {
-      return fetch(url, { credentials: "same-origin", headers: { accept: "text/html" } })
+    var interval = seconds(el);
+    every(interval, function () {
+      return get(url, "text/html", interval)
         .then(function (res) {
           var problem = problemOf(res);
           if (problem) return markOutOfDate(el, problem);
@@ -230,7 +241,7 @@
     });
     Object.keys(sources).forEach(function (src) {
       every(sources[src], function () {
-        return fetch(src, { credentials: "same-origin", headers: { accept: "application/json" } })
+        return get(src, "application/json", sources[src])
           .then(
             function (res) {
               var problem = problemOf(res);
