@@ -131,13 +131,16 @@
 
   var COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 1000000];
 
-  // Minute points read "14:05", hour points "12-02 14:00": the same UTC times as the tables.
+  // Times in UTC, as in the tables: "14:05" (for the day view, midnight reads "12-02" instead).
   function timeAxis(span) {
-    var fmt = window.uPlot.fmtDate(span >= 3600 ? "{MM}-{DD} {HH}:{mm}" : "{HH}:{mm}");
+    var time = window.uPlot.fmtDate("{HH}:{mm}");
+    var day = window.uPlot.fmtDate("{MM}-{DD}");
     return {
+      space: 50,
       values: function (u, splits) {
         return splits.map(function (ts) {
-          return fmt(window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"));
+          var d = window.uPlot.tzDate(new Date(ts * 1000), "Etc/UTC");
+          return span >= 3600 && d.getHours() === 0 && d.getMinutes() === 0 ? day(d) : time(d);
         });
       },
     };
@@ -185,6 +188,7 @@
       return base;
     }
     var steps = window.uPlot.paths.stepped({ align: 1 });
+    var noPoints = { show: false };
     base.scales.y = {
       range: function (u, min, max) {
         return [0, Math.max(4, (max || 0) * 1.1)];
@@ -197,9 +201,10 @@
       series("applied", "applied", {
         paths: window.uPlot.paths.bars({ size: [1, Infinity], align: 1 }),
         fill: "rgba(11, 87, 208, 0.35)",
+        points: noPoints,
       }),
-      series("stale", "stale", { paths: steps, dash: [2, 3] }),
-      series("failed", "failed", { paths: steps }),
+      series("stale", "stale", { paths: steps, dash: [2, 3], points: noPoints }),
+      series("failed", "failed", { paths: steps, points: noPoints }),
     ];
     return base;
   }
