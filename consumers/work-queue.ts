@@ -6,6 +6,8 @@ import { utcNow } from "../core/utc";
 import { boundedMessage } from "../core/errors";
 import { settleReplayStatements, type SettledReplay } from "../core/ledger/task-transitions";
 import { applyBatch, type Outcome, type ReplicaTarget } from "../core/apply-batch";
+import { batchCounts, batchMetricsStatement } from "../core/metrics/batch-metrics";
+import { classifyD1Error } from "../core/stores/d1-errors";
 import { decide } from "./retry-policy";
 
 export interface WorkQueueDeps {
@@ -15,6 +17,8 @@ export interface WorkQueueDeps {
   db: D1Database;
   dlq: Queue;
   random?: () => number;
+  /** The clock the batch's metrics are bucketed and its lag measured by (tests fix it). */
+  now?: () => number;
 }
 
 export interface BatchSummary {
@@ -86,7 +90,7 @@ export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<
     }
   }
 
-  await recordBookkeeping(deps.db, deps.queue, messages, outcomes);
+  await recordBookkeeping(deps.db, deps.queue, messages, outcomes, deps.now?.() ?? Date.now());
   console.log(JSON.stringify({ msg: "batch consumed", ...summary }));
   return summary;
 }
@@ -94,7 +98,8 @@ export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<
 /**
  * Best effort after the acks were decided: settle replayed failed tasks (resolved when the replay
  * applied, superseded when the replica already held the same or a newer version) with a history
- * line each, resolve failure groups that have nothing left open, and update per-entity counters.
+ * line each, resolve failure groups that have nothing left open, update per-entity counters and
+ * add the batch to the per-minute metrics (sync_metrics), all in one transaction and round trip.
  * A failure here must not undo or retry applied work.
  */
 async function recordBookkeeping(
@@ -102,6 +107,7 @@ async function recordBookkeeping(
   queue: string,
   messages: readonly Message<unknown>[],
   outcomes: Outcome[],
+  nowMs: number,
 ): Promise<void> {
   const settled: SettledReplay[] = [];
   const perEntity = new Map<
@@ -147,7 +153,7 @@ async function recordBookkeeping(
         replays: settled.map((r) => ({ task: r.task_id, job: r.job_id, outcome: r.kind, by: r.by })),
       }),
     );
-  const now = utcNow();
+  const now = new Date(nowMs).toISOString();
   const statements = [
     db
       .prepare(
@@ -169,9 +175,27 @@ async function recordBookkeeping(
       .bind(JSON.stringify([...perEntity.values()]), now),
   ];
   if (settled.length) statements.push(...settleReplayStatements(db, queue, settled, now));
+  const counts = batchCounts(
+    messages.map((m) => m.body),
+    outcomes.map((o) => o.kind),
+    nowMs,
+  );
+  const metrics = batchMetricsStatement(db, queue, counts, nowMs);
   try {
-    await db.batch(statements);
+    await db.batch([...statements, metrics]);
   } catch (error) {
-    console.error(JSON.stringify({ msg: "bookkeeping failed", error: String(error) }));
+    // The metrics upsert shares the transaction, so if it were what D1 refused (say the migration
+    // creating sync_metrics is not applied yet), the settlement would be rolled back with it. A
+    // refusal (a permanent D1 error) means nothing committed: write the rest again without the
+    // metrics, losing only this batch's chart points. A transient error may have committed, so it
+    // is not repeated (counters would double); the next batch's bookkeeping goes on as before.
+    console.error(JSON.stringify({ msg: "bookkeeping failed", queue, error: String(error) }));
+    if (classifyD1Error(error).retryable) return;
+    try {
+      await db.batch(statements);
+      console.error(JSON.stringify({ msg: "bookkeeping written without this batch's metrics", queue }));
+    } catch (again) {
+      console.error(JSON.stringify({ msg: "bookkeeping failed without metrics too", queue, error: String(again) }));
+    }
   }
 }

@@ -18,6 +18,13 @@ export const SETTINGS = {
   REPLAY_QUARANTINE_AFTER: setting(3, numberSetting),
   /** Days a resolved or superseded failed task keeps its event's row image (PII). */
   FAILED_TASK_PAYLOAD_RETENTION_DAYS: setting(30, numberSetting),
+  /**
+   * Hours the console's per-minute metrics are kept before the hourly cron sums them into hour rows
+   * (the charts' last-hour view needs at least 1).
+   */
+  METRICS_MINUTE_RETENTION_HOURS: setting(2, numberSetting),
+  /** Days the hourly metrics rows are kept (the charts' last-day view needs at least 1). */
+  METRICS_HOUR_RETENTION_DAYS: setting(30, numberSetting),
   /** Changes through the admin API need an operator's own token; the shared ADMIN_TOKEN may only read. */
   REQUIRE_OPERATOR_TOKENS: setting(false, booleanSetting),
 };

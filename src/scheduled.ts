@@ -6,6 +6,7 @@ import { entityStores } from "./services/entity-stores";
 import { runIntegrityChecks } from "./services/integrity";
 import { reconcileEntity } from "./services/reconcile";
 import { pruneExpired } from "./services/retention";
+import { rollUpMetrics } from "./services/metrics-retention";
 import { resumeStalledJobs } from "./services/replay-jobs";
 import { workerDeps } from "./wiring/deps";
 
@@ -15,7 +16,7 @@ export const CRONS = { sweeps: "* * * * *", hourly: "23 * * * *" } as const;
 /**
  * Every minute: the two sweeps that make capture at-least-once, and resuming stalled replay jobs. Hourly: retention, reconciliation
  * of every replicated entity (repairing what differs; a large table is finished over several
- * runs) and the integrity checks. Each job is independent; a failure (e.g. Supabase down) is
+ * runs), the integrity checks and the roll-up of the charts' metrics. Each job is independent; a failure (e.g. Supabase down) is
  * logged and the next run tries again.
  */
 export async function runScheduled(cron: string, env: Env): Promise<void> {
@@ -41,6 +42,12 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
             return runs;
           },
           integrity: () => runIntegrityChecks({ db, rpc: rpc() }, "cron"),
+          // D1 only: runs even when Supabase is down, so the metrics table stays bounded.
+          metrics: () =>
+            rollUpMetrics(db, {
+              minuteHours: settings.METRICS_MINUTE_RETENTION_HOURS,
+              hourDays: settings.METRICS_HOUR_RETENTION_DAYS,
+            }),
         }
       : {
           outboxSweep: () => sweepOutbox({ db, queues }, { graceSeconds: settings.SWEEP_GRACE_SECONDS }),

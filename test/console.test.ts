@@ -96,8 +96,8 @@ describe("console overview", () => {
     const page = await res.text();
     for (const e of ENTITIES) expect(page).toContain(`id="entity-${e.name}"`);
     expect(page.match(/class="card state-/g)).toHaveLength(ENTITIES.length);
-    expect(page).toMatch(/As of <time datetime="\d{4}-/);
-    expect(page).toContain('<meta http-equiv="refresh" content="15"/>');
+    expect(page).toMatch(/Data <time datetime="\d{4}-[^"]+" data-age="">updated at /);
+    expect(page).toContain('data-live="/console/live/overview"');
     expect(page).toContain("supabase → d1");
   });
 

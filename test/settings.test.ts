@@ -31,6 +31,8 @@ describe("settings", () => {
       REPLAY_QUARANTINE_AFTER: "three",
       FAILED_TASK_PAYLOAD_RETENTION_DAYS: "Infinity",
       REQUIRE_OPERATOR_TOKENS: "yes",
+      METRICS_MINUTE_RETENTION_HOURS: "NaN",
+      METRICS_HOUR_RETENTION_DAYS: "-30",
     };
     expect(readSettings(unusable)).toEqual(defaults);
     expect(readSettings({ SWEEP_GRACE_SECONDS: "2", REQUIRE_OPERATOR_TOKENS: " TRUE " })).toMatchObject({

@@ -4,6 +4,8 @@ import { raw } from "hono/html";
 import type { ConsoleSession } from "./session";
 
 export const CONSOLE_CSS_PATH = "/console/static/console.css";
+/** Live updates on every page: data-live fragments, data-age times, charts (static/console.js). */
+export const CONSOLE_JS_PATH = "/console/static/console.js";
 
 /** The console's sections, in the order of the navigation bar. Each is mounted in routes.tsx. */
 export const SECTIONS = [
@@ -37,6 +39,7 @@ export function Layout(props: {
           {props.refresh ? <meta http-equiv="refresh" content={String(props.refresh)} /> : null}
           <title>{props.title} · supabase-d1-sync console</title>
           <link rel="stylesheet" href={CONSOLE_CSS_PATH} />
+          <script src={CONSOLE_JS_PATH} defer></script>
         </head>
         <body>
           <header>

@@ -12,7 +12,11 @@ import {
 import { Layout } from "./layout";
 import type { ConsoleSession } from "./session";
 
-/** The overview reloads itself; a meta refresh needs no script (the CSP allows none inline). */
+/**
+ * How often console.js fetches the overview's status region again (data-live). Polling a fragment
+ * instead of reloading the page keeps the scroll position and focus, and when a fetch fails the
+ * last numbers stay, marked out of date, instead of an error page.
+ */
 export const REFRESH_SECONDS = 15;
 
 /** `access`: the email Cloudflare Access proves on this request, offered as a one-click sign-in. */
@@ -118,11 +122,26 @@ function EntityCard(props: { entity: EntityStatus; status: SyncStatus; now: numb
 }
 
 export function OverviewPage(props: { status: SyncStatus; session: ConsoleSession; now: number }) {
+  return (
+    <Layout title="Overview" section="overview" session={props.session}>
+      <div class="live-region" data-live="/console/live/overview" data-live-seconds={String(REFRESH_SECONDS)}>
+        <OverviewStatus status={props.status} now={props.now} />
+      </div>
+      <p class="muted">
+        Fresh: less than {FRESHNESS_SECONDS.stale / 60} min behind; stale: up to {FRESHNESS_SECONDS.veryStale / 60} min;
+        very stale: more. Warning: the entity has problems listed on its card; error: Supabase cannot be reached.
+      </p>
+    </Layout>
+  );
+}
+
+/** Everything the overview reads from the sync status: the page's data-live fragment. */
+export function OverviewStatus(props: { status: SyncStatus; now: number }) {
   const { status } = props;
   const asOf = new Date(props.now).toISOString();
   const sweep = status.sweeps.changeLog;
   return (
-    <Layout title="Overview" section="overview" refresh={REFRESH_SECONDS} session={props.session}>
+    <>
       <section class="summary" aria-label="Pipeline">
         <p>
           Overall:{" "}
@@ -131,7 +150,10 @@ export function OverviewPage(props: { status: SyncStatus; session: ConsoleSessio
           </span>
         </p>
         <p>
-          As of <time datetime={asOf}>{asOf.replace("T", " ").slice(0, 19)} UTC</time>{" "}
+          Data{" "}
+          <time datetime={asOf} data-age="">
+            updated at {asOf.replace("T", " ").slice(0, 19)} UTC
+          </time>{" "}
           <span class="muted">(refreshes every {REFRESH_SECONDS} s)</span>
         </p>
         <p>
@@ -163,10 +185,6 @@ export function OverviewPage(props: { status: SyncStatus; session: ConsoleSessio
           <EntityCard entity={entity} status={status} now={props.now} />
         ))}
       </ul>
-      <p class="muted">
-        Fresh: less than {FRESHNESS_SECONDS.stale / 60} min behind; stale: up to {FRESHNESS_SECONDS.veryStale / 60} min;
-        very stale: more. Warning: the entity has problems listed on its card; error: Supabase cannot be reached.
-      </p>
-    </Layout>
+    </>
   );
 }

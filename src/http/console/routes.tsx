@@ -10,7 +10,9 @@ import { auditConsole } from "./audit/routes";
 import { consistencyConsole } from "./consistency/routes";
 import { consoleError } from "./error-page";
 import { readForm } from "./form";
-import { LoginPage, OverviewPage } from "./pages";
+import { LoginPage, OverviewPage, OverviewStatus } from "./pages";
+import { chartsRoutes } from "./charts/routes";
+import { consoleStatic } from "./static/routes";
 import {
   consoleConfigured,
   newSession,
@@ -175,6 +177,11 @@ const requireCsrf: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+function overviewStatus(c: AppContext) {
+  const { db, supabase, breakers, queues } = c.get("deps");
+  return syncStatus({ db, rpc: supabase(), breakers, queues: Object.values(queues) });
+}
+
 /** The operator console at /console (README "Console"). */
 export const consoleRoutes = new Hono<AppEnv>()
   // Errors render as an HTML page under the console's CSP, not as the API's JSON envelope.
@@ -185,6 +192,7 @@ export const consoleRoutes = new Hono<AppEnv>()
     c.header("cache-control", "public, max-age=300");
     return c.body(CONSOLE_CSS);
   })
+  .route("/static", consoleStatic)
   .get("/login", async (c) => {
     if (await openSession(c.env, getCookie(c, SESSION_COOKIE), new Date())) return c.redirect("/console", 303);
     return c.html(<LoginPage access={(await accessIdentity(c)) ?? undefined} />);
@@ -194,12 +202,15 @@ export const consoleRoutes = new Hono<AppEnv>()
   .route("/consistency", consistencyConsole)
   .route("/audit", auditConsole)
   .get("/", async (c) => {
-    const { db, supabase, breakers, queues } = c.get("deps");
-    const status = await syncStatus({ db, rpc: supabase(), breakers, queues: Object.values(queues) });
-    return c.html(<OverviewPage status={status} session={c.get("consoleSession")!} now={Date.now()} />);
+    return c.html(
+      <OverviewPage status={await overviewStatus(c)} session={c.get("consoleSession")!} now={Date.now()} />,
+    );
   })
   .route("/failures", failuresRoutes)
   .route("/replays", replaysRoutes)
+  // The overview's status region, polled by console.js (data-live) instead of reloading the page.
+  .get("/live/overview", async (c) => c.html(<OverviewStatus status={await overviewStatus(c)} now={Date.now()} />))
+  .route("/charts", chartsRoutes)
   .post("/logout", (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
     return c.redirect(LOGIN, 303);

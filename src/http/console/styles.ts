@@ -1,5 +1,6 @@
 import { CONSISTENCY_CSS } from "./consistency/styles";
 import { FAILURES_CSS } from "./failures/styles";
+import { CHARTS_CSS } from "./charts/styles";
 
 /**
  * The console's only stylesheet, served from the bundle at /console/static/console.css (the CSP
@@ -52,4 +53,5 @@ button:focus-visible, input:focus-visible { outline: 3px solid #f0a500; outline-
 .muted { color: #4a525c; }
 ${FAILURES_CSS}
 ${CONSISTENCY_CSS}
+${CHARTS_CSS}
 `;
