@@ -107,6 +107,12 @@ export const ERROR_CODES = {
     meaning: "(in `failed_tasks`) an event would write an entity into its authoritative store",
   },
   NOT_REPLICATED: { status: 422, retryable: false, meaning: "a consistency check of an entity that has no replica" },
+  EXTERNAL_AUTHORITY_UNSUPPORTED: {
+    status: 422,
+    retryable: false,
+    meaning:
+      "reconcile, backfill, resolving regressions or a refresh replay of an entity whose authority is outside our stores (HubSpot contacts): they read the source back, which is not supported for HubSpot-authoritative entities yet",
+  },
   NOT_FOUND: {
     status: 404,
     retryable: false,

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { uuid } from "../../../schemas/fields";
-import { entityByName, ENTITIES } from "../../../schemas/registry";
+import { entityByName, reconcilable } from "../../../schemas/registry";
 import type { EntityDefinition } from "../../../schemas/define-entity";
 import { listRegressionsQuery, resolveRegressionsBody } from "../../../schemas/operator-api";
 import { NotFoundError, ValidationError } from "../../../core/errors";
@@ -63,7 +63,7 @@ export const consistencyRoutes = new Hono<AppEnv>()
   .post("/reconcile", async (c) => {
     const body = await readBody(c, reconcileBody);
     const actor = body.repair ? operatorOf(c) : null;
-    const entities = body.entity ? [replicated(body.entity)] : ENTITIES.filter((e) => e.replica);
+    const entities = body.entity ? [replicated(body.entity)] : reconcilable();
     const { db, supabase, settings } = c.get("deps");
     const rpc = supabase();
     const runs = [];
