@@ -39,10 +39,9 @@ create index if not exists contacts_email_lower_idx on public.contacts (lower(em
 create index if not exists contacts_prospect_idx on public.contacts (prospect_id);
 create index if not exists contacts_sync_status_idx on public.contacts (sync_status);
 create index if not exists contacts_last_sync_idx on public.contacts (last_sync);
-create index if not exists prospects_contact_email_lower_idx on public.prospects (lower(contact_email));
 
 -- The prospect a contact belongs to: the one with the same email, case-insensitively; of several
--- (integrity reports duplicates), the oldest, so the choice is stable.
+-- (integrity reports duplicates), the oldest, so the choice is stable. Served by 0002's prospects_contact_email_idx.
 create or replace function sync.prospect_for_email(p_email text) returns uuid
 language sql stable security definer set search_path = '' as $$
   select p.id from public.prospects p

@@ -217,7 +217,7 @@ async function unprovenUpserts(
   const old = group.filter(({ task }) => {
     const event = task.event as Partial<SyncEvent>;
     if (event.op === "delete" || (held.get(task.row_id!) ?? 0) > 0) return false;
-    return writtenAt(event) < horizon;
+    return writtenAt(event, entity) < horizon;
   });
   const verdicts = new Map<string, Decision>();
   if (!old.length) return verdicts;
@@ -251,7 +251,7 @@ async function unprovenUpserts(
         code: "TASK_EXPIRED",
         detail:
           `the replica holds nothing for row ${task.row_id} and its tombstones are kept ${RETENTION_DAYS} days, so it cannot tell ` +
-          `whether the row was deleted since this ${new Date(writtenAt(task.event as Partial<SyncEvent>)).toISOString()} image; ` +
+          `whether the row was deleted since this ${new Date(writtenAt(task.event as Partial<SyncEvent>, entity)).toISOString()} image; ` +
           `the source (${entity.authority}) holds no such row either. Replay with mode refresh to publish what the source holds`,
       });
     }
@@ -259,12 +259,16 @@ async function unprovenUpserts(
   return verdicts;
 }
 
-/** When the event's row image was written at the source: the earliest time it names. */
-function writtenAt(event: Partial<SyncEvent>): number {
+/**
+ * When the event's row image was written at the source: the earliest time it names. For an entity
+ * owned outside (HubSpot), its updated_at is HubSpot's and may be years old while the image was
+ * read minutes ago; what bounds a later delete from below is the read (occurred_at): an image read
+ * at R without the archive means the archive came after R, so its tombstone was recorded after R.
+ */
+function writtenAt(event: Partial<SyncEvent>, entity: EntityDefinition): number {
   const row = event.row as Record<string, unknown> | null | undefined;
-  const times = [row?.updated_at, event.occurred_at]
-    .map((t) => (typeof t === "string" ? Date.parse(t) : NaN))
-    .filter(Number.isFinite);
+  const candidates = isExternalAuthority(entity.authority) ? [event.occurred_at] : [row?.updated_at, event.occurred_at];
+  const times = candidates.map((t) => (typeof t === "string" ? Date.parse(t) : NaN)).filter(Number.isFinite);
   // Unknown: assume old, so the source is asked (the safe side).
   return times.length ? Math.min(...times) : -Infinity;
 }
