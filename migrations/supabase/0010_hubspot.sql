@@ -347,7 +347,7 @@ $$;
 
 -- Moves a session to p_status (or keeps it running, for progress) and records progress:
 -- p_progress: { "records_count", "error_count", "archived_count": totals so far, "after": cursor,
--- "high_water_mark": timestamptz, "error": text }, each optional. Totals never go down and the
+-- "high_water_mark": timestamptz, "error": text, "expect_status": text }, each optional. Totals never go down and the
 -- cursor moves only with a total at least as high, so a repeated or late progress call is
 -- harmless. Returns { "refused": bool, "session": row } (null when there is no such session);
 -- a move the status machine does not allow is refused, nothing written.
@@ -362,7 +362,9 @@ begin
   if not found then
     return null;
   end if;
-  if not ((p_status = v_row.status and p_status = 'running') or exists (
+  -- Progress names the status it expects (running): it never starts or revives a session itself.
+  if (p_progress ? 'expect_status' and v_row.status is distinct from p_progress ->> 'expect_status')
+     or not ((p_status = v_row.status and p_status = 'running') or exists (
       select 1 from sync.state_transitions t
        where t.entity = 'sync_sessions' and t.field = 'status' and t.from_state = v_row.status and t.to_state = p_status)) then
     return jsonb_build_object('refused', true, 'session', to_jsonb(v_row));
@@ -384,15 +386,18 @@ begin
   return jsonb_build_object('refused', false, 'session', to_jsonb(v_row));
 end $$;
 
--- Connections. Ciphertexts and ivs travel as base64 text.
+-- Connections. Ciphertexts and ivs travel as base64 text (without the line breaks encode() adds).
+create or replace function sync.base64(p bytea) returns text
+language sql immutable set search_path = '' as $$ select translate(encode(p, 'base64'), E'\n', '') $$;
+
 create or replace function sync.connection_json(c public.hubspot_connections) returns jsonb
 language sql immutable set search_path = '' as $$
   select to_jsonb(c) - array['access_token_ciphertext', 'access_token_iv', 'refresh_token_ciphertext', 'refresh_token_iv']
     || jsonb_build_object(
          'access_token', case when c.access_token_ciphertext is not null then jsonb_build_object(
-           'ciphertext', encode(c.access_token_ciphertext, 'base64'), 'iv', encode(c.access_token_iv, 'base64')) end,
+           'ciphertext', sync.base64(c.access_token_ciphertext), 'iv', sync.base64(c.access_token_iv)) end,
          'refresh_token', case when c.refresh_token_ciphertext is not null then jsonb_build_object(
-           'ciphertext', encode(c.refresh_token_ciphertext, 'base64'), 'iv', encode(c.refresh_token_iv, 'base64')) end)
+           'ciphertext', sync.base64(c.refresh_token_ciphertext), 'iv', sync.base64(c.refresh_token_iv)) end)
 $$;
 
 -- Saves a portal's sealed tokens after an authorization or a refresh, and marks it connected.
@@ -420,13 +425,15 @@ language sql stable security definer set search_path = '' as $$
   select sync.connection_json(c) from public.hubspot_connections c where c.id = p_id
 $$;
 
--- Connections whose tokens are sealed under another key than p_key_id: what rotation re-seals.
-create or replace function public.sync_hubspot_connections_sealed_under_other(p_key_id text, p_limit integer)
+-- Connections whose tokens are sealed under another key than p_key_id, in id order after p_after:
+-- what rotation re-seals, one page at a time.
+create or replace function public.sync_hubspot_connections_sealed_under_other(p_key_id text, p_after uuid, p_limit integer)
 returns jsonb
 language sql stable security definer set search_path = '' as $$
   select coalesce(jsonb_agg(sync.connection_json(c) order by c.id), '[]'::jsonb) from (
     select * from public.hubspot_connections c
      where c.token_key_id is distinct from p_key_id and coalesce(c.access_token_ciphertext, c.refresh_token_ciphertext) is not null
+       and (p_after is null or c.id > p_after)
      order by c.id limit p_limit) c
 $$;
 
