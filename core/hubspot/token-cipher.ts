@@ -1,4 +1,4 @@
-import { SyncError, TransientError } from "../errors";
+import { TransientError, ValidationError } from "../errors";
 
 /**
  * HubSpot OAuth tokens at rest: AES-GCM with a 256-bit key (WebCrypto), a fresh 96-bit iv per
@@ -67,10 +67,10 @@ export async function sealToken(ring: TokenKeyring, plaintext: string, context: 
 export async function openToken(ring: TokenKeyring, sealed: SealedToken, context: string): Promise<string> {
   const key = ring.keys.get(sealed.keyId);
   if (!key)
-    throw new SyncError(
+    // Not the caller's input, but as permanent: the catalogue answers 500, retryable false.
+    throw new ValidationError(
       "TOKEN_KEY_UNKNOWN",
       `the token was sealed with key ${sealed.keyId}, which HUBSPOT_TOKEN_KEYS no longer holds (was it removed before rotation finished?)`,
-      { retryable: false, status: 500 },
     );
   try {
     const plain = await crypto.subtle.decrypt(
@@ -79,13 +79,12 @@ export async function openToken(ring: TokenKeyring, sealed: SealedToken, context
       fromBase64(sealed.ciphertext),
     );
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(plain);
-  } catch (error) {
+  } catch {
     // GCM authenticates: a wrong key under the right id, an altered ciphertext or iv, or a token
     // moved to another connection or column all fail here, and nothing is returned.
-    throw new SyncError(
+    throw new ValidationError(
       "TOKEN_DECRYPT_FAILED",
       `the token sealed with key ${sealed.keyId} does not open: altered, moved, or that key id now holds other key material`,
-      { retryable: false, status: 500, cause: error },
     );
   }
 }
