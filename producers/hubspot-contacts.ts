@@ -133,7 +133,9 @@ async function eventOf(
     };
   }
   const properties = contact.properties && typeof contact.properties === "object" ? contact.properties : {};
-  const prop = (name: string) => properties[name] ?? null;
+  // HubSpot answers a cleared property with "" as often as with null: no value either way. `data`
+  // keeps exactly what was sent.
+  const prop = (name: string) => (properties[name] === "" ? null : (properties[name] ?? null));
   const row = {
     id,
     hubspot_id: contact.id,

@@ -1,4 +1,7 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { publishContactEvents } from "../producers/hubspot-contacts";
+import { queueBindings } from "../producers/publish";
 import { contactUuid } from "../schemas/hubspot/contact-id";
 import { deliver } from "./support/fixtures";
 import { call, pg, SECRETS, waitFor } from "./support/helpers";
@@ -32,11 +35,8 @@ describe("a contact that fails validation", () => {
       [badEmail, "to-supabase-dlq", "SCHEMA_VIOLATION"],
     ]);
 
-    await deliver(
-      "to-supabase-dlq",
-      made.failures.map((f) => f.letter),
-    );
-    await sendToQueue("to-supabase", made.events);
+    // As the fetch side sends them: events to to-supabase, dead letters to its DLQ.
+    expect(await publishContactEvents(queueBindings(env), made)).toEqual({ published: 1, deadLettered: 2 });
     await waitFor(async () => (await contactRows(good)).length === 1, "the valid neighbour applied");
     const nulTask = await waitFor(() => contactTask(contactUuid(withNul)), "failed task for the NUL contact");
     expect(nulTask).toMatchObject({

@@ -65,6 +65,15 @@ describe("contact events through the to-supabase consumer", () => {
     expect(row.updated_at.toISOString()).toBe(updatedAt);
     expect(row.last_sync).toBeInstanceOf(Date);
     expect(row.data).toMatchObject({ alpha: "first", zeta: "last", hs_object_id: id, phone: null });
+
+    // A cleared property arrives as "" or null: no value in its column either way; data keeps it as sent.
+    const cleared = await eventsFor([contact(id, "2025-05-06T07:09:00.000Z", { email: "", firstname: "" })]);
+    await deliver("to-supabase", cleared.events);
+    expect((await contactRows(id))[0]).toMatchObject({
+      email: null,
+      first_name: null,
+      data: { email: "", firstname: "" },
+    });
   });
 
   it("an older change never overwrites a newer one, in one batch or across batches", async () => {
