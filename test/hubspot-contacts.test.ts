@@ -31,6 +31,27 @@ describe("HubSpot contact ids", () => {
   });
 });
 
+describe("contactEvents", () => {
+  it("archives at max(archivedAt, updatedAt); a contact with no usable id or time is a dead letter carrying the contact", async () => {
+    const a = newHubSpotId();
+    const b = newHubSpotId();
+    const made = await eventsFor([
+      contact(a, "2025-06-01T11:00:00.000Z", {}, { archived: true, archivedAt: "2025-06-01T10:00:00.000Z" }),
+      contact(b, "2025-06-01T11:00:00.000Z", {}, { archived: true }),
+      contact("12abc", "2025-06-01T11:00:00.000Z"),
+      contact(newHubSpotId(), "yesterday"),
+    ]);
+    expect(made.events.map((e) => [e.key.id, e.op, e.version])).toEqual([
+      [contactUuid(a), "delete", Date.parse("2025-06-01T11:00:00.000Z")],
+      [contactUuid(b), "delete", Date.parse("2025-06-01T11:00:00.000Z")],
+    ]);
+    expect(made.failures.map((f) => f.letter.error.code)).toEqual(["SCHEMA_VIOLATION", "SCHEMA_VIOLATION"]);
+    expect(made.failures[0]!.letter.error.message).toMatch(/id: must be a HubSpot object id/);
+    expect(made.failures[0]!.letter.event).toMatchObject({ id: "12abc", archived: false });
+    expect(made.failures[1]!.letter.error.message).toMatch(/updatedAt/);
+  });
+});
+
 describe("contact events through the to-supabase consumer", () => {
   it("land in Supabase exactly once, at version = updatedAt in ms, with every property in data", async () => {
     const id = newHubSpotId();
