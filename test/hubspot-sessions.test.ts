@@ -30,7 +30,9 @@ async function refusal(promise: Promise<unknown>) {
 }
 
 async function newConnection(): Promise<string> {
-  const ring = await parseTokenKeys(`k1:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`);
+  const ring = await parseTokenKeys(
+    `sessions:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`,
+  );
   const portalId = 50_000_000 + Math.floor(Math.random() * 10_000_000);
   const tokens = { accessToken: "a", refreshToken: "r", expiresAt: new Date(Date.now() + 1_800_000).toISOString() };
   return (await saveConnection({ rpc: rpc(), ring }, { portalId, scopes: [], tokens })).id;

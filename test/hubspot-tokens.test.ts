@@ -170,14 +170,19 @@ describe("HubSpot connections in Postgres", () => {
 
     const rotated: TokenKeyring = await parseTokenKeys(`k2:${KEY2},k1:${KEY1}`);
     const report = await rotateTokenKeys({ rpc: rpc(), ring: rotated }, { pageSize: 2 });
-    expect(report.failed).toEqual([]);
+    // Other test files keep connections sealed under keys of their own: rotation reports those as
+    // failed (it cannot open them) and goes on; none of this test's may be among them.
+    const mine = new Set(saved.map((s) => s.row.id));
+    expect(report.failed.filter((f) => mine.has(f.id))).toEqual([]);
     expect(report.resealed).toBeGreaterThanOrEqual(portals.length);
     const keyIds =
       await pg()`select token_key_id from hubspot_connections where portal_id = any(${`{${portals.join(",")}}`}::bigint[]) order by portal_id`;
     expect(keyIds.map((r) => r.token_key_id)).toEqual(["k2", "k2", "k2"]);
 
     // A second run finds nothing left under k1 ...
-    expect(await rotateTokenKeys({ rpc: rpc(), ring: rotated })).toEqual({ resealed: 0, raced: 0, failed: [] });
+    const second = await rotateTokenKeys({ rpc: rpc(), ring: rotated });
+    expect(second).toMatchObject({ resealed: 0, raced: 0 });
+    expect(second.failed.filter((f) => mine.has(f.id))).toEqual([]);
     // ... so k1 can go: the newest key alone opens every token, the old one alone opens none.
     const newOnly = await parseTokenKeys(`k2:${KEY2}`);
     for (const s of saved) {
