@@ -457,50 +457,23 @@ begin
 end $$;
 
 -- ---------------------------------------------------------------------------------------------
--- sync.restrict_api_access as in 0007, plus the worker-only tables of sync.private_tables.
-create or replace function sync.restrict_api_access() returns void
+-- sync.restrict_api_access, extended: 0007's policy (kept as sync.restrict_api_access_0007, which
+-- this calls), then the worker-only tables of sync.private_tables: RLS on, nothing for anon and
+-- authenticated; service_role keeps Supabase's default (it is the worker's role). Every later
+-- migration and sync.make_authoritative call it by its old name.
+alter function sync.restrict_api_access() rename to restrict_api_access_0007;
+create function sync.restrict_api_access() returns void
 language plpgsql set search_path = '' as $$
 declare
   r record;
-  v_tables jsonb;
-  v_writes constant text := 'insert, update, delete, truncate, references, trigger';
 begin
-  select coalesce(jsonb_agg(jsonb_build_object('t', l.t::text, 'kind', l.kind)), '[]') into v_tables from (
-    select c.oid::regclass as t, 'bookkeeping' as kind
-      from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = 'sync' and c.relkind in ('r', 'p')
-    union all select a, 'authoritative' from sync.authoritative_tables() a
-    union all select to_regclass(format('public.%I', x.entity)), 'replica' from sync.replica_tables x
-     where to_regclass(format('public.%I', x.entity)) is not null
-    -- The worker's own tables: tokens, sessions, logs. No API role but service_role.
-    union all select to_regclass(format('public.%I', x.name)), 'private' from sync.private_tables x
-     where to_regclass(format('public.%I', x.name)) is not null
-  ) l;
-  for r in select e ->> 't' as t, e ->> 'kind' as kind from jsonb_array_elements(v_tables) e loop
+  perform sync.restrict_api_access_0007();
+  for r in select to_regclass(format('public.%I', x.name)) as t from sync.private_tables x
+            where to_regclass(format('public.%I', x.name)) is not null loop
     execute format('alter table %s enable row level security', r.t);
     execute format('revoke all on table %s from public', r.t);
-    if r.kind <> 'bookkeeping' then
-      perform sync.for_role('anon', format('revoke all on table %s from %%I', r.t));
-    end if;
-    if r.kind = 'authoritative' then
-      perform sync.for_role('authenticated', format('revoke truncate, references, trigger on table %s from %%I', r.t));
-    elsif r.kind = 'replica' then
-      perform sync.for_role('authenticated', format('revoke %s on table %s from %%I', v_writes, r.t));
-      perform sync.for_role('service_role', format('revoke %s on table %s from %%I', v_writes, r.t));
-    elsif r.kind = 'private' then
-      perform sync.for_role('authenticated', format('revoke all on table %s from %%I', r.t));
-    end if;
-  end loop;
-
-  for r in select p.oid::regprocedure as f, n.nspname = 'public' as rpc
-             from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-            where n.nspname = 'sync' or (n.nspname = 'public' and p.proname like 'sync\_%') loop
-    execute format('revoke execute on function %s from public', r.f);
-    if r.rpc then
-      perform sync.for_role('anon', format('revoke execute on function %s from %%I', r.f));
-      perform sync.for_role('authenticated', format('revoke execute on function %s from %%I', r.f));
-      perform sync.for_role('service_role', format('grant execute on function %s to %%I', r.f));
-    end if;
+    perform sync.for_role('anon', format('revoke all on table %s from %%I', r.t));
+    perform sync.for_role('authenticated', format('revoke all on table %s from %%I', r.t));
   end loop;
 end $$;
 
