@@ -5,7 +5,8 @@ import { parseInstant } from "../schemas/fields";
 import { CONTACT_COLUMNS, type HubSpotContact } from "../schemas/hubspot/contact";
 import { contactUuid, isHubSpotObjectId } from "../schemas/hubspot/contact-id";
 import { dlqFor, queueFor, type QueueName } from "../schemas/registry";
-import { describe, TransientError, ValidationError } from "../core/errors";
+import { sendBatches } from "../core/batching/send-batches";
+import { boundedMessage, describe, TransientError, ValidationError } from "../core/errors";
 import { utcNow } from "../core/utc";
 import { formatIssues } from "../core/zod-issues";
 import { assertEventFits, publishEvents, type QueueBindings } from "./publish";
@@ -65,10 +66,11 @@ export async function contactEvents(
           message_id: event?.id ?? `hubspot-contact:${String(contact?.id)}`,
           attempts: 0,
           failed_at: utcNow(),
-          error: { code: info.code, message: info.message, retryable: false },
+          error: { code: info.code, message: boundedMessage(info.message), retryable: false },
           // The event as it would have travelled (so failed_tasks knows entity, row and version
           // and replays it), or the contact itself when not even an event could be made of it.
-          event: event ?? contact,
+          // One too large for a queue message goes without its row: the letter must still fit.
+          event: event && info.code === "EVENT_TOO_LARGE" ? { ...event, row: null } : (event ?? contact),
         },
       });
     }
@@ -90,7 +92,8 @@ export async function publishContactEvents(
   for (const f of made.failures) byDlq.set(f.dlq, [...(byDlq.get(f.dlq) ?? []), f.letter]);
   for (const [dlq, letters] of byDlq) {
     try {
-      await queues[dlq].sendBatch(letters.map((body) => ({ body, contentType: "json" as const })));
+      for (const batch of sendBatches(letters, (letter) => letter))
+        await queues[dlq].sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
     } catch (error) {
       throw new TransientError("QUEUE_UNAVAILABLE", `queue ${dlq} refused the dead letters: ${String(error)}`, error);
     }

@@ -49,6 +49,15 @@ describe("contactEvents", () => {
     expect(made.failures[0]!.letter.error.message).toMatch(/id: must be a HubSpot object id/);
     expect(made.failures[0]!.letter.event).toMatchObject({ id: "12abc", archived: false });
     expect(made.failures[1]!.letter.error.message).toMatch(/updatedAt/);
+
+    // Too large for a queue message (counted in UTF-8 bytes): a dead letter without its row, so it still fits.
+    const huge = newHubSpotId();
+    const big = await eventsFor([contact(huge, "2025-06-01T11:00:00.000Z", { notes: "я".repeat(70_000) })]);
+    expect(big.events).toEqual([]);
+    expect(big.failures[0]!.letter).toMatchObject({
+      error: { code: "EVENT_TOO_LARGE" },
+      event: { key: { id: contactUuid(huge) }, op: "upsert", row: null },
+    });
   });
 });
 
