@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readConnectionTokens, rotateTokenKeys, saveConnection } from "../core/hubspot/connections";
+import { moveConnection, readConnectionTokens, rotateTokenKeys, saveConnection } from "../core/hubspot/connections";
 import { openToken, parseTokenKeys, sealToken, type TokenKeyring } from "../core/hubspot/token-cipher";
 import { postgresRpc } from "../core/stores/supabase-postgres";
 import { asRole } from "./support/as-role";
@@ -153,6 +153,29 @@ describe("HubSpot connections in Postgres", () => {
       (e: { code: string; message: string }) => e,
     );
     expect(skip).toMatchObject({ code: "23514", message: expect.stringMatching(/INVALID_TRANSITION/) });
+  });
+
+  it("moves along the connection status machine: error with its reason, disconnect forgets the tokens, reconnect via pending", async () => {
+    const ring = await parseTokenKeys(`k1:${KEY1}`);
+    const p = ++portal;
+    const saved = await saveConnection({ rpc: rpc(), ring }, { portalId: p, scopes: [], tokens: tokensFor(p) });
+    const failed = await moveConnection(rpc(), saved.id, "error", "refresh answered 400 invalid_grant");
+    expect(failed).toMatchObject({ status: "error", last_error: "refresh answered 400 invalid_grant" });
+    const gone = await moveConnection(rpc(), saved.id, "disconnected");
+    expect(gone).toMatchObject({ status: "disconnected", token_key_id: null, expires_at: null });
+    expect((await readConnectionTokens({ rpc: rpc(), ring }, saved.id)).tokens).toBeNull();
+    const [raw] =
+      await pg()`select coalesce(access_token_ciphertext, refresh_token_ciphertext) as t from hubspot_connections where id = ${saved.id}`;
+    expect(raw!.t).toBeNull();
+
+    const skip = await refusal(moveConnection(rpc(), saved.id, "error", "x"));
+    expect(skip).toMatchObject({ code: "INVALID_TRANSITION", details: { from: "disconnected", allowed: ["pending"] } });
+    expect(await moveConnection(rpc(), saved.id, "pending")).toMatchObject({ status: "pending" });
+    const back = await saveConnection({ rpc: rpc(), ring }, { portalId: p, scopes: [], tokens: tokensFor(p) });
+    expect(back).toMatchObject({ id: saved.id, status: "connected", last_error: null });
+    expect(await refusal(moveConnection(rpc(), crypto.randomUUID(), "error", "x"))).toMatchObject({
+      code: "NOT_FOUND",
+    });
   });
 
   it("rotation re-seals every connection under the newest key; the old key can then be removed", async () => {

@@ -1,6 +1,6 @@
-import { describe, NotFoundError } from "../errors";
+import { ConflictError, describe, NotFoundError } from "../errors";
 import type { SupabaseRpc } from "../stores/supabase-rpc";
-import type { ConnectionStatus } from "../../schemas/hubspot/connection";
+import { connectionMachine, type ConnectionStatus } from "../../schemas/hubspot/connection";
 import { openToken, sealToken, type SealedToken, type TokenKeyring } from "./token-cipher";
 
 /** A HubSpot connection as the worker sees it: never the tokens, only whether it holds them. */
@@ -72,6 +72,35 @@ export async function readConnectionTokens(
   const row = await deps.rpc.call<StoredConnection | null>("sync_hubspot_connection_get", { p_id: id });
   if (!row) throw new NotFoundError(`no HubSpot connection ${id}`);
   return { connection: publicView(row), tokens: await openBoth(deps.ring, row) };
+}
+
+/**
+ * Moves a connection along its status machine: `error` when a token refresh fails (with why),
+ * `disconnected` (its tokens are erased), `pending` when a new authorization starts. `connected`
+ * is reached only by saveConnection, with tokens. A move the machine does not allow is refused
+ * with INVALID_TRANSITION and the allowed moves; nothing is written.
+ */
+export async function moveConnection(
+  rpc: SupabaseRpc,
+  id: string,
+  to: Exclude<ConnectionStatus, "connected">,
+  error: string | null = null,
+): Promise<Connection> {
+  const result = await rpc.call<{ refused: boolean; connection: Connection } | null>("sync_hubspot_connection_move", {
+    p_id: id,
+    p_status: to,
+    p_error: error,
+  });
+  if (!result) throw new NotFoundError(`no HubSpot connection ${id}`);
+  if (result.refused) {
+    const from = result.connection.status;
+    throw new ConflictError("INVALID_TRANSITION", `HubSpot connection ${id} cannot go from ${from} to ${to}`, {
+      from,
+      to,
+      allowed: connectionMachine.transitions[from],
+    });
+  }
+  return result.connection;
 }
 
 export interface RotationReport {

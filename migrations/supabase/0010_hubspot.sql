@@ -425,6 +425,39 @@ language sql stable security definer set search_path = '' as $$
   select sync.connection_json(c) from public.hubspot_connections c where c.id = p_id
 $$;
 
+-- Moves a connection's status: error (a refresh failed; p_error says why), disconnected (the
+-- tokens are forgotten), pending (a new authorization started). Returns { "refused": bool,
+-- "connection": row } (null when there is no such connection); a move the status machine does
+-- not allow is refused, nothing written. Connected is reached by sync_hubspot_connection_save.
+create or replace function public.sync_hubspot_connection_move(p_id uuid, p_status text, p_error text) returns jsonb
+language plpgsql volatile security definer set search_path = '' as $$
+declare
+  v_row public.hubspot_connections;
+begin
+  select * into v_row from public.hubspot_connections where id = p_id for update;
+  if not found then
+    return null;
+  end if;
+  if p_status = 'connected' or not exists (
+      select 1 from sync.state_transitions t
+       where t.entity = 'hubspot_connections' and t.field = 'status' and t.from_state = v_row.status and t.to_state = p_status) then
+    return jsonb_build_object('refused', true, 'connection', sync.connection_json(v_row) - array['access_token', 'refresh_token']);
+  end if;
+  update public.hubspot_connections c set
+    status = p_status,
+    last_error = case when p_status = 'error' then p_error else c.last_error end,
+    token_key_id = case when p_status = 'disconnected' then null else c.token_key_id end,
+    access_token_ciphertext = case when p_status = 'disconnected' then null else c.access_token_ciphertext end,
+    access_token_iv = case when p_status = 'disconnected' then null else c.access_token_iv end,
+    refresh_token_ciphertext = case when p_status = 'disconnected' then null else c.refresh_token_ciphertext end,
+    refresh_token_iv = case when p_status = 'disconnected' then null else c.refresh_token_iv end,
+    expires_at = case when p_status = 'disconnected' then null else c.expires_at end,
+    updated_at = now()
+  where c.id = p_id
+  returning * into v_row;
+  return jsonb_build_object('refused', false, 'connection', sync.connection_json(v_row) - array['access_token', 'refresh_token']);
+end $$;
+
 -- Connections whose tokens are sealed under another key than p_key_id, in id order after p_after:
 -- what rotation re-seals, one page at a time.
 create or replace function public.sync_hubspot_connections_sealed_under_other(p_key_id text, p_after uuid, p_limit integer)
