@@ -132,6 +132,23 @@ describe("contact events through the to-supabase consumer", () => {
     }
   });
 
+  it("two states read at one updatedAt: the second is refused as VERSION_CONTENT_CONFLICT, never silently picked", async () => {
+    const id = newHubSpotId();
+    const [first, second] = (
+      await eventsFor([
+        contact(id, "2025-05-07T00:00:00.000Z", { firstname: "First" }),
+        contact(id, "2025-05-07T00:00:00.000Z", { firstname: "Second" }),
+      ])
+    ).events;
+    expect(await outcomes([first])).toEqual(["applied"]);
+    expect(await outcomes([second])).toEqual(["failed: VERSION_CONTENT_CONFLICT"]);
+    expect((await contactRows(id))[0]).toMatchObject({ first_name: "First" });
+    // The next change in HubSpot has a later updatedAt and settles it.
+    const [next] = (await eventsFor([contact(id, "2025-05-07T00:00:00.001Z", { firstname: "Second" })])).events;
+    expect(await outcomes([next])).toEqual(["applied"]);
+    expect((await contactRows(id))[0]).toMatchObject({ first_name: "Second" });
+  });
+
   it("an archived contact becomes a tombstone; a late older upsert does not bring it back; a restore does", async () => {
     const id = newHubSpotId();
     const live = contact(id, "2025-06-01T10:00:00.000Z");
