@@ -27,6 +27,10 @@ export const SETTINGS = {
   METRICS_HOUR_RETENTION_DAYS: setting(30, numberSetting),
   /** Changes through the admin API need an operator's own token; the shared ADMIN_TOKEN may only read. */
   REQUIRE_OPERATOR_TOKENS: setting(false, booleanSetting),
+  /** HubSpot's API (OAuth tokens, CRM): its production host, or a local stand-in for dev and tests. */
+  HUBSPOT_API_BASE: setting("https://api.hubapi.com", urlSetting),
+  /** Where HubSpot users approve the app (`<base>/oauth/authorize`): production, or the stand-in. */
+  HUBSPOT_AUTH_BASE: setting("https://app.hubspot.com", urlSetting),
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -46,6 +50,21 @@ function setting<T>(fallback: T, parse: (value: string | undefined, fallback: T)
 export function numberSetting(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value !== undefined && value !== "" && Number.isFinite(n) && n >= 0 ? n : fallback;
+}
+
+/**
+ * An http(s) base URL without its trailing slash; the fallback for anything else, so a typo in a
+ * var cannot send tokens to a relative or non-HTTP address.
+ */
+export function urlSetting(value: string | undefined, fallback: string): string {
+  const v = value?.trim().replace(/\/+$/, "");
+  if (!v) return fallback;
+  try {
+    const { protocol } = new URL(v);
+    return protocol === "https:" || protocol === "http:" ? v : fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 /** "true" / "false" (any case, spaces ignored); the fallback for anything else. */

@@ -33,12 +33,15 @@ describe("settings", () => {
       REQUIRE_OPERATOR_TOKENS: "yes",
       METRICS_MINUTE_RETENTION_HOURS: "NaN",
       METRICS_HOUR_RETENTION_DAYS: "-30",
+      HUBSPOT_API_BASE: "ftp://api.hubapi.com",
+      HUBSPOT_AUTH_BASE: "app.hubspot.com",
     };
     expect(readSettings(unusable)).toEqual(defaults);
     expect(readSettings({ SWEEP_GRACE_SECONDS: "2", REQUIRE_OPERATOR_TOKENS: " TRUE " })).toMatchObject({
       SWEEP_GRACE_SECONDS: 2,
       REQUIRE_OPERATOR_TOKENS: true,
     });
+    expect(readSettings({ HUBSPOT_API_BASE: "http://127.0.0.1:8790/" }).HUBSPOT_API_BASE).toBe("http://127.0.0.1:8790");
   });
 
   it("no secret named in .dev.vars.example has a value in wrangler.toml", () => {
