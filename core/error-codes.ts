@@ -284,6 +284,28 @@ export const ERROR_CODES = {
     meaning:
       "HubSpot refused our OAuth credentials: the authorization code or refresh token is invalid or revoked, or a fresh token is refused again. Reconnect the portal",
   },
+  HUBSPOT_STATE_INVALID: {
+    status: 400,
+    retryable: false,
+    meaning:
+      "a HubSpot OAuth callback whose `state` is missing, malformed, not signed by this worker or unknown (nothing was saved): start the connect from the console or `GET /v1/hubspot/connect`",
+  },
+  HUBSPOT_STATE_USED: {
+    status: 400,
+    retryable: false,
+    meaning: "a HubSpot OAuth callback whose `state` was already used (states are single use; nothing was saved)",
+  },
+  HUBSPOT_STATE_EXPIRED: {
+    status: 400,
+    retryable: false,
+    meaning: "a HubSpot OAuth callback more than 10 minutes after its connect started (nothing was saved)",
+  },
+  HUBSPOT_AUTH_DECLINED: {
+    status: 400,
+    retryable: false,
+    meaning:
+      "HubSpot redirected back with an `error` instead of a code (the user declined or HubSpot refused the app; nothing was saved)",
+  },
   HUBSPOT_REJECTED: {
     status: 502,
     retryable: false,

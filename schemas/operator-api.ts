@@ -44,8 +44,18 @@ export const AUDIT_ACTIONS = [
   "reconcile",
   "backfill",
   "resolve-regression",
+  "hubspot-connect",
+  "hubspot-disconnect",
 ] as const;
-export const AUDIT_TARGET_TYPES = ["task", "group", "plan", "job", "operator-token", "entity"] as const;
+export const AUDIT_TARGET_TYPES = [
+  "task",
+  "group",
+  "plan",
+  "job",
+  "operator-token",
+  "entity",
+  "hubspot-connection",
+] as const;
 
 /**
  * How the worker knew who acted. `admin-token`: the shared secret, the name is what `x-operator`
@@ -212,6 +222,12 @@ export const createOperatorTokenBody = z.object({
 });
 
 export const revokeOperatorTokenBody = z.object({ reason });
+
+/** POST /v1/hubspot/disconnect (and the console's form). portal_id: needed only with several portals. */
+export const hubspotDisconnectBody = z.object({
+  reason,
+  portal_id: z.coerce.number().int().positive().optional(),
+});
 
 export const listOperatorTokensQuery = z.object({
   operator: operatorName.optional(),

@@ -173,3 +173,8 @@ function publicView(row: StoredConnection): Connection {
   const { access_token: _a, refresh_token: _r, ...rest } = row;
   return rest;
 }
+
+/** Every connection without its tokens, most recently changed first (one row per portal). */
+export function listConnections(rpc: SupabaseRpc): Promise<Connection[]> {
+  return rpc.call<Connection[]>("sync_hubspot_connections_list", {});
+}

@@ -102,3 +102,8 @@ async function advance(
   }
   return result.session;
 }
+
+/** The newest sessions first (at most 200), for the console. */
+export function recentSessions(rpc: SupabaseRpc, limit = 20): Promise<SyncSession[]> {
+  return rpc.call<SyncSession[]>("sync_hubspot_sessions_recent", { p_limit: limit });
+}

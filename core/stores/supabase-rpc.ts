@@ -29,6 +29,9 @@ export const SUPABASE_FUNCTIONS = {
   sync_hubspot_connection_move: { p_id: "uuid", p_status: "text", p_error: "text" },
   sync_hubspot_connections_sealed_under_other: { p_key_id: "text", p_after: "uuid", p_limit: "integer" },
   sync_hubspot_connection_reseal: { p_id: "uuid", p: "jsonb" },
+  // Connect and the console (migration 0012)
+  sync_hubspot_connections_list: {},
+  sync_hubspot_sessions_recent: { p_limit: "integer" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;

@@ -17,6 +17,7 @@ import { webhookRoutes } from "./routes/webhooks";
 import { workerDeps } from "../wiring/deps";
 import { consoleError } from "./console/error-page";
 import { consoleRoutes } from "./console/routes";
+import { hubspotConnectRoutes } from "./routes/hubspot-connect";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -54,6 +55,7 @@ export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/v1/admin", consistencyRoutes);
   app.route("/v1/sync", syncStatusRoutes);
+  app.route("/v1/hubspot", hubspotConnectRoutes);
   app.route("/console", consoleRoutes);
   return app;
 }

@@ -10,3 +10,10 @@ declare global {
   }
 }
 export {};
+
+// What test/global-setup.ts provides to worker tests (inject()).
+declare module "vitest" {
+  export interface ProvidedContext {
+    hubspot: { url: string; clientId: string; clientSecret: string; portalId: number };
+  }
+}

@@ -98,6 +98,9 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
 
     if (route === "GET /oauth/authorize") return authorize(url, res);
     if (route === "POST /oauth/v1/token") return token(new URLSearchParams(body), res);
+    if (req.method === "GET" && url.pathname.startsWith("/oauth/v1/access-tokens/")) {
+      return tokenInfo(decodeURIComponent(url.pathname.slice("/oauth/v1/access-tokens/".length)), res);
+    }
 
     const api = API_ROUTES[route];
     if (!api) return send(res, 404, errorBody("OBJECT_NOT_FOUND", `no route ${route}`));
@@ -192,10 +195,30 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
       return send(res, 400, errorBody("VALIDATION_ERROR", "unknown client_id or missing redirect_uri"));
     }
     const target = new URL(redirectUri);
-    target.searchParams.set("code", oauth.issueCode(redirectUri));
+    const scopes = (url.searchParams.get("scope") ?? "").split(/[ +]/).filter(Boolean);
+    target.searchParams.set("code", oauth.issueCode(redirectUri, scopes));
     const state = url.searchParams.get("state");
     if (state !== null) target.searchParams.set("state", state);
     res.writeHead(302, { location: target.toString() }).end();
+  }
+
+  // GET /oauth/v1/access-tokens/:token, HubSpot's token metadata: which portal (hub_id) and scopes.
+  function tokenInfo(accessToken: string, res: ServerResponse): void {
+    const grant = oauth.lookup(accessToken);
+    if (!grant || grant.expiresAt <= clock.now()) {
+      return send(res, 404, errorBody("NOT_FOUND", "The access token does not exist or has expired."));
+    }
+    send(res, 200, {
+      token: accessToken,
+      user: "dev@standin.local",
+      hub_domain: `standin-${portal.portalId}.hubspot.local`,
+      scopes: grant.scopes,
+      hub_id: portal.portalId,
+      app_id: 1,
+      expires_in: Math.floor((grant.expiresAt - clock.now()) / 1000),
+      user_id: 1,
+      token_type: "access",
+    });
   }
 
   function token(form: URLSearchParams, res: ServerResponse): void {

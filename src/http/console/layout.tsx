@@ -26,6 +26,8 @@ export function Layout(props: {
   title: string;
   section?: SectionId;
   refresh?: number;
+  /** With `refresh`: where to go instead of reloading. */
+  refreshTo?: string;
   session?: ConsoleSession;
   children: Child;
 }) {
@@ -36,7 +38,12 @@ export function Layout(props: {
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          {props.refresh ? <meta http-equiv="refresh" content={String(props.refresh)} /> : null}
+          {props.refresh ? (
+            <meta
+              http-equiv="refresh"
+              content={props.refreshTo ? `${props.refresh}; url=${props.refreshTo}` : String(props.refresh)}
+            />
+          ) : null}
           <title>{props.title} · supabase-d1-sync console</title>
           <link rel="stylesheet" href={CONSOLE_CSS_PATH} />
           <script src={CONSOLE_JS_PATH} defer></script>

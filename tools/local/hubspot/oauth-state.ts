@@ -8,11 +8,15 @@ import { randomUUID } from "node:crypto";
 export interface AccessGrant {
   refreshToken: string;
   expiresAt: number;
+  /** What the authorize request asked for (the token metadata endpoint reports them). */
+  scopes: string[];
 }
 
+const DEFAULT_SCOPES = ["oauth", "crm.objects.contacts.read"];
+
 export class OAuthState {
-  private readonly codes = new Map<string, { redirectUri: string; expiresAt: number }>();
-  private readonly refreshTokens = new Map<string, { accessToken?: string }>();
+  private readonly codes = new Map<string, { redirectUri: string; expiresAt: number; scopes: string[] }>();
+  private readonly refreshTokens = new Map<string, { accessToken?: string; scopes: string[] }>();
   private readonly accessTokens = new Map<string, AccessGrant>();
 
   constructor(
@@ -21,9 +25,9 @@ export class OAuthState {
   ) {}
 
   /** A code for the authorize redirect, valid once and for 10 minutes. */
-  issueCode(redirectUri: string): string {
+  issueCode(redirectUri: string, scopes: string[] = DEFAULT_SCOPES): string {
     const code = `code-${randomUUID()}`;
-    this.codes.set(code, { redirectUri, expiresAt: this.clock.now() + 600_000 });
+    this.codes.set(code, { redirectUri, expiresAt: this.clock.now() + 600_000, scopes });
     return code;
   }
 
@@ -32,7 +36,7 @@ export class OAuthState {
     this.codes.delete(code);
     if (!entry || entry.redirectUri !== redirectUri || entry.expiresAt < this.clock.now()) return undefined;
     const refreshToken = `refresh-${randomUUID()}`;
-    this.refreshTokens.set(refreshToken, {});
+    this.refreshTokens.set(refreshToken, { scopes: entry.scopes });
     return refreshToken;
   }
 
@@ -45,6 +49,7 @@ export class OAuthState {
     entry.accessToken = accessToken;
     this.accessTokens.set(accessToken, {
       refreshToken,
+      scopes: entry.scopes,
       expiresAt: this.clock.now() + this.tokenLifetimeSeconds * 1000,
     });
     return { accessToken, expiresIn: this.tokenLifetimeSeconds };
@@ -53,7 +58,7 @@ export class OAuthState {
   /** Tokens without the browser round trip, for tests and the dev CLI. */
   connect(): { accessToken: string; refreshToken: string; expiresAt: number } {
     const refreshToken = `refresh-${randomUUID()}`;
-    this.refreshTokens.set(refreshToken, {});
+    this.refreshTokens.set(refreshToken, { scopes: DEFAULT_SCOPES });
     const { accessToken } = this.grantAccess(refreshToken)!;
     return { accessToken, refreshToken, expiresAt: this.accessTokens.get(accessToken)!.expiresAt };
   }

@@ -1,0 +1,149 @@
+import { ValidationError, NotFoundError } from "../../core/errors";
+import {
+  listConnections,
+  moveConnection,
+  saveConnection,
+  type Connection,
+  type ConnectionDeps,
+} from "../../core/hubspot/connections";
+import { consumeState, issueState } from "../../core/hubspot/oauth-states";
+import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
+import { authorizationUrl, exchangeCode, type OAuthApp, type OAuthDeps } from "../../producers/hubspot/oauth";
+import { accessTokenInfo } from "../../producers/hubspot/token-info";
+import { auditStatement, type Actor } from "./audit";
+
+/**
+ * Connecting a HubSpot portal (OAuth authorization code flow) and disconnecting it. The routes
+ * (src/http/routes/hubspot-connect.ts) and the console call these with what the wiring built.
+ */
+
+/**
+ * What the sync reads: contacts. `oauth` is required of every app installed with OAuth (HubSpot's
+ * scope list); the HubSpot app's settings must require exactly these (README).
+ */
+export const HUBSPOT_SCOPES = ["oauth", "crm.objects.contacts.read"];
+
+export interface HubSpotOAuth {
+  /** Without redirectUri: it is the callback URL of the request that starts the connect. */
+  app: Omit<OAuthApp, "redirectUri">;
+  /** `<HUBSPOT_AUTH_BASE>/oauth/authorize`. */
+  authorizeUrl: string;
+  /** Token endpoints at HUBSPOT_API_BASE. */
+  http: OAuthDeps;
+}
+
+/** The HubSpot page to send the operator to: its state is recorded, signed and single use. */
+export async function startConnect(
+  db: D1Database,
+  oauth: HubSpotOAuth,
+  input: { actor: Actor; redirectUri: string; now: Date },
+): Promise<string> {
+  const state = await issueState(db, oauth.app.clientSecret, {
+    actor: input.actor.name,
+    auth: input.actor.auth,
+    tokenId: input.actor.tokenId,
+    redirectUri: input.redirectUri,
+    now: input.now,
+  });
+  return authorizationUrl({ ...oauth.app, redirectUri: input.redirectUri }, HUBSPOT_SCOPES, state, oauth.authorizeUrl);
+}
+
+export interface CallbackQuery {
+  code?: string;
+  state?: string;
+  /** HubSpot's redirect when the user declined or the app is refused: `error` (+ `error_description`). */
+  error?: string;
+  error_description?: string;
+}
+
+/**
+ * HubSpot's redirect back. In order, each refusal leaving nothing saved: the state (forged,
+ * reused, expired: core/hubspot/oauth-states.ts) is consumed first, so a code can be tried once
+ * per connect; a declined authorization; the code exchange (HUBSPOT_AUTH_FAILED when HubSpot
+ * refuses it); the token's portal. Then the tokens are saved sealed and the connect is audited
+ * with the operator who started it.
+ */
+export async function finishConnect(
+  deps: ConnectionDeps & { db: D1Database },
+  oauth: HubSpotOAuth,
+  query: CallbackQuery,
+  now: Date,
+): Promise<Connection> {
+  const started = await consumeState(deps.db, oauth.app.clientSecret, query.state, now);
+  if (query.error) {
+    const why = query.error_description ? `${query.error}: ${query.error_description}` : query.error;
+    throw new ValidationError("HUBSPOT_AUTH_DECLINED", `HubSpot did not authorize the app (${why.slice(0, 300)})`);
+  }
+  if (!query.code) throw new ValidationError("HUBSPOT_AUTH_DECLINED", "HubSpot redirected back without a code");
+
+  const tokens = await exchangeCode(oauth.http, { ...oauth.app, redirectUri: started.redirectUri }, query.code);
+  const info = await accessTokenInfo(oauth.http, tokens.accessToken);
+  const existing = (await listConnections(deps.rpc)).find((c) => Number(c.portal_id) === info.hubId);
+  // A disconnected portal comes back through pending (its status machine); any other status may
+  // go straight to connected.
+  if (existing?.status === "disconnected") await moveConnection(deps.rpc, existing.id, "pending");
+  const connection = await saveConnection(deps, {
+    portalId: info.hubId,
+    scopes: info.scopes.length > 0 ? info.scopes : HUBSPOT_SCOPES,
+    tokens: { ...tokens, expiresAt: new Date(tokens.expiresAt).toISOString() },
+  });
+  // Written after the save: the tokens are HubSpot's to give again, the trail must not claim a
+  // connection that failed. A D1 error here leaves a connected portal without its audit line.
+  await auditStatement(deps.db, {
+    actor: { name: started.actor, auth: started.auth as Actor["auth"], tokenId: started.tokenId },
+    action: "hubspot-connect",
+    target_type: "hubspot-connection",
+    target_id: connection.id,
+    selection: { portal_id: info.hubId, hub_domain: info.hubDomain },
+    result: { status: connection.status, scopes: connection.scopes, was: existing?.status ?? null },
+  }).run();
+  return connection;
+}
+
+/**
+ * Disconnects a portal: its tokens are erased (the status machine's `disconnected`), audited with
+ * the reason. `portalId` may be left out when exactly one portal is not disconnected.
+ */
+export async function disconnect(
+  deps: { db: D1Database; rpc: SupabaseRpc },
+  input: { actor: Actor; reason: string; portalId?: number },
+): Promise<Connection> {
+  const all = await listConnections(deps.rpc);
+  const candidates = all.filter((c) =>
+    input.portalId === undefined ? c.status !== "disconnected" : Number(c.portal_id) === input.portalId,
+  );
+  if (candidates.length === 0)
+    throw new NotFoundError(
+      input.portalId === undefined
+        ? "no HubSpot portal is connected"
+        : `no HubSpot connection for portal ${input.portalId}`,
+    );
+  if (candidates.length > 1)
+    throw new ValidationError(
+      "INVALID_REQUEST",
+      `${candidates.length} HubSpot portals are connected: name one with portal_id (${candidates.map((c) => c.portal_id).join(", ")})`,
+    );
+  const was = candidates[0]!;
+  const connection = await moveConnection(deps.rpc, was.id, "disconnected");
+  await auditStatement(deps.db, {
+    actor: input.actor,
+    action: "hubspot-disconnect",
+    reason: input.reason,
+    target_type: "hubspot-connection",
+    target_id: connection.id,
+    selection: { portal_id: Number(connection.portal_id) },
+    result: { status: connection.status, was: was.status },
+  }).run();
+  return connection;
+}
+
+/** The connection to show: the newest that is not disconnected, else the newest; and all of them. */
+export async function connectionStatus(
+  rpc: SupabaseRpc,
+): Promise<{ connection: Connection | null; connections: Connection[] }> {
+  const connections = await listConnections(rpc);
+  return {
+    connection: connections.find((c) => c.status !== "disconnected") ?? connections[0] ?? null,
+    connections,
+  };
+}
