@@ -3,9 +3,13 @@
  *   Postgres: DATABASE_URL, or embedded PGlite served on 127.0.0.1:$PG_PORT (default 54329),
  *             data kept in .dev/pglite
  *   Worker:   wrangler dev on $PORT (default 8787), local D1 and Queues kept in .dev/wrangler
- * Env: DATABASE_URL, PORT, PG_PORT, WEBHOOK_SECRET, ADMIN_TOKEN, API_TOKEN.
+ *   HubSpot:  without HUBSPOT_CLIENT_ID, a local stand-in on $HUBSPOT_STANDIN_PORT (default 8790)
+ *             with $HUBSPOT_STANDIN_CONTACTS (default 300) contacts, in this process
+ * Env: DATABASE_URL, PORT, PG_PORT, WEBHOOK_SECRET, ADMIN_TOKEN, API_TOKEN, HUBSPOT_CLIENT_ID,
+ *      HUBSPOT_CLIENT_SECRET, HUBSPOT_TOKEN_KEYS, HUBSPOT_API_BASE, HUBSPOT_AUTH_BASE.
  */
 import { join } from "node:path";
+import { startDevHubSpot, type DevHubSpot } from "../local/dev-hubspot";
 import { redact, startDevStack, type DevSecrets, type DevStack } from "../local/dev-stack";
 import { PROJECT_ROOT } from "../local/wrangler";
 import { consoleHint, DEV_ADMIN_TOKEN, DEV_PORT } from "./console-hint";
@@ -32,28 +36,44 @@ const wranglerOutput = (line: string) => {
 // Under `npm run dev` one Ctrl-C arrives twice (from the terminal and relayed by npm/tsx), so
 // only a second one more than 2 s later forces the exit.
 let stack: DevStack | undefined;
+let hubspot: DevHubSpot | undefined;
 let stoppingSince = 0;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
-    if (!stack) process.exit(130);
+    if (!stack) {
+      // The stand-in is a server in this process: exiting closes it.
+      process.exit(130);
+    }
     if (stoppingSince) {
       if (Date.now() - stoppingSince > 2000) process.exit(130);
       return;
     }
     stoppingSince = Date.now();
     log("stopping… (Ctrl-C again to force)");
-    stack.stop().then(
-      () => {
-        log("stopped");
-        process.exit(0);
-      },
-      (error: Error) => {
-        console.error(`[dev] shutdown failed: ${error.message}`);
-        process.exit(1);
-      },
-    );
+    stack
+      .stop()
+      .then(() => hubspot?.stop())
+      .then(
+        () => {
+          log("stopped");
+          process.exit(0);
+        },
+        (error: Error) => {
+          console.error(`[dev] shutdown failed: ${error.message}`);
+          process.exit(1);
+        },
+      );
   });
 }
+
+hubspot = await startDevHubSpot(env).catch((error: Error) => {
+  console.error(`[dev] the HubSpot stand-in failed to start: ${error.message}`);
+  process.exit(1);
+});
+if (hubspot.standIn)
+  log(
+    `hubspot: stand-in on ${hubspot.standIn.url}, portal ${hubspot.standIn.portal.portalId} (${hubspot.standIn.portal.size} contacts)`,
+  );
 
 stack = await startDevStack({
   port,
@@ -61,6 +81,7 @@ stack = await startDevStack({
   databaseUrl: env.DATABASE_URL || undefined,
   pglite: { dataDir: join(PROJECT_ROOT, ".dev/pglite"), port: pgPort },
   secrets,
+  vars: hubspot.vars,
   log,
   wranglerOutput,
   cronIntervalMs: 60_000,
@@ -78,6 +99,12 @@ supabase-d1-sync is running
   webhooks    triggers on Supabase-authoritative tables -> ${w}/webhooks/supabase${stack.relay ? " (delivered by the local pg_net relay)" : ""}
   tokens      WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}  API_TOKEN=${secrets.API_TOKEN}  ADMIN_TOKEN=${secrets.ADMIN_TOKEN}
   console     ${consoleHint(w, secrets.ADMIN_TOKEN)}
+  hubspot     ${
+    hubspot.standIn
+      ? `local stand-in ${hubspot.standIn.url} (portal ${hubspot.standIn.portal.portalId}, ${hubspot.standIn.portal.size} contacts)`
+      : `HubSpot app ${hubspot.vars.HUBSPOT_CLIENT_ID} (HUBSPOT_CLIENT_ID)`
+  }
+              connect it: ${w}/console/hubspot -> Connect${hubspot.standIn ? " (the stand-in approves at once)" : ""}
 
 Try it:
   curl -s ${w}/health

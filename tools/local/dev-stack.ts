@@ -26,6 +26,8 @@ export interface DevStackOptions {
   /** PGlite only: data directory (absent: in memory) and TCP port (0: any free port). */
   pglite?: { dataDir?: string; port: number };
   secrets: DevSecrets;
+  /** More worker vars (e.g. the HubSpot app and hosts `npm run dev` points at its stand-in). */
+  vars?: Record<string, string>;
   log: (line: string) => void;
   /** wrangler dev's own output, line by line (default: dropped). */
   wranglerOutput?: (line: string) => void;
@@ -103,7 +105,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
       inspectorPort: await freePort(),
       persistDir: opts.persistDir,
       databaseUrl,
-      vars: { ...opts.secrets },
+      vars: { ...opts.secrets, ...opts.vars },
       output: opts.wranglerOutput ?? (() => {}),
     });
     cleanups.push(() => wrangler.stop());
