@@ -27,6 +27,8 @@ export const SETTINGS = {
   METRICS_HOUR_RETENTION_DAYS: setting(30, numberSetting),
   /** Changes through the admin API need an operator's own token; the shared ADMIN_TOKEN may only read. */
   REQUIRE_OPERATOR_TOKENS: setting(false, booleanSetting),
+  /** HubSpot's API (OAuth token endpoint included); locally, the stand-in's URL. */
+  HUBSPOT_API_BASE: setting("https://api.hubapi.com", urlSetting),
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -52,4 +54,11 @@ export function numberSetting(value: string | undefined, fallback: number): numb
 export function booleanSetting(value: string | undefined, fallback: boolean): boolean {
   const v = value?.trim().toLowerCase();
   return v === "true" ? true : v === "false" ? false : fallback;
+}
+
+/** An http(s) URL without a trailing slash; the fallback for anything else. */
+export function urlSetting(value: string | undefined, fallback: string): string {
+  const v = value?.trim();
+  if (!v || !/^https?:\/\/[^\s]+$/.test(v)) return fallback;
+  return v.replace(/\/+$/, "");
 }
