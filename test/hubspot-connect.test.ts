@@ -83,14 +83,19 @@ describe("HubSpot connect", () => {
     expect(done.headers.get("content-security-policy")).toContain("default-src 'self'");
 
     const status = await send("/v1/hubspot/connection", { headers: ADMIN });
-    const body = (await status.json()) as { data: { connection: Record<string, unknown> } };
+    const body = (await status.json()) as {
+      data: { connection: Record<string, unknown>; connections: Array<Record<string, unknown>> };
+    };
     expect(status.status).toBe(200);
-    expect(body.data.connection).toMatchObject({
+    expect(body.data.connection).toBeTruthy();
+    // Other test files connect portals of their own in the same Postgres: find ours.
+    const ours = body.data.connections.find((c) => c.portal_id === hubspot.portalId);
+    expect(ours).toMatchObject({
       portal_id: hubspot.portalId,
       status: "connected",
       scopes: ["oauth", "crm.objects.contacts.read"],
     });
-    expect(body.data.connection).not.toHaveProperty("access_token");
+    expect(ours).not.toHaveProperty("access_token");
     expect(JSON.stringify(body)).not.toMatch(/access-|refresh-/);
 
     // In the database: ciphertext only. Opened with the key, the token is one HubSpot accepts.
@@ -182,7 +187,8 @@ describe("HubSpot connect", () => {
     expect(noReason.status).toBe(400);
     const res = await send("/v1/hubspot/disconnect", {
       method: "POST",
-      body: JSON.stringify({ reason: "rotating the HubSpot app" }),
+      // Named: other test files connect portals of their own in the same Postgres.
+      body: JSON.stringify({ reason: "rotating the HubSpot app", portal_id: hubspot.portalId }),
       headers: { ...ADMIN, "content-type": "application/json" },
     });
     expect(res.status).toBe(200);
@@ -201,12 +207,19 @@ describe("HubSpot connect", () => {
       reason: "rotating the HubSpot app",
       target_id: row.id,
     });
-    const none = await send("/v1/hubspot/disconnect", {
+    const again = await send("/v1/hubspot/disconnect", {
       method: "POST",
-      body: JSON.stringify({ reason: "again" }),
+      body: JSON.stringify({ reason: "again", portal_id: hubspot.portalId }),
       headers: { ...ADMIN, "content-type": "application/json" },
     });
-    expect(none.status).toBe(404);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("INVALID_TRANSITION");
+    const unknown = await send("/v1/hubspot/disconnect", {
+      method: "POST",
+      body: JSON.stringify({ reason: "no such portal", portal_id: 1 }),
+      headers: { ...ADMIN, "content-type": "application/json" },
+    });
+    expect(unknown.status).toBe(404);
 
     // Reconnect: disconnected → pending → connected, same row.
     expect((await send((await authorize()).callback)).status).toBe(200);

@@ -105,5 +105,5 @@ async function advance(
 
 /** The newest sessions first (at most 200), for the console. */
 export function recentSessions(rpc: SupabaseRpc, limit = 20): Promise<SyncSession[]> {
-  return rpc.call<SyncSession[]>("sync_hubspot_sessions_recent", { p_limit: limit });
+  return rpc.call<SyncSession[]>("sync_hubspot_sessions_list", { p_limit: limit, p_before: null });
 }

@@ -1,22 +1,17 @@
 import type { Env } from "../env";
-import { TransientError } from "../../core/errors";
 import { readSettings } from "../../core/settings";
 import type { HubSpotOAuth } from "../services/hubspot-connection";
+import { hubspotOAuthApp } from "./hubspot";
 
 /**
- * The HubSpot app as configured: client id (var) and secret (secret), HubSpot's hosts (settings;
- * `npm run dev` points them at its stand-in). Unset credentials refuse with CONFIG_MISSING.
+ * The HubSpot app for connecting a portal: client id and secret (CONFIG_MISSING when unset),
+ * HubSpot's API and authorize-page hosts (settings; `npm run dev` points them at its stand-in).
  */
 export function hubspotOAuthFromEnv(env: Env): HubSpotOAuth {
-  if (!env.HUBSPOT_CLIENT_ID || !env.HUBSPOT_CLIENT_SECRET) {
-    throw new TransientError(
-      "CONFIG_MISSING",
-      "connecting HubSpot needs HUBSPOT_CLIENT_ID (var) and HUBSPOT_CLIENT_SECRET (secret): README, Connecting a HubSpot portal",
-    );
-  }
+  const { clientId, clientSecret } = hubspotOAuthApp(env);
   const settings = readSettings(env);
   return {
-    app: { clientId: env.HUBSPOT_CLIENT_ID, clientSecret: env.HUBSPOT_CLIENT_SECRET },
+    app: { clientId, clientSecret },
     authorizeUrl: `${settings.HUBSPOT_AUTH_BASE}/oauth/authorize`,
     http: {
       fetch: (input, init) => fetch(input, init),
