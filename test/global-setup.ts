@@ -3,15 +3,18 @@ import { postgresExecutor } from "../tools/local/postgres-executor";
 import { scratchDatabase } from "../tools/local/scratch-database";
 import { applySupabaseMigrations } from "../tools/local/supabase-migrations";
 import { applySupabaseRoles } from "../tools/local/supabase-roles";
-import { startHubSpotStandIn } from "../tools/local/hubspot-standin";
+import { startHubSpotStandIn, type HubSpotStandIn } from "../tools/local/hubspot-standin";
 
 const EXHAUSTED_ROLE = "sds_test_exhausted";
+
+type StandInInfo = { url: string; clientId: string; clientSecret: string; portalId: number };
 
 declare module "vitest" {
   export interface ProvidedContext {
     databaseUrl: string;
     /** A HubSpot stand-in (tools/local/hubspot-standin.ts) the worker reaches over HTTP. */
-    hubspot: { url: string; clientId: string; clientSecret: string; portalId: number };
+    hubspot: StandInInfo;
+    hubspotConsole: StandInInfo;
   }
 }
 
@@ -30,17 +33,23 @@ export default async function setup(project: TestProject) {
     await db.close();
   }
   project.provide("databaseUrl", database.url);
-  // A portal id of its own, so the connections it makes never meet another test's rows.
-  const portalId = 70_000_000 + Math.floor(Math.random() * 1_000_000);
-  const hubspot = await startHubSpotStandIn({ portalId });
-  project.provide("hubspot", {
-    url: hubspot.url,
-    clientId: hubspot.clientId,
-    clientSecret: hubspot.clientSecret,
-    portalId,
-  });
+  // HubSpot stand-ins, one per test file that connects (each connect test file changes its
+  // portal's connection: sharing one would race), each with a portal id of its own so their
+  // connections never meet another test's rows in the shared Postgres.
+  const standIns: HubSpotStandIn[] = [];
+  for (const name of ["hubspot", "hubspotConsole"] as const) {
+    const portalId = 70_000_000 + Math.floor(Math.random() * 1_000_000);
+    const standIn = await startHubSpotStandIn({ portalId });
+    standIns.push(standIn);
+    project.provide(name, {
+      url: standIn.url,
+      clientId: standIn.clientId,
+      clientSecret: standIn.clientSecret,
+      portalId,
+    });
+  }
   return async () => {
-    await hubspot.stop();
+    for (const standIn of standIns) await standIn.stop();
     await database.drop();
     if (process.env.DATABASE_URL) {
       const admin = postgresExecutor(process.env.DATABASE_URL);

@@ -15,5 +15,6 @@ export {};
 declare module "vitest" {
   export interface ProvidedContext {
     hubspot: { url: string; clientId: string; clientSecret: string; portalId: number };
+    hubspotConsole: { url: string; clientId: string; clientSecret: string; portalId: number };
   }
 }

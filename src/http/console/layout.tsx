@@ -15,6 +15,7 @@ export const SECTIONS = [
   { id: "replays", label: "Replays", href: "/console/replays" },
   { id: "consistency", label: "Consistency", href: "/console/consistency" },
   { id: "audit", label: "Audit", href: "/console/audit" },
+  { id: "hubspot", label: "HubSpot", href: "/console/hubspot" },
 ] as const;
 export type SectionId = (typeof SECTIONS)[number]["id"];
 

@@ -26,6 +26,7 @@ import { CONSOLE_CSS } from "./styles";
 import { operatorTokenActive } from "../../services/operator-tokens";
 import { failuresRoutes } from "./failures/routes";
 import { replaysRoutes } from "./replays/routes";
+import { hubspotConsole } from "./hubspot/routes";
 
 export const CONSOLE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
@@ -211,6 +212,7 @@ export const consoleRoutes = new Hono<AppEnv>()
   // The overview's status region, polled by console.js (data-live) instead of reloading the page.
   .get("/live/overview", async (c) => c.html(<OverviewStatus status={await overviewStatus(c)} now={Date.now()} />))
   .route("/charts", chartsRoutes)
+  .route("/hubspot", hubspotConsole)
   .post("/logout", (c) => {
     deleteCookie(c, SESSION_COOKIE, { path: "/console", secure: true });
     return c.redirect(LOGIN, 303);

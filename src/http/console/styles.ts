@@ -1,6 +1,7 @@
 import { CONSISTENCY_CSS } from "./consistency/styles";
 import { FAILURES_CSS } from "./failures/styles";
 import { CHARTS_CSS } from "./charts/styles";
+import { HUBSPOT_CSS } from "./hubspot/styles";
 
 /**
  * The console's only stylesheet, served from the bundle at /console/static/console.css (the CSP
@@ -54,4 +55,5 @@ button:focus-visible, input:focus-visible { outline: 3px solid #f0a500; outline-
 ${FAILURES_CSS}
 ${CONSISTENCY_CSS}
 ${CHARTS_CSS}
+${HUBSPOT_CSS}
 `;
