@@ -89,7 +89,8 @@ export function HubSpotPage(props: {
           <span class="muted">Opens HubSpot to approve read access to contacts, then comes back here.</span>
         </p>
         {c && c.status !== "disconnected" ? (
-          <form method="post" action="/console/hubspot/disconnect" class="action-form">
+          <form method="post" action="/console/hubspot/disconnect" class="action-form" aria-labelledby="disconnect">
+            <h4 id="disconnect">Disconnect</h4>
             <input type="hidden" name="csrf" value={props.session.csrf} />
             <input type="hidden" name="portal_id" value={String(c.portal_id)} />
             <ReasonField id="disconnect-reason" value={props.reason} />
@@ -165,12 +166,8 @@ export function SessionsTable(props: { sessions: SyncSession[] }) {
                 <UtcTime at={s.end_time} />
               </td>
               <td class="wrap">
-                {s.status === "failed"
-                  ? (s.error ?? "failed")
-                  : s.status === "running" && s.after_cursor
-                    ? "paging"
-                    : ""}
-                <span class="muted"> {s.session_id}</span>
+                <code>{s.session_id}</code>
+                {s.status === "failed" ? ` ${s.error ?? "failed"}` : ""}
               </td>
             </tr>
           ))}

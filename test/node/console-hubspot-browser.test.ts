@@ -1,0 +1,83 @@
+import { randomBytes } from "node:crypto";
+import { expect, describe, it } from "vitest";
+import { CHAOS_SECRETS, startChaosStack, type ChaosStack } from "../chaos/chaos-stack";
+import { seededRandom } from "../chaos/rng";
+import { startHubSpotStandIn, type HubSpotStandIn } from "../../tools/local/hubspot-standin";
+import { openBrowser, screenshotPath, signIn, type ConsoleBrowser } from "./support/browser";
+
+describe("the console's HubSpot page in a real browser", () => {
+  it("connects a portal through HubSpot's (the stand-in's) authorize page, shows it connected and a sync session, disconnects", async () => {
+    const standIn: HubSpotStandIn = await startHubSpotStandIn({ portalId: 62515 });
+    standIn.portal.generate(300);
+    let stack: ChaosStack | undefined;
+    let opened: ConsoleBrowser | undefined;
+    try {
+      stack = await startChaosStack({
+        relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(3) },
+        worker: { d1ErrorRate: 0, crashRate: 0 },
+        log: () => {},
+        vars: {
+          HUBSPOT_CLIENT_ID: standIn.clientId,
+          HUBSPOT_CLIENT_SECRET: standIn.clientSecret,
+          HUBSPOT_API_BASE: standIn.url,
+          HUBSPOT_AUTH_BASE: standIn.url,
+          HUBSPOT_TOKEN_KEYS: `k1:${randomBytes(32).toString("base64")}`,
+        },
+      });
+      opened = await openBrowser();
+      const { page, problems } = opened;
+      await signIn(page, stack.workerUrl, CHAOS_SECRETS.ADMIN_TOKEN, "alice@ops");
+
+      await page.getByRole("link", { name: "HubSpot" }).click();
+      await page.waitForURL(`${stack.workerUrl}/console/hubspot`);
+      expect(await page.locator(".hubspot-status").textContent()).toContain("Not connected");
+
+      // Connect → the stand-in's authorize page (it approves at once) → the callback → back here.
+      await page.getByRole("link", { name: "Connect HubSpot" }).click();
+      await page.waitForURL(`${stack.workerUrl}/console/hubspot?connected=62515`, { timeout: 15_000 });
+      expect(await page.getByRole("status").textContent()).toContain("HubSpot portal 62515 connected.");
+      const status = await page.locator(".hubspot-status").textContent();
+      expect(status).toContain("Connected");
+      expect(status).toContain("Portal 62515 is connected");
+      expect(standIn.stats().byRoute["GET /oauth/authorize"]).toBe(1);
+      expect(standIn.stats().byRoute["POST /oauth/v1/token"]).toBe(1);
+
+      // Tokens in Postgres are ciphertext only.
+      const [row] = await stack.sql<{ id: string; access: Buffer; refresh: Buffer }[]>`
+        select id, access_token_ciphertext as access, refresh_token_ciphertext as refresh
+          from public.hubspot_connections where portal_id = 62515`;
+      expect(row!.access.toString("latin1")).not.toMatch(/access-|refresh-/);
+
+      // A sync session in progress, as the sync writes it: the live fragment shows it without a reload.
+      const [session] = await stack.sql<{ s: { id: string } }[]>`
+        select public.sync_hubspot_session_create(${stack.sql.json({ session_id: "full-2026-12-02", type: "full", connection_id: row!.id })}) as s`;
+      await stack.sql`select public.sync_hubspot_session_advance(${session!.s.id}::uuid, 'running', '{}'::jsonb)`;
+      await stack.sql`select public.sync_hubspot_session_advance(${session!.s.id}::uuid, 'running',
+        ${stack.sql.json({ records_count: 200, archived_count: 3, after: "201", expect_status: "running" })})`;
+      const sessions = page.locator('[data-live="/console/hubspot/live/sessions"]');
+      await expect.poll(() => sessions.textContent(), { timeout: 15_000 }).toContain("full-2026-12-02");
+      const line = await sessions.getByRole("row").filter({ hasText: "full-2026-12-02" }).textContent();
+      expect(line).toContain("Running");
+      expect(line).toContain("200");
+
+      await page.screenshot({ path: screenshotPath("console-hubspot.png"), fullPage: true });
+      await page.setViewportSize({ width: 360, height: 800 });
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+      await page.setViewportSize({ width: 1280, height: 900 });
+
+      // Disconnect with a reason: tokens erased, the page says so.
+      await page.getByLabel(/^Reason/).fill("moving to the production HubSpot app");
+      await page.getByRole("button", { name: "Disconnect portal 62515" }).click();
+      await page.waitForURL(`${stack.workerUrl}/console/hubspot?disconnected=62515`);
+      expect(await page.locator(".hubspot-status").textContent()).toContain("Disconnected");
+      const [after] = await stack.sql`select status, access_token_ciphertext from public.hubspot_connections
+                                       where portal_id = 62515`;
+      expect(after).toMatchObject({ status: "disconnected", access_token_ciphertext: null });
+      expect(problems).toEqual([]);
+    } finally {
+      await opened?.close();
+      await stack?.stop();
+      await standIn.stop();
+    }
+  });
+});
