@@ -36,6 +36,9 @@ export const SUPABASE_FUNCTIONS = {
   sync_hubspot_high_water_mark: { p_connection_id: "uuid" },
   sync_hubspot_sessions_list: { p_limit: "integer", p_before: "timestamptz" },
   sync_hubspot_contacts_list: { p: "jsonb" },
+  // migration 0013
+  sync_hubspot_session_lease: { p_id: "uuid", p_holder: "text", p_seconds: "integer" },
+  sync_hubspot_session_release: { p_id: "uuid", p_holder: "text" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;
