@@ -31,6 +31,15 @@ export const SETTINGS = {
   HUBSPOT_API_BASE: setting("https://api.hubapi.com", urlSetting),
   /** Where HubSpot users approve the app (`<base>/oauth/authorize`): production, or the stand-in. */
   HUBSPOT_AUTH_BASE: setting("https://app.hubspot.com", urlSetting),
+  /**
+   * Requests per 10 s we allow ourselves per portal, shared by every caller through D1: below
+   * HubSpot's 100 for OAuth apps (150 / 190 on higher tiers), leaving room for network jitter.
+   */
+  HUBSPOT_RATE_LIMIT: setting(90, numberSetting),
+  /** The cron runs an incremental HubSpot sync when the last sync session is this old. */
+  HUBSPOT_INCREMENTAL_INTERVAL_SECONDS: setting(300, numberSetting),
+  /** Pages of 100 contacts a full-sync step reads before it hands on to the next control-queue tick. */
+  HUBSPOT_PAGES_PER_STEP: setting(50, numberSetting),
 };
 
 export type SettingName = keyof typeof SETTINGS;

@@ -9,6 +9,8 @@ import { replayStores } from "./services/entity-stores";
 import { guardedTarget } from "../consumers/guarded-target";
 import { consumeWorkBatch } from "../consumers/work-queue";
 import { workerDeps, type WorkerDeps } from "./wiring/deps";
+import { runFullSyncStep } from "./services/hubspot-sync";
+import { hubspotSyncDeps, kickHubSpotSync } from "./wiring/hubspot-sync-deps";
 
 /** Dispatches a queue batch by queue name (wrangler.toml declares exactly these). */
 export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -51,6 +53,11 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
         {
           runTick: (jobId) => runJobTick(jobs, jobId),
           kick: (jobId, delaySeconds) => kick(deps.control, jobId, delaySeconds),
+          syncStep: (sessionId) =>
+            runFullSyncStep(hubspotSyncDeps(env, deps), sessionId, {
+              pagesPerStep: deps.settings.HUBSPOT_PAGES_PER_STEP,
+            }),
+          kickSync: (sessionId, delaySeconds) => kickHubSpotSync(deps.control, sessionId, delaySeconds),
         },
         batch,
       );

@@ -35,6 +35,9 @@ describe("settings", () => {
       METRICS_HOUR_RETENTION_DAYS: "-30",
       HUBSPOT_API_BASE: "ftp://api.hubapi.com",
       HUBSPOT_AUTH_BASE: "app.hubspot.com",
+      HUBSPOT_RATE_LIMIT: "",
+      HUBSPOT_INCREMENTAL_INTERVAL_SECONDS: "-1",
+      HUBSPOT_PAGES_PER_STEP: "x",
     };
     expect(readSettings(unusable)).toEqual(defaults);
     expect(readSettings({ SWEEP_GRACE_SECONDS: "2", REQUIRE_OPERATOR_TOKENS: " TRUE " })).toMatchObject({

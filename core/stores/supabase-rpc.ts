@@ -36,7 +36,10 @@ export const SUPABASE_FUNCTIONS = {
   sync_hubspot_high_water_mark: { p_connection_id: "uuid" },
   sync_hubspot_sessions_list: { p_limit: "integer", p_before: "timestamptz" },
   sync_hubspot_contacts_list: { p: "jsonb" },
-  // Connect and the console (migration 0013; core/hubspot/connections.ts listConnections)
+  // migration 0013
+  sync_hubspot_session_lease: { p_id: "uuid", p_holder: "text", p_seconds: "integer" },
+  sync_hubspot_session_release: { p_id: "uuid", p_holder: "text" },
+  // Connect and the console (migration 0014; core/hubspot/connections.ts listConnections)
   sync_hubspot_connections_list: {},
 } as const satisfies Record<string, Record<string, string>>;
 
