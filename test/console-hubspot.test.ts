@@ -146,4 +146,30 @@ describe("console: HubSpot", () => {
     expect(row).toContain("<td>2</td>");
     expect(row).toContain("HubSpot unavailable for 5 minutes");
   });
+
+  it("Sync now / Full sync: refused without the CSRF token, and a refused sync says why with no session created", async () => {
+    const { cookie, csrf } = await signIn();
+    const sessions = async () => Number((await pg()`select count(*)::int as n from public.sync_sessions`)[0]!.n);
+    const before = await sessions();
+    const html = (await page(cookie)).html;
+    expect(html).toContain('action="/console/hubspot/sync"');
+    expect(html).toMatch(/name="full" value="true"[^>]*>\s*Full sync/);
+
+    const noCsrf = await send("/console/hubspot/sync", {
+      form: { full: "true" },
+      headers: { cookie, "sec-fetch-site": "same-origin" },
+    });
+    expect(noCsrf.status).toBe(403);
+    // No HubSpot app configured: whichever portal is connected, nothing can be read (CONFIG_MISSING),
+    // or none is (HUBSPOT_NOT_CONNECTED). Either way the page says so and no session exists.
+    const refused = await sendWith({ HUBSPOT_CLIENT_ID: "" }, "/console/hubspot/sync", {
+      form: { csrf, full: "false" },
+      headers: { cookie, "sec-fetch-site": "same-origin" },
+    });
+    expect([409, 503]).toContain(refused.status);
+    expect(await refused.text()).toMatch(
+      /role="alert"[^>]*>(Not done|Refused) \((CONFIG_MISSING|HUBSPOT_NOT_CONNECTED)\)/,
+    );
+    expect(await sessions()).toBe(before);
+  });
 });

@@ -6,7 +6,7 @@ import { startHubSpotStandIn, type HubSpotStandIn } from "../../tools/local/hubs
 import { openBrowser, screenshotPath, signIn, type ConsoleBrowser } from "./support/browser";
 
 describe("the console's HubSpot page in a real browser", () => {
-  it("connects a portal through HubSpot's (the stand-in's) authorize page, shows it connected and a sync session, disconnects", async () => {
+  it("connects a portal through HubSpot's (the stand-in's) authorize page, runs a full sync from the page, disconnects", async () => {
     const standIn: HubSpotStandIn = await startHubSpotStandIn({ portalId: 62515 });
     standIn.portal.generate(300);
     let stack: ChaosStack | undefined;
@@ -48,17 +48,14 @@ describe("the console's HubSpot page in a real browser", () => {
           from public.hubspot_connections where portal_id = 62515`;
       expect(row!.access.toString("latin1")).not.toMatch(/access-|refresh-/);
 
-      // A sync session in progress, as the sync writes it: the live fragment shows it without a reload.
-      const [session] = await stack.sql<{ s: { id: string } }[]>`
-        select public.sync_hubspot_session_create(${stack.sql.json({ session_id: "full-2026-12-02", type: "full", connection_id: row!.id })}) as s`;
-      await stack.sql`select public.sync_hubspot_session_advance(${session!.s.id}::uuid, 'running', '{}'::jsonb)`;
-      await stack.sql`select public.sync_hubspot_session_advance(${session!.s.id}::uuid, 'running',
-        ${stack.sql.json({ records_count: 200, archived_count: 3, after: "201", expect_status: "running" })})`;
+      // Full sync from the page: steps through the control queue against the stand-in; the live
+      // fragment shows it complete with every contact, without a reload.
+      await page.getByRole("button", { name: "Full sync" }).click();
+      await page.waitForURL(/\/console\/hubspot\?started=full-/);
       const sessions = page.locator('[data-live="/console/hubspot/live/sessions"]');
-      await expect.poll(() => sessions.textContent(), { timeout: 15_000 }).toContain("full-2026-12-02");
-      const line = await sessions.getByRole("row").filter({ hasText: "full-2026-12-02" }).textContent();
-      expect(line).toContain("Running");
-      expect(line).toContain("200");
+      const line = sessions.getByRole("row").filter({ hasText: /full-/ });
+      await expect.poll(() => line.textContent(), { timeout: 60_000 }).toContain("Completed");
+      expect(await line.textContent()).toContain("300");
 
       await page.screenshot({ path: screenshotPath("console-hubspot.png"), fullPage: true });
       await page.setViewportSize({ width: 360, height: 800 });

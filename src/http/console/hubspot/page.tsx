@@ -102,9 +102,18 @@ export function HubSpotPage(props: {
       <section class="panel" aria-labelledby="hubspot-sessions">
         <h3 id="hubspot-sessions">Sync sessions</h3>
         <p class="muted">
-          Full and incremental syncs, newest first, with their progress. There is no "Sync now" button here yet: it
-          comes with the sync service (start one with its API or CLI meanwhile).
+          Full and incremental syncs, newest first, with their progress. The cron runs an incremental sync every few
+          minutes; start one now, or a full sync (every contact, again), here.
         </p>
+        <form method="post" action="/console/hubspot/sync" class="sync-form">
+          <input type="hidden" name="csrf" value={props.session.csrf} />
+          <button type="submit" name="full" value="false" class="primary">
+            Sync now
+          </button>{" "}
+          <button type="submit" name="full" value="true">
+            Full sync
+          </button>
+        </form>
         <div data-live={SESSIONS_URL} data-live-seconds={String(SESSIONS_SECONDS)}>
           <SessionsTable sessions={props.sessions} />
         </div>

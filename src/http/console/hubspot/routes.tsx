@@ -4,6 +4,8 @@ import { hubspotDisconnectBody } from "../../../../schemas/operator-api";
 import { SyncError } from "../../../../core/errors";
 import { recentSessions } from "../../../../core/hubspot/sessions";
 import { connectionStatus, disconnect } from "../../../services/hubspot-connection";
+import { startHubSpotSync } from "../../../services/hubspot-sync";
+import { hubspotSyncDeps } from "../../../wiring/hubspot-sync-deps";
 import type { AppContext, AppEnv } from "../../context";
 import { parseRequest } from "../../read-json";
 import { connectUrl } from "../../routes/hubspot-connect";
@@ -41,7 +43,9 @@ export const hubspotConsole = new Hono<AppEnv>()
       ? `HubSpot portal ${q.connected} connected.`
       : q.disconnected
         ? `HubSpot portal ${q.disconnected} disconnected; its tokens were erased.`
-        : undefined;
+        : q.started
+          ? `Sync session ${q.started} started; its progress is below.`
+          : undefined;
     return page(c, { notice });
   })
   // A link, not a form: a form's redirect to HubSpot would be blocked by the CSP's form-action
@@ -65,6 +69,19 @@ export const hubspotConsole = new Hono<AppEnv>()
       return c.redirect(`${PAGE}?disconnected=${encodeURIComponent(String(done.portal_id))}`, 303);
     } catch (error) {
       return page(c, { error: refusalOf(error), reason: form.reason });
+    }
+  })
+  // Sync now (incremental, run within this request) or Full sync (continued in steps by the
+  // control queue): the same startHubSpotSync as POST /v1/hubspot/sync. A second sync while one is
+  // in flight is refused (SESSION_ALREADY_ACTIVE), as is a sync with no connected portal.
+  .post("/sync", async (c) => {
+    const form = await readForm(c);
+    const full = form.full === "true";
+    try {
+      const session = await startHubSpotSync(hubspotSyncDeps(c.env, c.get("deps")), { full });
+      return c.redirect(`${PAGE}?started=${encodeURIComponent(session.session_id)}`, 303);
+    } catch (error) {
+      return page(c, { error: refusalOf(error) });
     }
   })
   .get("/live/sessions", (c) =>

@@ -4,6 +4,7 @@ a.button { display: inline-block; font: inherit; padding: .45rem .9rem; border-r
 a.button.primary { background: #0b57d0; border-color: #0b57d0; color: #fff; }
 a.button:focus-visible { outline: 3px solid #f0a500; outline-offset: 2px; }
 .action-form h4 { margin: .5rem 0 0; font-size: 1rem; }
+.sync-form { margin: .5rem 0 1rem; }
 .hubspot-status .badge { margin-right: .35rem; }
 .hubspot-facts { display: grid; grid-template-columns: auto 1fr; gap: .2rem .75rem; margin: .5rem 0 1rem; }
 .hubspot-facts dt { color: #4a525c; }
