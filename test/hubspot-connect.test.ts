@@ -75,7 +75,7 @@ describe("HubSpot connect", () => {
 
   it("happy path: authorize, callback, tokens sealed in Postgres, status without tokens, audited", async () => {
     const { callback } = await authorize();
-    const done = await send(callback);
+    const done = await send(callback, { headers: { "cf-connecting-ip": "203.0.113.7", "user-agent": "Test browser" } });
     const page = await done.text();
     expect(done.status).toBe(200);
     expect(page).toContain(`HubSpot portal ${hubspot.portalId} connected`);
@@ -116,6 +116,14 @@ describe("HubSpot connect", () => {
       target_type: "hubspot-connection",
       target_id: row.id,
     });
+    // The seed's audit trail in Supabase too: who, from where, the connection without any token.
+    const [line] = await pg()`select operation, old_data, new_data, user_id, host(ip_address) as ip, user_agent
+                                from public.hubspot_audit_logs where entity_id = ${String(row.id)}
+                               order by "timestamp" desc limit 1`;
+    expect(line).toMatchObject({ operation: "create", old_data: null, user_id: "alice@ops", ip: "203.0.113.7" });
+    expect(line!.user_agent).toBe("Test browser");
+    expect(line!.new_data).toMatchObject({ status: "connected", portal_id: hubspot.portalId });
+    expect(JSON.stringify(line!.new_data)).not.toMatch(/access_token|refresh_token|access-|refresh-/);
   });
 
   it("a reused state is refused (HUBSPOT_STATE_USED) and nothing changes", async () => {
@@ -207,6 +215,10 @@ describe("HubSpot connect", () => {
       reason: "rotating the HubSpot app",
       target_id: row.id,
     });
+    const [line] = await pg()`select operation, old_data ->> 'status' as was, new_data ->> 'status' as now, user_id
+                                from public.hubspot_audit_logs where entity_id = ${String(row.id)}
+                               order by "timestamp" desc limit 1`;
+    expect(line).toEqual({ operation: "update", was: "connected", now: "disconnected", user_id: "alice@ops" });
     const again = await send("/v1/hubspot/disconnect", {
       method: "POST",
       body: JSON.stringify({ reason: "again", portal_id: hubspot.portalId }),

@@ -41,6 +41,7 @@ export const SUPABASE_FUNCTIONS = {
   sync_hubspot_session_release: { p_id: "uuid", p_holder: "text" },
   // Connect and the console (migration 0014; core/hubspot/connections.ts listConnections)
   sync_hubspot_connections_list: {},
+  sync_hubspot_audit_write: { p: "jsonb" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;

@@ -6,6 +6,7 @@ import {
   type Connection,
   type ConnectionDeps,
 } from "../../core/hubspot/connections";
+import { auditConnection, type ClientInfo } from "../../core/hubspot/audit-log";
 import { consumeState, issueState } from "../../core/hubspot/oauth-states";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import { authorizationUrl, exchangeCode, type OAuthApp, type OAuthDeps } from "../../producers/hubspot/oauth";
@@ -68,6 +69,7 @@ export async function finishConnect(
   oauth: HubSpotOAuth,
   query: CallbackQuery,
   now: Date,
+  client: ClientInfo = { ip: null, userAgent: null },
 ): Promise<Connection> {
   const started = await consumeState(deps.db, oauth.app.clientSecret, query.state, now);
   if (query.error) {
@@ -87,8 +89,9 @@ export async function finishConnect(
     scopes: info.scopes.length > 0 ? info.scopes : HUBSPOT_SCOPES,
     tokens: { ...tokens, expiresAt: new Date(tokens.expiresAt).toISOString() },
   });
-  // Written after the save: the tokens are HubSpot's to give again, the trail must not claim a
-  // connection that failed. A D1 error here leaves a connected portal without its audit line.
+  // Written after the save: the trails must not claim a connection that failed. An error here
+  // leaves a connected portal without its audit lines (connecting again writes them).
+  await auditConnection(deps.rpc, { before: existing ?? null, after: connection, userId: started.actor, client });
   await auditStatement(deps.db, {
     actor: { name: started.actor, auth: started.auth as Actor["auth"], tokenId: started.tokenId },
     action: "hubspot-connect",
@@ -106,7 +109,7 @@ export async function finishConnect(
  */
 export async function disconnect(
   deps: { db: D1Database; rpc: SupabaseRpc },
-  input: { actor: Actor; reason: string; portalId?: number },
+  input: { actor: Actor; reason: string; portalId?: number; client?: ClientInfo },
 ): Promise<Connection> {
   const all = await listConnections(deps.rpc);
   const candidates = all.filter((c) =>
@@ -125,6 +128,12 @@ export async function disconnect(
     );
   const was = candidates[0]!;
   const connection = await moveConnection(deps.rpc, was.id, "disconnected");
+  await auditConnection(deps.rpc, {
+    before: was,
+    after: connection,
+    userId: input.actor.name,
+    client: input.client ?? { ip: null, userAgent: null },
+  });
   await auditStatement(deps.db, {
     actor: input.actor,
     action: "hubspot-disconnect",

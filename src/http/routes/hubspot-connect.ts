@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { hubspotDisconnectBody } from "../../../schemas/operator-api";
 import { ForbiddenError } from "../../../core/errors";
+import type { ClientInfo } from "../../../core/hubspot/audit-log";
 import { parseTokenKeys } from "../../../core/hubspot/token-cipher";
 import { connectionStatus, disconnect, finishConnect, startConnect } from "../../services/hubspot-connection";
 import { callbackUrl, hubspotOAuthFromEnv } from "../../wiring/hubspot-oauth";
@@ -36,6 +37,7 @@ export const hubspotConnectRoutes = new Hono<AppEnv>()
         hubspotOAuthFromEnv(c.env),
         c.req.query(),
         new Date(),
+        clientOf(c),
       );
       return callbackDone(c, connection);
     } catch (error) {
@@ -47,7 +49,10 @@ export const hubspotConnectRoutes = new Hono<AppEnv>()
     const body = await readBody(c, hubspotDisconnectBody);
     const { db, supabase } = c.get("deps");
     return ok(c, {
-      connection: await disconnect({ db, rpc: supabase() }, { actor, reason: body.reason, portalId: body.portal_id }),
+      connection: await disconnect(
+        { db, rpc: supabase() },
+        { actor, reason: body.reason, portalId: body.portal_id, client: clientOf(c) },
+      ),
     });
   })
   // Status only: the SQL function never returns a token, sealed or not.
@@ -60,4 +65,9 @@ export function connectUrl(c: AppContext, actor: Parameters<typeof startConnect>
     redirectUri: callbackUrl(c.req.url),
     now: new Date(),
   });
+}
+
+/** Who is on the other end, for the seed's audit trail: Cloudflare's client IP and the user agent. */
+export function clientOf(c: AppContext): ClientInfo {
+  return { ip: c.req.header("cf-connecting-ip") ?? null, userAgent: c.req.header("user-agent") ?? null };
 }

@@ -8,7 +8,7 @@ import { startHubSpotSync } from "../../../services/hubspot-sync";
 import { hubspotSyncDeps } from "../../../wiring/hubspot-sync-deps";
 import type { AppContext, AppEnv } from "../../context";
 import { parseRequest } from "../../read-json";
-import { connectUrl } from "../../routes/hubspot-connect";
+import { clientOf, connectUrl } from "../../routes/hubspot-connect";
 import { consoleActor } from "../actor";
 import { readForm } from "../form";
 import { fragmentOrRefusal, refusalOf, refusalStatus } from "../refusal";
@@ -64,7 +64,12 @@ export const hubspotConsole = new Hono<AppEnv>()
       const { db, supabase } = c.get("deps");
       const done = await disconnect(
         { db, rpc: supabase() },
-        { actor: consoleActor(c.get("consoleSession")!), reason: body.reason, portalId: body.portal_id },
+        {
+          actor: consoleActor(c.get("consoleSession")!),
+          reason: body.reason,
+          portalId: body.portal_id,
+          client: clientOf(c),
+        },
       );
       return c.redirect(`${PAGE}?disconnected=${encodeURIComponent(String(done.portal_id))}`, 303);
     } catch (error) {
