@@ -1,5 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
+import { z } from "zod";
+import { hubspotConnectionSchema } from "../schemas/hubspot/connection";
 import { readConnectionTokens } from "../core/hubspot/connections";
 import { parseTokenKeys } from "../core/hubspot/token-cipher";
 import { postgresRpc } from "../core/stores/supabase-postgres";
@@ -96,6 +98,13 @@ describe("HubSpot connect", () => {
       scopes: ["oauth", "crm.objects.contacts.read"],
     });
     expect(ours).not.toHaveProperty("access_token");
+    // The response is what the OpenAPI document says it is.
+    z.object({ connection: hubspotConnectionSchema.nullable(), connections: z.array(hubspotConnectionSchema) })
+      .strict()
+      .parse(body.data);
+    const doc = (await (await send("/v1/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(doc.paths["/v1/hubspot/connection"]!.get).toBeDefined();
+    expect(doc.paths["/v1/hubspot/disconnect"]!.post).toBeDefined();
     expect(JSON.stringify(body)).not.toMatch(/access-|refresh-/);
 
     // In the database: ciphertext only. Opened with the key, the token is one HubSpot accepts.

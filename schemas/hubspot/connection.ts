@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { StateMachine } from "../state-machine";
 
 export const CONNECTION_STATUSES = ["pending", "connected", "error", "disconnected"] as const;
@@ -19,3 +20,19 @@ export const connectionMachine: StateMachine<ConnectionStatus> = {
     disconnected: ["pending"],
   },
 };
+
+/**
+ * A connection as the API shows it (GET /v1/hubspot/connection, POST /v1/hubspot/disconnect):
+ * never a token, sealed or not; token_key_id only names the key its tokens are sealed under.
+ */
+export const hubspotConnectionSchema = z.object({
+  id: z.string(),
+  portal_id: z.number().int().positive(),
+  scopes: z.array(z.string()),
+  status: z.enum(CONNECTION_STATUSES),
+  token_key_id: z.string().nullable(),
+  expires_at: z.string().nullable(),
+  last_error: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCodeSpec } from "../../core/error-codes";
 import * as api from "../../schemas/operator-api";
+import { hubspotConnectionSchema } from "../../schemas/hubspot/connection";
 
 /**
  * The operator API as an OpenAPI 3.1 document, generated from the same zod schemas the routes
@@ -127,6 +128,25 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
       summary: "Revoke a token at once",
       body: api.revokeOperatorTokenBody,
       response: z.object({ token: api.operatorTokenSchema }),
+      change: true,
+    },
+  },
+  // GET /v1/hubspot/connect (a 302 to HubSpot) and its callback (an HTML page) are for browsers:
+  // README "Connecting a HubSpot portal".
+  "/v1/hubspot/connection": {
+    get: {
+      summary: "The HubSpot connection shown (connected, else the newest) and all of them; never a token",
+      response: z.object({
+        connection: hubspotConnectionSchema.nullable(),
+        connections: z.array(hubspotConnectionSchema),
+      }),
+    },
+  },
+  "/v1/hubspot/disconnect": {
+    post: {
+      summary: "Disconnect a HubSpot portal: its tokens are erased (portal_id needed only when several are connected)",
+      body: api.hubspotDisconnectBody,
+      response: z.object({ connection: hubspotConnectionSchema }),
       change: true,
     },
   },
