@@ -117,6 +117,12 @@ export const ERROR_CODES = {
     meaning: "(in `failed_tasks`) an event would write an entity into its authoritative store",
   },
   NOT_REPLICATED: { status: 422, retryable: false, meaning: "a consistency check of an entity that has no replica" },
+  EXTERNAL_AUTHORITY_UNSUPPORTED: {
+    status: 422,
+    retryable: false,
+    meaning:
+      "reconcile, backfill, resolving regressions or a refresh replay of an entity whose authority is outside our stores (HubSpot contacts): they read the source back, which is not supported for HubSpot-authoritative entities yet",
+  },
   NOT_FOUND: {
     status: 404,
     retryable: false,
@@ -127,7 +133,13 @@ export const ERROR_CODES = {
   INVALID_TRANSITION: {
     status: 409,
     retryable: false,
-    meaning: "the status machine does not allow the move (`details.allowed` lists the moves)",
+    meaning:
+      "the status machine does not allow the move (`details.allowed` lists the moves); also HubSpot sync sessions and connections",
+  },
+  SESSION_ALREADY_ACTIVE: {
+    status: 409,
+    retryable: false,
+    meaning: "a HubSpot sync session is already pending or running for this connection: resume it or wait for it",
   },
   VERSION_CONFLICT: { status: 409, retryable: false, meaning: "`expectedVersion` is stale (`details.currentVersion`)" },
   ALREADY_EXISTS: { status: 409, retryable: false, meaning: "email id already recorded" },
@@ -223,6 +235,24 @@ export const ERROR_CODES = {
     status: 503,
     retryable: true,
     meaning: "a binding or secret the call needs is not configured (messages wait for the fix)",
+  },
+  TOKEN_KEYS_INVALID: {
+    status: 503,
+    retryable: true,
+    meaning:
+      "`HUBSPOT_TOKEN_KEYS` is set but unusable (not `id:base64key` entries, a key that is not 32 bytes, an id twice); work waits for the fix",
+  },
+  TOKEN_KEY_UNKNOWN: {
+    status: 500,
+    retryable: false,
+    meaning:
+      "a HubSpot token is sealed with a key id `HUBSPOT_TOKEN_KEYS` no longer holds: put the key back, finish rotation, then remove it",
+  },
+  TOKEN_DECRYPT_FAILED: {
+    status: 500,
+    retryable: false,
+    meaning:
+      "a sealed HubSpot token does not open (AES-GCM authentication failed): altered ciphertext or iv, moved to another connection or column, or different key material under its key id",
   },
   INTERNAL: {
     status: 500,

@@ -21,6 +21,9 @@ export const EVENT_SOURCES = [
   "replay",
   "backfill",
   "reconcile",
+  /** The HubSpot fetch side: full or incremental sync pages, and contacts read after a webhook. */
+  "hubspot-sync",
+  "hubspot-webhook",
 ] as const;
 
 /**

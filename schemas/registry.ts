@@ -1,5 +1,6 @@
-import type { EntityDefinition, Store } from "./define-entity";
+import { isExternalAuthority, type EntityDefinition, type Store } from "./define-entity";
 import { campaigns } from "./entities/campaigns";
+import { contacts } from "./entities/contacts";
 import { emails } from "./entities/emails";
 import { inboxItems } from "./entities/inbox-items";
 import { mailboxes } from "./entities/mailboxes";
@@ -9,7 +10,7 @@ import { prospects } from "./entities/prospects";
  * The source-of-truth matrix (seed 000). Adding an entity: a schema file, a line here, and
  * migrations for both stores. Validation, queue routing and the apply SQL all read from this.
  */
-export const ENTITIES = [prospects, campaigns, mailboxes, inboxItems, emails] as const;
+export const ENTITIES = [prospects, campaigns, mailboxes, inboxItems, emails, contacts] as const;
 
 export type EntityName = (typeof ENTITIES)[number]["name"];
 export const ENTITY_NAMES = ENTITIES.map((e) => e.name) as [EntityName, ...EntityName[]];
@@ -28,6 +29,14 @@ export function entityByTable(table: string): EntityDefinition | undefined {
 /** Entities whose replica lives in `store`: what a consumer for that store may write. */
 export function replicatedInto(store: Store): EntityDefinition[] {
   return ENTITIES.filter((e) => e.replica === store);
+}
+
+/**
+ * Replicated entities whose authority is one of our stores: the ones reconciliation compares (and
+ * the cron reconciles). An entity owned outside (HubSpot) cannot be read back as a source.
+ */
+export function reconcilable(): EntityDefinition[] {
+  return ENTITIES.filter((e) => e.replica !== null && !isExternalAuthority(e.authority));
 }
 
 /** Queue names as declared in wrangler.toml. The registry, not the producer, picks the queue. */

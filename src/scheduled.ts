@@ -1,6 +1,6 @@
 import { sweepChangeLog } from "../producers/change-log-sweep";
 import { sweepOutbox } from "../producers/outbox";
-import { ENTITIES } from "../schemas/registry";
+import { reconcilable } from "../schemas/registry";
 import type { Env } from "./env";
 import { entityStores } from "./services/entity-stores";
 import { runIntegrityChecks } from "./services/integrity";
@@ -30,7 +30,7 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
             pruneExpired({ db, rpc: rpc(), payloadRetentionDays: settings.FAILED_TASK_PAYLOAD_RETENTION_DAYS }),
           reconcile: async () => {
             const runs = [];
-            for (const entity of ENTITIES.filter((e) => e.replica)) {
+            for (const entity of reconcilable()) {
               runs.push(
                 await reconcileEntity({ ...entityStores(entity, db, rpc()), db }, entity, {
                   repair: true,

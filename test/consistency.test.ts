@@ -242,7 +242,17 @@ describe("integrity checks and sync status", () => {
       "mailboxes",
       "inbox_items",
       "emails",
+      "contacts",
     ]);
+    // Owned by HubSpot, held in Supabase alone: no D1 count, no backlog of ours.
+    const contacts = status.entities.find((e: { entity: string }) => e.entity === "contacts");
+    expect(contacts).toMatchObject({
+      authority: "hubspot",
+      replica: "supabase",
+      rows: { d1: null },
+      backlog: { external: "hubspot" },
+    });
+    expect(typeof contacts.rows.supabase).toBe("number");
     const campaigns = status.entities.find((e: { entity: string }) => e.entity === "campaigns");
     expect(campaigns).toMatchObject({ authority: "supabase", replica: "d1", openFailedTasks: 1, healthy: false });
     expect(campaigns.reasons.join(" ")).toMatch(/1 open failed task/);

@@ -169,11 +169,11 @@ describe("Postgres refuses out-of-range timestamps at the source (migration 0009
     // One constraint per timestamptz column of the synced tables.
     const [counts] = await pg()`
       select (select count(*)::int from information_schema.columns where table_schema = 'public'
-                and table_name in ('prospects', 'campaigns', 'mailboxes', 'inbox_items', 'emails')
+                and table_name in ('prospects', 'campaigns', 'mailboxes', 'inbox_items', 'emails', 'contacts')
                 and data_type = 'timestamp with time zone') as columns,
              (select count(*)::int from pg_constraint where conname like '%\\_in\\_range') as constraints`;
     expect(counts!.constraints).toBe(counts!.columns);
-    expect(counts!.columns).toBe(19);
+    expect(counts!.columns).toBe(22);
   });
 
   it("where existing rows are out of range, the constraint is left NOT VALID (so the migration applies) and still checks new writes", async () => {

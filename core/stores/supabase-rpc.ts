@@ -20,6 +20,15 @@ export const SUPABASE_FUNCTIONS = {
   sync_read_rows: { p_entity: "text", p_ids: "jsonb" },
   sync_restamp: { p_entity: "text", p_rows: "jsonb" },
   sync_ping: {},
+  // HubSpot sync (migration 0010; core/hubspot/)
+  sync_hubspot_session_create: { p_session: "jsonb" },
+  sync_hubspot_session_get: { p_id: "uuid" },
+  sync_hubspot_session_advance: { p_id: "uuid", p_status: "text", p_progress: "jsonb" },
+  sync_hubspot_connection_save: { p: "jsonb" },
+  sync_hubspot_connection_get: { p_id: "uuid" },
+  sync_hubspot_connection_move: { p_id: "uuid", p_status: "text", p_error: "text" },
+  sync_hubspot_connections_sealed_under_other: { p_key_id: "text", p_after: "uuid", p_limit: "integer" },
+  sync_hubspot_connection_reseal: { p_id: "uuid", p: "jsonb" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;

@@ -1,20 +1,7 @@
-/**
- * HubSpot's public CRM v3 contact object, as the list, search and batch-read endpoints return it.
- * This is the contract with the storage side (applying contacts to Supabase): we pass it on as
- * HubSpot sent it and never reshape it here.
- */
-export interface HubSpotContact {
-  /** HubSpot's object id, a decimal string. */
-  id: string;
-  /** Property values are strings or null, whatever the property's type in HubSpot. */
-  properties: Record<string, string | null>;
-  /** ISO 8601, UTC. */
-  createdAt: string;
-  /** ISO 8601, UTC: what the version rule orders by (with the id for ties). */
-  updatedAt: string;
-  archived: boolean;
-  archivedAt?: string;
-}
+import type { HubSpotContact } from "../../schemas/hubspot/contact";
+
+/** The contact object is the contract with the storage side, so it is defined once, in schemas/. */
+export type { HubSpotContact };
 
 /** A page of the list and search endpoints: the cursor to the next page is `paging.next.after`. */
 export interface HubSpotPage {

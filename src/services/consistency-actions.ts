@@ -1,6 +1,6 @@
 import type { EntityDefinition } from "../../schemas/define-entity";
 import type { BackfillBody, ReconcileBody } from "../../schemas/operator-api";
-import { entityByName, ENTITIES } from "../../schemas/registry";
+import { entityByName, reconcilable } from "../../schemas/registry";
 import { NotFoundError, ValidationError } from "../../core/errors";
 import type { Settings } from "../../core/settings";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
@@ -41,7 +41,7 @@ export async function reconcileEntities(
   actor: Actor | null,
 ): Promise<ReconcileRun[]> {
   if (body.repair && !actor) throw new Error("a repairing reconcile needs its operator");
-  const entities = body.entity ? [replicated(body.entity)] : ENTITIES.filter((e) => e.replica);
+  const entities = body.entity ? [replicated(body.entity)] : reconcilable();
   const { db, rpc } = deps;
   const runs: ReconcileRun[] = [];
   for (const entity of entities) {

@@ -1,5 +1,6 @@
 import type { ReplicaTarget } from "../../core/apply-batch";
-import type { EntityDefinition } from "../../schemas/define-entity";
+import { isExternalAuthority, type EntityDefinition } from "../../schemas/define-entity";
+import { ValidationError } from "../../core/errors";
 import { d1Replica } from "../../core/stores/d1-replica";
 import {
   d1Pages,
@@ -27,6 +28,7 @@ export function entityStores(
   sourceState: RowState;
   replicaState: RowState;
 } {
+  assertSourceReadable(entity);
   if (entity.replica === "d1") {
     return {
       source: supabasePages(rpc),
@@ -51,6 +53,19 @@ export function entityStores(
 }
 
 /**
+ * Reconcile, backfill, resolving regressions and refresh replays read the authoritative store
+ * back. For an entity owned outside our stores (HubSpot) there is nothing of ours to read, so
+ * they refuse with a stable code instead of reading the wrong store.
+ */
+export function assertSourceReadable(entity: EntityDefinition): void {
+  if (isExternalAuthority(entity.authority))
+    throw new ValidationError(
+      "EXTERNAL_AUTHORITY_UNSUPPORTED",
+      `${entity.name} is authoritative in ${entity.authority}: reading the source back (reconcile, backfill, regressions, refresh replay) is not supported for HubSpot-authoritative entities yet`,
+    );
+}
+
+/**
  * The row states replay reads, by the registry: `rpc` is called only when a Supabase side is
  * needed, so replaying D1 replicas works while Supabase is misconfigured.
  */
@@ -58,5 +73,11 @@ export function replayStores(db: D1Database, rpc: () => SupabaseRpc): ReplayStor
   const d1 = d1RowState(db);
   let supabase: ReturnType<typeof supabaseRowState> | undefined;
   const of = (store: "d1" | "supabase" | null) => (store === "d1" ? d1 : (supabase ??= supabaseRowState(rpc())));
-  return { replica: (entity) => of(entity.replica), source: (entity) => of(entity.authority) };
+  return {
+    replica: (entity) => of(entity.replica),
+    source: (entity) => {
+      assertSourceReadable(entity);
+      return of(entity.authority as "d1" | "supabase");
+    },
+  };
 }

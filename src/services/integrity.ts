@@ -1,4 +1,4 @@
-import { columnsOf } from "../../schemas/define-entity";
+import { columnsOf, storesHolding } from "../../schemas/define-entity";
 import { newEventId } from "../../schemas/event";
 import { ENTITIES } from "../../schemas/registry";
 import { utcNow } from "../../core/utc";
@@ -45,7 +45,8 @@ function d1Checks(): Array<Omit<Finding, "count" | "examples"> & { sql: string }
       sql: "SELECT lower(contact_email) AS id FROM prospects WHERE contact_email IS NOT NULL GROUP BY lower(contact_email) HAVING count(*) > 1",
     },
   ];
-  for (const e of ENTITIES) {
+  // Only entities D1 holds a table of (HubSpot contacts live in Supabase alone).
+  for (const e of ENTITIES.filter((x) => storesHolding(x).includes("d1"))) {
     checks.push({
       check: "ids_not_uuid",
       store: "d1",

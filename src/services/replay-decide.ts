@@ -2,7 +2,7 @@ import { assertEventFits } from "../../producers/publish";
 import type { SyncEvent } from "../../schemas/event";
 import type { ReplayMode, TaskStatus } from "../../schemas/operator-api";
 import { entityByName, type EntityName } from "../../schemas/registry";
-import type { EntityDefinition } from "../../schemas/define-entity";
+import { isExternalAuthority, type EntityDefinition } from "../../schemas/define-entity";
 import type { RowState } from "../../core/stores/row-state";
 import { describe } from "../../core/errors";
 import { RETENTION_DAYS } from "./retention";
@@ -35,7 +35,13 @@ export interface ReplayOptions {
 }
 
 /** Why a task is left alone; a single replay answers with it as the error code. */
-export type SkipCode = "ALREADY_RESOLVED" | "ALREADY_REPLAYING" | "QUARANTINED" | "NOT_REPLAYABLE" | "TASK_EXPIRED";
+export type SkipCode =
+  | "ALREADY_RESOLVED"
+  | "ALREADY_REPLAYING"
+  | "QUARANTINED"
+  | "NOT_REPLAYABLE"
+  | "TASK_EXPIRED"
+  | "EXTERNAL_AUTHORITY_UNSUPPORTED";
 
 /**
  * How long the replica remembers a delete: its tombstones are pruned after RETENTION_DAYS
@@ -84,6 +90,11 @@ export async function decideReplays(
       skip("QUARANTINED", "quarantined after failing again and again: replaying it needs an override");
     else if (!task.event || typeof task.event !== "object" || Array.isArray(task.event))
       skip("NOT_REPLAYABLE", "holds no event object to replay");
+    else if (entity && opts.mode === "refresh" && isExternalAuthority(entity.authority))
+      skip(
+        "EXTERNAL_AUTHORITY_UNSUPPORTED",
+        `refresh re-reads the source, and ${entity.name} is authoritative in ${entity.authority}: not supported for HubSpot-authoritative entities yet (replay the original, or let the next sync bring the current state)`,
+      );
     else if (!entity?.replica || !task.row_id) {
       // Not an event of a replicated row (it failed validation): only the original can be resent.
       if (opts.mode === "refresh")
@@ -206,10 +217,22 @@ async function unprovenUpserts(
   const old = group.filter(({ task }) => {
     const event = task.event as Partial<SyncEvent>;
     if (event.op === "delete" || (held.get(task.row_id!) ?? 0) > 0) return false;
-    return writtenAt(event) < horizon;
+    return writtenAt(event, entity) < horizon;
   });
   const verdicts = new Map<string, Decision>();
   if (!old.length) return verdicts;
+  if (isExternalAuthority(entity.authority)) {
+    // Nothing of ours can ask HubSpot whether the contact was archived since: refuse, as when the
+    // source knows nothing (the next sync publishes the contact's current state anyway).
+    for (const { task } of old)
+      verdicts.set(task.id, {
+        task,
+        outcome: "skipped",
+        code: "TASK_EXPIRED",
+        detail: `the replica holds nothing for row ${task.row_id} and its tombstones are kept ${RETENTION_DAYS} days, so it cannot tell whether the row was deleted since; the source (${entity.authority}) cannot be read back here`,
+      });
+    return verdicts;
+  }
   const source = await stores.source(entity).current(entity, [...new Set(old.map(({ task }) => task.row_id!))]);
   for (const { task } of old) {
     const state = source.get(task.row_id!);
@@ -228,7 +251,7 @@ async function unprovenUpserts(
         code: "TASK_EXPIRED",
         detail:
           `the replica holds nothing for row ${task.row_id} and its tombstones are kept ${RETENTION_DAYS} days, so it cannot tell ` +
-          `whether the row was deleted since this ${new Date(writtenAt(task.event as Partial<SyncEvent>)).toISOString()} image; ` +
+          `whether the row was deleted since this ${new Date(writtenAt(task.event as Partial<SyncEvent>, entity)).toISOString()} image; ` +
           `the source (${entity.authority}) holds no such row either. Replay with mode refresh to publish what the source holds`,
       });
     }
@@ -236,12 +259,16 @@ async function unprovenUpserts(
   return verdicts;
 }
 
-/** When the event's row image was written at the source: the earliest time it names. */
-function writtenAt(event: Partial<SyncEvent>): number {
+/**
+ * When the event's row image was written at the source: the earliest time it names. For an entity
+ * owned outside (HubSpot), its updated_at is HubSpot's and may be years old while the image was
+ * read minutes ago; what bounds a later delete from below is the read (occurred_at): an image read
+ * at R without the archive means the archive came after R, so its tombstone was recorded after R.
+ */
+function writtenAt(event: Partial<SyncEvent>, entity: EntityDefinition): number {
   const row = event.row as Record<string, unknown> | null | undefined;
-  const times = [row?.updated_at, event.occurred_at]
-    .map((t) => (typeof t === "string" ? Date.parse(t) : NaN))
-    .filter(Number.isFinite);
+  const candidates = isExternalAuthority(entity.authority) ? [event.occurred_at] : [row?.updated_at, event.occurred_at];
+  const times = candidates.map((t) => (typeof t === "string" ? Date.parse(t) : NaN)).filter(Number.isFinite);
   // Unknown: assume old, so the source is asked (the safe side).
   return times.length ? Math.min(...times) : -Infinity;
 }

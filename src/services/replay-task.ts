@@ -31,7 +31,8 @@ export async function replayOneTask(
   const [decision] = await decideReplays(deps.stores, [task as ReplayableTask], opts);
   if (decision!.outcome === "skipped") {
     const message = `failed task ${id} (${task.replay_count} replays): ${decision!.detail}`;
-    if (decision!.code === "NOT_REPLAYABLE") throw new ValidationError(decision!.code, message, undefined, 422);
+    if (decision!.code === "NOT_REPLAYABLE" || decision!.code === "EXTERNAL_AUTHORITY_UNSUPPORTED")
+      throw new ValidationError(decision!.code, message, undefined, 422);
     if (decision!.code === "TASK_EXPIRED") throw new ValidationError(decision!.code, message, undefined, 410);
     throw new ConflictError(decision!.code, message);
   }

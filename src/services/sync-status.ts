@@ -1,4 +1,5 @@
 import { CHANGE_LOG_CURSOR } from "../../producers/change-log-sweep";
+import { storesHolding } from "../../schemas/define-entity";
 import { ENTITIES } from "../../schemas/registry";
 import type { CircuitBreaker } from "../../core/circuit-breaker";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
@@ -52,7 +53,10 @@ export async function syncStatus(deps: {
         `SELECT (SELECT count(*) FROM failure_groups WHERE status = 'open') AS open_groups,
                 (SELECT group_concat(id) FROM replay_jobs WHERE status = 'running') AS running_jobs`,
       ),
-      ...ENTITIES.map((e) => db.prepare(`SELECT count(*) AS n FROM "${e.table}"`)),
+      // Entities D1 holds no table of (HubSpot contacts) count null there.
+      ...ENTITIES.map((e) =>
+        db.prepare(storesHolding(e).includes("d1") ? `SELECT count(*) AS n FROM "${e.table}"` : "SELECT NULL AS n"),
+      ),
     ]),
   ]);
   const [stateRows, failedRows, outboxRows, reconcileRows, integrityRows, replayRows, ...counts] = d1;
@@ -87,16 +91,25 @@ export async function syncStatus(deps: {
 
   const entities = ENTITIES.map((e, i) => {
     const reasons: string[] = [];
-    const d1Rows = Number((counts[i]!.results[0] as { n: number }).n);
+    const held = storesHolding(e);
+    const d1Count = (counts[i]!.results[0] as { n: number | null }).n;
+    const d1Rows = d1Count === null ? null : Number(d1Count);
     const supabaseRows = sb?.rows[e.table] ?? null;
     const state = states.get(e.name);
     const open = failed.get(e.name)?.n ?? 0;
     const reconcile = reconciles.get(e.name);
     const unswept = sb ? (sb.change_log_backlog[e.table] ?? 0) : null;
-    const backlog = e.authority === "supabase" ? { changeLog: unswept } : { outboxUnpublished: outbox.n };
-    const backlogEmpty = e.authority === "supabase" ? unswept === 0 : outbox.n === 0;
+    // Our capture backlog: Supabase's change log or D1's outbox. An outside authority (HubSpot)
+    // has none of ours: its fetcher's sync sessions say how far it got.
+    const backlog =
+      e.authority === "supabase"
+        ? { changeLog: unswept }
+        : e.authority === "d1"
+          ? { outboxUnpublished: outbox.n }
+          : { external: e.authority };
+    const backlogEmpty = e.authority === "supabase" ? unswept === 0 : e.authority === "d1" ? outbox.n === 0 : false;
     if (open) reasons.push(`${open} open failed task(s)`);
-    if (e.replica && supabaseRows !== null && supabaseRows !== d1Rows && backlogEmpty) {
+    if (held.length === 2 && supabaseRows !== null && d1Rows !== null && supabaseRows !== d1Rows && backlogEmpty) {
       reasons.push(`row counts differ with nothing in the backlog: supabase ${supabaseRows}, d1 ${d1Rows}`);
     }
     if (

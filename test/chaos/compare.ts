@@ -1,4 +1,5 @@
 import { canonicalRow } from "../../schemas/canonical-row";
+import { storesHolding } from "../../schemas/define-entity";
 import { ENTITIES } from "../../schemas/registry";
 import type { ChaosStack } from "./chaos-stack";
 
@@ -20,7 +21,8 @@ export async function compareStores(
   const divergences: Divergence[] = [];
   let rows = 0;
   for (const entity of ENTITIES) {
-    if (!entity.replica) continue;
+    // Both of our stores must hold it: HubSpot contacts live in Supabase alone.
+    if (storesHolding(entity).length < 2) continue;
     const pgRows = (await stack.sql.unsafe(`select to_jsonb(t) as j from public.${entity.table} t`)).map(
       (r) => r.j as Record<string, unknown>,
     );

@@ -1,4 +1,5 @@
 import { columnsOf } from "../../schemas/define-entity";
+import { storesHolding } from "../../schemas/define-entity";
 import { ENTITIES } from "../../schemas/registry";
 import { formatIssuesPlain } from "./text";
 import type { FuzzStack } from "./fuzz-stack";
@@ -61,10 +62,16 @@ export async function checkStores(stack: FuzzStack, attribution: Attribution): P
     failedTasks: [],
   };
   for (const entity of ENTITIES) {
-    const d1Rows = await stack.d1.query<Record<string, unknown>>(`SELECT * FROM "${entity.table}"`);
-    const pgRows = (await stack.sql.unsafe(`select to_jsonb(t) as j from public."${entity.table}" t`)).map(
-      (r) => r.j as Record<string, unknown>,
-    );
+    // Only the stores that hold a table of it (HubSpot contacts: Supabase alone).
+    const held = storesHolding(entity);
+    const d1Rows = held.includes("d1")
+      ? await stack.d1.query<Record<string, unknown>>(`SELECT * FROM "${entity.table}"`)
+      : [];
+    const pgRows = held.includes("supabase")
+      ? (await stack.sql.unsafe(`select to_jsonb(t) as j from public."${entity.table}" t`)).map(
+          (r) => r.j as Record<string, unknown>,
+        )
+      : [];
     for (const [store, rows] of [
       ["d1", d1Rows],
       ["postgres", pgRows],

@@ -75,8 +75,15 @@ function EntityCard(props: { entity: EntityStatus; status: SyncStatus; now: numb
   const e = props.entity;
   const state = freshnessOf(e, props.status, props.now);
   const r = e.lastReconciliation;
-  const backlog = "changeLog" in e.backlog ? e.backlog.changeLog : e.backlog.outboxUnpublished;
-  const backlogWhere = "changeLog" in e.backlog ? "change log" : "outbox";
+  // An entity owned outside (HubSpot) has no capture backlog of ours: its sync sessions say how far it got.
+  const backlog =
+    "changeLog" in e.backlog
+      ? (e.backlog.changeLog ?? "unknown")
+      : "outboxUnpublished" in e.backlog
+        ? e.backlog.outboxUnpublished
+        : "—";
+  const backlogWhere =
+    "changeLog" in e.backlog ? "change log" : "outboxUnpublished" in e.backlog ? "outbox" : `${e.authority} sync`;
   const differences = r ? r.missing + r.extra + r.altered : 0;
   return (
     <li class={`card state-${state}`} aria-labelledby={`entity-${e.entity}`}>
@@ -89,13 +96,13 @@ function EntityCard(props: { entity: EntityStatus; status: SyncStatus; now: numb
         <dt>Rows in Supabase</dt>
         <dd>{e.rows.supabase ?? "unknown"}</dd>
         <dt>Rows in D1</dt>
-        <dd>{e.rows.d1}</dd>
+        <dd>{e.rows.d1 ?? "not held"}</dd>
         <dt>Behind by</dt>
         <dd>{duration(behindSeconds(e, props.status, props.now))}</dd>
         <dt>Last event lag</dt>
         <dd>{duration(e.lagSeconds)}</dd>
         <dt>Backlog ({backlogWhere})</dt>
-        <dd>{backlog ?? "unknown"}</dd>
+        <dd>{backlog}</dd>
         <dt>Open failed tasks</dt>
         <dd>{e.openFailedTasks}</dd>
         <dt>Last reconciliation</dt>

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { backfillBody, reconcileBody } from "../../../../schemas/operator-api";
-import { ENTITIES } from "../../../../schemas/registry";
+import { reconcilable } from "../../../../schemas/registry";
 import { SyncError } from "../../../../core/errors";
 import { getBackfill } from "../../../services/backfill";
 import {
@@ -23,7 +23,7 @@ import { ConsistencyPage, type ConsistencyView } from "./page";
 import { BackfillProgress } from "./progress";
 
 const PAGE = "/console/consistency";
-const REPLICATED = ENTITIES.filter((e) => e.replica).map((e) => e.name);
+const REPLICATED = reconcilable().map((e) => e.name);
 
 const ulid = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "must be a ULID");
 /** What the page shows after an action redirected to it (PRG): the runs it started. */

@@ -9,9 +9,10 @@ type Status = {
     entity: string;
     authority: string;
     replica: string | null;
-    rows: { supabase: number | null; d1: number };
+    rows: { supabase: number | null; d1: number | null };
     lagSeconds: number | null;
-    backlog: Record<string, number | null>;
+    /** changeLog or outboxUnpublished (a count), or external (the outside authority's name: no backlog of ours). */
+    backlog: Record<string, number | string | null>;
     openFailedTasks: number;
     healthy: boolean;
     reasons: string[];
@@ -33,7 +34,7 @@ export const status: Command = {
             "rows supabase": e.rows.supabase,
             "rows d1": e.rows.d1,
             "lag s": e.lagSeconds,
-            backlog: Object.values(e.backlog)[0] ?? null,
+            backlog: typeof Object.values(e.backlog)[0] === "number" ? Object.values(e.backlog)[0] : null,
             "failed open": e.openFailedTasks,
             ok: e.healthy ? "yes" : "NO",
           })),
