@@ -1,38 +1,21 @@
--- Issue 14: the to-supabase apply through statements generated per entity, as the D1 side does.
---
--- Why: public.sync_apply_batch (0008, 0010) builds its statements with format() and runs them with
--- EXECUTE, so every call re-reads the column list from pg_attribute and parses and plans up to four
--- statements again; plpgsql caches nothing for EXECUTE. sync.create_apply_function(entity) writes
--- those same statements, with the table and its columns spelled out, into a plpgsql function of
--- their own, sync.apply_<entity>(jsonb): static SQL, which plpgsql prepares once per connection and
--- reuses. Same statements, same order, same guards, same result as 0010:
---   * a row is written iff the event's version is newer (`where r.version < excluded.version`);
---   * the newest event per row wins inside a batch (distinct on … order by version desc);
---   * deletes leave a tombstone, and no upsert at or below a tombstone's version is written;
---   * the read-back reports per event the version held and the `conflict` flag (same version,
---     other state: VERSION_CONTENT_CONFLICT in the worker; the table's derived columns, 0010, are
---     left out of the comparison) and the held row's updated_at.
---
--- public.sync_apply_batch(jsonb) stays the one entry point (supabase-js `.rpc()` as service_role,
--- or a direct connection): it checks the batch and each entity as before, then hands each entity to
--- its generated function, or to sync.apply_entity_generic (0010's dynamic statements) when there is
--- none or it is out of date (below).
---
--- The answer is the same list as 0008's, made small: `conflict` appears only when true, and the held
--- row's `updated_at` only when the replica holds a newer version than the event (the only case the
--- worker reads it: regression detection in core/apply-batch.ts). Locally, an answer over Postgres'
--- 8 KiB send buffer leaves the server in two writes, and wrangler's Hyperdrive proxy (Node sockets,
--- Nagle on) then held the second until workerd's delayed ACK: ~40 ms per batch of 100 (bench/RESULTS.md).
--- At ~55 bytes an event, a batch of 100 answers in one write.
---
--- A generated function holds its table's column list and derived columns as they were when it was
--- generated; sync.apply_functions records both. A column added later would be silently left out
--- of every write, so sync_apply_batch uses the generated function only while the table has that
--- many columns and replica_tables the same derived columns, and otherwise applies the batch the
--- generic way (correct, only slower) until sync.create_apply_function is run again. A column
--- renamed, or dropped while another is added (same count), cannot pass unnoticed either: the
--- static SQL names the old column, so the call fails loudly and its events go to failed_tasks.
-
+/**
+ * Issue 14's proposal, measured and REJECTED (not in migrations/): the to-supabase apply through
+ * plpgsql functions generated per entity (static SQL, which plpgsql prepares once per connection),
+ * instead of sync_apply_batch's format() + EXECUTE, which parses and plans its statements on every
+ * call. bench/profile-postgres.ts creates it in its scratch database only (the entry point as
+ * bench.sync_apply_batch_per_entity; sync.apply_<entity>, sync.apply_entity_generic and
+ * sync.apply_functions beside the real ones there) and times it next to public.sync_apply_batch.
+ * It was barely faster warm and slower on a new backend (batch 100, medians of 60 calls, one run
+ * of the profiler: warm 9.59 against 10.05 ms for public.sync_apply_batch of 0012; new backend
+ * 25.00 against 24.23 ms; an earlier run against the generic statements alone: 9.80 against 9.87
+ * and 23.49 against 21.16), so planning is not what bounds the function, and it was not kept: for
+ * under 0.5 ms warm (what deployed Hyperdrive gives) it would add a generator, a
+ * table and a staleness rule (a column added after generation) for nothing (bench/RESULTS.md).
+ * It passed the apply-path tests while it was migration 0012 (commit history of this branch).
+ * Kept so that the measurement can be repeated.
+ */
+export const PROPOSED_PER_ENTITY_SQL = `
+create schema if not exists bench;
 create table if not exists sync.apply_functions (
   entity text primary key references sync.replica_tables (entity) on delete cascade,
   columns integer not null,
@@ -84,7 +67,7 @@ begin
 
   -- The content comparison goes through the table's row type on both sides, so formatting
   -- (offsets, numeric scale) cannot make equal rows look different. The answer is kept small
-  -- (see the header): `conflict` only when true, `updated_at` only when the row held is newer.
+  -- (see the header): conflict only when true, updated_at only when the row held is newer.
   execute format($sql$
     select coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object(
              'event_id', e ->> 'id',
@@ -194,10 +177,10 @@ begin
   on conflict (entity) do update set columns = excluded.columns, derived_columns = excluded.derived_columns;
 end $gen$;
 
--- The entry point, same contract as 0010: checks the batch and each entity, then applies each
+-- The entry point (public.sync_apply_batch in the proposal), same contract as 0012: checks the batch and each entity, then applies each
 -- entity through its generated function while that is up to date (else the generic way), all in
 -- the caller's transaction.
-create or replace function public.sync_apply_batch(p_events jsonb) returns jsonb
+create or replace function bench.sync_apply_batch_per_entity(p_events jsonb) returns jsonb
 language plpgsql security definer set search_path = '' as $$
 declare
   v_entity text;
@@ -229,5 +212,4 @@ begin
 end $$;
 
 select sync.create_apply_function(entity) from sync.replica_tables;
-
-select sync.restrict_api_access();
+`;
