@@ -8,7 +8,11 @@ import { kick, runJobTick } from "./services/replay-jobs";
 import { replayStores } from "./services/entity-stores";
 import { guardedTarget } from "../consumers/guarded-target";
 import { consumeWorkBatch } from "../consumers/work-queue";
+import { sampledBatchLog } from "../consumers/batch-log";
 import { workerDeps, type WorkerDeps } from "./wiring/deps";
+
+/** Per isolate: quiet batches are summed into one log line a minute (consumers/batch-log.ts). */
+const batchLog = sampledBatchLog();
 
 /** Dispatches a queue batch by queue name (wrangler.toml declares exactly these). */
 export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -17,7 +21,13 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
   switch (batch.queue) {
     case QUEUES.toD1:
       await consumeWorkBatch(
-        { queue: QUEUES.toD1, target: guardedTarget(d1Replica(db), breakers.d1), db, dlq: deps.queues[QUEUES.toD1Dlq] },
+        {
+          queue: QUEUES.toD1,
+          target: guardedTarget(d1Replica(db), breakers.d1),
+          db,
+          dlq: deps.queues[QUEUES.toD1Dlq],
+          log: batchLog,
+        },
         batch,
       );
       return;
@@ -36,6 +46,7 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
           target: guardedTarget(supabaseReplica(rpc), breakers.supabase),
           db,
           dlq: deps.queues[QUEUES.toSupabaseDlq],
+          log: batchLog,
         },
         batch,
       );
