@@ -56,6 +56,22 @@ export async function startChaosStack(opts: {
 }): Promise<ChaosStack> {
   const database = await scratchDatabase("chaos");
   const persistDir = mkdtempSync(join(tmpdir(), "sds-chaos-d1-"));
+  try {
+    return await stackOn(database, persistDir, opts);
+  } catch (error) {
+    // A stack that failed to start (a broken bundle, a worker never healthy) leaves no Postgres
+    // cluster or D1 directory behind: a full run once left eight clusters running this way.
+    await database.drop().catch(() => {});
+    rmSync(persistDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function stackOn(
+  database: Awaited<ReturnType<typeof scratchDatabase>>,
+  persistDir: string,
+  opts: Parameters<typeof startChaosStack>[0],
+): Promise<ChaosStack> {
   const admin = postgresExecutor(database.url);
   await applySupabaseRoles(admin);
   await applySupabaseMigrations(admin);
