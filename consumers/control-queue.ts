@@ -4,6 +4,12 @@ export interface JobTick {
   job_id: string;
 }
 
+/** "Go on with HubSpot full sync session X" (src/services/hubspot-sync.ts). */
+export interface SessionTick {
+  kind: "hubspot-sync";
+  session_id: string;
+}
+
 /** What one tick of a job reports: go on, stop, someone else holds the lease, or pause and retry. */
 export type TickOutcome = { next: "continue" | "done" | "busy" } | { next: "retry"; error: string };
 
@@ -14,6 +20,9 @@ export type TickOutcome = { next: "continue" | "done" | "busy" } | { next: "retr
 export interface ControlDeps {
   runTick(jobId: string): Promise<TickOutcome>;
   kick(jobId: string, delaySeconds?: number): Promise<void>;
+  /** A HubSpot full sync's next bounded step; absent, its ticks wait (retried) for a shell that has it. */
+  syncStep?(sessionId: string): Promise<{ next: "continue" | "done" | "busy" }>;
+  kickSync?(sessionId: string, delaySeconds?: number): Promise<void>;
 }
 
 /**
@@ -24,6 +33,11 @@ export interface ControlDeps {
  */
 export async function consumeControlBatch(deps: ControlDeps, batch: MessageBatch<unknown>): Promise<void> {
   for (const message of batch.messages) {
+    const session = message.body as Partial<SessionTick>;
+    if (session?.kind === "hubspot-sync" && typeof session.session_id === "string") {
+      await consumeSessionTick(deps, message, session.session_id);
+      continue;
+    }
     const tick = message.body as Partial<JobTick>;
     if (tick?.kind !== "replay-job" || typeof tick.job_id !== "string") {
       console.error(JSON.stringify({ msg: "unknown control message dropped", body: message.body }));
@@ -40,5 +54,25 @@ export async function consumeControlBatch(deps: ControlDeps, batch: MessageBatch
       console.error(JSON.stringify({ msg: "replay job tick failed", job_id: tick.job_id, error: String(error) }));
       message.retry({ delaySeconds: 30 });
     }
+  }
+}
+
+/**
+ * A full sync step, then the next tick. Busy (another step holds the session's lease) and done
+ * end this chain; the holder continues. A failure (HubSpot or Supabase unavailable) retries the
+ * tick: the step re-reads from the session's recorded cursor.
+ */
+async function consumeSessionTick(deps: ControlDeps, message: Message<unknown>, sessionId: string): Promise<void> {
+  if (!deps.syncStep || !deps.kickSync) {
+    message.retry({ delaySeconds: 60 });
+    return;
+  }
+  try {
+    const result = await deps.syncStep(sessionId);
+    if (result.next === "continue") await deps.kickSync(sessionId);
+    message.ack();
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "hubspot sync step failed", session_id: sessionId, error: String(error) }));
+    message.retry({ delaySeconds: 30 });
   }
 }

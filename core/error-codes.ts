@@ -296,6 +296,12 @@ export const ERROR_CODES = {
     meaning:
       "HubSpot answered 5xx or 429 or could not be reached, and the client's own retries (with backoff, honouring `Retry-After`) ran out",
   },
+  HUBSPOT_NOT_CONNECTED: {
+    status: 409,
+    retryable: false,
+    meaning:
+      "no HubSpot portal is connected (never connected, disconnected, or in `error` after HubSpot refused a token refresh): connect it again",
+  },
   // Recorded only: failed_tasks and run reports, never an HTTP answer
   VERSION_CONTENT_CONFLICT: {
     status: null,

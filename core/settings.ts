@@ -27,6 +27,17 @@ export const SETTINGS = {
   METRICS_HOUR_RETENTION_DAYS: setting(30, numberSetting),
   /** Changes through the admin API need an operator's own token; the shared ADMIN_TOKEN may only read. */
   REQUIRE_OPERATOR_TOKENS: setting(false, booleanSetting),
+  /** HubSpot's API (OAuth token endpoint included); locally, the stand-in's URL. */
+  HUBSPOT_API_BASE: setting("https://api.hubapi.com", urlSetting),
+  /**
+   * Requests per 10 s we allow ourselves per portal, shared by every caller through D1: below
+   * HubSpot's 100 for OAuth apps (150 / 190 on higher tiers), leaving room for network jitter.
+   */
+  HUBSPOT_RATE_LIMIT: setting(90, numberSetting),
+  /** The cron runs an incremental HubSpot sync when the last sync session is this old. */
+  HUBSPOT_INCREMENTAL_INTERVAL_SECONDS: setting(300, numberSetting),
+  /** Pages of 100 contacts a full-sync step reads before it hands on to the next control-queue tick. */
+  HUBSPOT_PAGES_PER_STEP: setting(50, numberSetting),
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -52,4 +63,11 @@ export function numberSetting(value: string | undefined, fallback: number): numb
 export function booleanSetting(value: string | undefined, fallback: boolean): boolean {
   const v = value?.trim().toLowerCase();
   return v === "true" ? true : v === "false" ? false : fallback;
+}
+
+/** An http(s) URL without a trailing slash; the fallback for anything else. */
+export function urlSetting(value: string | undefined, fallback: string): string {
+  const v = value?.trim();
+  if (!v || !/^https?:\/\/[^\s]+$/.test(v)) return fallback;
+  return v.replace(/\/+$/, "");
 }

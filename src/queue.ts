@@ -10,6 +10,8 @@ import { guardedTarget } from "../consumers/guarded-target";
 import { consumeWorkBatch } from "../consumers/work-queue";
 import { sampledBatchLog } from "../consumers/batch-log";
 import { workerDeps, type WorkerDeps } from "./wiring/deps";
+import { runFullSyncStep } from "./services/hubspot-sync";
+import { hubspotSyncDeps, kickHubSpotSync } from "./wiring/hubspot-sync-deps";
 
 /** Per isolate: quiet batches are summed into one log line a minute (consumers/batch-log.ts). */
 const batchLog = sampledBatchLog();
@@ -62,6 +64,11 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
         {
           runTick: (jobId) => runJobTick(jobs, jobId),
           kick: (jobId, delaySeconds) => kick(deps.control, jobId, delaySeconds),
+          syncStep: (sessionId) =>
+            runFullSyncStep(hubspotSyncDeps(env, deps), sessionId, {
+              pagesPerStep: deps.settings.HUBSPOT_PAGES_PER_STEP,
+            }),
+          kickSync: (sessionId, delaySeconds) => kickHubSpotSync(deps.control, sessionId, delaySeconds),
         },
         batch,
       );

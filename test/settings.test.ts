@@ -33,6 +33,10 @@ describe("settings", () => {
       REQUIRE_OPERATOR_TOKENS: "yes",
       METRICS_MINUTE_RETENTION_HOURS: "NaN",
       METRICS_HOUR_RETENTION_DAYS: "-30",
+      HUBSPOT_API_BASE: "not a url",
+      HUBSPOT_RATE_LIMIT: "",
+      HUBSPOT_INCREMENTAL_INTERVAL_SECONDS: "-1",
+      HUBSPOT_PAGES_PER_STEP: "x",
     };
     expect(readSettings(unusable)).toEqual(defaults);
     expect(readSettings({ SWEEP_GRACE_SECONDS: "2", REQUIRE_OPERATOR_TOKENS: " TRUE " })).toMatchObject({

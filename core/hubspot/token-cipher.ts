@@ -39,7 +39,7 @@ export async function parseTokenKeys(secret: string | undefined): Promise<TokenK
     if (colon < 1 || !KEY_ID.test(id))
       throw invalidKeys(`entry ${ids.length + 1} is not id:base64key (id: 1-32 of A-Z a-z 0-9 _ -)`);
     if (keys.has(id)) throw invalidKeys(`key id ${id} appears twice`);
-    let raw: Uint8Array;
+    let raw: Uint8Array<ArrayBuffer>;
     try {
       raw = fromBase64(entry.slice(colon + 1));
     } catch {
@@ -99,7 +99,7 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-function fromBase64(text: string): Uint8Array {
+function fromBase64(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new Error("not base64");
   const binary = atob(text);
   const out = new Uint8Array(binary.length);

@@ -14,6 +14,8 @@ import { openApiDocument } from "./openapi";
 import { accessKeysFromFetch, type AccessKeySource } from "../lib/access-jwt";
 import { adminHealthRoutes, healthRoutes } from "./routes/health";
 import { webhookRoutes } from "./routes/webhooks";
+import { hubspotWebhookRoutes } from "./routes/hubspot-webhook";
+import { hubspotSyncRoutes } from "./routes/hubspot-sync";
 import { workerDeps } from "../wiring/deps";
 import { consoleError } from "./console/error-page";
 import { consoleRoutes } from "./console/routes";
@@ -41,6 +43,7 @@ export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
     return c.req.path === "/console" || c.req.path.startsWith("/console/") ? consoleError(error, c) : fail(c, error);
   });
   app.route("/", healthRoutes);
+  app.route("/webhooks/hubspot", hubspotWebhookRoutes);
   app.route("/webhooks", webhookRoutes);
   app.route("/v1/emails", emailRoutes);
   app.route("/v1/admin/failed-tasks", failedTaskRoutes);
@@ -54,6 +57,7 @@ export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
   app.get("/v1/openapi.json", (c) => c.json(openApiDocument()));
   app.route("/v1/admin", consistencyRoutes);
   app.route("/v1/sync", syncStatusRoutes);
+  app.route("/v1/hubspot", hubspotSyncRoutes);
   app.route("/console", consoleRoutes);
   return app;
 }

@@ -42,6 +42,10 @@ export const OPTIONS = {
   // reconcile, backfill
   "dry-run": { type: "boolean" },
   restart: { type: "boolean" },
+  // hubspot
+  full: { type: "boolean" },
+  email: { type: "string" },
+  after: { type: "string" },
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;

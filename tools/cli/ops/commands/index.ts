@@ -4,6 +4,7 @@ import { backfill } from "./backfill";
 import { cancel } from "./cancel";
 import { failed } from "./failed";
 import { group } from "./group";
+import { hubspot } from "./hubspot";
 import { groups } from "./groups";
 import { integrity } from "./integrity";
 import { jobs } from "./jobs";
@@ -36,4 +37,5 @@ export const COMMANDS: Record<string, Command> = {
   cancel,
   audit,
   tokens,
+  hubspot,
 };

@@ -1,0 +1,34 @@
+import { Hono } from "hono";
+import { listHubSpotContactsQuery, listHubSpotSessionsQuery, startHubSpotSyncBody } from "../../../schemas/hubspot-api";
+import { startHubSpotSync } from "../../services/hubspot-sync";
+import {
+  hubspotSyncStatus,
+  listHubSpotContacts,
+  listHubSpotSessions,
+  publicSession,
+} from "../../services/hubspot-views";
+import { hubspotSyncDeps } from "../../wiring/hubspot-sync-deps";
+import { adminAuth } from "../admin-auth";
+import type { AppEnv } from "../context";
+import { ok } from "../envelope";
+import { readBody, readQuery } from "../read-json";
+
+/**
+ * The HubSpot sync for operators: contacts as Supabase holds them, starting a sync (a full one runs
+ * in steps through the control queue and answers 202 at once; an incremental one runs within the
+ * request), the latest session with its progress, and the sessions.
+ */
+export const hubspotSyncRoutes = new Hono<AppEnv>()
+  .use("*", adminAuth())
+  .get("/contacts", async (c) =>
+    ok(c, await listHubSpotContacts(c.get("deps").supabase(), readQuery(c, listHubSpotContactsQuery))),
+  )
+  .post("/sync", async (c) => {
+    const { full } = await readBody(c, startHubSpotSyncBody);
+    const session = await startHubSpotSync(hubspotSyncDeps(c.env, c.get("deps")), { full });
+    return ok(c, { session: publicSession(session) }, full ? 202 : 200);
+  })
+  .get("/sync/status", async (c) => ok(c, await hubspotSyncStatus(c.get("deps").supabase())))
+  .get("/sessions", async (c) =>
+    ok(c, await listHubSpotSessions(c.get("deps").supabase(), readQuery(c, listHubSpotSessionsQuery))),
+  );
