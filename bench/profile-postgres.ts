@@ -5,8 +5,9 @@
  *
  * Every variant writes its own 100 email rows at a higher version each iteration, interleaved,
  * on warm connections unless named "cold". Prints ms per call (median and mean).
- * Variants whose name starts with "proposal" run SQL that is not in migrations/ (a rejected
- * alternative, see bench/worker/proposed-sql.ts); it is created in this scratch database only.
+ * Variants whose name starts with "proposal" run SQL that is not in migrations/ (rejected
+ * alternatives, see bench/worker/proposed-sql.ts and proposed-per-entity-sql.ts); it is created
+ * in this scratch database only.
  */
 import { parseArgs } from "node:util";
 import postgres from "postgres";
@@ -19,6 +20,7 @@ import { benchDatabase } from "./postgres";
 import { median } from "./stats";
 import { emailRow, poolIds, upsertEvent } from "./worker/rows";
 import { PROPOSED_APPLY_BATCH_SQL } from "./worker/proposed-sql";
+import { PROPOSED_PER_ENTITY_SQL } from "./worker/proposed-per-entity-sql";
 
 const { values: flags } = parseArgs({ options: { batch: { type: "string" }, iterations: { type: "string" } } });
 const BATCH = Number(flags.batch ?? 100);
@@ -37,6 +39,7 @@ const admin = postgresExecutor(database.url);
 try {
   await applySupabaseMigrations(admin);
   await admin.exec(PROPOSED_APPLY_BATCH_SQL);
+  await admin.exec(PROPOSED_PER_ENTITY_SQL);
   const warm = postgres(database.url, { max: 1, fetch_types: false, onnotice: () => {} });
   const [owner] = await warm`insert into prospects (name) values ('profile owner') returning id`;
   const ownerId = String(owner!.id);
@@ -58,6 +61,10 @@ try {
       warm.unsafe("select public.sync_apply_batch(p_events => $1::jsonb) as result", [payload(rows)] as never[]),
     "sync_apply_batch (postgresRpc: inline literal)": (rows) =>
       postgresRpc(warm).call("sync_apply_batch", { p_events: payload(rows) }),
+    "proposal: per-entity generated functions (inline literal)": (rows) =>
+      warm.unsafe(`select bench.sync_apply_batch_per_entity(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], {
+        prepare: false,
+      }),
     "proposal: sync_apply_batch_v2 (inline literal)": (rows) =>
       warm.unsafe(`select bench.sync_apply_batch_v2(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], {
         prepare: false,
@@ -93,6 +100,13 @@ try {
     "cold backend: connect + sync_apply_batch (postgresRpc)": async (rows) => {
       const c = fresh();
       await postgresRpc(c).call("sync_apply_batch", { p_events: payload(rows) });
+      await c.end();
+    },
+    "cold backend: connect + proposal: per-entity generated functions": async (rows) => {
+      const c = fresh();
+      await c.unsafe(`select bench.sync_apply_batch_per_entity(${sqlLiteral(payload(rows), "jsonb")}) as result`, [], {
+        prepare: false,
+      });
       await c.end();
     },
     "cold backend: connect + proposal v2": async (rows) => {

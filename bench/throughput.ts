@@ -21,6 +21,8 @@ export const STORES = {
       "validate",
       "consumer-warm",
       "jsonb-echo-warm",
+      "apply-short-answer",
+      "apply-short-answer-warm",
     ],
   },
 } as const;

@@ -9,6 +9,7 @@ import { applyBatch, type Outcome, type ReplicaTarget } from "../core/apply-batc
 import { batchCounts, batchMetricsStatement } from "../core/metrics/batch-metrics";
 import { classifyD1Error } from "../core/stores/d1-errors";
 import { decide } from "./retry-policy";
+import { everyBatchLog, type BatchLog, type BatchSummary } from "./batch-log";
 
 export interface WorkQueueDeps {
   queue: QueueName;
@@ -19,15 +20,8 @@ export interface WorkQueueDeps {
   random?: () => number;
   /** The clock the batch's metrics are bucketed and its lag measured by (tests fix it). */
   now?: () => number;
-}
-
-export interface BatchSummary {
-  queue: string;
-  messages: number;
-  applied: number;
-  stale: number;
-  retried: number;
-  deadLettered: number;
+  /** Where the batch's summary goes; one line per batch when not given. */
+  log?: BatchLog;
 }
 
 /**
@@ -91,7 +85,7 @@ export async function consumeWorkBatch(deps: WorkQueueDeps, batch: MessageBatch<
   }
 
   await recordBookkeeping(deps.db, deps.queue, messages, outcomes, deps.now?.() ?? Date.now());
-  console.log(JSON.stringify({ msg: "batch consumed", ...summary }));
+  (deps.log ?? everyBatchLog).record(summary);
   return summary;
 }
 

@@ -8,9 +8,13 @@ import { kick, runJobTick } from "./services/replay-jobs";
 import { replayStores } from "./services/entity-stores";
 import { guardedTarget } from "../consumers/guarded-target";
 import { consumeWorkBatch } from "../consumers/work-queue";
+import { sampledBatchLog } from "../consumers/batch-log";
 import { workerDeps, type WorkerDeps } from "./wiring/deps";
 import { runFullSyncStep } from "./services/hubspot-sync";
 import { hubspotSyncDeps, kickHubSpotSync } from "./wiring/hubspot-sync-deps";
+
+/** Per isolate: quiet batches are summed into one log line a minute (consumers/batch-log.ts). */
+const batchLog = sampledBatchLog();
 
 /** Dispatches a queue batch by queue name (wrangler.toml declares exactly these). */
 export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -19,7 +23,13 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
   switch (batch.queue) {
     case QUEUES.toD1:
       await consumeWorkBatch(
-        { queue: QUEUES.toD1, target: guardedTarget(d1Replica(db), breakers.d1), db, dlq: deps.queues[QUEUES.toD1Dlq] },
+        {
+          queue: QUEUES.toD1,
+          target: guardedTarget(d1Replica(db), breakers.d1),
+          db,
+          dlq: deps.queues[QUEUES.toD1Dlq],
+          log: batchLog,
+        },
         batch,
       );
       return;
@@ -38,6 +48,7 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
           target: guardedTarget(supabaseReplica(rpc), breakers.supabase),
           db,
           dlq: deps.queues[QUEUES.toSupabaseDlq],
+          log: batchLog,
         },
         batch,
       );

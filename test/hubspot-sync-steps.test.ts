@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { saveConnection } from "../core/hubspot/connections";
-import { createSession, getSession } from "../core/hubspot/sessions";
+import { createSession, getSession, startSession } from "../core/hubspot/sessions";
 import { parseTokenKeys } from "../core/hubspot/token-cipher";
 import { TransientError } from "../core/errors";
 import { postgresRpc } from "../core/stores/supabase-postgres";
@@ -8,7 +8,7 @@ import type { HubSpotClient } from "../producers/hubspot/client";
 import type { HubSpotPage } from "../producers/hubspot/contact";
 import type { QueueBindings } from "../producers/publish";
 import type { SyncEvent } from "../schemas/event";
-import { runFullSyncStep, type HubSpotSyncDeps } from "../src/services/hubspot-sync";
+import { hubspotCron, runFullSyncStep, type HubSpotSyncDeps } from "../src/services/hubspot-sync";
 import type { HubSpotWiring } from "../src/wiring/hubspot";
 import { contact } from "./support/hubspot";
 import { pg } from "./support/helpers";
@@ -20,7 +20,7 @@ const rpc = () => postgresRpc(pg());
 const PAGE = 100;
 
 /** A portal of `live` + `archived` contacts behind listContacts, paged by 100 with a numeric cursor. */
-function fakePortal(live: number, archived: number, opts: { failOnce?: Set<string> } = {}) {
+function fakePortal(live: number, archived: number, opts: { failOnce?: Set<string>; delayMs?: number } = {}) {
   const base = 8_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
   const mk = (i: number, isArchived: boolean) =>
     contact(
@@ -38,6 +38,7 @@ function fakePortal(live: number, archived: number, opts: { failOnce?: Set<strin
     async listContacts(o: { after?: string; archived?: boolean } = {}): Promise<HubSpotPage> {
       const key = `${o.archived ? "archived" : "live"}:${o.after ?? ""}`;
       reads.push(key);
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
       if (opts.failOnce?.delete(key)) throw new TransientError("HUBSPOT_UNAVAILABLE", "HubSpot answered 503");
       const list = o.archived ? lists.archived : lists.live;
       const start = Number(o.after ?? 0);
@@ -62,7 +63,7 @@ function recordingQueues() {
   return { sent, queues: new Proxy({}, { get: () => q }) as QueueBindings };
 }
 
-async function setup(live: number, archived: number, opts: { failOnce?: Set<string> } = {}) {
+async function setup(live: number, archived: number, opts: { failOnce?: Set<string>; delayMs?: number } = {}) {
   const ring = await parseTokenKeys(
     `steps:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`,
   );
@@ -126,12 +127,39 @@ describe("HubSpot full sync steps", () => {
   });
 
   it("duplicate ticks: one step holds the session's lease, the other answers busy", async () => {
-    const { deps, session } = await setup(300, 0);
-    const [a, b] = await Promise.all([
-      runFullSyncStep(deps, session.id, { pagesPerStep: 1 }),
-      runFullSyncStep(deps, session.id, { pagesPerStep: 1 }),
-    ]);
+    // HubSpot answers slowly, so the first step still holds the lease when the second arrives.
+    const { deps, session } = await setup(300, 0, { delayMs: 500 });
+    const first = runFullSyncStep(deps, session.id, { pagesPerStep: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    const [a, b] = await Promise.all([first, runFullSyncStep(deps, session.id, { pagesPerStep: 1 })]);
     expect([a.next, b.next].sort()).toEqual(["busy", "continue"]);
     expect((await getSession(rpc(), session.id)).records_count).toBe(100);
+  });
+
+  it("the cron fails an incremental run that died (lease expired), then starts the portal's first full sync", async () => {
+    const { deps, session: full } = await setup(10, 0);
+    // The portal's sessions so far: a full one that failed, and an incremental run that died.
+    await pg()`update sync_sessions set status = 'failed', error = 'test', end_time = now() where id = ${full.id}`;
+    const connectionId = full.connection_id!;
+    const dead = await createSession(rpc(), {
+      sessionId: `dead-${crypto.randomUUID()}`,
+      type: "incremental",
+      connectionId,
+    });
+    await startSession(rpc(), dead.id);
+    await pg()`update sync_sessions set updated_at = now() - interval '1 minute' where id = ${dead.id}`;
+
+    expect(await hubspotCron(deps, { intervalMs: 0 })).toEqual({ abandoned: dead.id });
+    expect(await getSession(rpc(), dead.id)).toMatchObject({ status: "failed" });
+    expect((await getSession(rpc(), dead.id)).error).toContain("abandoned");
+
+    const kicks: string[] = [];
+    const started = await hubspotCron({ ...deps, kick: async (id) => void kicks.push(id) }, { intervalMs: 0 });
+    expect(started).toHaveProperty("started");
+    expect(kicks).toEqual([(started as { started: string }).started]);
+    // While that full sync is pending with no lease, the cron kicks it again (its tick may be lost).
+    expect(await hubspotCron({ ...deps, kick: async (id) => void kicks.push(id) }, { intervalMs: 0 })).toMatchObject({
+      kicked: true,
+    });
   });
 });

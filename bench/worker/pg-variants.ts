@@ -62,6 +62,17 @@ const fresh = (env: Env) => connectPostgres(env.HYPERDRIVE!.connectionString);
 const rawBulkInline = (sql: Sql, rows: Rows) =>
   sql.unsafe(RAW_BULK_SQL.replace("$1::jsonb", sqlLiteral(rows, "jsonb")), [], { prepare: false });
 
+/** sync_apply_batch's argument, as supabaseReplica builds it. */
+const applyPayload = (valid: ValidEvent[]) =>
+  valid.map(({ event, row }) => ({
+    id: event.id,
+    entity: event.entity,
+    op: event.op,
+    key: event.key,
+    version: event.version,
+    row,
+  }));
+
 const warmBreaker = new CircuitBreaker("Supabase (bench, warm connection)");
 
 /** One client per request, for the "warm" variants (I/O objects cannot outlive a request). */
@@ -120,6 +131,33 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
         await ctx.warm.unsafe(RAW_BULK_SQL, [rows] as never[]);
       },
     },
+    /** Profiling: sync_apply_batch on a new client with its answer reduced to the answer's length
+     * (same server work, a few bytes back): what receiving the answer costs on the local stack. */
+    "apply-short-answer": {
+      name: "apply-short-answer",
+      prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
+      async run(env, valid) {
+        const payload = applyPayload(valid as ValidEvent[]);
+        await fresh(env).unsafe(
+          `select length(public.sync_apply_batch(${sqlLiteral(payload, "jsonb")})::text) as n`,
+          [],
+          { prepare: false },
+        );
+      },
+    },
+    /** Profiling: the same on the warm client. */
+    "apply-short-answer-warm": {
+      name: "apply-short-answer-warm",
+      prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
+      async run(_env, valid) {
+        const payload = applyPayload(valid as ValidEvent[]);
+        await ctx.warm.unsafe(
+          `select length(public.sync_apply_batch(${sqlLiteral(payload, "jsonb")})::text) as n`,
+          [],
+          { prepare: false },
+        );
+      },
+    },
     /** Breakdown: sync_apply_batch through supabaseReplica on a new client (pre-validated events). */
     "replica-apply": {
       name: "replica-apply",
@@ -157,14 +195,7 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
       name: "jsonb-echo-warm",
       prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
       async run(_env, valid) {
-        const payload = (valid as ValidEvent[]).map(({ event, row }) => ({
-          id: event.id,
-          entity: event.entity,
-          op: event.op,
-          key: event.key,
-          version: event.version,
-          row,
-        }));
+        const payload = applyPayload(valid as ValidEvent[]);
         await ctx.warm.unsafe(`select jsonb_array_length(${sqlLiteral(payload, "jsonb")}) as n`, [], {
           prepare: false,
         });

@@ -39,7 +39,7 @@ export const SUPABASE_FUNCTIONS = {
   // migration 0013
   sync_hubspot_session_lease: { p_id: "uuid", p_holder: "text", p_seconds: "integer" },
   sync_hubspot_session_release: { p_id: "uuid", p_holder: "text" },
-  // Connect and the console (migration 0014; core/hubspot/connections.ts listConnections)
+  // Connect and the console (migration 0015; core/hubspot/connections.ts listConnections)
   sync_hubspot_connections_list: {},
   sync_hubspot_audit_write: { p: "jsonb" },
 } as const satisfies Record<string, Record<string, string>>;

@@ -82,12 +82,7 @@ export async function runFullSyncStep(
   opts: StepOptions = {},
 ): Promise<{ next: "continue" | "done" | "busy" }> {
   const holder = crypto.randomUUID();
-  const lease = () =>
-    deps.rpc.call<boolean>("sync_hubspot_session_lease", {
-      p_id: sessionId,
-      p_holder: holder,
-      p_seconds: LEASE_SECONDS,
-    });
+  const lease = sessionLease(deps.rpc, sessionId, holder);
   if (!(await lease())) {
     const session = await getSession(deps.rpc, sessionId);
     // Over (completed / failed): nothing to do. Otherwise another step holds it and continues.
@@ -164,7 +159,11 @@ export async function runIncremental(
   opts: { overlapMs?: number } = {},
 ): Promise<SyncSession> {
   const counts = { records_count: 0, error_count: 0, archived_count: 0 };
+  // Held while the run lives (renewed per page): a run that died (its cron invocation ended) is
+  // told apart by its expired lease, and the cron fails the session so the next run can start.
+  const lease = sessionLease(deps.rpc, session.id, crypto.randomUUID());
   try {
+    await lease();
     await startSession(deps.rpc, session.id);
     const mark = await deps.rpc.call<number | null>("sync_hubspot_high_water_mark", {
       p_connection_id: hubspot.connection.id,
@@ -174,6 +173,7 @@ export async function runIncremental(
       counts.error_count += (await publish(deps, page)).failures;
       counts.records_count += page.length;
       await recordProgress(deps.rpc, session.id, counts);
+      await lease();
     }
     let after: string | undefined;
     do {
@@ -183,6 +183,7 @@ export async function runIncremental(
       const recent = read.results.filter((c) => Date.parse(c.archivedAt ?? c.updatedAt) >= fromMs);
       counts.error_count += (await publish(deps, recent)).failures;
       counts.archived_count += recent.length;
+      await lease();
       after = read.paging?.next?.after;
     } while (after);
     return await completeSession(deps.rpc, session.id, {
@@ -214,6 +215,14 @@ export async function hubspotCron(
   if (active) {
     const leaseFree = !active.lease_until || Date.parse(active.lease_until) < now(deps);
     if (active.type === "full" && leaseFree) await deps.kick(active.id);
+    // An incremental run lives in one invocation: with its lease expired (and not just created),
+    // that invocation is gone. Failing the session frees the portal; the next cron run reads the
+    // same window again (the mark did not move).
+    const idleMs = now(deps) - Date.parse(active.updated_at);
+    if (active.type === "incremental" && leaseFree && idleMs > LEASE_SECONDS * 1000) {
+      await failSession(deps.rpc, active.id, "abandoned: the run holding it stopped before it completed");
+      return { abandoned: active.id };
+    }
     return { active: active.id, kicked: active.type === "full" && leaseFree };
   }
   // A failed run is retried at the same pace as a completed one is followed.
@@ -225,6 +234,12 @@ export async function hubspotCron(
   if (mark === null) return { started: (await startHubSpotSync(deps, { full: true })).id };
   const session = await startHubSpotSync(deps, { full: false });
   return { incremental: session.id, records: session.records_count, archived: session.archived_count };
+}
+
+/** Takes or renews a session's lease for `holder`: false when another holder has it or it is over. */
+function sessionLease(rpc: SupabaseRpc, sessionId: string, holder: string) {
+  return () =>
+    rpc.call<boolean>("sync_hubspot_session_lease", { p_id: sessionId, p_holder: holder, p_seconds: LEASE_SECONDS });
 }
 
 async function publish(deps: HubSpotSyncDeps, contacts: HubSpotContact[]) {

@@ -56,6 +56,22 @@ export async function startChaosStack(opts: {
 }): Promise<ChaosStack> {
   const database = await scratchDatabase("chaos");
   const persistDir = mkdtempSync(join(tmpdir(), "sds-chaos-d1-"));
+  try {
+    return await stackOn(database, persistDir, opts);
+  } catch (error) {
+    // A stack that failed to start (a broken bundle, a worker never healthy) leaves no Postgres
+    // cluster or D1 directory behind: a full run once left eight clusters running this way.
+    await database.drop().catch(() => {});
+    rmSync(persistDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function stackOn(
+  database: Awaited<ReturnType<typeof scratchDatabase>>,
+  persistDir: string,
+  opts: Parameters<typeof startChaosStack>[0],
+): Promise<ChaosStack> {
   const admin = postgresExecutor(database.url);
   await applySupabaseRoles(admin);
   await applySupabaseMigrations(admin);
@@ -136,8 +152,22 @@ export async function startChaosStack(opts: {
       await sql.unsafe(`alter role ${WORKER_ROLE} connection limit -1`);
     },
     async fireCron() {
-      const r = await fetch(`${wrangler.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`);
-      await r.text();
+      // wrangler dev has been seen to refuse a connection for a moment under load (twice in full
+      // runs, each time mid-chaos): try for up to 30 s, then fail with wrangler's own last words.
+      const url = `${wrangler.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("* * * * *")}`;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await (await fetch(url)).text();
+          return;
+        } catch (error) {
+          if (attempt >= 30)
+            throw new Error(
+              `cron trigger failed ${attempt} times (worker alive: ${wrangler.alive()}): ${String(error)}\n` +
+                wranglerLog.slice(-30).join("\n"),
+            );
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
     },
     async stop() {
       await relay.stop();
