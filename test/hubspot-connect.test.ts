@@ -67,12 +67,16 @@ async function audit(action: string) {
 }
 
 describe("HubSpot connect", () => {
-  it("refuses to start without the app's credentials (CONFIG_MISSING) and without an admin credential", async () => {
+  it("refuses to start without the app's credentials (CONFIG_MISSING), an admin credential, or an operator token when required", async () => {
     const unconfigured = await send("/v1/hubspot/connect", { headers: ADMIN }, { HUBSPOT_CLIENT_ID: undefined });
     expect(unconfigured.status).toBe(503);
     expect(((await unconfigured.json()) as { error: { code: string } }).error.code).toBe("CONFIG_MISSING");
     const anonymous = await send("/v1/hubspot/connect");
     expect(anonymous.status).toBe(401);
+    // Connecting changes state, though by GET: under REQUIRE_OPERATOR_TOKENS the shared token may not.
+    const shared = await send("/v1/hubspot/connect", { headers: ADMIN }, { REQUIRE_OPERATOR_TOKENS: "true" });
+    expect(shared.status).toBe(403);
+    expect(((await shared.json()) as { error: { code: string } }).error.code).toBe("OPERATOR_TOKEN_REQUIRED");
   });
 
   it("happy path: authorize, callback, tokens sealed in Postgres, status without tokens, audited", async () => {
