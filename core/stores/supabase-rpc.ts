@@ -29,14 +29,14 @@ export const SUPABASE_FUNCTIONS = {
   sync_hubspot_connection_move: { p_id: "uuid", p_status: "text", p_error: "text" },
   sync_hubspot_connections_sealed_under_other: { p_key_id: "text", p_after: "uuid", p_limit: "integer" },
   sync_hubspot_connection_reseal: { p_id: "uuid", p: "jsonb" },
-  // HubSpot fetch side (migration 0012; src/wiring/hubspot.ts, src/services/hubspot-sync.ts)
+  // HubSpot fetch side (migration 0013; src/wiring/hubspot.ts, src/services/hubspot-sync.ts)
   sync_hubspot_connection_current: {},
   sync_hubspot_connection_latest: {},
   sync_hubspot_session_active: { p_connection_id: "uuid" },
   sync_hubspot_high_water_mark: { p_connection_id: "uuid" },
   sync_hubspot_sessions_list: { p_limit: "integer", p_before: "timestamptz" },
   sync_hubspot_contacts_list: { p: "jsonb" },
-  // migration 0013
+  // migration 0014
   sync_hubspot_session_lease: { p_id: "uuid", p_holder: "text", p_seconds: "integer" },
   sync_hubspot_session_release: { p_id: "uuid", p_holder: "text" },
   // Connect and the console (migration 0015; core/hubspot/connections.ts listConnections)
