@@ -42,6 +42,18 @@ export interface ChaosStack {
   stop(): Promise<void>;
 }
 
+/** The same stack without any fault: what the console, replay and capture tests drive. */
+export function startFaultFreeStack(
+  opts: { log?: (line: string) => void; vars?: Record<string, string> } = {},
+): Promise<ChaosStack> {
+  return startChaosStack({
+    relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: Math.random },
+    worker: { d1ErrorRate: 0, crashRate: 0 },
+    log: opts.log ?? (() => {}),
+    vars: opts.vars,
+  });
+}
+
 /**
  * The real local stack for the chaos suite: a scratch Postgres, `wrangler dev` running the chaos
  * entry (the real worker plus D1 faults and consumer crashes), the pg_net relay with webhook

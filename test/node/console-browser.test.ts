@@ -1,16 +1,11 @@
 import { expect, describe, it } from "vitest";
-import { CHAOS_SECRETS, startChaosStack } from "../chaos/chaos-stack";
-import { seededRandom } from "../chaos/rng";
+import { CHAOS_SECRETS, startFaultFreeStack } from "../chaos/chaos-stack";
 import { openBrowser, screenshotPath, type ConsoleBrowser } from "./support/browser";
 
 describe("the console in a real browser", () => {
   it("signs in through the form, shows a prospect inserted in Postgres, and refuses once signed out", async () => {
     // The real local stack without faults: Postgres, wrangler dev, the pg_net relay.
-    const stack = await startChaosStack({
-      relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(1) },
-      worker: { d1ErrorRate: 0, crashRate: 0 },
-      log: () => {},
-    });
+    const stack = await startFaultFreeStack();
     let opened: ConsoleBrowser | undefined;
     try {
       opened = await openBrowser();

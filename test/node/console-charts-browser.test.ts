@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CHAOS_SECRETS, startChaosStack } from "../chaos/chaos-stack";
-import { seededRandom } from "../chaos/rng";
+import { CHAOS_SECRETS, startFaultFreeStack } from "../chaos/chaos-stack";
 import { openBrowser, screenshotPath, signIn, type ConsoleBrowser } from "./support/browser";
 
 const POLL = { timeout: 60_000, interval: 500 };
@@ -8,11 +7,7 @@ const POLL = { timeout: 60_000, interval: 500 };
 describe("console charts and live updates in a real browser", () => {
   it("the overview and the charts update without a reload as prospects inserted in Postgres are applied", async () => {
     // The real local stack without faults: Postgres, wrangler dev, the pg_net relay.
-    const stack = await startChaosStack({
-      relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(1) },
-      worker: { d1ErrorRate: 0, crashRate: 0 },
-      log: () => {},
-    });
+    const stack = await startFaultFreeStack();
     let opened: ConsoleBrowser | undefined;
     const insertProspects = async (n: number, label: string) => {
       for (let i = 0; i < n; i++) await stack.apiSql`insert into prospects (name) values (${`${label} ${i}`})`;

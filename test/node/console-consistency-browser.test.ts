@@ -1,16 +1,12 @@
 import { expect, describe, it } from "vitest";
-import { CHAOS_SECRETS, startChaosStack } from "../chaos/chaos-stack";
-import { seededRandom } from "../chaos/rng";
+import { CHAOS_SECRETS, startFaultFreeStack } from "../chaos/chaos-stack";
 import { openBrowser, screenshotPath, signIn, type ConsoleBrowser } from "./support/browser";
 
 describe("the console's consistency and audit pages in a real browser", () => {
   it("a repairing reconciliation from the page brings back a row deleted from D1, and the audit page names who ran it", async () => {
     // The real local stack without faults. Reconciliation leaves rows changed within its grace
     // period to the pipeline; the row here is seconds old, so the grace is 0 for this stack.
-    const stack = await startChaosStack({
-      relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(2) },
-      worker: { d1ErrorRate: 0, crashRate: 0 },
-      log: () => {},
+    const stack = await startFaultFreeStack({
       vars: { RECONCILE_GRACE_SECONDS: "0" },
     });
     let opened: ConsoleBrowser | undefined;

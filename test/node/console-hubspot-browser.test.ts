@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { expect, describe, it } from "vitest";
-import { CHAOS_SECRETS, startChaosStack, type ChaosStack } from "../chaos/chaos-stack";
-import { seededRandom } from "../chaos/rng";
+import { CHAOS_SECRETS, startFaultFreeStack, type ChaosStack } from "../chaos/chaos-stack";
 import { startHubSpotStandIn, type HubSpotStandIn } from "../../tools/local/hubspot-standin";
 import { openBrowser, screenshotPath, signIn, type ConsoleBrowser } from "./support/browser";
 
@@ -12,10 +11,7 @@ describe("the console's HubSpot page in a real browser", () => {
     let stack: ChaosStack | undefined;
     let opened: ConsoleBrowser | undefined;
     try {
-      stack = await startChaosStack({
-        relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(3) },
-        worker: { d1ErrorRate: 0, crashRate: 0 },
-        log: () => {},
+      stack = await startFaultFreeStack({
         vars: {
           HUBSPOT_CLIENT_ID: standIn.clientId,
           HUBSPOT_CLIENT_SECRET: standIn.clientSecret,

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { CHAOS_SECRETS, startChaosStack } from "../chaos/chaos-stack";
-import { seededRandom } from "../chaos/rng";
+import { CHAOS_SECRETS, startFaultFreeStack } from "../chaos/chaos-stack";
 import { openBrowser, screenshotPath, signIn, type ConsoleBrowser } from "./support/browser";
 import { sendEmail } from "./support/emails";
 
@@ -43,11 +42,7 @@ async function fitsPhone(page: Page): Promise<number> {
 
 describe("the failures and replay console in a real browser", () => {
   it("sees emails fail, fixes the cause, plans and replays from the page, watches the job finish and the group resolve", async () => {
-    const stack = await startChaosStack({
-      relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(12) },
-      worker: { d1ErrorRate: 0, crashRate: 0 },
-      log: () => {},
-    });
+    const stack = await startFaultFreeStack();
     let opened: ConsoleBrowser | undefined;
     try {
       opened = await openBrowser();

@@ -5,7 +5,7 @@ import { saveConnection } from "../../core/hubspot/connections";
 import { parseTokenKeys } from "../../core/hubspot/token-cipher";
 import { postgresRpc } from "../../core/stores/supabase-postgres";
 import { startHubSpotStandIn, type HubSpotStandIn } from "../../tools/local/hubspot-standin";
-import { CHAOS_SECRETS, startChaosStack, type ChaosStack } from "../chaos/chaos-stack";
+import { CHAOS_SECRETS, startFaultFreeStack, type ChaosStack } from "../chaos/chaos-stack";
 
 // The HubSpot sync on the real local stack: wrangler dev (queues, D1, the control queue), a scratch
 // Postgres, and the HubSpot stand-in over real HTTP, at HubSpot's published rate limit
@@ -66,9 +66,7 @@ const contactRow = async (hubspotId: number | string) => {
 beforeAll(async () => {
   standIn = await startHubSpotStandIn({ limits: { general: { limit: 100, windowMs: 10_000 } } });
   standIn.portal.generate(CONTACTS);
-  stack = await startChaosStack({
-    relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: Math.random },
-    worker: { d1ErrorRate: 0, crashRate: 0 },
+  stack = await startFaultFreeStack({
     log,
     vars: {
       HUBSPOT_CLIENT_ID: standIn.clientId,

@@ -10,8 +10,7 @@ import type {
   Plan,
   taskDetailSchema,
 } from "../../schemas/operator-api";
-import { CHAOS_SECRETS, startChaosStack, type ChaosStack } from "../chaos/chaos-stack";
-import { seededRandom } from "../chaos/rng";
+import { CHAOS_SECRETS, startFaultFreeStack, type ChaosStack } from "../chaos/chaos-stack";
 import { sendEmail } from "./support/emails";
 
 const GHOSTS = 4; // prospects Postgres does not have yet
@@ -81,11 +80,7 @@ async function until<T>(
 
 describe("operator replay on the real local stack, with the CLI alone", () => {
   it("goes from 'emails are failing' to 'fixed and replayed': groups, failed, show, plan, fix, replay --plan, resolved, audit", async () => {
-    const stack = await startChaosStack({
-      relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(4) },
-      worker: { d1ErrorRate: 0, crashRate: 0 },
-      log: () => {},
-    });
+    const stack = await startFaultFreeStack();
     try {
       // 1. Real failures through the real pipeline: emails (D1-authoritative) for prospects
       //    Postgres does not have, so the to-supabase consumer dead-letters them (foreign key).

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startChaosStack, type ChaosStack } from "../chaos/chaos-stack";
+import { startFaultFreeStack, type ChaosStack } from "../chaos/chaos-stack";
 import { compareStores } from "../chaos/compare";
-import { seededRandom } from "../chaos/rng";
 
 // Statement-level capture end to end on the real local stack: Postgres with the statement
 // triggers `npm run webhooks:sql` installs by default, the pg_net relay (at most once, as pg_net),
@@ -13,11 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let stack: ChaosStack;
 
 beforeAll(async () => {
-  stack = await startChaosStack({
-    relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(14) },
-    worker: { d1ErrorRate: 0, crashRate: 0 },
-    log: () => {},
-  });
+  stack = await startFaultFreeStack();
 }, 180_000);
 
 afterAll(async () => {

@@ -2,17 +2,12 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { CHAOS_SECRETS } from "../chaos/chaos-stack";
-import { startChaosStack } from "../chaos/chaos-stack";
+import { startFaultFreeStack } from "../chaos/chaos-stack";
 import { compareStores } from "../chaos/compare";
-import { seededRandom } from "../chaos/rng";
 
 describe("worker stopped during writes", () => {
   it("loses the webhooks but the replica converges after restart, with no operator action", async () => {
-    const stack = await startChaosStack({
-      relayFaults: { dropRate: 0, duplicateRate: 0, delayRate: 0, maxDelayMs: 0, random: seededRandom(1) },
-      worker: { d1ErrorRate: 0, crashRate: 0 },
-      log: () => {},
-    });
+    const stack = await startFaultFreeStack();
     try {
       const ids: string[] = [];
       await stack.withWorkerStopped(async () => {

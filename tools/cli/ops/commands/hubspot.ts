@@ -1,23 +1,10 @@
+import type { SyncSession } from "../../../../core/hubspot/sessions";
 import { EXIT } from "../exit-codes";
 import { table } from "../format";
 import type { Command, Context } from "../context";
 import { UsageError } from "../usage-error";
 
-interface Session {
-  id: string;
-  session_id: string;
-  type: string;
-  status: string;
-  start_time: string | null;
-  end_time: string | null;
-  records_count: number;
-  error_count: number;
-  archived_count: number;
-  after_cursor: string | null;
-  error: string | null;
-}
-
-const sessionRow = (s: Session) => ({
+const sessionRow = (s: SyncSession) => ({
   id: s.id,
   type: s.type,
   status: s.status,
@@ -32,7 +19,7 @@ const sessionRow = (s: Session) => ({
 async function status(ctx: Context): Promise<number> {
   const data = await ctx.api<{
     connection: { portal_id: number; status: string; last_error: string | null } | null;
-    session: Session | null;
+    session: SyncSession | null;
     high_water_mark: string | null;
   }>("GET", "/v1/hubspot/sync/status");
   ctx.print(data, () =>
@@ -49,7 +36,7 @@ async function status(ctx: Context): Promise<number> {
 
 async function sync(ctx: Context): Promise<number> {
   const full = ctx.options.full ?? false;
-  const data = await ctx.api<{ session: Session }>("POST", "/v1/hubspot/sync", { full });
+  const data = await ctx.api<{ session: SyncSession }>("POST", "/v1/hubspot/sync", { full });
   ctx.print(data, () =>
     full
       ? `full sync ${data.session.id} started; follow it with: npm run ops -- hubspot status`
@@ -61,7 +48,7 @@ async function sync(ctx: Context): Promise<number> {
 async function sessions(ctx: Context): Promise<number> {
   const query = new URLSearchParams();
   if (ctx.options.limit) query.set("limit", ctx.options.limit);
-  const data = await ctx.api<{ items: Session[] }>("GET", `/v1/hubspot/sessions?${query}`);
+  const data = await ctx.api<{ items: SyncSession[] }>("GET", `/v1/hubspot/sessions?${query}`);
   ctx.print(data, () => table(data.items.map(sessionRow)));
   return EXIT.ok;
 }
