@@ -46,6 +46,7 @@ export const AUDIT_ACTIONS = [
   "resolve-regression",
   "hubspot-connect",
   "hubspot-disconnect",
+  "hubspot-sync",
 ] as const;
 export const AUDIT_TARGET_TYPES = [
   "task",

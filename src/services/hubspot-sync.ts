@@ -14,6 +14,7 @@ import { contactsModifiedBetween, incrementalWindow } from "../../producers/hubs
 import { contactEvents, publishContactEvents } from "../../producers/hubspot-contacts";
 import type { QueueBindings } from "../../producers/publish";
 import type { HubSpotWiring } from "../wiring/hubspot";
+import { auditStatement, type Actor } from "./audit";
 
 /** What the control queue carries for a full sync: "go on with session X". */
 export interface HubSpotSyncTick {
@@ -67,6 +68,29 @@ export async function startHubSpotSync(
     return session;
   }
   return runIncremental(deps, hubspot, session);
+}
+
+/**
+ * An operator starts a sync (the API, the CLI, the console): the sync, then its audit line. The
+ * session lives in Supabase and the audit trail in D1, so they cannot commit together; the line
+ * is written once the session exists, so a refused start (none connected, one already running)
+ * leaves none. The cron's own syncs are not operator actions and are not audited.
+ */
+export async function startHubSpotSyncAs(
+  deps: HubSpotSyncDeps & { db: D1Database },
+  opts: { full: boolean },
+  actor: Actor,
+): Promise<SyncSession> {
+  const session = await startHubSpotSync(deps, opts);
+  await auditStatement(deps.db, {
+    actor,
+    action: "hubspot-sync",
+    target_type: "hubspot-connection",
+    target_id: session.connection_id ?? "none",
+    selection: { full: opts.full },
+    result: { session: session.id, status: session.status },
+  }).run();
+  return session;
 }
 
 /**

@@ -41,10 +41,14 @@ function ops(...args: string[]): Promise<string> {
   });
 }
 
-async function api(method: string, path: string, body?: unknown) {
+async function api(method: string, path: string, body?: unknown, operator: string | null = "hubspot-test@ops") {
   const res = await fetch(`${stack.workerUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${CHAOS_SECRETS.ADMIN_TOKEN}`, "content-type": "application/json" },
+    headers: {
+      authorization: `Bearer ${CHAOS_SECRETS.ADMIN_TOKEN}`,
+      "content-type": "application/json",
+      ...(operator ? { "x-operator": operator } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, json: (await res.json()) as any };
@@ -100,9 +104,18 @@ describe("HubSpot sync on the local stack", () => {
 
   it("a 20,000-contact full sync, interrupted and resumed, with a token expiring and a 429 storm, ends with every contact once", async () => {
     const started = Date.now();
+    // Starting a sync is an operator action: with the shared token, it needs a name.
+    const anonymous = await api("POST", "/v1/hubspot/sync", { full: true }, null);
+    expect(anonymous.json.error?.code).toBe("OPERATOR_REQUIRED");
     const res = await api("POST", "/v1/hubspot/sync", { full: true });
     expect(res.status, JSON.stringify(res.json)).toBe(202);
     fullId = res.json.data.session.id;
+    const audit = await stack.d1.query<{ actor: string; result: string }>(
+      "SELECT actor, result FROM operator_audit WHERE action = 'hubspot-sync'",
+    );
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.actor).toBe("hubspot-test@ops");
+    expect(JSON.parse(audit[0]!.result).session).toBe(fullId);
     // A second session while one runs is refused.
     const second = await api("POST", "/v1/hubspot/sync", { full: true });
     expect(second.status).toBe(409);

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { listHubSpotContactsQuery, listHubSpotSessionsQuery, startHubSpotSyncBody } from "../../../schemas/hubspot-api";
-import { startHubSpotSync } from "../../services/hubspot-sync";
+import { startHubSpotSyncAs } from "../../services/hubspot-sync";
 import {
   hubspotSyncStatus,
   listHubSpotContacts,
@@ -11,6 +11,7 @@ import { hubspotSyncDeps } from "../../wiring/hubspot-sync-deps";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
+import { operatorOf } from "../operator";
 import { readBody, readQuery } from "../read-json";
 
 /**
@@ -24,8 +25,10 @@ export const hubspotSyncRoutes = new Hono<AppEnv>()
     ok(c, await listHubSpotContacts(c.get("deps").supabase(), readQuery(c, listHubSpotContactsQuery))),
   )
   .post("/sync", async (c) => {
+    const actor = operatorOf(c);
     const { full } = await readBody(c, startHubSpotSyncBody);
-    const session = await startHubSpotSync(hubspotSyncDeps(c.env, c.get("deps")), { full });
+    const deps = c.get("deps");
+    const session = await startHubSpotSyncAs({ ...hubspotSyncDeps(c.env, deps), db: deps.db }, { full }, actor);
     return ok(c, { session: publicSession(session) }, full ? 202 : 200);
   })
   .get("/sync/status", async (c) => ok(c, await hubspotSyncStatus(c.get("deps").supabase())))

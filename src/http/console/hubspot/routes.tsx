@@ -4,7 +4,7 @@ import { hubspotDisconnectBody } from "../../../../schemas/operator-api";
 import { SyncError } from "../../../../core/errors";
 import { recentSessions } from "../../../../core/hubspot/sessions";
 import { connectionStatus, disconnect } from "../../../services/hubspot-connection";
-import { startHubSpotSync } from "../../../services/hubspot-sync";
+import { startHubSpotSyncAs } from "../../../services/hubspot-sync";
 import { hubspotSyncDeps } from "../../../wiring/hubspot-sync-deps";
 import type { AppContext, AppEnv } from "../../context";
 import { parseRequest } from "../../read-json";
@@ -83,7 +83,9 @@ export const hubspotConsole = new Hono<AppEnv>()
     const form = await readForm(c);
     const full = form.full === "true";
     try {
-      const session = await startHubSpotSync(hubspotSyncDeps(c.env, c.get("deps")), { full });
+      const deps = c.get("deps");
+      const actor = consoleActor(c.get("consoleSession")!);
+      const session = await startHubSpotSyncAs({ ...hubspotSyncDeps(c.env, deps), db: deps.db }, { full }, actor);
       return c.redirect(`${PAGE}?started=${encodeURIComponent(session.session_id)}`, 303);
     } catch (error) {
       return page(c, { error: refusalOf(error) });
