@@ -5,7 +5,7 @@ import { supabaseReplica } from "../core/stores/supabase-replica";
 import { deleteEvent, emailRow, upsertEvent } from "./support/fixtures";
 import { pg } from "./support/helpers";
 
-// Migration 0012: sync_apply_batch's answer names `conflict` only when true and the held row's
+// Migration 0010: sync_apply_batch's answer names `conflict` only when true and the held row's
 // `updated_at` only when the replica holds a newer version than the event; the rest as before.
 
 type Answer = Array<{ event_id: string; current_version: number; conflict?: boolean; updated_at?: string }>;
@@ -13,7 +13,7 @@ type Answer = Array<{ event_id: string; current_version: number; conflict?: bool
 const payload = (events: ReturnType<typeof upsertEvent>[]) =>
   events.map((e) => ({ id: e.id, entity: e.entity, op: e.op, key: e.key, version: e.version, row: e.row }));
 
-describe("sync_apply_batch's answer (0012)", () => {
+describe("sync_apply_batch's answer (0010)", () => {
   it("lists every event with the version held, conflict only when true, updated_at only when the replica is newer", async () => {
     const [owner] = await pg()`insert into prospects (name) values ('Owner 0012') returning id`;
     const row = (n: number, version: number, extra: Record<string, unknown> = {}) =>

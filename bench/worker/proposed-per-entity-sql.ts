@@ -6,12 +6,12 @@
  * bench.sync_apply_batch_per_entity; sync.apply_<entity>, sync.apply_entity_generic and
  * sync.apply_functions beside the real ones there) and times it next to public.sync_apply_batch.
  * It was barely faster warm and slower on a new backend (batch 100, medians of 60 calls, one run
- * of the profiler: warm 9.59 against 10.05 ms for public.sync_apply_batch of 0012; new backend
+ * of the profiler: warm 9.59 against 10.05 ms for public.sync_apply_batch (migration 0010); new backend
  * 25.00 against 24.23 ms; an earlier run against the generic statements alone: 9.80 against 9.87
  * and 23.49 against 21.16), so planning is not what bounds the function, and it was not kept: for
  * under 0.5 ms warm (what deployed Hyperdrive gives) it would add a generator, a
  * table and a staleness rule (a column added after generation) for nothing (bench/RESULTS.md).
- * It passed the apply-path tests while it was migration 0012 (commit history of this branch).
+ * It passed the apply-path tests while it was a migration (commit b126a25).
  * Kept so that the measurement can be repeated.
  */
 export const PROPOSED_PER_ENTITY_SQL = `
@@ -177,7 +177,7 @@ begin
   on conflict (entity) do update set columns = excluded.columns, derived_columns = excluded.derived_columns;
 end $gen$;
 
--- The entry point (public.sync_apply_batch in the proposal), same contract as 0012: checks the batch and each entity, then applies each
+-- The entry point (public.sync_apply_batch in the proposal), same contract as migration 0010: checks the batch and each entity, then applies each
 -- entity through its generated function while that is up to date (else the generic way), all in
 -- the caller's transaction.
 create or replace function bench.sync_apply_batch_per_entity(p_events jsonb) returns jsonb

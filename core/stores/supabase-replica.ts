@@ -3,7 +3,7 @@ import type { SupabaseRpc } from "./supabase-rpc";
 
 /**
  * Supabase as a replica: the whole batch is one call of sync_apply_batch(jsonb), one transaction.
- * Its answer (migration 0012) leaves out `conflict` unless true and `updated_at` unless the row
+ * Its answer (migration 0010) leaves out `conflict` unless true and `updated_at` unless the row
  * held is newer than the event: read as false and as none.
  */
 export function supabaseReplica(rpc: SupabaseRpc): ReplicaTarget {
