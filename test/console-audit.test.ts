@@ -86,7 +86,7 @@ describe("console audit trail", () => {
       const res = await get(`/console/audit?${query}`, cookie);
       expect(res.status, query).toBe(400);
       const html = await res.text();
-      expect(html).toContain('<p class="error" role="alert"><code>INVALID_REQUEST</code>: ');
+      expect(html).toContain('<p class="error" role="alert">Cannot show this (INVALID_REQUEST): ');
       expect(html).not.toContain('"success"');
       expect(html).not.toContain("<script>");
     }

@@ -205,7 +205,7 @@ describe("console consistency: reconciliation", () => {
       const html = await res.text();
       expect(res.status, `${action} ${JSON.stringify(form)}`).toBe(status);
       expect(res.headers.get("content-type")).toMatch(/^text\/html/);
-      expect(html).toContain(`<p class="error" role="alert"><code>${code}</code>: `);
+      expect(html).toContain(`<p class="error" role="alert">Refused (${code}): `);
       expect(html).toContain("Nothing was changed.");
       expect(html).not.toContain('"success"');
     }
@@ -227,7 +227,7 @@ describe("console consistency: reconciliation", () => {
     const { cookie } = await signIn();
     const res = await get("/console/consistency?runs=not-a-run", cookie);
     expect(res.status).toBe(400);
-    expect(await res.text()).toContain('role="alert"><code>INVALID_REQUEST</code>');
+    expect(await res.text()).toContain('role="alert">Cannot show this (INVALID_REQUEST): ');
   });
 });
 
@@ -241,7 +241,7 @@ describe("console consistency: Supabase down", () => {
     });
     expect(backfill.status).toBe(503);
     const html = await backfill.text();
-    expect(html).toContain('<p class="error" role="alert"><code>SUPABASE_UNAVAILABLE</code>: ');
+    expect(html).toContain('<p class="error" role="alert">Not done (SUPABASE_UNAVAILABLE): ');
     expect(html).toContain("Try again when it is back");
     expect(await auditOf("xena@ops")).toEqual([]);
 
@@ -303,6 +303,6 @@ describe("console consistency: integrity and backfill", () => {
     expect(html).toMatch(/<progress id="backfill-campaigns-bar" max="\d+" value="\d+">/);
     const unknown = await get("/console/consistency/backfill/nope/progress", cookie);
     expect(unknown.status).toBe(404);
-    expect(await unknown.text()).toContain("<code>NOT_FOUND</code>");
+    expect(await unknown.text()).toContain('role="alert">Cannot show this (NOT_FOUND): ');
   });
 });

@@ -20,11 +20,20 @@ export function refusalOf(error: unknown): SyncError {
  * Read by screen readers as soon as the page loads (role="alert"). A refusal changed nothing (the
  * services decide before they write); a retryable failure only says to try again.
  */
-export function Refusal(props: { error?: SyncError; read?: boolean }) {
+export function Refusal(props: {
+  error?: SyncError;
+  read?: boolean;
+  /** What to do about a retryable failure, where the action has more to say than "try again". */
+  retryHint?: string;
+}) {
   const e = props.error;
   if (!e) return null;
   const what = props.read ? "Cannot show this" : e.retryable ? "Not done" : "Refused";
-  const then = e.retryable ? " Try again in a moment." : props.read ? "" : " Nothing was changed.";
+  const then = e.retryable
+    ? ` ${props.retryHint ?? "Try again in a moment."}`
+    : props.read
+      ? ""
+      : " Nothing was changed.";
   return (
     <p class="error" role="alert">
       {what} ({e.code}): {e.message}.{then}

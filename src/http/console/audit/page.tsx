@@ -2,7 +2,8 @@
 import { TableHead } from "../table-head";
 import type { z } from "zod";
 import { AUDIT_ACTIONS, AUTH_KINDS, type auditEntrySchema } from "../../../../schemas/operator-api";
-import { Alert, type Refusal } from "../alert";
+import type { SyncError } from "../../../../core/errors";
+import { Refusal } from "../refusal";
 import { Layout } from "../layout";
 import type { ConsoleSession } from "../session";
 
@@ -15,7 +16,7 @@ export interface AuditView {
   items: AuditEntry[];
   nextPage: string | null;
   firstPage: string | null;
-  refusal?: Refusal;
+  refusal?: SyncError;
 }
 
 const AUTH_WORDS: Record<string, string> = {
@@ -102,7 +103,7 @@ export function AuditPage(v: AuditView) {
           <a href="/console/audit">Clear</a>
         </div>
       </form>
-      <Alert refusal={v.refusal} />
+      <Refusal error={v.refusal} read />
       {v.refusal ? null : v.items.length ? (
         <div class="table-wrap">
           <table>

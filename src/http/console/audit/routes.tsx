@@ -5,7 +5,7 @@ import { SyncError } from "../../../../core/errors";
 import { listAudit } from "../../../services/audit";
 import type { AppEnv } from "../../context";
 import { parseRequest } from "../../read-json";
-import { refusalOf } from "../alert";
+import { refusalOf } from "../refusal";
 import { AuditPage } from "./page";
 
 const FILTERS = ["actor", "action", "auth", "target", "since", "until"] as const;

@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import type { BackfillState } from "../../../services/backfill";
-import { Alert, type Refusal } from "../alert";
+import type { SyncError } from "../../../../core/errors";
+import { Refusal } from "../refusal";
 import { Layout } from "../layout";
 import type { ConsoleSession } from "../session";
 import { BackfillProgress, PROGRESS_SECONDS, progressUrl } from "./progress";
@@ -17,7 +18,7 @@ export interface ConsistencyView {
   integrity: IntegrityRunRecord | undefined;
   backfills: Array<{ entity: string; state: BackfillState | null }>;
   /** A refused action: shown with its code, the form keeps what was typed. */
-  refusal?: Refusal;
+  refusal?: SyncError;
   /** Which form the refusal belongs to, and what it held. */
   form?: { action: "reconcile" | "integrity" | "backfill"; fields: Record<string, string> };
 }
@@ -45,7 +46,11 @@ function EntitySelect(props: { id: string; entities: string[]; value?: string; a
 
 export function ConsistencyPage(v: ConsistencyView) {
   const f = v.form?.fields ?? {};
-  const alertFor = (action: string) => (v.form?.action === action ? <Alert refusal={v.refusal} action /> : null);
+  // A store down (retryable) may have stopped a backfill after some pages; it resumes from there.
+  const alertFor = (action: string) =>
+    v.form?.action === action ? (
+      <Refusal error={v.refusal} retryHint="Try again when it is back (a backfill resumes where it stopped)." />
+    ) : null;
   return (
     <Layout title="Consistency" section="consistency" session={v.session}>
       <h2>Consistency</h2>
@@ -53,7 +58,7 @@ export function ConsistencyPage(v: ConsistencyView) {
         The same actions as <code>npm run ops -- reconcile | integrity | backfill</code> and the admin API, recorded in
         the audit trail as <strong>{v.session.operator}</strong>.
       </p>
-      {v.refusal && !v.form ? <Alert refusal={v.refusal} /> : null}
+      {v.form ? null : <Refusal error={v.refusal} read />}
 
       <section class="panel" id="reconcile" aria-labelledby="reconcile-title">
         <h3 id="reconcile-title">Reconcile</h3>

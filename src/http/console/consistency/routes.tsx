@@ -17,7 +17,7 @@ import { runIntegrityChecks } from "../../../services/integrity";
 import type { AppContext, AppEnv } from "../../context";
 import { parseRequest } from "../../read-json";
 import { consoleActor } from "../actor";
-import { refusalOf } from "../alert";
+import { fragmentOrRefusal, refusalOf } from "../refusal";
 import { readForm } from "../form";
 import { ConsistencyPage, type ConsistencyView } from "./page";
 import { BackfillProgress } from "./progress";
@@ -143,7 +143,9 @@ export const consistencyConsole = new Hono<AppEnv>()
     }),
   )
   // The data-live fragment: the progress element's new inner HTML.
-  .get("/backfill/:entity/progress", async (c) => {
-    const entity = replicated(c.req.param("entity"));
-    return c.html(<BackfillProgress entity={entity.name} state={await getBackfill(c.get("deps").db, entity.name)} />);
-  });
+  .get("/backfill/:entity/progress", (c) =>
+    fragmentOrRefusal(c, async () => {
+      const entity = replicated(c.req.param("entity"));
+      return <BackfillProgress entity={entity.name} state={await getBackfill(c.get("deps").db, entity.name)} />;
+    }),
+  );
