@@ -415,6 +415,26 @@ describe("console replay", () => {
     expect(badGroup.status).toBe(400);
     expect(await badGroup.text()).toContain("Refused (INVALID_REQUEST): filter.group: must be a failure group id");
     expect(await count()).toBe(before);
+    // The plan's reason is optional, but a given one follows the API's rule.
+    const shortReason = await post("/console/replays/plans", { csrf, error_code: "CF_WHY", reason: "x" }, { cookie });
+    expect(shortReason.status).toBe(400);
+    expect(await shortReason.text()).toContain("Refused (INVALID_REQUEST): reason: say why (at least 3 characters)");
+    expect(await count()).toBe(before);
+  });
+
+  it("records the optional reason given with a plan on the plan's audit line", async () => {
+    await seedFailures([prospectEvent()], { error_code: "CF_PLAN_REASON" });
+    const { cookie, csrf } = await signIn();
+    const form = await (await get("/console/replays/new", cookie)).text();
+    expect(form).toContain("Reason (optional, recorded in the audit trail)");
+    const planned = await post(
+      "/console/replays/plans",
+      { csrf, error_code: "CF_PLAN_REASON", reason: "  check the fix  " },
+      { cookie },
+    );
+    expect(planned.status).toBe(303);
+    const planId = planned.headers.get("location")!.split("/").pop()!;
+    expect(await auditOf(planId)).toMatchObject([{ action: "plan", reason: "check the fix" }]);
   });
 
   it("counts a sent task that failed again on the job's progress", async () => {

@@ -3,6 +3,7 @@ import { QUEUES, ENTITY_NAMES } from "../../../../schemas/registry";
 import { REPLAY_MODES } from "../../../../schemas/operator-api";
 import type { SyncError } from "../../../../core/errors";
 import { Layout } from "../layout";
+import { ReasonField } from "../reason-field";
 import { Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import type { PlanFormValues } from "./plan-form";
@@ -94,6 +95,7 @@ export function NewReplayPage(props: { session: ConsoleSession; values: PlanForm
           <input id="plan-override" name="override" type="checkbox" checked={v.override} />
           <label for="plan-override">Include quarantined tasks (override, recorded in the audit trail)</label>
         </div>
+        <ReasonField id="plan-reason" value={v.reason} optional />
         <button class="primary" type="submit">
           Make the dry-run plan
         </button>

@@ -11,12 +11,18 @@ export interface PlanFormValues {
   status?: string;
   mode?: string;
   override?: boolean;
+  /** Optional for a plan (the API's too): recorded on the plan's audit line when given. */
+  reason?: string;
 }
 
 export const PLAN_FILTER_FIELDS = ["group", "entity", "queue", "error_code", "status"] as const;
 
 export function planFormValues(form: Record<string, unknown>): PlanFormValues {
-  const values: PlanFormValues = { mode: field(form, "mode"), override: form.override === "on" };
+  const values: PlanFormValues = {
+    mode: field(form, "mode"),
+    override: form.override === "on",
+    reason: field(form, "reason"),
+  };
   for (const name of PLAN_FILTER_FIELDS) values[name] = field(form, name);
   return values;
 }
@@ -25,5 +31,5 @@ export function planFormValues(form: Record<string, unknown>): PlanFormValues {
 export function planBodyOf(values: PlanFormValues): CreatePlanBody {
   const filter: Record<string, string> = {};
   for (const name of PLAN_FILTER_FIELDS) if (values[name]) filter[name] = values[name]!;
-  return parseForm(createPlanBody, { filter, mode: values.mode, override: values.override });
+  return parseForm(createPlanBody, { filter, mode: values.mode, override: values.override, reason: values.reason });
 }
