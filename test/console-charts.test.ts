@@ -86,6 +86,22 @@ describe("console charts: access", () => {
     // Any other path is a console page like the rest: behind the session check.
     expect((await get("/console/static/nothing.js")).status).toBe(303);
   });
+
+  it("pages load static files at their content's version, cached for a year; any other version briefly", async () => {
+    const page = await (await get("/console/login")).text();
+    const css = page.match(/href="(\/console\/static\/console\.css\?v=([0-9a-z]+))"/);
+    expect(css, "the login page links the versioned stylesheet").not.toBeNull();
+    const current = await get(css![1]!);
+    expect(current.status).toBe(200);
+    expect(current.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    // A page from before a deploy asks for an old version: it gets today's file, not kept long.
+    for (const stale of ["/console/static/console.css?v=old", "/console/static/console.css"]) {
+      const res = await get(stale);
+      expect(res.status, stale).toBe(200);
+      expect(res.headers.get("cache-control"), stale).toBe("public, max-age=300");
+      expect(await res.text(), stale).toBe(await current.clone().text());
+    }
+  });
 });
 
 describe("console charts: numbers from sync_metrics", () => {
@@ -183,8 +199,8 @@ describe("console charts: numbers from sync_metrics", () => {
       expect(html).toContain(`data-live="/console/charts/numbers?range=hour&amp;direction=${queue}"`);
     }
     expect(html).toContain("3 applied, 0 stale, 0 failed; lag p50 ≤ 100 ms, p99 ≤ 100 ms.");
-    expect(html).toContain('<script src="/console/static/uplot.js" defer="">');
-    expect(html).toContain('<script src="/console/static/console.js" defer="">');
+    expect(html).toMatch(/<script src="\/console\/static\/uplot\.js\?v=[0-9a-z]+" defer="">/);
+    expect(html).toMatch(/<script src="\/console\/static\/console\.js\?v=[0-9a-z]+" defer="">/);
     expect(html).not.toMatch(/style=/);
     expect(html.match(/<script/g)).toHaveLength(2);
     expect(html).toContain('aria-current="page">Last hour, per minute');

@@ -2,10 +2,7 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 import type { ConsoleSession } from "./session";
-
-export const CONSOLE_CSS_PATH = "/console/static/console.css";
-/** Live updates on every page: data-live fragments, data-age times, charts (static/console.js). */
-export const CONSOLE_JS_PATH = "/console/static/console.js";
+import { staticUrl } from "./static/assets";
 
 /** The console's sections, in the order of the navigation bar. Each is mounted in routes.tsx. */
 export const SECTIONS = [
@@ -46,8 +43,9 @@ export function Layout(props: {
             />
           ) : null}
           <title>{props.title} · supabase-d1-sync console</title>
-          <link rel="stylesheet" href={CONSOLE_CSS_PATH} />
-          <script src={CONSOLE_JS_PATH} defer></script>
+          <link rel="stylesheet" href={staticUrl("console.css")} />
+          {/* Live updates on every page: data-live fragments, data-age times, charts. */}
+          <script src={staticUrl("console.js")} defer></script>
         </head>
         <body>
           <header>

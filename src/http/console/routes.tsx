@@ -22,7 +22,6 @@ import {
   SESSION_SECONDS,
   type ConsoleSession,
 } from "./session";
-import { CONSOLE_CSS } from "./styles";
 import { operatorTokenActive } from "../../services/operator-tokens";
 import { failuresRoutes } from "./failures/routes";
 import { replaysRoutes } from "./replays/routes";
@@ -188,11 +187,6 @@ export const consoleRoutes = new Hono<AppEnv>()
   // Errors render as an HTML page under the console's CSP, not as the API's JSON envelope.
   .onError(consoleError)
   .use("*", securityHeaders)
-  .get("/static/console.css", (c) => {
-    c.header("content-type", "text/css; charset=utf-8");
-    c.header("cache-control", "public, max-age=300");
-    return c.body(CONSOLE_CSS);
-  })
   .route("/static", consoleStatic)
   .get("/login", async (c) => {
     if (await openSession(c.env, getCookie(c, SESSION_COOKIE), new Date())) return c.redirect("/console", 303);

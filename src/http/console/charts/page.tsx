@@ -2,7 +2,7 @@
 import { DIRECTIONS, RANGES, type Direction, type MetricsSeries, type Range } from "../../../services/metrics-series";
 import { Layout } from "../layout";
 import type { ConsoleSession } from "../session";
-import { STATIC_PATH } from "../static/assets";
+import { staticUrl } from "../static/assets";
 import { lagText, pointTime } from "./format";
 
 /** How often the charts and their numbers are fetched again while the page is open. */
@@ -21,8 +21,8 @@ export function ChartsPage(props: { range: Range; series: MetricsSeries; session
   const { range } = props;
   return (
     <Layout title="Charts" section="charts" session={props.session}>
-      <link rel="stylesheet" href={`${STATIC_PATH}/uplot.css`} />
-      <script src={`${STATIC_PATH}/uplot.js`} defer></script>
+      <link rel="stylesheet" href={staticUrl("uplot.css")} />
+      <script src={staticUrl("uplot.js")} defer></script>
       <nav class="ranges" aria-label="Time range">
         <ul>
           {(Object.keys(RANGES) as Range[]).map((r) => (
