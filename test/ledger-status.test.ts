@@ -142,20 +142,37 @@ describe("ledger transitions move exactly what the machines allow", () => {
     }
   });
 
-  it("claim: a task is claimed from the statuses a replay starts from, and only from the status it was read with", async () => {
+  it("claim: a task is claimed from the statuses a replay starts from, and only as it was read (status and replay count)", async () => {
+    const claim = async (id: string, status: TaskStatus, replay_count: number) =>
+      (await claimForReplay(env.DB, [{ id, status, replay_count }])).has(id);
     for (const status of TASK_STATUSES) {
       const task = await fail(prospectEvent(), word());
       await setTask(task.id, status);
       if (!TASK_MOVES.replay.from.includes(status)) {
-        await expect(claimForReplay(env.DB, { id: task.id, status })).rejects.toThrow(/cannot move/);
+        await expect(claim(task.id, status, 0)).rejects.toThrow(/cannot move/);
         expect(await taskStatus(task.id)).toBe(status);
         continue;
       }
       const other = TASK_MOVES.replay.from.find((s) => s !== status)!;
-      expect(await claimForReplay(env.DB, { id: task.id, status: other }), `${status} read as ${other}`).toBe(false);
-      expect(await claimForReplay(env.DB, { id: task.id, status }), status).toBe(true);
+      expect(await claim(task.id, other, 0), `${status} read as ${other}`).toBe(false);
+      expect(await claim(task.id, status, 1), `${status} read with another replay count`).toBe(false);
+      expect(await claim(task.id, status, 0), status).toBe(true);
       expect(await taskStatus(task.id)).toBe("replaying");
+      // A second claim from the same read (two overrides of a task already replaying) loses:
+      // the first moved the count on.
+      expect(await claim(task.id, status, 0), `${status} claimed twice`).toBe(false);
+      const row = await env.DB.prepare("SELECT replay_count FROM failed_tasks WHERE id = ?1")
+        .bind(task.id)
+        .first<{ replay_count: number }>();
+      expect(row!.replay_count).toBe(1);
     }
+    // Several at once: only those still as read are claimed.
+    const [a, b] = [await fail(prospectEvent(), word()), await fail(prospectEvent(), word())];
+    const claimed = await claimForReplay(env.DB, [
+      { id: a.id, status: "open", replay_count: 0 },
+      { id: b.id, status: "open", replay_count: 3 },
+    ]);
+    expect([...claimed]).toEqual([a.id]);
   });
 
   it("failed again: a task in any status reopens, or is quarantined once replayed too often", async () => {

@@ -4,6 +4,8 @@ import { jobSchema } from "../schemas/operator-api";
 import { queueBindings } from "../producers/publish";
 import { replayStores } from "../src/services/entity-stores";
 import { replayOneTask } from "../src/services/replay-task";
+import { commitAndSend } from "../src/services/replay-commit";
+import { decideReplays, type Decision, type ReplayableTask } from "../src/services/replay-decide";
 import { pruneExpired, RETENTION_DAYS } from "../src/services/retention";
 import { postgresRpc } from "../core/stores/supabase-postgres";
 import { deleteEvent, deliver, upsertEvent } from "./support/fixtures";
@@ -127,27 +129,74 @@ describe("a single replay of a task that is still replaying", () => {
     expect(audit2[0]).toMatchObject({ action: "override", reason: "stuck: the runner died" });
   });
 
-  it("two replays of one task racing: exactly one is sent, the other is refused with ALREADY_REPLAYING", async () => {
+  it.each([
+    { race: "two replays of an open task", stuck: false, replaysBefore: 0 },
+    { race: "two overrides of a stuck replaying task", stuck: true, replaysBefore: 1 },
+  ])(
+    "$race racing: exactly one is sent, the other is refused with ALREADY_REPLAYING",
+    async ({ stuck, replaysBefore }) => {
+      const event = prospectEvent();
+      await seedFailures([event], { error_code: "REPLAY_RACE" });
+      const task = (await taskOfEvent(event.id))!;
+      if (stuck)
+        await env.DB.prepare("UPDATE failed_tasks SET status = 'replaying', replay_count = 1 WHERE id = ?1")
+          .bind(task.id)
+          .run(); // sent once, its outcome never known
+      const deps = { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => postgresRpc(pg())) };
+      const req = (name: string) => ({
+        mode: "original" as const,
+        override: stuck,
+        actor: { name, auth: "admin-token" as const, tokenId: null },
+        reason: "race",
+      });
+      const results = await Promise.allSettled([
+        replayOneTask(deps, task.id, req("alice")),
+        replayOneTask(deps, task.id, req("bob")),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+      const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(refused.reason).toMatchObject({ code: "ALREADY_REPLAYING" });
+      expect((await taskOfEvent(event.id))!.replay_count).toBe(replaysBefore + 1);
+      const history = (await op("GET", `/v1/admin/failed-tasks/${task.id}`)).json.data.history;
+      expect(history.filter((h: { kind: string }) => h.kind === "replay")).toHaveLength(1);
+      expect((await op("GET", `/v1/admin/audit?target=${task.id}`)).json.data.items).toHaveLength(1);
+    },
+  );
+
+  it("a job's chunk decided before a single replay claimed its task: the job records it skipped and sends nothing", async () => {
     const event = prospectEvent();
-    await seedFailures([event], { error_code: "REPLAY_RACE" });
-    const task = (await taskOfEvent(event.id))!;
+    await seedFailures([event], { error_code: "JOB_SINGLE_RACE" });
+    const row = (await taskOfEvent(event.id))!;
+    const read = { ...row, event: JSON.parse(row.event) } as ReplayableTask; // as the job's chunk read it: open, 0 replays
     const deps = { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => postgresRpc(pg())) };
-    const req = (name: string) => ({
+    const opts = {
       mode: "original" as const,
       override: false,
-      actor: { name, auth: "admin-token" as const, tokenId: null },
-      reason: "race",
+      allowReplaying: false,
+      actor: "job",
+      jobId: null,
+      now: new Date().toISOString(),
+    };
+    const decisions = await decideReplays(deps.stores, [read], opts);
+    expect(decisions).toMatchObject([{ outcome: "send" }]);
+    // Between the job's read and its commit, a single replay claims and sends the task.
+    const single = await replayOneTask(deps, read.id, {
+      mode: "original",
+      override: false,
+      actor: { name: "alice", auth: "admin-token", tokenId: null },
+      reason: "now",
     });
-    const results = await Promise.allSettled([
-      replayOneTask(deps, task.id, req("alice")),
-      replayOneTask(deps, task.id, req("bob")),
-    ]);
-    expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
-    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
-    expect(refused.reason).toMatchObject({ code: "ALREADY_REPLAYING" });
-    const after = (await taskOfEvent(event.id))!;
-    expect(after.replay_count).toBe(1);
-    const history = (await op("GET", `/v1/admin/failed-tasks/${task.id}`)).json.data.history;
+    expect(single.outcome).toBe("sent");
+    let committed: Decision[] = [];
+    const result = await commitAndSend({ db: env.DB, queue: env.TO_D1 }, decisions, opts, {
+      commit: (claimed) => ((committed = claimed), []),
+      revert: () => [],
+    });
+    expect(result.sent).toEqual([]);
+    expect(result.skipped).toMatchObject([{ outcome: "skipped", code: "ALREADY_REPLAYING" }]);
+    expect(committed).toMatchObject([{ outcome: "skipped", code: "ALREADY_REPLAYING" }]);
+    expect((await taskOfEvent(event.id))!.replay_count).toBe(1);
+    const history = (await op("GET", `/v1/admin/failed-tasks/${read.id}`)).json.data.history;
     expect(history.filter((h: { kind: string }) => h.kind === "replay")).toHaveLength(1);
   });
 

@@ -17,20 +17,35 @@ function assertMoves(moves: Moves<TaskStatus>, name: string, from: TaskStatus, t
 }
 
 /**
- * A single replay claims its task before sending: a compare-and-set on the status it was read
- * with, so of two replays racing (two operators, a retried request) only the first gets past it.
- * False: the task changed meanwhile, and nothing may be sent.
+ * Every replay (a single one, a job's chunk) claims its tasks before recording and sending them: a
+ * compare-and-set on the status and replay count they were read with, which it moves on (replaying,
+ * count + 1). Of two replays racing for a task (two operators, two overrides of a stuck task, a job
+ * and a single replay) only the first gets past it; the count is what a second override of a task
+ * already replaying would otherwise find unchanged. Answers the ids claimed; any other task changed
+ * meanwhile, and nothing of it may be sent. A crash between the claim and the send leaves the task
+ * replaying and unsent: the same "stuck" state a crash after the record leaves, which an override
+ * replays, never a duplicate.
  */
-export async function claimForReplay(db: D1Database, task: Pick<TaskRef, "id" | "status">): Promise<boolean> {
-  assertMoves(TASK_MOVES.replay, "replay", task.status, "replaying", task.id);
-  const claim = await db
+export async function claimForReplay(db: D1Database, tasks: ClaimRef[]): Promise<Set<string>> {
+  if (!tasks.length) return new Set();
+  for (const task of tasks) assertMoves(TASK_MOVES.replay, "replay", task.status, "replaying", task.id);
+  const { results } = await db
     .prepare(
-      `UPDATE failed_tasks SET status = 'replaying' WHERE id = ?1 AND status = ?2 AND status IN ${sqlList(TASK_MOVES.replay.from)}`,
+      `UPDATE failed_tasks SET status = 'replaying', replay_count = replay_count + 1
+        WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))
+          AND status IN ${sqlList(TASK_MOVES.replay.from)}
+          AND EXISTS (SELECT 1 FROM json_each(?1) j WHERE json_extract(j.value, '$.id') = failed_tasks.id
+                        AND json_extract(j.value, '$.status') = failed_tasks.status
+                        AND json_extract(j.value, '$.replay_count') = failed_tasks.replay_count)
+        RETURNING id`,
     )
-    .bind(task.id, task.status)
-    .run();
-  return claim.meta.changes > 0;
+    .bind(JSON.stringify(tasks.map((t) => ({ id: t.id, status: t.status, replay_count: t.replay_count }))))
+    .all<{ id: string }>();
+  return new Set(results.map((r) => r.id));
 }
+
+/** A task as a replay read it: the claim holds only if neither has changed since. */
+export type ClaimRef = Pick<TaskRef, "id" | "status"> & { replay_count: number };
 
 export interface ReplayRecord {
   /** Tasks about to be sent, each with the id its "replay" history line gets. */
@@ -44,12 +59,13 @@ export interface ReplayRecord {
 }
 
 /**
- * Records a replay chunk before anything is sent: tasks → replaying (replay_count + 1), superseded
- * ones settled, a history line each, their groups resolved if nothing is left open. The caller runs
- * these first in its own db.batch, followed by its own rows (audit, job items, counters), so the
- * record and the caller's rows commit together; a crash after the commit leaves tasks replaying,
- * never resent. No status guard in the SQL: a single replay has claimed its task already, and a
- * job's chunk was decided from the statuses just read; the moves are checked against the machine.
+ * Records a replay chunk before anything is sent: claimed tasks get their replay time and job,
+ * superseded ones are settled, a history line each, their groups resolved if nothing is left open.
+ * The caller runs these first in its own db.batch, followed by its own rows (audit, job items,
+ * counters), so the record and the caller's rows commit together; a crash after the commit leaves
+ * tasks replaying, never resent. No status guard in the SQL: the tasks to send were claimed
+ * (claimForReplay), and superseded ones were decided from the statuses just read; the moves are
+ * checked against the machine.
  */
 export function recordReplayStatements(db: D1Database, r: ReplayRecord): D1PreparedStatement[] {
   for (const { task } of r.sent) assertMoves(TASK_MOVES.replay, "replay", task.status, "replaying", task.id);
@@ -75,8 +91,7 @@ export function recordReplayStatements(db: D1Database, r: ReplayRecord): D1Prepa
   return [
     db
       .prepare(
-        `UPDATE failed_tasks SET status = 'replaying', replay_count = replay_count + 1, last_replayed_at = ?2, last_job_id = ?3
-          WHERE id IN (SELECT value FROM json_each(?1))`,
+        `UPDATE failed_tasks SET last_replayed_at = ?2, last_job_id = ?3 WHERE id IN (SELECT value FROM json_each(?1))`,
       )
       .bind(ids(r.sent), r.now, r.jobId),
     db

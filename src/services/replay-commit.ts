@@ -1,7 +1,7 @@
 import { newEventId } from "../../schemas/event";
 import { sendBatches } from "../../core/batching/send-batches";
 import { describe } from "../../core/errors";
-import { recordReplayStatements, revertUnsentStatements } from "../../core/ledger/task-transitions";
+import { claimForReplay, recordReplayStatements, revertUnsentStatements } from "../../core/ledger/task-transitions";
 import { isSend, type Decision, type ReplayOptions, type SendDecision } from "./replay-decide";
 
 export interface ChunkResult {
@@ -14,7 +14,9 @@ export interface ChunkResult {
 }
 
 /**
- * Records a chunk's decisions, then sends. Recording first (tasks → replaying, history, the
+ * Claims the tasks decided "send" (claimForReplay); one another replay claimed since it was read
+ * becomes a skip (ALREADY_REPLAYING), so no task is sent by two replays. Then records the chunk's
+ * decisions and sends. Recording first (tasks → replaying, history, the
  * caller's own rows such as job items, all in one D1 batch) is what makes a job send each task at
  * most once: a crash after the commit leaves a task "replaying" and never resends it. If the
  * queue refuses, the unsent part is reverted, so nothing is recorded as sent that was not.
@@ -23,9 +25,14 @@ export async function commitAndSend(
   deps: { db: D1Database; queue: Queue },
   decisions: Decision[],
   opts: ReplayOptions,
-  caller: { commit: D1PreparedStatement[]; revert: (unsent: Decision[]) => D1PreparedStatement[] },
+  caller: {
+    /** The caller's rows for the decisions as claimed (a lost claim is a skip by then). */
+    commit: (decisions: Decision[]) => D1PreparedStatement[];
+    revert: (unsent: Decision[]) => D1PreparedStatement[];
+  },
 ): Promise<ChunkResult> {
   const db = deps.db;
+  decisions = await claimSends(db, decisions);
   const result: ChunkResult = {
     sent: decisions.filter(isSend),
     superseded: decisions.filter((d) => d.outcome === "superseded"),
@@ -46,7 +53,7 @@ export async function commitAndSend(
       actor: opts.actor,
       mode: opts.mode,
     }),
-    ...caller.commit,
+    ...caller.commit(decisions),
   ]);
 
   const batches = sendBatches(result.sent, (d) => d.event);
@@ -65,4 +72,23 @@ export async function commitAndSend(
     await db.batch([...revertUnsentStatements(db, result.unsent.map(withHistory)), ...caller.revert(result.unsent)]);
   }
   return result;
+}
+
+async function claimSends(db: D1Database, decisions: Decision[]): Promise<Decision[]> {
+  const sends = decisions.filter(isSend);
+  const claimed = await claimForReplay(
+    db,
+    sends.map((d) => d.task),
+  );
+  if (claimed.size === sends.length) return decisions;
+  return decisions.map((d) =>
+    !isSend(d) || claimed.has(d.task.id)
+      ? d
+      : {
+          task: d.task,
+          outcome: "skipped",
+          code: "ALREADY_REPLAYING",
+          detail: "changed since it was read: another replay claimed it first (nothing sent twice)",
+        },
+  );
 }

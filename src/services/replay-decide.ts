@@ -15,6 +15,8 @@ export interface ReplayableTask {
   entity: string | null;
   row_id: string | null;
   status: TaskStatus;
+  /** As read: the replay's claim holds only if neither it nor the status has changed since. */
+  replay_count: number;
   event: Record<string, unknown>;
   /** Why it failed: a VERSION_CONTENT_CONFLICT or VERSION_REGRESSION is not "superseded" by what the replica holds. */
   error_code?: string | null;

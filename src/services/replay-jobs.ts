@@ -231,7 +231,10 @@ export async function runJobTick(
       const decisions = await decideReplays(deps.stores, tasks, options);
       const seqOf = new Map(tasks.map((t) => [t.id, t.seq]));
       const chunkResult = await commitAndSend({ db, queue: deps.queues[job.queue]! }, decisions, options, {
-        commit: [...itemStatements(db, job.plan_id, decisions, seqOf, now), countersStatement(db, jobId, decisions, 1)],
+        commit: (claimed) => [
+          ...itemStatements(db, job.plan_id, claimed, seqOf, now),
+          countersStatement(db, jobId, claimed, 1),
+        ],
         revert: (unsent) => [
           db
             .prepare(

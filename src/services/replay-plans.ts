@@ -244,7 +244,8 @@ export async function pendingTasks(db: D1Database, planId: string, limit: number
 }
 
 type PlanTask = ReplayableTask & { seq: number };
-const PLAN_TASK_COLUMNS = "i.seq, t.id, t.queue, t.event_id, t.entity, t.row_id, t.status, t.event, t.error_code";
+const PLAN_TASK_COLUMNS =
+  "i.seq, t.id, t.queue, t.event_id, t.entity, t.row_id, t.status, t.replay_count, t.event, t.error_code";
 
 async function readPlanTasks(statement: D1PreparedStatement): Promise<PlanTask[]> {
   const { results } = await statement.all<Record<string, unknown>>();

@@ -1,7 +1,6 @@
 import type { FailedTask, ReplayMode } from "../../schemas/operator-api";
 import { ConflictError, TransientError, ValidationError } from "../../core/errors";
 import { utcNow } from "../../core/utc";
-import { claimForReplay } from "../../core/ledger/task-transitions";
 import { auditStatement, type Actor } from "./audit";
 import { getFailedTask } from "./failed-tasks";
 import { commitAndSend } from "./replay-commit";
@@ -54,21 +53,18 @@ export async function replayOneTask(
       result,
     });
   const outcome = decision!.outcome === "send" ? "sent" : "superseded";
-  if (outcome === "sent") {
-    // Claim the task before sending: of two replays of it racing (two operators, a retried
-    // request), only the first gets past this compare-and-set; the other sends nothing. If the queue
-    // then refuses, commitAndSend puts the status it had back.
-    if (!(await claimForReplay(deps.db, task))) {
-      throw new ConflictError(
-        "ALREADY_REPLAYING",
-        `failed task ${id} changed while it was being replayed (another replay got there first)`,
-      );
-    }
-  }
+  // commitAndSend claims the task before sending: of two replays of it racing (two operators, two
+  // overrides, a retried request), only the first gets past the claim; the other records and sends
+  // nothing. If the queue then refuses, it puts the status it had back.
   const result = await commitAndSend({ db: deps.db, queue: deps.queues[task.queue]! }, [decision!], opts, {
-    commit: [audit({ outcome })],
+    commit: ([claimed]) => (claimed!.outcome === "skipped" ? [] : [audit({ outcome })]),
     revert: () => [audit({ outcome: "not sent: the queue refused it; nothing changed" })],
   });
+  if (result.skipped.length)
+    throw new ConflictError(
+      "ALREADY_REPLAYING",
+      `failed task ${id} changed while it was being replayed (another replay got there first)`,
+    );
   if (result.error)
     throw new TransientError("QUEUE_UNAVAILABLE", `queue ${task.queue} refused the replay of ${id}: ${result.error}`);
   return { task: await getFailedTask(deps.db, id), outcome };
