@@ -112,6 +112,11 @@ export const listGroupsQuery = z.object({
   entity: z.enum(ENTITY_NAMES).optional(),
   queue: workQueue.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
+  /** Opaque: the `nextCursor` of the previous page (the last group's failure time and id). */
+  cursor: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T[\d:.]{8,15}Z~[0-9a-f]{16}$/, "must be the nextCursor of the previous page")
+    .optional(),
 });
 
 const reason = text().trim().min(3, "say why (at least 3 characters)").max(500);

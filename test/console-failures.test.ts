@@ -136,6 +136,25 @@ describe("console failures: the ledger as it is", () => {
   });
 });
 
+describe("console failures: paging the groups", () => {
+  it("past 50 groups the list links the older page, which carries the filter and shows the rest", async () => {
+    for (let i = 0; i < 51; i++)
+      await seedFailures([prospectEvent()], { queue: "to-supabase", error_code: `CF_PAGE_${i}` });
+    const { cookie } = await signIn();
+    const first = await (await get("/console/failures?entity=prospects", cookie)).text();
+    const older = first.match(/href="(\/console\/failures\?entity=prospects&amp;cursor=[^"]+)">Older groups →/);
+    expect(older, "an older-page link").not.toBeNull();
+    const second = await (await get(older![1]!.replaceAll("&amp;", "&"), cookie)).text();
+    expect(second).toContain('href="/console/failures?entity=prospects">Newest groups</a>');
+    const codes = (html: string) => [...html.matchAll(/>(CF_PAGE_\d+)<\/a>/g)].map((m) => m[1]);
+    const both = [...codes(first), ...codes(second)];
+    expect(new Set(both).size).toBe(both.length); // no group on both pages
+    expect(codes(second).length).toBeGreaterThan(0);
+    // The second page's live fragment polls that page, not the first.
+    expect(second).toMatch(/data-live="\/console\/failures\/live\/groups\?entity=prospects&amp;cursor=/);
+  });
+});
+
 describe("console failures: status moves", () => {
   it("acknowledges exactly as the API does (same state, same audit line with the operator), offering only allowed moves", async () => {
     const viaPage = await seedGroup("CF_MOVE_PAGE", 2);

@@ -5,7 +5,7 @@ import { auditEntrySchema, failureGroupSchema, failedTaskSchema, taskDetailSchem
 import { hmacHex, webhookAlerts } from "../core/ledger/alerts";
 import { messagePattern } from "../core/ledger/failure-signature";
 import type { OpenedGroup } from "../core/ledger/record-failures";
-import { op, prospectEvent } from "./support/operator";
+import { op, prospectEvent, seedFailures } from "./support/operator";
 import { call, SECRETS } from "./support/helpers";
 
 let seq = 0;
@@ -247,5 +247,35 @@ describe("inspection", () => {
       expect.arrayContaining(["since", "until", "group", "min_attempts"]),
     );
     expect((await call("GET", "/v1/admin/audit", { token: SECRETS.api })).status).toBe(401);
+  });
+});
+
+describe("failure groups: paging", () => {
+  it("pages through every group once, newest failure first, by the previous page's nextCursor; a bad cursor is refused", async () => {
+    // Five groups (one error code each), failing at distinct times and two at the same time.
+    const codes = ["PAGE_A", "PAGE_B", "PAGE_C", "PAGE_D", "PAGE_E"];
+    for (const code of codes) await seedFailures([prospectEvent()], { queue: "to-d1", error_code: code });
+    await env.DB.prepare(
+      `UPDATE failure_groups SET last_seen_at = CASE error_code WHEN 'PAGE_A' THEN '2090-01-01T00:00:05.000Z'
+         WHEN 'PAGE_B' THEN '2090-01-01T00:00:04.000Z' ELSE '2090-01-01T00:00:03.000Z' END
+        WHERE error_code LIKE 'PAGE_%'`,
+    ).run();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res = await op("GET", `/v1/admin/failure-groups?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      expect(res.status).toBe(200);
+      seen.push(...res.json.data.items.map((g: { error_code: string }) => g.error_code));
+      cursor = res.json.data.nextCursor;
+      pages++;
+    } while (cursor && pages < 20);
+    const ours = seen.filter((c) => c.startsWith("PAGE_"));
+    expect(ours.slice(0, 2)).toEqual(["PAGE_A", "PAGE_B"]);
+    expect(new Set(ours).size).toBe(5);
+    expect(ours).toHaveLength(5); // none twice across pages
+    const bad = await op("GET", "/v1/admin/failure-groups?cursor=2090-01-01");
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.code).toBe("INVALID_REQUEST");
   });
 });

@@ -57,7 +57,7 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
     get: {
       summary: "Failure groups (same queue, entity, error code and message pattern)",
       query: api.listGroupsQuery,
-      response: list(api.failureGroupSchema),
+      response: list(api.failureGroupSchema, true),
     },
   },
   "/v1/admin/failure-groups/{id}": { get: { summary: "A group with its newest tasks", response: groupDetail } },

@@ -19,16 +19,26 @@ const GROUP_SELECT = `SELECT g.*,
     (SELECT count(*) FROM failed_tasks t WHERE t.group_id = g.id AND t.status IN ${UNSETTLED}) AS open_tasks
   FROM failure_groups g`;
 
-/** Most recently failing first. */
-export async function listFailureGroups(db: D1Database, q: z.infer<typeof listGroupsQuery>): Promise<FailureGroup[]> {
+/**
+ * Most recently failing first, a page at a time: the cursor is the last group's (last_seen_at, id),
+ * so a group failing again while the operator pages moves to the top instead of shifting the pages.
+ */
+export async function listFailureGroups(
+  db: D1Database,
+  q: z.infer<typeof listGroupsQuery>,
+): Promise<{ items: FailureGroup[]; nextCursor: string | null }> {
+  const [seenAt, afterId] = q.cursor ? q.cursor.split("~") : [null, null];
   const { results } = await db
     .prepare(
       `${GROUP_SELECT} WHERE (?1 IS NULL OR g.status = ?1) AND (?2 IS NULL OR g.entity = ?2) AND (?3 IS NULL OR g.queue = ?3)
+          AND (?5 IS NULL OR g.last_seen_at < ?5 OR (g.last_seen_at = ?5 AND g.id > ?6))
         ORDER BY g.last_seen_at DESC, g.id LIMIT ?4`,
     )
-    .bind(q.status ?? null, q.entity ?? null, q.queue ?? null, q.limit)
+    .bind(q.status ?? null, q.entity ?? null, q.queue ?? null, q.limit + 1, seenAt, afterId)
     .all<FailureGroup>();
-  return results;
+  const items = results.slice(0, q.limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: results.length > q.limit && last ? `${last.last_seen_at}~${last.id}` : null };
 }
 
 export async function getFailureGroup(

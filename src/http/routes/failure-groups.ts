@@ -11,7 +11,7 @@ import { readBody, readQuery } from "../read-json";
 /** Failures grouped by signature: list, show, acknowledge, ignore, resolve, reopen. */
 export const failureGroupRoutes = new Hono<AppEnv>()
   .use("*", adminAuth())
-  .get("/", async (c) => ok(c, { items: await listFailureGroups(c.get("deps").db, readQuery(c, listGroupsQuery)) }))
+  .get("/", async (c) => ok(c, await listFailureGroups(c.get("deps").db, readQuery(c, listGroupsQuery))))
   .get("/:id", async (c) => ok(c, await getFailureGroup(c.get("deps").db, c.req.param("id"))))
   .post("/:id/:action", async (c) => {
     const action = c.req.param("action");

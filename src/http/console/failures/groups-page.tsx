@@ -25,12 +25,15 @@ export const GROUPS_LIVE_SECONDS = 10;
 export interface GroupFilter {
   status?: string;
   entity?: string;
+  /** The page: the previous page's nextCursor (none: the newest). */
+  cursor?: string;
 }
 
 export function groupsQueryString(filter: GroupFilter): string {
   const q = new URLSearchParams();
   if (filter.status) q.set("status", filter.status);
   if (filter.entity) q.set("entity", filter.entity);
+  if (filter.cursor) q.set("cursor", filter.cursor);
   const s = q.toString();
   return s ? `?${s}` : "";
 }
@@ -88,8 +91,8 @@ export function GroupsPage(props: {
   session: ConsoleSession;
   filter: GroupFilter;
   groups: FailureGroup[];
-  /** The most the list shows (listGroupsQuery's default limit): say so when it is reached. */
-  limit: number;
+  /** The next, older page's cursor, if there is one. */
+  nextCursor: string | null;
   error?: SyncError;
 }) {
   const { filter } = props;
@@ -137,11 +140,14 @@ export function GroupsPage(props: {
       >
         <GroupRows groups={props.groups} />
       </RowsTable>
-      {props.groups.length >= props.limit ? (
-        <p class="muted">
-          Showing the {props.limit} groups that failed most recently: narrow the filter to see others.
-        </p>
-      ) : null}
+      <p class="pager">
+        {filter.cursor ? (
+          <a href={`/console/failures${groupsQueryString({ ...filter, cursor: undefined })}`}>Newest groups</a>
+        ) : null}
+        {props.nextCursor ? (
+          <a href={`/console/failures${groupsQueryString({ ...filter, cursor: props.nextCursor })}`}>Older groups →</a>
+        ) : null}
+      </p>
     </Layout>
   );
 }

@@ -28,15 +28,19 @@ const taskWhere = { title: "Failed task", section: "failures", back: backToGroup
 const groupWhere = { title: "Failure group", section: "failures", back: backToGroups } as const;
 
 function groupFilter(c: AppContext): GroupFilter {
-  return { status: c.req.query("status") || undefined, entity: c.req.query("entity") || undefined };
+  return {
+    status: c.req.query("status") || undefined,
+    entity: c.req.query("entity") || undefined,
+    cursor: c.req.query("cursor") || undefined,
+  };
 }
 
 /** Checked with the API's listGroupsQuery (its default limit too): a bad filter value is refused, not ignored. */
 const groupsQuery = (filter: GroupFilter) => parseForm(listGroupsQuery, filter);
-const GROUPS_LIMIT = groupsQuery({}).limit;
 
 async function groupsOf(c: AppContext, filter: GroupFilter) {
-  return listFailureGroups(c.get("deps").db, groupsQuery(filter));
+  const page = await listFailureGroups(c.get("deps").db, groupsQuery(filter));
+  return { groups: page.items, nextCursor: page.nextCursor };
 }
 
 async function groupPage(c: AppContext, id: string, extra: { error?: SyncError; reason?: string } = {}) {
@@ -80,19 +84,17 @@ export const failuresRoutes = new Hono<AppEnv>()
   .get("/", async (c) => {
     const filter = groupFilter(c);
     try {
-      return c.html(
-        <GroupsPage session={session(c)} filter={filter} groups={await groupsOf(c, filter)} limit={GROUPS_LIMIT} />,
-      );
+      return c.html(<GroupsPage session={session(c)} filter={filter} {...await groupsOf(c, filter)} />);
     } catch (e) {
       const error = refusalOf(e);
       return c.html(
-        <GroupsPage session={session(c)} filter={{}} groups={[]} limit={GROUPS_LIMIT} error={error} />,
+        <GroupsPage session={session(c)} filter={{}} groups={[]} nextCursor={null} error={error} />,
         refusalStatus(error),
       );
     }
   })
   .get("/live/groups", (c) =>
-    fragmentOrRefusal(c, async () => <GroupRows groups={await groupsOf(c, groupFilter(c))} />),
+    fragmentOrRefusal(c, async () => <GroupRows groups={(await groupsOf(c, groupFilter(c))).groups} />),
   )
   .get("/groups/:id", (c) => pageOrRefusal(c, groupWhere, () => groupPage(c, c.req.param("id"))))
   .get("/groups/:id/live", (c) =>
