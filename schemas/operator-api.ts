@@ -163,6 +163,7 @@ export const resolveRegressionsBody = z.object({
   ids: z.array(uuid()).min(1).max(1000).optional(),
   reason,
 });
+export type ResolveRegressionsBody = z.infer<typeof resolveRegressionsBody>;
 export const regressionSchema = z.object({
   entity: z.string(),
   id: z.string(),

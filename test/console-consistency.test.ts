@@ -306,3 +306,45 @@ describe("console consistency: integrity and backfill", () => {
     expect(await unknown.text()).toContain('role="alert">Cannot show this (NOT_FOUND): ');
   });
 });
+
+describe("console consistency: version regressions", () => {
+  it("lists what reconciliation found and re-stamps it at the source on the operator's word, audited", async () => {
+    const prefix = "c0c0a00e";
+    const id = idIn(prefix, 1);
+    await pg()`insert into prospects (id, name) values (${id}, 'Restored')`;
+    await applyBatch(d1Replica(env.DB), [upsertEvent("prospects", await pgRow("prospects", id))]);
+    // The replica saw a later version than the source now holds (as after a point-in-time restore).
+    await env.DB.prepare("UPDATE prospects SET version = 5 WHERE id = ?1").bind(id).run();
+    const { cookie, csrf } = await signIn("rita@ops");
+    const dryRun = await sendWith(NO_GRACE, "/console/consistency/reconcile", {
+      form: { csrf, entity: "prospects", mode: "dry-run", ...range(prefix) },
+      headers: { cookie },
+    });
+    expect(dryRun.status).toBe(303);
+
+    const page = await (await get("/console/consistency", cookie)).text();
+    const row = page.slice(page.indexOf(`<code>${id}</code>`));
+    expect(row.slice(0, row.indexOf("</tr>"))).toMatch(/>1<\/td>.*>5 \(row\)<\/td>/s);
+    expect(page).toContain('<option value="prospects">prospects</option>');
+
+    // A reason is required, as in the API; nothing is re-stamped without one.
+    const noReason = await post("/console/consistency/regressions/resolve", { csrf, entity: "prospects" }, { cookie });
+    expect(noReason.status).toBe(400);
+    expect(await noReason.text()).toContain("Refused (INVALID_REQUEST): reason: ");
+    expect((await pgRow("prospects", id)).version).toBe(1);
+
+    const done = await post(
+      "/console/consistency/regressions/resolve",
+      { csrf, entity: "prospects", reason: "restored to 09:00" },
+      { cookie },
+    );
+    expect(done.status).toBe(303);
+    const location = done.headers.get("location")!;
+    expect(location).toMatch(/^\/console\/consistency\?restamped=prospects:\d+:\d+#regressions$/);
+    expect(Number((await pgRow("prospects", id)).version)).toBeGreaterThan(5);
+    const after = await (await get(location.split("#")[0]!, cookie)).text();
+    expect(after).toMatch(/prospects: \d+ row\(s\) re-stamped at the source/);
+    expect(after).not.toContain(`<code>${id}</code>`);
+    expect((await auditOf("rita@ops")).map((a) => a.action)).toContain("resolve-regression");
+  });
+});

@@ -1,5 +1,5 @@
 import type { EntityDefinition } from "../../schemas/define-entity";
-import type { BackfillBody, ReconcileBody } from "../../schemas/operator-api";
+import type { BackfillBody, ReconcileBody, ResolveRegressionsBody } from "../../schemas/operator-api";
 import { entityByName, reconcilable } from "../../schemas/registry";
 import { NotFoundError, ValidationError } from "../../core/errors";
 import type { Settings } from "../../core/settings";
@@ -9,6 +9,7 @@ import { backfillStep, getBackfill, type BackfillState } from "./backfill";
 import { entityStores } from "./entity-stores";
 import type { Finding } from "./integrity";
 import { reconcileEntity, type ReconcileRun } from "./reconcile";
+import { resolveRegressions, type ResolveResult } from "./regressions";
 
 /*
  * The operator's consistency actions exactly as the admin API (src/http/routes/consistency.ts),
@@ -104,6 +105,17 @@ export async function backfillEntity(
       result: { status: b.status, cursor: b.cursor, copied: b.copied, applied: b.applied, failed: b.failed },
     });
   return backfillStep({ source: stores.source, target: stores.target, db }, entity, { ...body, totalEstimate, audit });
+}
+
+/** Re-stamps an entity's version regressions (services/regressions.ts), audited with its operator. */
+export function resolveEntityRegressions(
+  deps: Pick<ConsistencyDeps, "db" | "rpc">,
+  body: ResolveRegressionsBody,
+  actor: Actor,
+): Promise<ResolveResult> {
+  const entity = replicated(body.entity);
+  const { replicaState } = entityStores(entity, deps.db, deps.rpc);
+  return resolveRegressions({ ...deps, replicaState }, entity, { ids: body.ids, actor, reason: body.reason });
 }
 
 /** A reconciliation run as sync_reconcile_runs keeps it. */

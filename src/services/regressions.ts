@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { EntityDefinition } from "../../schemas/define-entity";
+import { entityByName } from "../../schemas/registry";
 import type { listRegressionsQuery, Regression } from "../../schemas/operator-api";
 import { ValidationError } from "../../core/errors";
 import { utcNow } from "../../core/utc";
@@ -30,6 +31,14 @@ export async function listRegressions(db: D1Database, q: z.infer<typeof listRegr
     .bind(q.status, q.entity ?? null, q.limit)
     .all<Regression>();
   return results;
+}
+
+/** Entities with an open regression that a re-stamp can resolve (their source is Supabase). */
+export async function restampableEntities(db: D1Database): Promise<string[]> {
+  const { results } = await db
+    .prepare("SELECT DISTINCT entity FROM sync_regressions WHERE status = 'open' ORDER BY entity")
+    .all<{ entity: string }>();
+  return results.map((r) => r.entity).filter((name) => entityByName(name)?.authority === "supabase");
 }
 
 export interface ResolveResult {

@@ -13,10 +13,10 @@ import {
   listReconcileRuns,
   reconcileEntities,
   replicated,
+  resolveEntityRegressions,
 } from "../../services/consistency-actions";
-import { entityStores } from "../../services/entity-stores";
 import { runIntegrityChecks } from "../../services/integrity";
-import { listRegressions, resolveRegressions } from "../../services/regressions";
+import { listRegressions } from "../../services/regressions";
 import { syncStatus } from "../../services/sync-status";
 import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
@@ -57,17 +57,8 @@ export const consistencyRoutes = new Hono<AppEnv>()
   .post("/regressions/resolve", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, resolveRegressionsBody);
-    const entity = replicated(body.entity);
     const { db, supabase } = c.get("deps");
-    const rpc = supabase();
-    const { replicaState } = entityStores(entity, db, rpc);
-    return ok(c, {
-      resolved: await resolveRegressions({ db, rpc, replicaState }, entity, {
-        ids: body.ids,
-        actor,
-        reason: body.reason,
-      }),
-    });
+    return ok(c, { resolved: await resolveEntityRegressions({ db, rpc: supabase() }, body, actor) });
   })
   .get("/reconcile", async (c) => {
     const q = readQuery(c, limitQuery);

@@ -7,6 +7,8 @@ import type { ConsoleSession } from "../session";
 import { BackfillProgress, PROGRESS_SECONDS, progressUrl } from "./progress";
 import type { IntegrityRunRecord, ReconcileRunRecord } from "../../../services/consistency-actions";
 import { IntegrityResult, RecentRuns, RunResult } from "./results";
+import { RegressionsPanel, type RestampSummary } from "./regressions";
+import type { Regression } from "../../../../schemas/operator-api";
 
 export interface ConsistencyView {
   session: ConsoleSession;
@@ -20,8 +22,11 @@ export interface ConsistencyView {
   /** A refused action: shown with its code, the form keeps what was typed. */
   refusal?: SyncError;
   /** Which form the refusal belongs to, and what it held. */
-  form?: { action: "reconcile" | "integrity" | "backfill"; fields: Record<string, string> };
+  form?: { action: ConsistencyAction; fields: Record<string, string> };
+  regressions: { open: Regression[]; restampable: string[]; done?: RestampSummary };
 }
+
+export type ConsistencyAction = "reconcile" | "integrity" | "backfill" | "regressions";
 
 function CsrfField(props: { session: ConsoleSession }) {
   return <input type="hidden" name="csrf" value={props.session.csrf} />;
@@ -148,6 +153,8 @@ export function ConsistencyPage(v: ConsistencyView) {
           ))}
         </ul>
       </section>
+
+      <RegressionsPanel session={v.session} {...v.regressions} alert={alertFor("regressions")} />
     </Layout>
   );
 }

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { backfillBody, reconcileBody } from "../../../../schemas/operator-api";
+import { backfillBody, reconcileBody, resolveRegressionsBody } from "../../../../schemas/operator-api";
 import { reconcilable } from "../../../../schemas/registry";
 import { SyncError } from "../../../../core/errors";
 import { getBackfill } from "../../../services/backfill";
@@ -12,14 +12,17 @@ import {
   listReconcileRuns,
   reconcileEntities,
   replicated,
+  resolveEntityRegressions,
 } from "../../../services/consistency-actions";
+import { listRegressions, restampableEntities } from "../../../services/regressions";
 import { runIntegrityChecks } from "../../../services/integrity";
 import type { AppContext, AppEnv } from "../../context";
 import { parseRequest } from "../../read-json";
 import { consoleActor } from "../actor";
 import { fragmentOrRefusal, refusalOf } from "../refusal";
 import { readForm } from "../form";
-import { ConsistencyPage, type ConsistencyView } from "./page";
+import { ConsistencyPage, type ConsistencyAction, type ConsistencyView } from "./page";
+import { REGRESSIONS_SHOWN, type RestampSummary } from "./regressions";
 import { BackfillProgress } from "./progress";
 
 const PAGE = "/console/consistency";
@@ -34,6 +37,15 @@ const pageQuery = z.object({
     .pipe(z.array(ulid).min(1).max(20))
     .optional(),
   integrity: ulid.optional(),
+  /** What a re-stamp did: entity:restamped:unchanged. */
+  restamped: z
+    .string()
+    .regex(/^[a-z_]{1,64}:\d{1,7}:\d{1,7}$/, "must be entity:restamped:unchanged")
+    .transform((s): RestampSummary => {
+      const [entity, restamped, unchanged] = s.split(":");
+      return { entity: entity!, restamped: Number(restamped), unchanged: Number(unchanged) };
+    })
+    .optional(),
 });
 
 /** Empty form fields are absent, as an API caller would leave them out. */
@@ -41,15 +53,21 @@ const given = (value: string | undefined) => (value?.trim() ? value.trim() : und
 
 async function render(
   c: AppContext,
-  extra: Pick<ConsistencyView, "refusal" | "form"> & { runs?: string[]; integrity?: string } = {},
+  extra: Pick<ConsistencyView, "refusal" | "form"> & {
+    runs?: string[];
+    integrity?: string;
+    restamped?: RestampSummary;
+  } = {},
   status: ContentfulStatusCode = 200,
 ) {
   const { db } = c.get("deps");
-  const [selected, recent, integrity, backfills] = await Promise.all([
+  const [selected, recent, integrity, backfills, open, restampable] = await Promise.all([
     extra.runs ? listReconcileRuns(db, { ids: extra.runs, limit: 20 }) : Promise.resolve([]),
     listReconcileRuns(db, { limit: 10 }),
     listIntegrityRuns(db, { id: extra.integrity, limit: 1 }),
     Promise.all(REPLICATED.map(async (entity) => ({ entity, state: await getBackfill(db, entity) }))),
+    listRegressions(db, { status: "open", limit: REGRESSIONS_SHOWN }),
+    restampableEntities(db),
   ]);
   return c.html(
     <ConsistencyPage
@@ -61,6 +79,7 @@ async function render(
       backfills={backfills}
       refusal={extra.refusal}
       form={extra.form}
+      regressions={{ open, restampable, done: extra.restamped }}
     />,
     status,
   );
@@ -71,11 +90,7 @@ async function render(
  * the code in an alert and the form as it was typed, with the error's status. Success redirects
  * (303, POST-redirect-GET) to the page showing what the action did.
  */
-async function act(
-  c: AppContext,
-  action: "reconcile" | "integrity" | "backfill",
-  run: (fields: Record<string, string>) => Promise<string>,
-) {
+async function act(c: AppContext, action: ConsistencyAction, run: (fields: Record<string, string>) => Promise<string>) {
   const fields = await readForm(c);
   try {
     return c.redirect(await run(fields), 303);
@@ -104,7 +119,7 @@ export const consistencyConsole = new Hono<AppEnv>()
       if (!(error instanceof SyncError)) throw error;
       return render(c, { refusal: refusalOf(error) }, 400);
     }
-    return render(c, { runs: q.runs, integrity: q.integrity });
+    return render(c, q);
   })
   .post("/reconcile", (c) =>
     act(c, "reconcile", async (fields) => {
@@ -140,6 +155,18 @@ export const consistencyConsole = new Hono<AppEnv>()
       const { db, supabase } = c.get("deps");
       await backfillEntity({ db, rpc: supabase() }, entity.name, body, consoleActor(c.get("consoleSession")!));
       return `${PAGE}#backfill`;
+    }),
+  )
+  .post("/regressions/resolve", (c) =>
+    act(c, "regressions", async (fields) => {
+      const body = parseRequest(resolveRegressionsBody, { entity: fields.entity, reason: fields.reason });
+      const { db, supabase } = c.get("deps");
+      const done = await resolveEntityRegressions(
+        { db, rpc: supabase() },
+        body,
+        consoleActor(c.get("consoleSession")!),
+      );
+      return `${PAGE}?restamped=${done.entity}:${done.restamped.length}:${done.unchanged.length}#regressions`;
     }),
   )
   // The data-live fragment: the progress element's new inner HTML.
