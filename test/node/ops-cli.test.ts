@@ -379,6 +379,21 @@ describe("ops CLI: the process against the admin API", () => {
     expect(seen[0]!.headers["x-operator"]).toBe("alice");
   });
 
+  it("pages the failure groups: --cursor is passed on, and the next page's cursor is printed", async () => {
+    const next = `2090-01-01T00:00:00.000Z~${GROUP_ID}`;
+    reply = () => ({ data: { items: [group], nextCursor: next } });
+    const r = await cli(["groups", "--status", "open", "--cursor", next]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(seen.at(-1)!.url).toBe(
+      `/v1/admin/failure-groups?${new URLSearchParams({ status: "open", limit: "50", cursor: next })}`,
+    );
+    expect(r.stdout).toContain(GROUP_ID);
+    expect(r.stdout).toContain(`more: add --cursor ${next}`);
+    const bad = await cli(["groups", "--cursor", "yesterday"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("cursor: must be the nextCursor of the previous page");
+  });
+
   it("prints a table by default, and shows a task's event and history", async () => {
     reply = (req) =>
       req.url.startsWith("/v1/admin/failed-tasks/")

@@ -11,6 +11,11 @@ export function truncate(text: string, max = 60): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
+/** A page of a listing, and how to ask for the next one when there is one. */
+export function withMore(listing: string, nextCursor: string | null): string {
+  return nextCursor ? `${listing}\n\nmore: add --cursor ${nextCursor}` : listing;
+}
+
 /** Columns are the first row's keys, padded to the widest cell. */
 export function table(rows: ReadonlyArray<Record<string, unknown>>): string {
   if (!rows.length) return "(none)";

@@ -89,7 +89,13 @@ export function listTasksPath(options: Options, now: Date): string {
 export function listGroupsPath(options: Options): string {
   const query = validate(
     listGroupsQuery,
-    withoutUndefined({ status: options.status, entity: options.entity, queue: options.queue, limit: options.limit }),
+    withoutUndefined({
+      status: options.status,
+      entity: options.entity,
+      queue: options.queue,
+      limit: options.limit,
+      cursor: options.cursor,
+    }),
   );
   return `/v1/admin/failure-groups${queryString(query)}`;
 }

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { auditEntrySchema } from "../../../../schemas/operator-api";
 import { EXIT } from "../exit-codes";
-import { cell, table, truncate } from "../format";
+import { cell, table, truncate, withMore } from "../format";
 import type { Command } from "../context";
 import { listAuditPath } from "../requests";
 
@@ -18,7 +18,7 @@ export const audit: Command = {
       listAuditPath(ctx.options, ctx.now()),
     );
     ctx.print(page, () =>
-      [
+      withMore(
         table(
           page.items.map((a) => ({
             at: a.at,
@@ -32,8 +32,8 @@ export const audit: Command = {
             who: a.auth === "operator-token" || a.auth === "access-jwt" ? "proven" : "claimed",
           })),
         ),
-        ...(page.nextCursor ? ["", `more: add --cursor ${page.nextCursor}`] : []),
-      ].join("\n"),
+        page.nextCursor,
+      ),
     );
     return EXIT.ok;
   },

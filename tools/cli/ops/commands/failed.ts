@@ -1,6 +1,6 @@
 import type { FailedTask } from "../../../../schemas/operator-api";
 import { EXIT } from "../exit-codes";
-import { table } from "../format";
+import { table, withMore } from "../format";
 import type { Command } from "../context";
 import { listTasksPath } from "../requests";
 import { taskRow } from "../rows";
@@ -28,11 +28,7 @@ export const failed: Command = {
       "GET",
       listTasksPath(ctx.options, ctx.now()),
     );
-    ctx.print(page, () =>
-      [table(page.items.map(taskRow)), ...(page.nextCursor ? ["", `more: add --cursor ${page.nextCursor}`] : [])].join(
-        "\n",
-      ),
-    );
+    ctx.print(page, () => withMore(table(page.items.map(taskRow)), page.nextCursor));
     return EXIT.ok;
   },
 };
