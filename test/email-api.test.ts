@@ -212,6 +212,36 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
     await env.DB.prepare("UPDATE sync_outbox SET published_at = 'x' WHERE row_id = ?1").bind(id).run();
   });
 
+  it("D1, the source of emails, refuses text holding NUL whatever writes it, and the row is left as it was", async () => {
+    const { json } = await send({
+      ...base,
+      prospect_id: await prospect(),
+      status: "sent",
+      sent_at: "2025-03-01T09:00:00Z",
+    });
+    const id = json.data.email.id;
+    for (const column of ["subject", "body", "to_email", "from_email", "message_id", "error"]) {
+      await expect(
+        env.DB.prepare(`UPDATE emails SET ${column} = ?2, version = version + 1 WHERE id = ?1`)
+          .bind(id, "before\u0000after")
+          .run(),
+        column,
+      ).rejects.toThrow(/INVALID_TEXT/);
+      const row = emailRow({ [column]: "x\u0000y" });
+      const cols = Object.keys(row);
+      await expect(
+        env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`)
+          .bind(...cols.map((c) => row[c]))
+          .run(),
+        column,
+      ).rejects.toThrow(/INVALID_TEXT/);
+    }
+    expect(await env.DB.prepare("SELECT subject, version FROM emails WHERE id = ?1").bind(id).first()).toEqual({
+      subject: "Hello",
+      version: 1,
+    });
+  });
+
   it("D1, the source of emails, refuses a timestamp the registry refuses whatever writes it", async () => {
     const { json } = await send({
       ...base,
