@@ -19,6 +19,13 @@ const patch = (id: string, body: Record<string, unknown>) =>
   call("PATCH", `/v1/emails/${id}`, { token: SECRETS.api, body });
 const pgEmail = async (id: string) =>
   (await pg()`select status, version::int as version from emails where id = ${id}`)[0];
+/** Writes an email row straight into D1, as a tool other than the email API would. */
+const insertEmail = (row: Record<string, unknown>) => {
+  const cols = Object.keys(row);
+  return env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`)
+    .bind(...cols.map((c) => row[c]))
+    .run();
+};
 const base = { to_email: "gm@bellevue.test", from_email: "sales@crm.test", subject: "Hello", body: "Hi" };
 
 describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
@@ -227,14 +234,7 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
           .run(),
         column,
       ).rejects.toThrow(/INVALID_TEXT/);
-      const row = emailRow({ [column]: "x\u0000y" });
-      const cols = Object.keys(row);
-      await expect(
-        env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`)
-          .bind(...cols.map((c) => row[c]))
-          .run(),
-        column,
-      ).rejects.toThrow(/INVALID_TEXT/);
+      await expect(insertEmail(emailRow({ [column]: "x\u0000y" })), column).rejects.toThrow(/INVALID_TEXT/);
     }
     expect(await env.DB.prepare("SELECT subject, version FROM emails WHERE id = ?1").bind(id).first()).toEqual({
       subject: "Hello",
@@ -264,14 +264,7 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
           .run(),
         bad,
       ).rejects.toThrow(/INVALID_TIMESTAMP/);
-      const row = emailRow({ sent_at: bad });
-      const cols = Object.keys(row);
-      await expect(
-        env.DB.prepare(`INSERT INTO emails (${cols.join(",")}) VALUES (${cols.map((_, i) => `?${i + 1}`).join(",")})`)
-          .bind(...cols.map((c) => row[c]))
-          .run(),
-        bad,
-      ).rejects.toThrow(/INVALID_TIMESTAMP/);
+      await expect(insertEmail(emailRow({ sent_at: bad })), bad).rejects.toThrow(/INVALID_TIMESTAMP/);
     }
     expect(await env.DB.prepare("SELECT status, version FROM emails WHERE id = ?1").bind(id).first()).toEqual({
       status: "sent",
