@@ -46,6 +46,32 @@ describe("the console's consistency and audit pages in a real browser", () => {
         { id, name: "Grace Hopper Hotel" },
       ]);
 
+      // A version regression (the replica saw a later version than the source holds, as after a
+      // point-in-time restore): a dry run finds it, the panel lists it, a re-stamp resolves it.
+      await stack.d1.query("UPDATE prospects SET version = 5 WHERE id = ?", [id]);
+      await reconcile.getByLabel("Entity").selectOption("prospects");
+      await reconcile.getByRole("radio", { name: /Dry run/ }).check();
+      await reconcile.getByRole("button", { name: "Run reconciliation" }).click();
+      await page.waitForURL(/\/console\/consistency\?runs=/);
+      const regressions = page.getByRole("region", { name: "Version regressions" });
+      expect(await regressions.getByRole("row").filter({ hasText: id }).textContent()).toMatch(/5 \(row\)/);
+      await regressions.getByLabel(/^Reason/).fill("restored to 09:00");
+      await page.locator("#regressions").screenshot({ path: screenshotPath("console-regressions.png") });
+      await regressions.getByRole("button", { name: /Re-stamp its open regressions/ }).click();
+      await page.waitForURL(/restamped=prospects:1:0/);
+      expect(await regressions.getByRole("status").textContent()).toContain("1 row(s) re-stamped at the source");
+      expect(await regressions.textContent()).toContain("No open version regression.");
+      // The re-stamp is a change at the source: it reaches D1 above the version the replica held.
+      await expect
+        .poll(
+          async () =>
+            (await stack.d1.query<{ version: number }>("SELECT version FROM prospects WHERE id = ?", [id]))[0]?.version,
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBeGreaterThan(5);
+
       // The backfill's progress bar, with its numbers in words.
       const backfill = page.getByRole("region", { name: "Backfill (manual resync)" });
       await backfill.getByLabel("Entity").selectOption("prospects");
