@@ -9,6 +9,7 @@ import { supabaseFromEnv } from "../../src/wiring/supabase-from-env";
 import { D1_VARIANTS, d1CountAtVersion, PROBE_TABLE_SQL, prospectRows, type Variant } from "./d1-variants";
 import { emailRows, pgCountAtVersion, pgVariants, type PgContext } from "./pg-variants";
 import { PROPOSAL_VARIANTS } from "./proposals";
+import { BEFORE_AFTER_VARIANTS } from "./d1-before";
 import { observed, recorder, type RecorderOptions } from "./recorder";
 import { poolIds, prospectRow, upsertEvent } from "./rows";
 import { webhookCost } from "./webhook-cost";
@@ -153,7 +154,9 @@ async function throughput(req: ThroughputRequest, env: Env) {
     req.store === "supabase" ? { warm: connectPostgres(env.HYPERDRIVE!.connectionString) } : undefined;
   if (pg) await pg.warm.unsafe("select 1");
   else await env.DB.prepare(PROBE_TABLE_SQL).run();
-  const variants: Record<string, Variant> = pg ? pgVariants(pg) : { ...D1_VARIANTS, ...PROPOSAL_VARIANTS };
+  const variants: Record<string, Variant> = pg
+    ? pgVariants(pg)
+    : { ...D1_VARIANTS, ...PROPOSAL_VARIANTS, ...BEFORE_AFTER_VARIANTS };
 
   // Untimed: each variant's rows (its own ids) cut into batches and prepared.
   const plans = req.order.map((name) => {

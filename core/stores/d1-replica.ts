@@ -98,7 +98,8 @@ function idsNamedOnce(group: ValidEvent[]): Set<string> {
   return seen;
 }
 
-function readBackStatements(db: D1Database, sql: D1ApplySql, events: ValidEvent[]): D1PreparedStatement[] {
+/** The read-back of `events` (one entity), chunked like the writes. */
+export function readBackStatements(db: D1Database, sql: D1ApplySql, events: ValidEvent[]): D1PreparedStatement[] {
   const probes = events.map((e) => ({
     event_id: e.event.id,
     id: e.event.key.id,
@@ -109,7 +110,8 @@ function readBackStatements(db: D1Database, sql: D1ApplySql, events: ValidEvent[
   return jsonChunks(probes).map((chunk) => db.prepare(sql.readBack).bind(JSON.stringify(chunk)));
 }
 
-function readInto(held: Map<string, Held>, result: D1Result): void {
+/** What a read-back answered, per event id. */
+export function readInto(held: Map<string, Held>, result: D1Result): void {
   for (const r of result.results as Array<{
     event_id: string;
     current: number;
