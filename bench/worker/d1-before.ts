@@ -69,6 +69,14 @@ function directConsumer(name: string, which: "before" | "after", target: (db: D1
 export const BEFORE_AFTER_VARIANTS: Record<string, Variant> = {
   "consumer-before": directConsumer("consumer-before", "before", d1ReplicaBefore),
   "consumer-after": directConsumer("consumer-after", "after", d1Replica),
+  /** Breakdown: the replica's upsert with RETURNING alone (what the answer adds to the statement). */
+  "replica-upsert-returning": {
+    name: "replica-upsert-returning",
+    prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("prospects", r, "supabase-webhook"), "d1").row),
+    async run(env, rows) {
+      await env.DB.batch([env.DB.prepare(d1ApplySql(prospects).upsertReturning).bind(JSON.stringify(rows))]);
+    },
+  },
   "replica-apply-before": {
     name: "replica-apply-before",
     prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("prospects", r, "supabase-webhook"), "d1")),
