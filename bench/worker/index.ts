@@ -10,6 +10,7 @@ import { D1_VARIANTS, d1CountAtVersion, PROBE_TABLE_SQL, prospectRows, type Vari
 import { emailRows, pgCountAtVersion, pgVariants, type PgContext } from "./pg-variants";
 import { PROPOSAL_VARIANTS } from "./proposals";
 import { BEFORE_AFTER_VARIANTS } from "./d1-before";
+import { d1Scale } from "./d1-scale";
 import { observed, recorder, type RecorderOptions } from "./recorder";
 import { poolIds, prospectRow, upsertEvent } from "./rows";
 import { webhookCost } from "./webhook-cost";
@@ -105,6 +106,8 @@ async function bench(route: string, request: Request, env: Env): Promise<Respons
       return Response.json({ ok: true });
     case "throughput":
       return Response.json(await throughput(body as unknown as ThroughputRequest, env));
+    case "d1-scale":
+      return Response.json(await d1Scale(env, { pool: Number(body.pool), reps: Number(body.reps ?? 20) }));
     case "sweep": {
       // Exactly what the every-minute cron runs (src/scheduled.ts), with the grace period and the
       // number of pages per run given by the runner.
