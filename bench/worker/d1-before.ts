@@ -10,8 +10,7 @@ import { consumeWorkBatch } from "../../consumers/work-queue";
 import { entityByName } from "../../schemas/registry";
 import { prospects } from "../../schemas/entities/prospects";
 import type { Env } from "../../src/env";
-import { validateEvent } from "../../core/validate-event";
-import type { Variant } from "./d1-variants";
+import { replicaApplyVariant, upsertStatementVariant, type Variant } from "./d1-variants";
 import { upsertEvent } from "./rows";
 import { syntheticBatch } from "./synthetic-batch";
 
@@ -70,18 +69,6 @@ export const BEFORE_AFTER_VARIANTS: Record<string, Variant> = {
   "consumer-before": directConsumer("consumer-before", "before", d1ReplicaBefore),
   "consumer-after": directConsumer("consumer-after", "after", d1Replica),
   /** Breakdown: the replica's upsert with RETURNING alone (what the answer adds to the statement). */
-  "replica-upsert-returning": {
-    name: "replica-upsert-returning",
-    prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("prospects", r, "supabase-webhook"), "d1").row),
-    async run(env, rows) {
-      await env.DB.batch([env.DB.prepare(d1ApplySql(prospects).upsertReturning).bind(JSON.stringify(rows))]);
-    },
-  },
-  "replica-apply-before": {
-    name: "replica-apply-before",
-    prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("prospects", r, "supabase-webhook"), "d1")),
-    async run(env, valid) {
-      await d1ReplicaBefore(env.DB).apply(valid as ValidEvent[]);
-    },
-  },
+  "replica-upsert-returning": upsertStatementVariant("replica-upsert-returning", d1ApplySql(prospects).upsertReturning),
+  "replica-apply-before": replicaApplyVariant("replica-apply-before", d1ReplicaBefore),
 };
