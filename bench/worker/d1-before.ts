@@ -19,7 +19,7 @@ import { syntheticBatch } from "./synthetic-batch";
  * before and after side by side: the upsert, then the read-back of every event in the same
  * batch(). Upserts only, which is all the throughput phase sends.
  */
-function d1ReplicaBefore(db: D1Database): ReplicaTarget {
+export function d1ReplicaBefore(db: D1Database): ReplicaTarget {
   return {
     store: "d1",
     async apply(events: ValidEvent[]) {

@@ -11,6 +11,7 @@ import { emailRows, pgCountAtVersion, pgVariants, type PgContext } from "./pg-va
 import { PROPOSAL_VARIANTS } from "./proposals";
 import { BEFORE_AFTER_VARIANTS } from "./d1-before";
 import { d1Scale } from "./d1-scale";
+import { d1ApplyCases } from "./d1-apply-cases";
 import { observed, recorder, type RecorderOptions } from "./recorder";
 import { poolIds, prospectRow, upsertEvent } from "./rows";
 import { webhookCost } from "./webhook-cost";
@@ -106,6 +107,8 @@ async function bench(route: string, request: Request, env: Env): Promise<Respons
       return Response.json({ ok: true });
     case "throughput":
       return Response.json(await throughput(body as unknown as ThroughputRequest, env));
+    case "d1-apply-cases":
+      return Response.json(await d1ApplyCases(env, { pool: Number(body.pool), reps: Number(body.reps ?? 30) }));
     case "d1-scale":
       return Response.json(await d1Scale(env, { pool: Number(body.pool), reps: Number(body.reps ?? 20) }));
     case "sweep": {
