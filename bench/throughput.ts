@@ -9,7 +9,19 @@ import { median, round } from "./stats";
 export const STORES = {
   d1: {
     main: ["consumer", "per-row", "raw-json", "raw-jsonb", "raw-values"],
-    breakdown: ["consumer-nolog", "replica-apply", "replica-upsert", "write-txn", "validate", "proposal-one-txn"],
+    breakdown: [
+      "consumer-nolog",
+      "replica-apply",
+      "replica-upsert",
+      "write-txn",
+      "validate",
+      "proposal-one-txn",
+      // The D1 apply before RETURNING (bench/worker/d1-before.ts) against after, same harness.
+      "consumer-before",
+      "consumer-after",
+      "replica-apply-before",
+      "replica-upsert-returning",
+    ],
   },
   supabase: {
     main: ["consumer", "per-row", "raw-bulk", "raw-bulk-inline", "raw-bulk-warm"],

@@ -1,3 +1,4 @@
+import type { ReplicaTarget } from "../../core/apply-batch";
 import { validateEvent, type ValidEvent } from "../../core/validate-event";
 import { columnsOf } from "../../schemas/define-entity";
 import { prospects } from "../../schemas/entities/prospects";
@@ -58,6 +59,28 @@ export interface Variant {
   prepare(rows: Rows): unknown;
   /** Timed. Throws if the write did not happen as it should. */
   run(env: Env, input: unknown): Promise<void>;
+}
+
+/** The store call alone: `target(DB).apply` on pre-validated events. */
+export function replicaApplyVariant(name: string, target: (db: D1Database) => ReplicaTarget): Variant {
+  return {
+    name,
+    prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("prospects", r, "supabase-webhook"), "d1")),
+    async run(env, valid) {
+      await target(env.DB).apply(valid as ValidEvent[]);
+    },
+  };
+}
+
+/** One statement binding the batch's validated rows as one JSON array, alone in a batch(). */
+export function upsertStatementVariant(name: string, sql: string): Variant {
+  return {
+    name,
+    prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("prospects", r, "supabase-webhook"), "d1").row),
+    async run(env, rows) {
+      await env.DB.batch([env.DB.prepare(sql).bind(JSON.stringify(rows))]);
+    },
+  };
 }
 
 export const D1_VARIANTS: Record<string, Variant> = {
@@ -123,21 +146,9 @@ export const D1_VARIANTS: Record<string, Variant> = {
     },
   },
   /** Breakdown: the store call alone (d1Replica.apply on pre-validated events). */
-  "replica-apply": {
-    name: "replica-apply",
-    prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("prospects", r, "supabase-webhook"), "d1")),
-    async run(env, valid) {
-      await d1Replica(env.DB).apply(valid as ValidEvent[]);
-    },
-  },
+  "replica-apply": replicaApplyVariant("replica-apply", d1Replica),
   /** Breakdown: the replica's upsert statement alone (with its tombstone check; no read-back). */
-  "replica-upsert": {
-    name: "replica-upsert",
-    prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("prospects", r, "supabase-webhook"), "d1").row),
-    async run(env, rows) {
-      await env.DB.batch([env.DB.prepare(d1ApplySql(prospects).upsert).bind(JSON.stringify(rows))]);
-    },
-  },
+  "replica-upsert": upsertStatementVariant("replica-upsert", d1ApplySql(prospects).upsert),
   /** Breakdown: the fixed cost of one D1 write transaction (one tiny upsert in a batch()). */
   "write-txn": {
     name: "write-txn",

@@ -9,6 +9,9 @@ import { supabaseFromEnv } from "../../src/wiring/supabase-from-env";
 import { D1_VARIANTS, d1CountAtVersion, PROBE_TABLE_SQL, prospectRows, type Variant } from "./d1-variants";
 import { emailRows, pgCountAtVersion, pgVariants, type PgContext } from "./pg-variants";
 import { PROPOSAL_VARIANTS } from "./proposals";
+import { BEFORE_AFTER_VARIANTS } from "./d1-before";
+import { d1Scale } from "./d1-scale";
+import { d1ApplyCases } from "./d1-apply-cases";
 import { observed, recorder, type RecorderOptions } from "./recorder";
 import { poolIds, prospectRow, upsertEvent } from "./rows";
 import { webhookCost } from "./webhook-cost";
@@ -104,6 +107,10 @@ async function bench(route: string, request: Request, env: Env): Promise<Respons
       return Response.json({ ok: true });
     case "throughput":
       return Response.json(await throughput(body as unknown as ThroughputRequest, env));
+    case "d1-apply-cases":
+      return Response.json(await d1ApplyCases(env, { pool: Number(body.pool), reps: Number(body.reps ?? 30) }));
+    case "d1-scale":
+      return Response.json(await d1Scale(env, { pool: Number(body.pool), reps: Number(body.reps ?? 20) }));
     case "sweep": {
       // Exactly what the every-minute cron runs (src/scheduled.ts), with the grace period and the
       // number of pages per run given by the runner.
@@ -153,7 +160,9 @@ async function throughput(req: ThroughputRequest, env: Env) {
     req.store === "supabase" ? { warm: connectPostgres(env.HYPERDRIVE!.connectionString) } : undefined;
   if (pg) await pg.warm.unsafe("select 1");
   else await env.DB.prepare(PROBE_TABLE_SQL).run();
-  const variants: Record<string, Variant> = pg ? pgVariants(pg) : { ...D1_VARIANTS, ...PROPOSAL_VARIANTS };
+  const variants: Record<string, Variant> = pg
+    ? pgVariants(pg)
+    : { ...D1_VARIANTS, ...PROPOSAL_VARIANTS, ...BEFORE_AFTER_VARIANTS };
 
   // Untimed: each variant's rows (its own ids) cut into batches and prepared.
   const plans = req.order.map((name) => {

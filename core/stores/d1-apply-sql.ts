@@ -9,6 +9,12 @@ import { columnsOf, type EntityDefinition } from "../../schemas/define-entity";
 export interface D1ApplySql {
   /** ?1 = JSON array of row images. */
   upsert: string;
+  /**
+   * The same upsert, answering (id, version) for every row it inserted or updated: those rows now
+   * hold the image it was given. A row it did not write (a newer or equal version or tombstone
+   * held) is not in the answer, since SQLite returns nothing for an upsert whose WHERE is false.
+   */
+  upsertReturning: string;
   /** ?1 = JSON array of {id, version}; ?2 = deletion time. */
   tombstone: string;
   /** ?1 = JSON array of {id, version}. */
@@ -32,20 +38,23 @@ export function d1ApplySql(entity: EntityDefinition): D1ApplySql {
   const t = quote(entity.table);
   const name = literal(entity.name);
   const cols = columnsOf(entity);
+  // INSERT INTO "prospects" ("id", …) SELECT json_extract(value, '$.id'), … FROM json_each(?1) j
+  // WHERE NOT EXISTS (newer-or-equal tombstone)
+  // ON CONFLICT ("id") DO UPDATE SET … WHERE excluded."version" > "prospects"."version"
+  const upsert =
+    `INSERT INTO ${t} (${cols.map(quote).join(", ")}) ` +
+    `SELECT ${cols.map((c) => `json_extract(j.value, ${literal(`$.${c}`)})`).join(", ")} FROM json_each(?1) j ` +
+    `WHERE NOT EXISTS (SELECT 1 FROM sync_tombstones s WHERE s.entity = ${name} ` +
+    `AND s.id = json_extract(j.value, '$.id') AND s.version >= json_extract(j.value, '$.version')) ` +
+    `ON CONFLICT ("id") DO UPDATE SET ${cols
+      .filter((c) => c !== "id")
+      .map((c) => `${quote(c)} = excluded.${quote(c)}`)
+      .join(", ")} ` +
+    `WHERE excluded."version" > ${t}."version"`;
   const sql: D1ApplySql = {
-    // INSERT INTO "prospects" ("id", …) SELECT json_extract(value, '$.id'), … FROM json_each(?1) j
-    // WHERE NOT EXISTS (newer-or-equal tombstone)
-    // ON CONFLICT ("id") DO UPDATE SET … WHERE excluded."version" > "prospects"."version"
-    upsert:
-      `INSERT INTO ${t} (${cols.map(quote).join(", ")}) ` +
-      `SELECT ${cols.map((c) => `json_extract(j.value, ${literal(`$.${c}`)})`).join(", ")} FROM json_each(?1) j ` +
-      `WHERE NOT EXISTS (SELECT 1 FROM sync_tombstones s WHERE s.entity = ${name} ` +
-      `AND s.id = json_extract(j.value, '$.id') AND s.version >= json_extract(j.value, '$.version')) ` +
-      `ON CONFLICT ("id") DO UPDATE SET ${cols
-        .filter((c) => c !== "id")
-        .map((c) => `${quote(c)} = excluded.${quote(c)}`)
-        .join(", ")} ` +
-      `WHERE excluded."version" > ${t}."version"`,
+    upsert,
+    // … RETURNING "id", "version"
+    upsertReturning: `${upsert} RETURNING "id", "version"`,
     // The tombstone outlives the row so that an older upsert arriving late cannot resurrect it.
     tombstone:
       `INSERT INTO sync_tombstones (entity, id, version, deleted_at) ` +
