@@ -188,13 +188,21 @@ function arrivalRate(times: number[]): number {
   return Math.round(((sorted.length - 1) / (sorted[sorted.length - 1]! - sorted[0]!)) * 1000);
 }
 
-/** Webhook path: the webhook triggers and the pg_net relay on, no sweep. */
+/**
+ * Webhook path: the webhook triggers and the pg_net relay on, no sweep. `waitSeconds` (default 15):
+ * how long to wait without progress after the writes, at most twice that in all; the capture
+ * phase waits longer, so a backlog of row-level webhooks is measured to its end, not cut off.
+ */
 export async function webhookLag(
   stack: BenchStack,
-  opts: { rate: number; seconds: number; log: (l: string) => void },
+  opts: { rate: number; seconds: number; log: (l: string) => void; waitSeconds?: number },
 ): Promise<LagResult> {
   opts.log(`lag (webhook path): ${opts.rate} changes/s for ${opts.seconds} s`);
-  const { load, collector } = await measure(stack, { ...opts, tag: `lag-webhook-${opts.rate}`, waitSeconds: 15 });
+  const { load, collector } = await measure(stack, {
+    ...opts,
+    tag: `lag-webhook-${opts.rate}`,
+    waitSeconds: opts.waitSeconds ?? 15,
+  });
   return summarise("webhook", load, collector);
 }
 
