@@ -7,7 +7,7 @@ import { isBenchOutput, type MachineInfo } from "./machine";
 import type { MemoryReport } from "./memory";
 import type { ReplayResult } from "./replay";
 import { markdownTable } from "./tables";
-import { targetsTable } from "./targets";
+import { targets, targetsTable } from "./targets";
 import type { Ratios, StoreName, ThroughputResult } from "./throughput";
 
 export interface BenchResults {
@@ -73,13 +73,15 @@ export function renderMarkdown(r: BenchResults, previous?: BenchResults): string
     "",
     ...markdownTable(comparisonTable(comparison)),
     "",
-    "Published limits the figures are read against (the local stack enforces none of them except the HubSpot stand-in's):",
+    "Published limits of the deployed services, which the figures are read against (locally, only HubSpot's is enforced, by the stand-in):",
     "",
     ...anchorFootnotes().map((line) => `- ${line}`),
     "",
     "### Targets",
     "",
-    ...markdownTable(targetsTable(r)),
+    ...(targets(r).length
+      ? markdownTable(targetsTable(r))
+      : ["None of the targets is decided by the phases this run measured."]),
     "",
   );
 

@@ -17,7 +17,7 @@
  *
  * Other flags: --rounds N, --lag-rates 100,1000, --lag-seconds S, --sweep-rate R, --sweep-seconds S,
  * --sweep-interval S, --sweep-grace S, --backlog 1000,10000,100000, --replay N,
- * --replay-rate R (events/s, default 1000), --capture-sizes 1000,10000, --capture-rate R,
+ * --replay-rate R (events/s, default 1000), --capture-sizes 1000,10000, --capture-rate R (default 1000),
  * --capture-seconds S, --hubspot-contacts N (default 20,000; 3,000 with --quick), --out file.json,
  * --md file.md (or --md none); --render file.json rewrites the generated block of RESULTS.md from a
  * saved run without measuring (compared with --previous file.json, default: the *.previous.json
@@ -41,7 +41,7 @@ import { replayRun, type ReplayResult } from "./replay";
 import { renderMarkdown, spliceResults, type BenchResults } from "./report";
 import { startBenchStack } from "./stack";
 import { textTable } from "./tables";
-import { targetsTable } from "./targets";
+import { targets, targetsTable } from "./targets";
 import { ratios, runThroughput, type ThroughputResult } from "./throughput";
 
 const { values: flags } = parseArgs({
@@ -278,7 +278,8 @@ if (md !== "none" && process.exitCode !== 1) {
 // The summary on the terminal: every figure of the phases run against the previous run, the targets.
 const comparison = compareRuns(full, previous);
 console.log(["", ...comparisonNotes(comparison), "", ...textTable(comparisonTable(comparison))].join("\n"));
-console.log(["", ...anchorFootnotes(), "", ...textTable(targetsTable(full))].join("\n"));
+const checked = targets(full).length ? textTable(targetsTable(full)) : ["No target is decided by the phases run."];
+console.log(["", ...anchorFootnotes(), "", ...checked].join("\n"));
 
 /** results.json → results.previous.json: where the run a new one replaced is kept. */
 function previousPath(path: string): string {
