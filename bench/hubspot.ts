@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { saveConnection } from "../core/hubspot/connections";
-import { parseTokenKeys } from "../core/hubspot/token-cipher";
 import { readSettings, type SettingName } from "../core/settings";
-import { postgresRpc } from "../core/stores/supabase-postgres";
 import { LIST_PAGE_SIZE } from "../producers/hubspot/client";
+import { bucketFor } from "../producers/hubspot/rate-budget";
+import { connectStandInPortal } from "../tools/local/hubspot-connection";
 import { startHubSpotStandIn, type HubSpotStandIn } from "../tools/local/hubspot-standin";
 import { PROJECT_ROOT } from "../tools/local/wrangler";
 import { BENCH_SECRETS, type BenchStack } from "./stack";
@@ -31,6 +30,12 @@ export interface HubSpotResult {
   pagesPerStep: number;
   /** 100 contacts per page × budget per 10 s, in contacts/s. */
   ceilingContactsPerSecond: number;
+  /**
+   * The worker's token bucket for that budget (producers/hubspot/rate-budget.ts): a burst of a
+   * tenth, then the rest refilled evenly, so no 10 s window exceeds the budget; sustained it
+   * allows the refill rate only. `allowedInReadTime`: burst + refill × the session's read time.
+   */
+  bucket: { burst: number; refillPerSecond: number; sustainedContactsPerSecond: number; allowedInReadTime: number };
   sessionStatus: string;
   /** Start (the POST) → the session completed (every page read and queued). */
   readSeconds: number;
@@ -67,6 +72,8 @@ export interface HubSpotResult {
     busySeconds: number;
     /** Session completed → the last contact applied. */
     tailSeconds: number;
+    /** Contacts ÷ busy seconds: what the apply could take, one invocation at a time as locally. */
+    contactsPerBusySecond: number;
   };
 }
 
@@ -108,16 +115,7 @@ export async function hubspotRun(
   opts: { contacts: number; log: (l: string) => void; timeoutSeconds: number },
 ): Promise<HubSpotResult> {
   const { budgetPer10s, pagesPerStep } = configuredHubSpotSettings();
-  // The portal as the connect flow leaves it: tokens sealed under HUBSPOT_TOKEN_KEYS.
-  const tokens = standIn.oauth.connect();
-  await saveConnection(
-    { rpc: postgresRpc(stack.sql), ring: await parseTokenKeys(TOKEN_KEYS) },
-    {
-      portalId: standIn.portal.portalId,
-      scopes: ["crm.objects.contacts.read"],
-      tokens: { ...tokens, expiresAt: new Date(tokens.expiresAt).toISOString() },
-    },
-  );
+  await connectStandInPortal(stack.sql, standIn, TOKEN_KEYS);
   await stack.bench("recorder", { batches: true });
   const runs: BatchRun[] = [];
   const pull = async () => runs.push(...(await stack.bench<{ batches: BatchRun[] }>("recorder")).batches);
@@ -188,12 +186,20 @@ export async function hubspotRun(
   const contactsPerSecond = round(opts.contacts / (allAppliedMs / 1000));
   const readMs = completedAt - started;
   const stepMs = steps.reduce((sum, r) => sum + r[3], 0);
+  const bucket = bucketFor(budgetPer10s, WINDOW_MS);
+  const applyBusyMs = applies.reduce((sum, r) => sum + r[3], 0);
   return {
     contacts: opts.contacts,
     publishedLimitPer10s: PUBLISHED_LIMIT,
     budgetPer10s,
     pagesPerStep,
     ceilingContactsPerSecond: ceiling,
+    bucket: {
+      burst: bucket.capacity,
+      refillPerSecond: round(bucket.refillPerMs * 1000, 2),
+      sustainedContactsPerSecond: round(bucket.refillPerMs * 1000 * LIST_PAGE_SIZE),
+      allowedInReadTime: Math.floor(bucket.capacity + bucket.refillPerMs * readMs),
+    },
     sessionStatus: status,
     readSeconds: round(readMs / 1000, 2),
     allAppliedSeconds: round(allAppliedMs / 1000, 2),
@@ -220,8 +226,9 @@ export async function hubspotRun(
       batches: applies.length,
       meanBatchSize: round(applies.reduce((sum, r) => sum + r[1], 0) / Math.max(1, applies.length), 1),
       msPerBatch: distribution(applies.map((r) => r[3])),
-      busySeconds: round(applies.reduce((sum, r) => sum + r[3], 0) / 1000, 2),
+      busySeconds: round(applyBusyMs / 1000, 2),
       tailSeconds: round((lastApplied - completedAt) / 1000, 2),
+      contactsPerBusySecond: round(opts.contacts / (applyBusyMs / 1000)),
     },
   };
 }

@@ -277,18 +277,19 @@ function hubspotTables(h: HubSpotResult): string[] {
       `the worker's budget ${h.budgetPer10s} / 10 s and ${h.pagesPerStep} pages per step, as wrangler.toml configures them. ` +
       `Done when the session completed and Supabase holds every contact once. Ceiling: ${ceilingAt}.`,
     "",
-    "| contacts | session read | all in Supabase | contacts/s | of the ceiling | HubSpot requests (list pages) | requests/s while reading | peak in any 10 s | 429s | in Supabase (distinct) |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| contacts | session read | all in Supabase | contacts/s | of the ceiling | HubSpot requests (list pages) | requests/s while reading | the worker's bucket allows in that time | peak in any 10 s | 429s | in Supabase (distinct) |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| ${n(h.contacts)} | ${h.readSeconds} s | ${h.allAppliedSeconds ?? "never"} s | ${n(h.contactsPerSecond)} | ${h.fractionOfCeiling} | ` +
-      `${n(h.requests)} (${n(h.listRequests)}) | ${h.requestsPerSecondReading} | ${h.peakIn10s} | ${h.throttled429} | ${n(h.contactsInSupabase)} (${n(h.distinctInSupabase)}) |`,
+      `${n(h.requests)} (${n(h.listRequests)}) | ${h.requestsPerSecondReading} | ${h.bucket.allowedInReadTime} (burst ${h.bucket.burst}, then ${h.bucket.refillPerSecond}/s: ` +
+      `${n(h.bucket.sustainedContactsPerSecond)} contacts/s sustained) | ${h.peakIn10s} | ${h.throttled429} | ${n(h.contactsInSupabase)} (${n(h.distinctInSupabase)}) |`,
     "",
     "Where the time goes:",
     "",
-    "| full-sync steps (control queue) | step time p50 / max | ms per page inside a step | POST → first step | gaps between steps, total (p50 / max) | to-supabase apply: batches (mean size) | apply ms p50 / p99 | apply busy | session completed → last contact applied |",
+    "| full-sync steps (control queue) | step time p50 / max | ms per page inside a step | POST → first step | gaps between steps, total (p50 / max) | to-supabase apply: batches (mean size) | apply ms p50 / p99 | apply busy (contacts per busy s) | session completed → last contact applied |",
     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| ${h.steps.count} | ${s(h.steps.ms.p50)} / ${s(h.steps.ms.max)} | ${h.steps.msPerPage} | ${s(h.steps.firstStepAfterMs)} | ` +
       `${h.steps.gapSecondsTotal} s (${s(h.steps.gapMs.p50)} / ${s(h.steps.gapMs.max)}) | ${n(h.supabaseApply.batches)} (${h.supabaseApply.meanBatchSize}) | ` +
-      `${s(h.supabaseApply.msPerBatch.p50)} / ${s(h.supabaseApply.msPerBatch.p99)} | ${h.supabaseApply.busySeconds} s | ${h.supabaseApply.tailSeconds} s |`,
+      `${s(h.supabaseApply.msPerBatch.p50)} / ${s(h.supabaseApply.msPerBatch.p99)} | ${h.supabaseApply.busySeconds} s (${n(h.supabaseApply.contactsPerBusySecond)}) | ${h.supabaseApply.tailSeconds} s |`,
     "",
   ];
 }

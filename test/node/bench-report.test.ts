@@ -90,6 +90,7 @@ const hubspot = {
   budgetPer10s: 90,
   pagesPerStep: 50,
   ceilingContactsPerSecond: 900,
+  bucket: { burst: 9, refillPerSecond: 8.1, sustainedContactsPerSecond: 810, allowedInReadTime: 211 },
   sessionStatus: "completed",
   readSeconds: 25,
   allAppliedSeconds: 26,
@@ -111,7 +112,14 @@ const hubspot = {
     firstStepAfterMs: 900,
     msPerPage: 120,
   },
-  supabaseApply: { batches: 200, meanBatchSize: 100, msPerBatch: dist(30, 60), busySeconds: 6, tailSeconds: 0.8 },
+  supabaseApply: {
+    batches: 200,
+    meanBatchSize: 100,
+    msPerBatch: dist(30, 60),
+    busySeconds: 6,
+    tailSeconds: 0.8,
+    contactsPerBusySecond: 3333,
+  },
 } as BenchResults["hubspot"];
 
 /** The comparison table's row for one figure, as plain cells. */
