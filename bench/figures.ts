@@ -56,7 +56,7 @@ export function headlineFigures(r: BenchResults): Figure[] {
 
   const lag = phase("lag");
   for (const l of r.webhookLag ?? []) {
-    const at = `${l.path} ${l.targetRate}/s`;
+    const at = `${l.path} ${k(l.targetRate)}/s`;
     lag(`${at}: achieved`, l.achievedRate, "changes/s", "higher", l.path === "queue" ? "queueThroughput" : undefined);
     if (l.webhookArrivalRate !== undefined) lag(`${at}: webhooks in`, l.webhookArrivalRate, "/s", "higher");
     lag(`${at}: lag p50`, l.lagMs.p50, "ms", "lower");
@@ -73,20 +73,20 @@ export function headlineFigures(r: BenchResults): Figure[] {
 
   const backlog = phase("backlog");
   for (const b of r.backlog ?? []) {
-    backlog(`${b.events} events: events/s`, b.eventsPerSecond, "events/s", "higher", "queueThroughput");
-    backlog(`${b.events} events: ms per event`, b.msPerEvent, "ms", "lower");
+    backlog(`${k(b.events)} events: events/s`, b.eventsPerSecond, "events/s", "higher", "queueThroughput");
+    backlog(`${k(b.events)} events: ms per event`, b.msPerEvent, "ms", "lower");
   }
 
   const replay = phase("replay");
   if (r.replay) {
-    replay(`${r.replay.tasks} tasks: tasks/s`, r.replay.tasksPerSecond, "tasks/s", "higher");
-    replay(`${r.replay.tasks} tasks: all resolved`, ms(r.replay.resolvedSeconds), "ms", "lower");
-    replay(`${r.replay.tasks} tasks: sent twice`, r.replay.sentTwice, "tasks", "lower");
+    replay(`${k(r.replay.tasks)} tasks: tasks/s`, r.replay.tasksPerSecond, "tasks/s", "higher");
+    replay(`${k(r.replay.tasks)} tasks: all resolved`, ms(r.replay.resolvedSeconds), "ms", "lower");
+    replay(`${k(r.replay.tasks)} tasks: sent twice`, r.replay.sentTwice, "tasks", "lower");
   }
 
   const capture = phase("capture");
   for (const b of r.capture?.bulk ?? []) {
-    const at = `bulk ${b.rows} rows, ${b.mode}`;
+    const at = `bulk ${k(b.rows)} rows, ${b.mode}`;
     capture(`${at}: requests per 1,000 rows`, b.requestsPer1000Rows, "requests", "lower", "webhookPerRow");
     capture(`${at}: lag p50`, b.lagMs.p50, "ms", "lower");
     capture(`${at}: lag p99`, b.lagMs.p99, "ms", "lower");
@@ -94,7 +94,7 @@ export function headlineFigures(r: BenchResults): Figure[] {
     capture(`${at}: workerd CPU per change`, b.workerdCpuMsPerChange, "ms", "lower");
   }
   for (const x of r.capture?.single ?? []) {
-    const at = `single-row ${x.targetRate}/s, ${x.mode}`;
+    const at = `single-row ${k(x.targetRate)}/s, ${x.mode}`;
     capture(`${at}: achieved`, x.achievedRate, "changes/s", "higher");
     capture(`${at}: requests per 1,000 changes`, x.requestsPer1000Rows, "requests", "lower", "webhookPerRow");
     capture(`${at}: lag p50`, x.lagMs.p50, "ms", "lower");
@@ -106,7 +106,7 @@ export function headlineFigures(r: BenchResults): Figure[] {
   const hubspot = phase("hubspot");
   const h = r.hubspot;
   if (h) {
-    const at = `${h.contacts} contacts`;
+    const at = `${k(h.contacts)} contacts`;
     hubspot(`${at}: contacts/s`, h.contactsPerSecond, "contacts/s", "higher");
     hubspot(`${at}: fraction of the budget's ceiling`, h.fractionOfCeiling, "×", "higher");
     hubspot(`${at}: HubSpot requests`, h.requests, "requests", "lower");
@@ -117,6 +117,9 @@ export function headlineFigures(r: BenchResults): Figure[] {
   }
   return out;
 }
+
+/** Sizes and rates in figure names as the tables print them: 10,000. */
+const k = (v: number) => v.toLocaleString("en-US");
 
 /** Seconds (null or Infinity: never) as ms. */
 const ms = (seconds: number | null) => (seconds === null || !Number.isFinite(seconds) ? null : seconds * 1000);

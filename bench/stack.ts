@@ -114,6 +114,9 @@ export async function startBenchStack(
         method: body === undefined ? "GET" : "POST",
         headers: { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
+        // A run once sat for minutes on a request workerd never logged (the worker answered
+        // others at once): fail loudly instead. Not retried: a recorder drain is not idempotent.
+        signal: AbortSignal.timeout(120_000),
       });
       const text = await response.text();
       if (!response.ok) throw new Error(`/__bench/${route} -> HTTP ${response.status}: ${text.slice(0, 2000)}`);

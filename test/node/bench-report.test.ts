@@ -138,24 +138,27 @@ describe("bench report: this run against the previous run", () => {
   const current = run("2026-12-02T14:40:00Z", { webhookLag: [lag(9_000)], hubspot });
 
   it("puts each figure next to the previous run's with the change as a ratio", () => {
-    expect(row(current, previous, "webhook 1000/s: lag p99")).toMatchObject({
+    expect(row(current, previous, "webhook 1,000/s: lag p99")).toMatchObject({
       phase: "lag",
       previous: "18.0 s",
       "this run": "9000 ms",
       "this ÷ previous": "0.5×",
       better: "lower",
     });
-    expect(row(current, previous, "webhook 1000/s: achieved")["this ÷ previous"]).toBe("1×");
+    expect(row(current, previous, "webhook 1,000/s: achieved")["this ÷ previous"]).toBe("1×");
   });
 
   it("without a previous run, says so and leaves the previous column and the ratio empty", () => {
     const c = compareRuns(current);
     expect(comparisonNotes(c)[0]).toMatch(/No previous run/);
-    expect(row(current, undefined, "webhook 1000/s: lag p99")).toMatchObject({ previous: "–", "this ÷ previous": "–" });
+    expect(row(current, undefined, "webhook 1,000/s: lag p99")).toMatchObject({
+      previous: "–",
+      "this ÷ previous": "–",
+    });
   });
 
   it("a phase only this run measured has no previous figure; one only the previous run measured is named", () => {
-    expect(row(current, previous, "20000 contacts: contacts/s")).toMatchObject({
+    expect(row(current, previous, "20,000 contacts: contacts/s")).toMatchObject({
       phase: "hubspot",
       previous: "not measured",
       "this run": "769.2 contacts/s",
@@ -169,21 +172,21 @@ describe("bench report: this run against the previous run", () => {
 
   it("a change never seen prints as never, and has no ratio", () => {
     const never = run("2026-12-02T15:00:00Z", { webhookLag: [lag(null)] });
-    expect(row(never, previous, "webhook 1000/s: lag p99")).toMatchObject({
+    expect(row(never, previous, "webhook 1,000/s: lag p99")).toMatchObject({
       "this run": "never",
       "this ÷ previous": "–",
     });
   });
 
   it("names the published limit that applies, with its page as a footnote", () => {
-    expect(row(current, previous, "20000 contacts: peak requests in 10 s")["published limit"]).toMatch(
+    expect(row(current, previous, "20,000 contacts: peak requests in 10 s")["published limit"]).toMatch(
       /^100 requests \/ 10 s \(Free\/Starter\) to 190 \/ 10 s \(Professional\/Enterprise\) \[3\]$/,
     );
     const md = renderMarkdown(current, previous);
     expect(md).toContain("[1] Cloudflare Queues limits, developers.cloudflare.com/queues/platform/limits/");
     expect(md).toContain("[2] Cloudflare D1 limits, developers.cloudflare.com/d1/platform/limits/");
     expect(md).toMatch(
-      /\| hubspot \| 20000 contacts: contacts\/s \| not measured \| 769\.2 contacts\/s \| – \| higher \|/,
+      /\| hubspot \| 20,000 contacts: contacts\/s \| not measured \| 769\.2 contacts\/s \| – \| higher \|/,
     );
   });
 });
