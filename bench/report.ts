@@ -262,7 +262,7 @@ function captureTables(c: CaptureResult): string[] {
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ...c.single.map(
       (x) =>
-        `| ${x.mode} | ${n(x.targetRate)} / ${n(x.achievedRate)} | ${n(x.changes)} | ${n(x.requests)} | ${x.requestsPer1000Rows} | ${x.requestsInPerSecond ?? "–"} | ${s(x.lagMs.p50)} | ${s(x.lagMs.p99)} | ${n(x.notVisible)} | ${x.workerdCpuMsPerChange} ms |`,
+        `| ${x.mode} | ${n(x.targetRate)} / ${n(x.achievedRate)} | ${n(x.changes)} | ${n(x.requests)}${x.failedRequests ? ` (${x.failedRequests} failed)` : ""} | ${x.requestsPer1000Rows} | ${x.requestsInPerSecond ?? "–"} | ${s(x.lagMs.p50)} | ${s(x.lagMs.p99)} | ${n(x.notVisible)} | ${x.workerdCpuMsPerChange} ms |`,
     ),
     "",
   ];
