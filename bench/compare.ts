@@ -20,7 +20,7 @@ export interface Comparison {
   rows: ComparisonRow[];
   /** Phases the previous run measured and this one did not. */
   notRun: Phase[];
-  previous?: { startedAt: string; commit: string; command: string };
+  previous?: { startedAt: string; commit: string; command: string; cpu: string; load: number[] };
 }
 
 export function compareRuns(current: BenchResults, previous?: BenchResults): Comparison {
@@ -41,6 +41,8 @@ export function compareRuns(current: BenchResults, previous?: BenchResults): Com
       startedAt: previous.startedAt,
       commit: previous.machine.git.commit,
       command: previous.command,
+      cpu: previous.machine.cpu,
+      load: previous.machine.loadAverageAtStart,
     },
   };
 }
@@ -49,7 +51,11 @@ export function compareRuns(current: BenchResults, previous?: BenchResults): Com
 export function formatFigure(value: number | null | undefined, unit: string): string {
   if (value === undefined) return "–";
   if (value === null) return "never";
-  if (unit === "ms") return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`;
+  if (unit === "ms") {
+    if (value >= 10_000) return `${(value / 1000).toFixed(1)} s`;
+    // CPU per change is a fraction of a millisecond: keep three significant digits below 10 ms.
+    return value < 10 ? `${Number(value.toPrecision(3))} ms` : `${Math.round(value)} ms`;
+  }
   if (unit === "×") return `${value}×`;
   return `${value.toLocaleString("en-US")} ${unit}`;
 }
@@ -74,7 +80,8 @@ export function comparisonTable(c: Comparison): Table {
 export function comparisonNotes(c: Comparison): string[] {
   const notes = [
     c.previous
-      ? `Previous run: ${c.previous.startedAt} at ${c.previous.commit} (\`${c.previous.command}\`).`
+      ? `Previous run: ${c.previous.startedAt} at ${c.previous.commit} (\`${c.previous.command}\`), on ${c.previous.cpu}, ` +
+        `load average ${c.previous.load.join(" / ")} at start. A ratio compares two runs, machines and loads: the figures within one run are what compare like with like.`
       : "No previous run to compare with (no results file at the output path).",
   ];
   if (c.notRun.length)

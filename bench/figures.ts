@@ -58,7 +58,7 @@ export function headlineFigures(r: BenchResults): Figure[] {
   for (const l of r.webhookLag ?? []) {
     const at = `${l.path} ${k(l.targetRate)}/s`;
     lag(`${at}: achieved`, l.achievedRate, "changes/s", "higher", l.path === "queue" ? "queueThroughput" : undefined);
-    if (l.webhookArrivalRate !== undefined) lag(`${at}: webhooks in`, l.webhookArrivalRate, "/s", "higher");
+    if (l.webhookArrivalRate !== undefined) lag(`${at}: webhooks in`, l.webhookArrivalRate, "webhooks/s", "higher");
     lag(`${at}: lag p50`, l.lagMs.p50, "ms", "lower");
     lag(`${at}: lag p99`, l.lagMs.p99, "ms", "lower");
     lag(`${at}: not visible`, l.notVisible, "changes", "lower");
@@ -96,6 +96,8 @@ export function headlineFigures(r: BenchResults): Figure[] {
   for (const x of r.capture?.single ?? []) {
     const at = `single-row ${k(x.targetRate)}/s, ${x.mode}`;
     capture(`${at}: achieved`, x.achievedRate, "changes/s", "higher");
+    if (x.requestsInPerSecond !== undefined)
+      capture(`${at}: requests in`, x.requestsInPerSecond, "requests/s", "higher");
     capture(`${at}: requests per 1,000 changes`, x.requestsPer1000Rows, "requests", "lower", "webhookPerRow");
     capture(`${at}: lag p50`, x.lagMs.p50, "ms", "lower");
     capture(`${at}: lag p99`, x.lagMs.p99, "ms", "lower");

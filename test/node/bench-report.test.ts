@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareRuns, comparisonNotes, comparisonTable } from "../../bench/compare";
+import { compareRuns, comparisonNotes, comparisonTable, formatFigure } from "../../bench/compare";
 import { renderMarkdown, spliceResults, type BenchResults, BEGIN, END } from "../../bench/report";
 import { textTable } from "../../bench/tables";
 import { targets } from "../../bench/targets";
@@ -168,6 +168,13 @@ describe("bench report: this run against the previous run", () => {
     expect(c.notRun).toEqual(["backlog"]);
     expect(c.rows.some((r) => r.phase === "backlog")).toBe(false);
     expect(comparisonNotes(c).join(" ")).toMatch(/previous run only, not in this one: backlog/);
+  });
+
+  it("a fraction of a millisecond keeps its digits", () => {
+    expect(formatFigure(0.046, "ms")).toBe("0.046 ms");
+    expect(formatFigure(1.3834, "ms")).toBe("1.38 ms");
+    expect(formatFigure(4801, "ms")).toBe("4801 ms");
+    expect(formatFigure(74742, "ms")).toBe("74.7 s");
   });
 
   it("a change never seen prints as never, and has no ratio", () => {
