@@ -45,7 +45,11 @@ export interface CaptureSingleResult {
   achievedRate: number;
   changes: number;
   requests: number;
+  /** Requests the worker did not accept (e.g. wrangler dev's 503 "worker restarted"): lost, as with pg_net. */
+  failedRequests: number;
   requestsPer1000Rows: number;
+  /** Capture requests the worker received per second while they arrived: the ingest rate. */
+  requestsInPerSecond?: number;
   workerdCpuMsPerChange: number;
   notVisible: number;
   lagMs: Distribution;
@@ -93,7 +97,9 @@ export async function captureRun(
       achievedRate: r.achievedRate,
       changes: r.changes,
       requests,
+      failedRequests: after.failed - before.failed,
       requestsPer1000Rows: round((requests / r.changes) * 1000),
+      requestsInPerSecond: r.webhookArrivalRate,
       workerdCpuMsPerChange: round((cpu * 1000) / r.changes, 3),
       notVisible: r.notVisible,
       lagMs: r.lagMs,

@@ -188,13 +188,22 @@ function arrivalRate(times: number[]): number {
   return Math.round(((sorted.length - 1) / (sorted[sorted.length - 1]! - sorted[0]!)) * 1000);
 }
 
-/** Webhook path: the webhook triggers and the pg_net relay on, no sweep. */
+/**
+ * Webhook path: the webhook triggers and the pg_net relay on, no sweep. After the writes it waits
+ * until `waitSeconds` (default 60) pass without progress, at most twice that in all: at 1,000/s the
+ * local stack takes in a few hundred webhooks/s or fewer on a busy machine, and the backlog is
+ * measured to its end rather than cut off (a lost webhook never arrives: "not visible").
+ */
 export async function webhookLag(
   stack: BenchStack,
-  opts: { rate: number; seconds: number; log: (l: string) => void },
+  opts: { rate: number; seconds: number; log: (l: string) => void; waitSeconds?: number },
 ): Promise<LagResult> {
   opts.log(`lag (webhook path): ${opts.rate} changes/s for ${opts.seconds} s`);
-  const { load, collector } = await measure(stack, { ...opts, tag: `lag-webhook-${opts.rate}`, waitSeconds: 15 });
+  const { load, collector } = await measure(stack, {
+    ...opts,
+    tag: `lag-webhook-${opts.rate}`,
+    waitSeconds: opts.waitSeconds ?? 60,
+  });
   return summarise("webhook", load, collector);
 }
 

@@ -82,5 +82,5 @@ export type MachineInfo = ReturnType<typeof machineInfo>;
 
 /** The bench's own outputs are not measured code. */
 export function isBenchOutput(statusLine: string): boolean {
-  return /bench\/(RESULTS\.md|results\.json)$/.test(statusLine);
+  return /bench\/(RESULTS\.md|results(\.previous)?\.json)$/.test(statusLine);
 }

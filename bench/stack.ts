@@ -43,7 +43,10 @@ export interface BenchStack {
  * and the pg_net stand-in, `wrangler dev` running bench/worker/index.ts (the real worker plus the
  * bench endpoints) with local D1, Queues and a Hyperdrive binding, and the pg_net relay on demand.
  */
-export async function startBenchStack(log: (line: string) => void): Promise<BenchStack> {
+export async function startBenchStack(
+  log: (line: string) => void,
+  opts: { vars?: Record<string, string> } = {},
+): Promise<BenchStack> {
   const cleanups: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
     for (const c of cleanups.reverse().splice(0))
@@ -83,7 +86,8 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
       inspectorPort: await freePort(),
       persistDir,
       databaseUrl: database.url,
-      vars: { ...BENCH_SECRETS },
+      // Extra vars (the hubspot phase points the worker at its stand-in) next to the bench secrets.
+      vars: { ...BENCH_SECRETS, ...opts.vars },
       output: (line) => {
         wranglerLog.write(`${new Date().toISOString()} ${line}\n`);
         tail.push(line);
@@ -110,6 +114,9 @@ export async function startBenchStack(log: (line: string) => void): Promise<Benc
         method: body === undefined ? "GET" : "POST",
         headers: { "content-type": "application/json" },
         body: body === undefined ? undefined : JSON.stringify(body),
+        // A run once sat for minutes on a request workerd never logged (the worker answered
+        // others at once): fail loudly instead. Not retried: a recorder drain is not idempotent.
+        signal: AbortSignal.timeout(120_000),
       });
       const text = await response.text();
       if (!response.ok) throw new Error(`/__bench/${route} -> HTTP ${response.status}: ${text.slice(0, 2000)}`);

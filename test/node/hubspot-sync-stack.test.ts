@@ -1,9 +1,7 @@
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { saveConnection } from "../../core/hubspot/connections";
-import { parseTokenKeys } from "../../core/hubspot/token-cipher";
-import { postgresRpc } from "../../core/stores/supabase-postgres";
+import { connectStandInPortal } from "../../tools/local/hubspot-connection";
 import { startHubSpotStandIn, type HubSpotStandIn } from "../../tools/local/hubspot-standin";
 import { CHAOS_SECRETS, startFaultFreeStack, type ChaosStack } from "../chaos/chaos-stack";
 
@@ -83,15 +81,7 @@ beforeAll(async () => {
     },
   });
   // The portal as the connect flow leaves it: tokens sealed under HUBSPOT_TOKEN_KEYS.
-  const tokens = standIn.oauth.connect();
-  await saveConnection(
-    { rpc: postgresRpc(stack.sql), ring: await parseTokenKeys(TOKEN_KEYS) },
-    {
-      portalId: standIn.portal.portalId,
-      scopes: ["crm.objects.contacts.read"],
-      tokens: { ...tokens, expiresAt: new Date(tokens.expiresAt).toISOString() },
-    },
-  );
+  await connectStandInPortal(stack.sql, standIn, TOKEN_KEYS);
 }, 180_000);
 
 afterAll(async () => {
