@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { jobSchema } from "../schemas/operator-api";
 import { queueBindings } from "../producers/publish";
-import { replayStores } from "../src/services/entity-stores";
+import { testReplayStores } from "./support/replay-stores";
 import { replayOneTask } from "../src/services/replay-task";
 import { pruneExpired, RETENTION_DAYS } from "../src/services/retention";
 import { postgresRpc } from "../core/stores/supabase-postgres";
@@ -131,7 +131,7 @@ describe("a single replay of a task that is still replaying", () => {
     const event = prospectEvent();
     await seedFailures([event], { error_code: "REPLAY_RACE" });
     const task = (await taskOfEvent(event.id))!;
-    const deps = { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => postgresRpc(pg())) };
+    const deps = { db: env.DB, queues: queueBindings(env), stores: testReplayStores() };
     const req = (name: string) => ({
       mode: "original" as const,
       override: false,
