@@ -15,6 +15,8 @@ declare module "vitest" {
     /** A HubSpot stand-in (tools/local/hubspot-standin.ts) the worker reaches over HTTP. */
     hubspot: StandInInfo;
     hubspotConsole: StandInInfo;
+    /** With the `/_standin/` controls: test/hubspot-contact-replay.test.ts changes its contacts and faults. */
+    hubspotReplay: StandInInfo;
   }
 }
 
@@ -37,9 +39,9 @@ export default async function setup(project: TestProject) {
   // portal's connection: sharing one would race), each with a portal id of its own so their
   // connections never meet another test's rows in the shared Postgres.
   const standIns: HubSpotStandIn[] = [];
-  for (const name of ["hubspot", "hubspotConsole"] as const) {
+  for (const name of ["hubspot", "hubspotConsole", "hubspotReplay"] as const) {
     const portalId = 70_000_000 + Math.floor(Math.random() * 1_000_000);
-    const standIn = await startHubSpotStandIn({ portalId });
+    const standIn = await startHubSpotStandIn({ portalId, controlRoutes: name === "hubspotReplay" });
     standIns.push(standIn);
     project.provide(name, {
       url: standIn.url,

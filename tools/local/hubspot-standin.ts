@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { Portal, PortalError, type SearchBody, type WebhookEvent } from "./hubspot/portal";
+import { controlRoute } from "./hubspot/control-routes";
 import { OAuthState } from "./hubspot/oauth-state";
 import { RollingWindow } from "./hubspot/rolling-window";
 import { sendWebhook } from "./hubspot/webhook-sender";
@@ -31,6 +32,8 @@ export interface StandInOptions {
   retryAfterHeader?: boolean;
   /** Seeds the 5xx fault's randomness. */
   seed?: number;
+  /** Serve the `/_standin/` controls (tools/local/hubspot/control-routes.ts): not HubSpot, for workerd tests. */
+  controlRoutes?: boolean;
 }
 
 export interface StandInFaults {
@@ -88,6 +91,14 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
     byStatus: {} as Record<number, number>,
   };
 
+  const stats = (): StandInStats => ({
+    ...counts,
+    byRoute: { ...counts.byRoute },
+    byStatus: { ...counts.byStatus },
+    maxInGeneralWindow: general.maxObserved,
+    maxInSearchWindow: search.maxObserved,
+  });
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://standin");
     const route = `${req.method} ${url.pathname}`;
@@ -96,6 +107,8 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
     res.once("finish", () => (counts.byStatus[res.statusCode] = (counts.byStatus[res.statusCode] ?? 0) + 1));
     const body = await readBody(req);
 
+    if (opts.controlRoutes && controlRoute({ portal, oauth, faults, stats }, req.method ?? "", url.pathname, body, res))
+      return;
     if (route === "GET /oauth/authorize") return authorize(url, res);
     if (route === "POST /oauth/v1/token") return token(new URLSearchParams(body), res);
     if (req.method === "GET" && url.pathname.startsWith("/oauth/v1/access-tokens/")) {
@@ -279,13 +292,7 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
     faults,
     clientId,
     clientSecret,
-    stats: () => ({
-      ...counts,
-      byRoute: { ...counts.byRoute },
-      byStatus: { ...counts.byStatus },
-      maxInGeneralWindow: general.maxObserved,
-      maxInSearchWindow: search.maxObserved,
-    }),
+    stats,
     deliverWebhooks: (target, o = {}) =>
       sendWebhook({
         url: target,
