@@ -16,8 +16,8 @@ import {
 } from "./support/hubspot";
 
 // A HubSpot contact that fails: dead-lettered with its reason into failed_tasks, replayed by an
-// operator; and what HubSpot-owned entities do not support yet (reconcile, backfill). Events go through the real queues
-// here (see sendToQueue); the DLQ handler is called directly (it writes D1 only).
+// operator; and what HubSpot-owned entities do not support yet (reconcile, backfill). Events go
+// through the real queues here (see sendToQueue); the DLQ handler is called directly (it writes D1 only).
 
 describe("a contact that fails validation", () => {
   it("reaches failed_tasks through the dead-letter path with its reason; nothing is written", async () => {

@@ -9,11 +9,12 @@ import type { HubSpotContact } from "../producers/hubspot/contact";
 import { queueBindings } from "../producers/publish";
 import { contactUuid } from "../schemas/hubspot/contact-id";
 import type { Env } from "../src/env";
+import { getFailedTask } from "../src/services/failed-tasks";
 import { decideReplays, type ReplayableTask } from "../src/services/replay-decide";
 import { replayOneTask } from "../src/services/replay-task";
 import { hubspotForConnection } from "../src/wiring/hubspot";
 import type { RetryOptions } from "../producers/hubspot/request";
-import { contactRows, contactTask, tombstone } from "./support/hubspot";
+import { contact, contactRows, contactTask, newHubSpotId, tombstone } from "./support/hubspot";
 import { pg, waitFor } from "./support/helpers";
 import { testReplayStores } from "./support/replay-stores";
 
@@ -64,17 +65,21 @@ const refusal = (p: Promise<unknown>) =>
     (e: { code: string; message: string; status: number; retryable: boolean }) => e,
   );
 
-/** A contact created in HubSpot with these properties, read and dead-lettered as the sync does. */
-async function deadLettered(properties: Record<string, string | null>) {
+/** A contact created in HubSpot with these properties, read (at `readAt`) and dead-lettered as the sync does. */
+async function deadLettered(properties: Record<string, string | null>, readAt?: string) {
   const created = await standIn<HubSpotContact>("POST", "/contacts", {
     properties: { firstname: "Grace", lastname: "Hopper", ...properties },
   });
   const { results } = await (await client()).batchRead([created.id]);
-  const made = await contactEvents(results, "hubspot-sync");
+  return { id: created.id, task: await deadLetter(results, readAt) };
+}
+
+async function deadLetter(list: HubSpotContact[], readAt?: string) {
+  const made = await contactEvents(list, "hubspot-sync", { now: readAt });
   expect(await publishContactEvents(queueBindings(env), made)).toEqual({ published: 0, deadLettered: 1 });
-  const task = await waitFor(() => contactTask(contactUuid(created.id)), "the failed task", 15_000);
+  const task = await waitFor(() => contactTask(contactUuid(list[0]!.id)), "the failed task", 15_000);
   expect(task).toMatchObject({ status: "open", error_code: "SCHEMA_VIOLATION", replay_count: 0 });
-  return { id: created.id, task };
+  return task;
 }
 
 const taskNow = async (id: string) => (await contactTask(id))!;
@@ -195,11 +200,32 @@ describe("refresh replay of a HubSpot contact", () => {
     await waitFor(async () => (await contactRows(id)).length === 1, "applied once HubSpot answers");
   });
 
+  it("an original replay of an image read before the replica's memory of deletes asks HubSpot: archived since → superseded, unknown → TASK_EXPIRED", async () => {
+    // Read 200 days ago: Supabase's tombstones are pruned sooner, so its having nothing proves nothing.
+    const longAgo = new Date(Date.now() - 200 * 86_400_000).toISOString();
+    const { id, task } = await deadLettered({ email: "old bad" }, longAgo);
+    const archived = await standIn<HubSpotContact>("DELETE", `/contacts/${id}`);
+    const { outcome } = await replay(task.id, await client(), "original");
+    expect(outcome).toBe("superseded");
+    expect((await taskNow(task.row_id)).status).toBe("superseded");
+    expect(Date.parse(archived.archivedAt!)).toBeGreaterThan(Date.parse(longAgo));
+    expect(await contactRows(id)).toHaveLength(0);
+
+    // A contact this HubSpot never had (merged away, GDPR-deleted): nothing can vouch for the image.
+    const gone = newHubSpotId();
+    const lost = await deadLetter([contact(gone, longAgo, { email: "old bad" })], longAgo);
+    const expired = await refusal(replay(lost.id, await client(), "original"));
+    expect(expired).toMatchObject({ code: "TASK_EXPIRED", status: 410 });
+    expect(await taskNow(lost.row_id)).toMatchObject({ status: "open", replay_count: 0 });
+  });
+
   it("no portal connected: skipped with HUBSPOT_NOT_CONNECTED (single replay 409, plans and jobs skip), nothing changes", async () => {
     const { task } = await deadLettered({ email: "@" });
     const single = await refusal(replay(task.id, null));
     expect(single).toMatchObject({ code: "HUBSPOT_NOT_CONNECTED", status: 409, retryable: false });
-    const [decision] = await decideReplays(testReplayStores(null), [task as ReplayableTask], {
+    // What a plan and a job decide for it (they read the whole task, its event included).
+    const full = (await getFailedTask(env.DB, task.id)) as ReplayableTask;
+    const [decision] = await decideReplays(testReplayStores(null), [full], {
       mode: "refresh",
       override: false,
       allowReplaying: false,

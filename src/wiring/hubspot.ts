@@ -7,7 +7,13 @@ import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import { hubspotClient, type HubSpotClient } from "../../producers/hubspot/client";
 import { d1RateBudget } from "../../producers/hubspot/d1-rate-budget";
 import { oauthSession, type AccessTokens, type OAuthApp, type TokenStore } from "../../producers/hubspot/oauth";
-import { bucketFor, DEFAULT_BUCKETS, type BucketSpec, type Clock, type RateKind } from "../../producers/hubspot/rate-budget";
+import {
+  bucketFor,
+  DEFAULT_BUCKETS,
+  type BucketSpec,
+  type Clock,
+  type RateKind,
+} from "../../producers/hubspot/rate-budget";
 import type { RetryOptions } from "../../producers/hubspot/request";
 
 /** Real time: what the worker runs on (tests hand in their own). */

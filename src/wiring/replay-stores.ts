@@ -13,7 +13,11 @@ import { hubspotBuckets, hubspotFromEnv } from "./hubspot";
 export function workerReplayStores(env: Env, deps: Pick<WorkerDeps, "db" | "supabase" | "settings">): ReplayStores {
   const hubspot = () =>
     hubspotContactState(async () => {
-      const wiring = await hubspotFromEnv(env, { rpc: deps.supabase(), db: deps.db, buckets: hubspotBuckets(deps.settings) });
+      const wiring = await hubspotFromEnv(env, {
+        rpc: deps.supabase(),
+        db: deps.db,
+        buckets: hubspotBuckets(deps.settings),
+      });
       return wiring?.client ?? null;
     });
   return replayStores(deps.db, deps.supabase, { hubspot });
