@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCodeSpec } from "../../core/error-codes";
 import * as api from "../../schemas/operator-api";
-import { hubspotConnectionSchema } from "../../schemas/hubspot/connection";
+import { hubspotConnectionSchema, hubspotDisconnectedSchema } from "../../schemas/hubspot/connection";
 
 /**
  * The operator API as an OpenAPI 3.1 document, generated from the same zod schemas the routes
@@ -144,9 +144,10 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   "/v1/hubspot/disconnect": {
     post: {
-      summary: "Disconnect a HubSpot portal: its tokens are erased (portal_id needed only when several are connected)",
+      summary:
+        "Disconnect a HubSpot portal: its tokens are erased (portal_id needed only when several are connected), then its refresh token is deleted at HubSpot; `revoked` says whether HubSpot did, `revoke_error` why not",
       body: api.hubspotDisconnectBody,
-      response: z.object({ connection: hubspotConnectionSchema }),
+      response: hubspotDisconnectedSchema,
       change: true,
     },
   },

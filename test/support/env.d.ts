@@ -16,7 +16,6 @@ declare module "vitest" {
   export interface ProvidedContext {
     hubspot: { url: string; clientId: string; clientSecret: string; portalId: number };
     hubspotConsole: { url: string; clientId: string; clientSecret: string; portalId: number };
-    /** With the `/_standin/` controls (tools/local/hubspot/control-routes.ts). */
     hubspotReplay: { url: string; clientId: string; clientSecret: string; portalId: number };
   }
 }
