@@ -9,7 +9,7 @@ import {
   type Connection,
   type ConnectionDeps,
 } from "../../core/hubspot/connections";
-import { auditConnection, type ClientInfo } from "../../core/hubspot/audit-log";
+import type { ClientInfo } from "../../core/hubspot/audit-log";
 import { consumeState, issueState } from "../../core/hubspot/oauth-states";
 import type { TokenKeyring } from "../../core/hubspot/token-cipher";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
@@ -95,14 +95,16 @@ export async function finishConnect(
   // A disconnected portal comes back through pending (its status machine); any other status may
   // go straight to connected.
   if (existing?.status === "disconnected") await moveConnection(deps.rpc, existing.id, "pending");
+  // Saved with its hubspot_audit_logs line in one transaction: both or neither.
   const connection = await saveConnection(deps, {
     portalId: info.hubId,
     scopes: info.scopes.length > 0 ? info.scopes : HUBSPOT_SCOPES,
     tokens: { ...tokens, expiresAt: new Date(tokens.expiresAt).toISOString() },
+    audit: { userId: started.actor, client },
   });
-  // Written after the save: the trails must not claim a connection that failed. An error here
-  // leaves a connected portal without its audit lines (connecting again writes them).
-  await auditConnection(deps.rpc, { before: existing ?? null, after: connection, userId: started.actor, client });
+  // D1's operator_audit is another database: written after the save, so it never claims a
+  // connection that failed. An error here leaves a connected portal without this line only
+  // (Supabase's line is there); connecting again writes it.
   await auditStatement(deps.db, {
     actor: { name: started.actor, auth: started.auth as Actor["auth"], tokenId: started.tokenId },
     action: "hubspot-connect",
@@ -154,16 +156,13 @@ export async function disconnect(
     );
   const was = candidates[0]!;
   const held = await heldRefreshToken(deps, was);
-  const connection = await moveConnection(deps.rpc, was.id, "disconnected");
-  const revocation: Revocation =
-    "token" in held ? await revokeRefreshToken(deps.http, held.token) : { revoked: false, reason: held.reason };
-  const revoke_error = revocation.revoked ? null : revocation.reason;
-  await auditConnection(deps.rpc, {
-    before: was,
-    after: connection,
+  const connection = await moveConnection(deps.rpc, was.id, "disconnected", null, {
     userId: input.actor.name,
     client: input.client ?? { ip: null, userAgent: null },
   });
+  const revocation: Revocation =
+    "token" in held ? await revokeRefreshToken(deps.http, held.token) : { revoked: false, reason: held.reason };
+  const revoke_error = revocation.revoked ? null : revocation.reason;
   await auditStatement(deps.db, {
     actor: input.actor,
     action: "hubspot-disconnect",
