@@ -59,6 +59,14 @@ async function connectionRow() {
   return rows[0];
 }
 
+/** POST /v1/hubspot/disconnect as alice with this body. */
+const disconnectWith = (body: Record<string, unknown>) =>
+  send("/v1/hubspot/disconnect", {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { ...ADMIN, "content-type": "application/json" },
+  });
+
 /** The connection's tokens, opened with this file's key. */
 async function heldTokens() {
   const { tokens } = await readConnectionTokens(
@@ -224,18 +232,10 @@ describe("HubSpot connect", () => {
 
   it("disconnect erases the tokens, revokes the refresh token at HubSpot, is audited with its reason, and the portal can connect again", async () => {
     const held = await heldTokens();
-    const noReason = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      body: JSON.stringify({}),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+    const noReason = await disconnectWith({});
     expect(noReason.status).toBe(400);
-    const res = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      // Named: other test files connect portals of their own in the same Postgres.
-      body: JSON.stringify({ reason: "rotating the HubSpot app", portal_id: hubspot.portalId }),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+    // Named: other test files connect portals of their own in the same Postgres.
+    const res = await disconnectWith({ reason: "rotating the HubSpot app", portal_id: hubspot.portalId });
     expect(res.status).toBe(200);
     const answer = hubspotDisconnectedSchema.strict().parse(((await res.json()) as { data: unknown }).data);
     expect(answer).toMatchObject({ connection: { status: "disconnected" }, revoked: true, revoke_error: null });
@@ -255,18 +255,10 @@ describe("HubSpot connect", () => {
                                 from public.hubspot_audit_logs where entity_id = ${String(row.id)}
                                order by "timestamp" desc limit 1`;
     expect(line).toEqual({ operation: "update", was: "connected", now: "disconnected", user_id: "alice@ops" });
-    const again = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      body: JSON.stringify({ reason: "again", portal_id: hubspot.portalId }),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+    const again = await disconnectWith({ reason: "again", portal_id: hubspot.portalId });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe("INVALID_TRANSITION");
-    const unknown = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      body: JSON.stringify({ reason: "no such portal", portal_id: 1 }),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+    const unknown = await disconnectWith({ reason: "no such portal", portal_id: 1 });
     expect(unknown.status).toBe(404);
 
     // Reconnect: disconnected → pending → connected, same row.
@@ -282,11 +274,7 @@ describe("HubSpot connect", () => {
       body: JSON.stringify({ failRevocations: 1 }),
     });
     expect(fault.status).toBe(200);
-    const res = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      body: JSON.stringify({ reason: "HubSpot is down, disconnect anyway", portal_id: hubspot.portalId }),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+    const res = await disconnectWith({ reason: "HubSpot is down, disconnect anyway", portal_id: hubspot.portalId });
     expect(res.status).toBe(200);
     const answer = hubspotDisconnectedSchema.parse(((await res.json()) as { data: unknown }).data);
     expect(answer).toMatchObject({ connection: { status: "disconnected" }, revoked: false });

@@ -74,7 +74,9 @@ export async function hubspotFromEnv(env: Env, deps: HubSpotWiringDeps): Promise
   const row = await deps.rpc.call<Connection | null>("sync_hubspot_connection_current", {});
   if (!row) return null;
   const { access_token: _a, refresh_token: _r, ...connection } = row as Connection & Record<string, unknown>;
-  return hubspotForConnection(env, deps, connection);
+  // Awaited here: returned as is, a promise already rejected (CONFIG_MISSING) was reported as an
+  // unhandled rejection in workerd before the caller's await took it (seen in the workers tests).
+  return await hubspotForConnection(env, deps, connection);
 }
 
 /** The client of one given connection (hubspotFromEnv picks the current one; tests name theirs). */
