@@ -9,7 +9,11 @@ import type { HubSpotContact } from "../producers/hubspot/contact";
 import { queueBindings } from "../producers/publish";
 import { contactUuid } from "../schemas/hubspot/contact-id";
 import type { Env } from "../src/env";
+import { newEventId } from "../schemas/event";
+import { createPlanBody } from "../schemas/operator-api";
 import { getFailedTask } from "../src/services/failed-tasks";
+import { runJobTick } from "../src/services/replay-jobs";
+import { createPlan } from "../src/services/replay-plans";
 import { decideReplays, type ReplayableTask } from "../src/services/replay-decide";
 import { replayOneTask } from "../src/services/replay-task";
 import { hubspotForConnection } from "../src/wiring/hubspot";
@@ -217,6 +221,53 @@ describe("refresh replay of a HubSpot contact", () => {
     const expired = await refusal(replay(lost.id, await client(), "original"));
     expect(expired).toMatchObject({ code: "TASK_EXPIRED", status: 410 });
     expect(await taskNow(lost.row_id)).toMatchObject({ status: "open", replay_count: 0 });
+  });
+
+  it("in a job: HubSpot failing fails the tick (retried, the item still pending); no portal skips the item (task open); replayed once connected", async () => {
+    const { id, task } = await deadLettered({ email: "job bad" });
+    await standIn("PATCH", `/contacts/${id}`, { properties: { email: "job@example.test" } });
+    const plan = await createPlan(
+      { db: env.DB, stores: testReplayStores(await client()) },
+      createPlanBody.parse({ filter: { ids: [task.id] }, mode: "refresh" }),
+      ACTOR,
+    );
+    expect(plan).toMatchObject({ total: 1, to_send: 1 });
+    const jobId = newEventId();
+    const now = new Date().toISOString();
+    await env.DB.prepare(
+      `INSERT INTO replay_jobs (id, plan_id, queue, mode, override, status, rate_per_second, total, reason, created_by, created_at, started_at)
+       VALUES (?1, ?2, 'to-supabase', 'refresh', 0, 'running', 100, 1, 'test', ?3, ?4, ?4)`,
+    )
+      .bind(jobId, plan.id, ACTOR.name, now)
+      .run();
+    const tick = (hubspotClient: HubSpotClient | null) =>
+      runJobTick({ db: env.DB, queues: queueBindings(env), stores: testReplayStores(hubspotClient) }, jobId, {
+        budgetMs: 2000,
+      });
+    const item = () =>
+      env.DB.prepare("SELECT state, detail FROM replay_plan_items WHERE plan_id = ?1")
+        .bind(plan.id)
+        .first<{ state: string; detail: string | null }>();
+
+    await standIn("POST", "/faults", { serverErrorRate: 1 });
+    try {
+      const down = await refusal(tick(await client({ maxAttempts: 2, baseDelayMs: 10, maxDelayMs: 20 })));
+      expect(down).toMatchObject({ code: "HUBSPOT_UNAVAILABLE", retryable: true });
+    } finally {
+      await standIn("POST", "/faults", { serverErrorRate: 0 });
+    }
+    expect(await item()).toMatchObject({ state: "pending" });
+
+    expect(await tick(null)).toEqual({ next: "done" });
+    expect(await item()).toMatchObject({ state: "skipped", detail: expect.stringContaining("no HubSpot portal") });
+    const [job] = (
+      await env.DB.prepare("SELECT status, sent, skipped FROM replay_jobs WHERE id = ?1").bind(jobId).all()
+    ).results;
+    expect(job).toMatchObject({ status: "completed", sent: 0, skipped: 1 });
+    expect(await taskNow(task.row_id)).toMatchObject({ status: "open", replay_count: 0 });
+
+    expect((await replay(task.id, await client())).outcome).toBe("sent");
+    await waitFor(async () => (await contactRows(id))[0]?.email === "job@example.test", "applied once connected");
   });
 
   it("no portal connected: skipped with HUBSPOT_NOT_CONNECTED (single replay 409, plans and jobs skip), nothing changes", async () => {
