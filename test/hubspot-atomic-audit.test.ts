@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import migration0017 from "../migrations/supabase/0017_hubspot_atomic_audit.sql?raw";
 import { asRole, type Tx } from "./support/as-role";
 
 // Migration 0017: a connection change and its hubspot_audit_logs line in one SQL call, so one
@@ -49,6 +50,9 @@ async function state(tx: Tx, portal: number) {
   return { row, lines };
 }
 
+/** The migration once more, in the case's transaction: it must apply again cleanly (idempotent). */
+const applyAgain = (tx: Tx) => tx.unsafe(migration0017);
+
 /** A trigger refusing every audit line: what a failure between save and audit looks like, in this transaction only. */
 const refuseAuditLines = (tx: Tx) =>
   tx.unsafe(`
@@ -60,11 +64,15 @@ const refuseAuditLines = (tx: Tx) =>
 describe("connect and disconnect are audited atomically (migration 0017)", () => {
   it("a save writes the connection and one create line; a later save one update line; no token in either", async () => {
     const portal = ++nextPortal;
-    const outcome = await asRole("service_role", async (tx) => {
-      const [first] = await save(tx, portal);
-      await save(tx, portal);
-      return { first: first!.r, ...(await state(tx, portal)) };
-    });
+    const outcome = await asRole(
+      "service_role",
+      async (tx) => {
+        const [first] = await save(tx, portal);
+        await save(tx, portal);
+        return { first: first!.r, ...(await state(tx, portal)) };
+      },
+      { setup: applyAgain },
+    );
     expect(outcome.ok).toBe(true);
     const { first, row, lines } = (outcome as { ok: true; value: any }).value;
     expect(first).toMatchObject({ portal_id: portal, status: "connected" });
@@ -140,7 +148,8 @@ describe("connect and disconnect are audited atomically (migration 0017)", () =>
     for (const role of ["anon", "authenticated"] as const) {
       const saved = await asRole(role, (tx) => save(tx, ++nextPortal));
       expect(saved, role).toMatchObject({ ok: false, code: "42501" });
-      const moved = await asRole(role, (tx) => move(tx, crypto.randomUUID(), "disconnected"));
+      // Also after the migration ran again (it ends with sync.restrict_api_access()).
+      const moved = await asRole(role, (tx) => move(tx, crypto.randomUUID(), "disconnected"), { setup: applyAgain });
       expect(moved, role).toMatchObject({ ok: false, code: "42501" });
     }
   });
