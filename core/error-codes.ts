@@ -98,7 +98,7 @@ export const ERROR_CODES = {
     status: 422,
     retryable: false,
     meaning:
-      "the row does not match the entity's schema (the message names each column; timestamps and text as above); also a reconciliation run's `problems` and `failed_tasks`",
+      "the row does not match the entity's schema (the message names each column; timestamps and text as above); also a reconciliation run's `problems` and `failed_tasks`, and a refresh replay of a contact HubSpot still holds in such a state (nothing sent, the task left open)",
   },
   IMPOSSIBLE_STATE: { status: 422, retryable: false, meaning: "e.g. `sent` without `sent_at`" },
   INVALID_EVENT: {
@@ -121,7 +121,7 @@ export const ERROR_CODES = {
     status: 422,
     retryable: false,
     meaning:
-      "reconcile, backfill, resolving regressions or a refresh replay of an entity whose authority is outside our stores (HubSpot contacts): they read the source back, which is not supported for HubSpot-authoritative entities yet",
+      "reconcile, backfill or resolving regressions of an entity whose authority is outside our stores (HubSpot contacts): they read the source back page by page, which is not supported for HubSpot-authoritative entities yet (a refresh replay re-reads single contacts from HubSpot)",
   },
   NOT_FOUND: {
     status: 404,
@@ -322,7 +322,7 @@ export const ERROR_CODES = {
     status: 409,
     retryable: false,
     meaning:
-      "no HubSpot portal is connected (never connected, disconnected, or in `error` after HubSpot refused a token refresh): connect it again",
+      "no HubSpot portal is connected (never connected, disconnected, or in `error` after HubSpot refused a token refresh): connect it again. Also how a refresh replay of a contact (or a plan's or job's decision) skips it, the task left as it was",
   },
   // Recorded only: failed_tasks and run reports, never an HTTP answer
   VERSION_CONTENT_CONFLICT: {

@@ -7,6 +7,7 @@ import { contactUuid, isHubSpotObjectId } from "../schemas/hubspot/contact-id";
 import { dlqFor, queueFor, type QueueName } from "../schemas/registry";
 import { sendBatches } from "../core/batching/send-batches";
 import { boundedMessage, describe, TransientError, ValidationError } from "../core/errors";
+import type { CurrentRow } from "../core/stores/row-state";
 import { utcNow } from "../core/utc";
 import { formatIssues } from "../core/zod-issues";
 import { assertEventFits, publishEvents, type QueueBindings } from "./publish";
@@ -76,6 +77,29 @@ export async function contactEvents(
     }
   }
   return out;
+}
+
+/**
+ * What HubSpot holds for these contacts, as refresh replay reads a source (core/stores/row-state.ts),
+ * keyed by row id: exactly what contactEvents would publish for them (the normalised row at
+ * updatedAt in ms, or an archived contact's tombstone), or, for a contact that would be
+ * dead-lettered, why (`invalid`), so a replay refuses it with the reason instead of sending it.
+ */
+export async function contactStates(list: readonly HubSpotContact[]): Promise<Map<string, CurrentRow>> {
+  // The source is only the events' label; replay marks what it sends as its own.
+  const made = await contactEvents(list, "hubspot-sync");
+  const states = new Map<string, CurrentRow>();
+  for (const event of made.events) states.set(event.key.id, { version: event.version, row: event.row });
+  for (const { hubspotId, letter } of made.failures) {
+    if (hubspotId === null || !isHubSpotObjectId(hubspotId)) continue; // not a contact we asked for
+    const version = Number((letter.event as Partial<SyncEvent>).version);
+    states.set(contactUuid(hubspotId), {
+      version: Number.isFinite(version) ? version : 0,
+      row: null,
+      invalid: { code: letter.error.code, message: letter.error.message },
+    });
+  }
+  return states;
 }
 
 /**

@@ -6,8 +6,9 @@ export type Store = "supabase" | "d1";
 
 /**
  * Outside systems that own an entity (HubSpot owns its contacts). Their changes reach the pipeline
- * through a fetcher that turns them into events; nothing of ours can read them as a store, so the
- * operations that read the source back (reconcile, backfill, refresh replay) do not apply to them.
+ * through a fetcher that turns them into events. Replay reads single rows back from them through
+ * their API (src/wiring/replay-stores.ts); the operations that page through the source
+ * (reconcile, backfill, resolving regressions) do not apply to them.
  */
 export const EXTERNAL_AUTHORITIES = ["hubspot"] as const;
 export type ExternalAuthority = (typeof EXTERNAL_AUTHORITIES)[number];

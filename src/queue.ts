@@ -5,7 +5,7 @@ import { supabaseReplica } from "../core/stores/supabase-replica";
 import { recordFailedTasks } from "../consumers/dead-letter";
 import { consumeControlBatch } from "../consumers/control-queue";
 import { kick, runJobTick } from "./services/replay-jobs";
-import { replayStores } from "./services/entity-stores";
+import { workerReplayStores } from "./wiring/replay-stores";
 import { guardedTarget } from "../consumers/guarded-target";
 import { consumeWorkBatch } from "../consumers/work-queue";
 import { sampledBatchLog } from "../consumers/batch-log";
@@ -59,7 +59,7 @@ export async function routeQueueBatch(batch: MessageBatch<unknown>, env: Env): P
       await recordFailedTasks({ db, alert: deps.alert, quarantineAfter: deps.settings.REPLAY_QUARANTINE_AFTER }, batch);
       return;
     case CONTROL_QUEUE: {
-      const jobs = { db, queues: deps.queues, stores: replayStores(db, deps.supabase) };
+      const jobs = { db, queues: deps.queues, stores: workerReplayStores(env, deps) };
       await consumeControlBatch(
         {
           runTick: (jobId) => runJobTick(jobs, jobId),

@@ -239,6 +239,10 @@ describe("inspection", () => {
       "/v1/admin/replay-plans",
       "/v1/admin/replay-jobs/{id}/cancel",
       "/v1/admin/audit",
+      "/v1/hubspot/contacts",
+      "/v1/hubspot/sync",
+      "/v1/hubspot/sync/status",
+      "/v1/hubspot/sessions",
     ]) {
       expect(doc.paths[path], path).toBeDefined();
     }

@@ -15,6 +15,7 @@ declare module "vitest" {
     /** A HubSpot stand-in (tools/local/hubspot-standin.ts) the worker reaches over HTTP. */
     hubspot: StandInInfo;
     hubspotConsole: StandInInfo;
+    hubspotReplay: StandInInfo;
   }
 }
 
@@ -35,11 +36,12 @@ export default async function setup(project: TestProject) {
   project.provide("databaseUrl", database.url);
   // HubSpot stand-ins, one per test file that connects (each connect test file changes its
   // portal's connection: sharing one would race), each with a portal id of its own so their
-  // connections never meet another test's rows in the shared Postgres.
+  // connections never meet another test's rows in the shared Postgres. Each serves the /_standin/
+  // controls (tools/local/hubspot/control-routes.ts): tests in workerd cannot hold the object.
   const standIns: HubSpotStandIn[] = [];
-  for (const name of ["hubspot", "hubspotConsole"] as const) {
+  for (const name of ["hubspot", "hubspotConsole", "hubspotReplay"] as const) {
     const portalId = 70_000_000 + Math.floor(Math.random() * 1_000_000);
-    const standIn = await startHubSpotStandIn({ portalId });
+    const standIn = await startHubSpotStandIn({ portalId, controlRoutes: true });
     standIns.push(standIn);
     project.provide(name, {
       url: standIn.url,

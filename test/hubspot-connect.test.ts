@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { z } from "zod";
-import { hubspotConnectionSchema } from "../schemas/hubspot/connection";
+import { hubspotConnectionSchema, hubspotDisconnectedSchema } from "../schemas/hubspot/connection";
 import { readConnectionTokens } from "../core/hubspot/connections";
 import { parseTokenKeys } from "../core/hubspot/token-cipher";
 import { postgresRpc } from "../core/stores/supabase-postgres";
@@ -57,6 +57,37 @@ async function connectionRow() {
   const rows = await pg()`select id, status, updated_at, access_token_ciphertext, refresh_token_ciphertext, token_key_id
                             from public.hubspot_connections where portal_id = ${hubspot.portalId}`;
   return rows[0];
+}
+
+/** POST /v1/hubspot/disconnect as alice with this body. */
+const disconnectWith = (body: Record<string, unknown>) =>
+  send("/v1/hubspot/disconnect", {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { ...ADMIN, "content-type": "application/json" },
+  });
+
+/** The connection's tokens, opened with this file's key. */
+async function heldTokens() {
+  const { tokens } = await readConnectionTokens(
+    { rpc: postgresRpc(pg()), ring: await parseTokenKeys(KEYS) },
+    String((await connectionRow())!.id),
+  );
+  return tokens!;
+}
+
+/** HubSpot's (the stand-in's) answer to a refresh with this refresh token. */
+async function refreshWith(refreshToken: string) {
+  const res = await fetch(`${hubspot.url}/oauth/v1/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "refresh_token",
+      refresh_token: refreshToken,
+      client_id: hubspot.clientId,
+      client_secret: hubspot.clientSecret,
+    }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 async function audit(action: string) {
@@ -199,23 +230,17 @@ describe("HubSpot connect", () => {
     expect((await connectionRow())!.updated_at).toEqual(before.updated_at);
   });
 
-  it("disconnect erases the tokens, is audited with its reason, and the portal can connect again", async () => {
-    const noReason = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      body: JSON.stringify({}),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+  it("disconnect erases the tokens, revokes the refresh token at HubSpot, is audited with its reason, and the portal can connect again", async () => {
+    const held = await heldTokens();
+    const noReason = await disconnectWith({});
     expect(noReason.status).toBe(400);
-    const res = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      // Named: other test files connect portals of their own in the same Postgres.
-      body: JSON.stringify({ reason: "rotating the HubSpot app", portal_id: hubspot.portalId }),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+    // Named: other test files connect portals of their own in the same Postgres.
+    const res = await disconnectWith({ reason: "rotating the HubSpot app", portal_id: hubspot.portalId });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { data: { connection: { status: string } } }).data.connection.status).toBe(
-      "disconnected",
-    );
+    const answer = hubspotDisconnectedSchema.strict().parse(((await res.json()) as { data: unknown }).data);
+    expect(answer).toMatchObject({ connection: { status: "disconnected" }, revoked: true, revoke_error: null });
+    // HubSpot (the stand-in) no longer refreshes with it.
+    expect(await refreshWith(held.refreshToken)).toMatchObject({ status: 400, body: { status: "BAD_REFRESH_TOKEN" } });
     const row = (await connectionRow())!;
     expect(row).toMatchObject({
       status: "disconnected",
@@ -223,31 +248,44 @@ describe("HubSpot connect", () => {
       refresh_token_ciphertext: null,
       token_key_id: null,
     });
-    expect((await audit("hubspot-disconnect")).at(-1)).toMatchObject({
-      actor: "alice@ops",
-      reason: "rotating the HubSpot app",
-      target_id: row.id,
-    });
+    const audited = (await audit("hubspot-disconnect")).at(-1)!;
+    expect(audited).toMatchObject({ actor: "alice@ops", reason: "rotating the HubSpot app", target_id: row.id });
+    expect(JSON.parse(audited.result!)).toMatchObject({ revoked: true, revoke_error: null });
     const [line] = await pg()`select operation, old_data ->> 'status' as was, new_data ->> 'status' as now, user_id
                                 from public.hubspot_audit_logs where entity_id = ${String(row.id)}
                                order by "timestamp" desc limit 1`;
     expect(line).toEqual({ operation: "update", was: "connected", now: "disconnected", user_id: "alice@ops" });
-    const again = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      body: JSON.stringify({ reason: "again", portal_id: hubspot.portalId }),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+    const again = await disconnectWith({ reason: "again", portal_id: hubspot.portalId });
     expect(again.status).toBe(409);
     expect(((await again.json()) as { error: { code: string } }).error.code).toBe("INVALID_TRANSITION");
-    const unknown = await send("/v1/hubspot/disconnect", {
-      method: "POST",
-      body: JSON.stringify({ reason: "no such portal", portal_id: 1 }),
-      headers: { ...ADMIN, "content-type": "application/json" },
-    });
+    const unknown = await disconnectWith({ reason: "no such portal", portal_id: 1 });
     expect(unknown.status).toBe(404);
 
     // Reconnect: disconnected → pending → connected, same row.
     expect((await send((await authorize()).callback)).status).toBe(200);
     expect((await connectionRow())!).toMatchObject({ id: row.id, status: "connected" });
+  });
+  it("HubSpot failing the revocation: the portal is disconnected here all the same, and the answer says HubSpot did not revoke", async () => {
+    expect((await connectionRow())!.status).toBe("connected"); // reconnected by the test before
+    const held = await heldTokens();
+    // The stand-in's fault hook: its next refresh-token deletion answers 503.
+    const fault = await fetch(`${hubspot.url}/_standin/faults`, {
+      method: "POST",
+      body: JSON.stringify({ failRevocations: 1 }),
+    });
+    expect(fault.status).toBe(200);
+    const res = await disconnectWith({ reason: "HubSpot is down, disconnect anyway", portal_id: hubspot.portalId });
+    expect(res.status).toBe(200);
+    const answer = hubspotDisconnectedSchema.parse(((await res.json()) as { data: unknown }).data);
+    expect(answer).toMatchObject({ connection: { status: "disconnected" }, revoked: false });
+    expect(answer.revoke_error).toMatch(/^HubSpot answered 503/);
+    expect((await connectionRow())!).toMatchObject({
+      status: "disconnected",
+      access_token_ciphertext: null,
+      refresh_token_ciphertext: null,
+    });
+    expect(JSON.parse((await audit("hubspot-disconnect")).at(-1)!.result!)).toMatchObject({ revoked: false });
+    // Truthful: HubSpot still honours the token nobody revoked (and we no longer hold).
+    expect((await refreshWith(held.refreshToken)).status).toBe(200);
   });
 });

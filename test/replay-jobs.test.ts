@@ -6,10 +6,9 @@ import { deliver, insertCrmRows } from "./support/fixtures";
 import { call, d1Row, pg, SECRETS, waitFor } from "./support/helpers";
 import { op, prospectEvent, seedFailures, taskOfEvent } from "./support/operator";
 import { queueBindings } from "../producers/publish";
-import { replayStores } from "../src/services/entity-stores";
+import { testReplayStores } from "./support/replay-stores";
 import { resumeStalledJobs, runJobTick, stalledJobs } from "../src/services/replay-jobs";
 import { replayOneTask } from "../src/services/replay-task";
-import { postgresRpc } from "../core/stores/supabase-postgres";
 
 async function plan(filter: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return op("POST", "/v1/admin/replay-plans", { filter, ...extra });
@@ -317,7 +316,7 @@ describe("a queue that refuses", () => {
     )
       .bind(jobId, p.id, now)
       .run();
-    const stores = replayStores(env.DB, () => postgresRpc(pg()));
+    const stores = testReplayStores();
 
     const refused = await runJobTick({ db: env.DB, queues: { "to-d1": refusing }, stores }, jobId, { budgetMs: 2000 });
     expect(refused).toMatchObject({ next: "retry" });
@@ -345,7 +344,7 @@ describe("a queue that refuses", () => {
     const event = prospectEvent();
     await seedFailures([event], { error_code: "REFUSED_ONE" });
     const task = (await taskOfEvent(event.id))!;
-    const deps = { db: env.DB, queues: { "to-d1": refusing }, stores: replayStores(env.DB, () => postgresRpc(pg())) };
+    const deps = { db: env.DB, queues: { "to-d1": refusing }, stores: testReplayStores() };
     await expect(
       replayOneTask(deps, task.id, {
         mode: "original",

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { jobSchema } from "../schemas/operator-api";
 import { queueBindings } from "../producers/publish";
-import { replayStores } from "../src/services/entity-stores";
+import { testReplayStores } from "./support/replay-stores";
 import { replayOneTask } from "../src/services/replay-task";
 import { commitAndSend } from "../src/services/replay-commit";
 import { decideReplays, type Decision, type ReplayableTask } from "../src/services/replay-decide";
@@ -142,7 +142,7 @@ describe("a single replay of a task that is still replaying", () => {
         await env.DB.prepare("UPDATE failed_tasks SET status = 'replaying', replay_count = 1 WHERE id = ?1")
           .bind(task.id)
           .run(); // sent once, its outcome never known
-      const deps = { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => postgresRpc(pg())) };
+      const deps = { db: env.DB, queues: queueBindings(env), stores: testReplayStores() };
       const req = (name: string) => ({
         mode: "original" as const,
         override: stuck,
@@ -168,7 +168,7 @@ describe("a single replay of a task that is still replaying", () => {
     await seedFailures([event], { error_code: "JOB_SINGLE_RACE" });
     const row = (await taskOfEvent(event.id))!;
     const read = { ...row, event: JSON.parse(row.event) } as ReplayableTask; // as the job's chunk read it: open, 0 replays
-    const deps = { db: env.DB, queues: queueBindings(env), stores: replayStores(env.DB, () => postgresRpc(pg())) };
+    const deps = { db: env.DB, queues: queueBindings(env), stores: testReplayStores() };
     const opts = {
       mode: "original" as const,
       override: false,

@@ -1,6 +1,7 @@
 import { ConflictError, describe, NotFoundError } from "../errors";
 import type { SupabaseRpc } from "../stores/supabase-rpc";
 import { connectionMachine, type ConnectionStatus } from "../../schemas/hubspot/connection";
+import { auditArgument, type ConnectionAudit } from "./audit-log";
 import { openToken, sealToken, type SealedToken, type TokenKeyring } from "./token-cipher";
 
 /** A HubSpot connection as the worker sees it: never the tokens, only whether it holds them. */
@@ -45,22 +46,27 @@ const context = (portalId: number | string, field: TokenField) => `hubspot_conne
  */
 export async function saveConnection(
   deps: ConnectionDeps,
-  input: { portalId: number; scopes: string[]; tokens: ConnectionTokens },
+  input: { portalId: number; scopes: string[]; tokens: ConnectionTokens; audit?: ConnectionAudit },
 ): Promise<Connection> {
   const [access, refresh] = await Promise.all([
     sealToken(deps.ring, input.tokens.accessToken, context(input.portalId, "access_token")),
     sealToken(deps.ring, input.tokens.refreshToken, context(input.portalId, "refresh_token")),
   ]);
-  const row = await deps.rpc.call<StoredConnection>("sync_hubspot_connection_save", {
-    p: {
-      portal_id: input.portalId,
-      scopes: input.scopes,
-      token_key_id: deps.ring.newest,
-      access_token: stored(access),
-      refresh_token: stored(refresh),
-      expires_at: input.tokens.expiresAt,
-    },
-  });
+  const p = {
+    portal_id: input.portalId,
+    scopes: input.scopes,
+    token_key_id: deps.ring.newest,
+    access_token: stored(access),
+    refresh_token: stored(refresh),
+    expires_at: input.tokens.expiresAt,
+  };
+  // An operator's connect is audited in the same transaction (migration 0017); a token refresh is not an operator's act.
+  const row = input.audit
+    ? await deps.rpc.call<StoredConnection>("sync_hubspot_connection_save_audited", {
+        p,
+        p_audit: auditArgument(input.audit),
+      })
+    : await deps.rpc.call<StoredConnection>("sync_hubspot_connection_save", { p });
   return publicView(row);
 }
 
@@ -78,19 +84,21 @@ export async function readConnectionTokens(
  * Moves a connection along its status machine: `error` when a token refresh fails (with why),
  * `disconnected` (its tokens are erased), `pending` when a new authorization starts. `connected`
  * is reached only by saveConnection, with tokens. A move the machine does not allow is refused
- * with INVALID_TRANSITION and the allowed moves; nothing is written.
+ * with INVALID_TRANSITION and the allowed moves; nothing is written. An operator's move (`audit`)
+ * writes its hubspot_audit_logs line in the same transaction (migration 0017), a refused one none.
  */
 export async function moveConnection(
   rpc: SupabaseRpc,
   id: string,
   to: Exclude<ConnectionStatus, "connected">,
   error: string | null = null,
+  audit?: ConnectionAudit,
 ): Promise<Connection> {
-  const result = await rpc.call<{ refused: boolean; connection: Connection } | null>("sync_hubspot_connection_move", {
-    p_id: id,
-    p_status: to,
-    p_error: error,
-  });
+  const args = { p_id: id, p_status: to, p_error: error };
+  type Moved = { refused: boolean; connection: Connection } | null;
+  const result = audit
+    ? await rpc.call<Moved>("sync_hubspot_connection_move_audited", { ...args, p_audit: auditArgument(audit) })
+    : await rpc.call<Moved>("sync_hubspot_connection_move", args);
   if (!result) throw new NotFoundError(`no HubSpot connection ${id}`);
   if (result.refused) {
     const from = result.connection.status;

@@ -1,4 +1,4 @@
-import { columnsOf, type EntityDefinition, type Store } from "../../schemas/define-entity";
+import { columnsOf, type Authority, type EntityDefinition } from "../../schemas/define-entity";
 import { d1ApplySql } from "./d1-apply-sql";
 import type { SupabaseRpc } from "./supabase-rpc";
 
@@ -6,6 +6,12 @@ import type { SupabaseRpc } from "./supabase-rpc";
 export interface CurrentRow {
   version: number;
   row: Record<string, unknown> | null;
+  /**
+   * Set when an outside authority (HubSpot) holds the row in a state our schema refuses: there is
+   * no image to publish (`row` is null, which here does NOT mean deleted), only why. Our own stores
+   * validate on write, so they never set it.
+   */
+  invalid?: { code: string; message: string };
 }
 
 /**
@@ -14,7 +20,7 @@ export interface CurrentRow {
  * (the "refresh from source" mode).
  */
 export interface RowState {
-  store: Store;
+  store: Authority;
   /** Version held per id, row or tombstone; 0 when the store has neither. */
   versions(entity: EntityDefinition, ids: string[]): Promise<Map<string, number>>;
   /** Current state per id; ids the store knows nothing about are left out. */

@@ -42,6 +42,9 @@ export const SUPABASE_FUNCTIONS = {
   // Connect and the console (migration 0015; core/hubspot/connections.ts listConnections)
   sync_hubspot_connections_list: {},
   sync_hubspot_audit_write: { p: "jsonb" },
+  // A connection change and its audit line in one transaction (migration 0017)
+  sync_hubspot_connection_save_audited: { p: "jsonb", p_audit: "jsonb" },
+  sync_hubspot_connection_move_audited: { p_id: "uuid", p_status: "text", p_error: "text", p_audit: "jsonb" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;

@@ -95,6 +95,37 @@ async function tokenRequest(deps: OAuthDeps, app: OAuthApp, grant: Record<string
   };
 }
 
+/** What HubSpot said to a revocation: done, or why not. */
+export type Revocation = { revoked: true } | { revoked: false; reason: string };
+
+/**
+ * Deletes a refresh token at HubSpot (developers.hubspot.com OAuth v1 "Delete a refresh token":
+ * `DELETE /oauth/v1/refresh-tokens/:token`, no credentials, 204 without a body; 404 for a token
+ * HubSpot does not know). HubSpot deletes only the refresh token: access tokens it issued work
+ * until they expire (30 minutes at most), and the app stays installed in the portal. Never throws:
+ * a disconnect goes ahead whatever HubSpot answers, and reports the answer.
+ */
+export async function revokeRefreshToken(deps: Omit<OAuthDeps, "clock">, refreshToken: string): Promise<Revocation> {
+  let res: Response;
+  try {
+    res = await deps.fetch(`${deps.baseUrl}/oauth/v1/refresh-tokens/${encodeURIComponent(refreshToken)}`, {
+      method: "DELETE",
+    });
+  } catch (cause) {
+    return { revoked: false, reason: `HubSpot could not be reached (${String(cause).slice(0, 200)})` };
+  }
+  const text = await res.text().catch(() => "");
+  if (res.ok) return { revoked: true };
+  if (res.status === 404)
+    return {
+      revoked: false,
+      reason: "HubSpot does not know this refresh token (404): revoked already, or the app was uninstalled",
+    };
+  const json = parseJson(text) as { message?: unknown } | null;
+  const said = typeof json?.message === "string" ? json.message : text;
+  return { revoked: false, reason: `HubSpot answered ${res.status}${said ? `: ${said.slice(0, 200)}` : ""}` };
+}
+
 /** The access token a request should carry, refreshed when close to expiry or refused by HubSpot. */
 export interface AccessTokens {
   current(): Promise<string>;

@@ -36,3 +36,13 @@ export const hubspotConnectionSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
 });
+
+/**
+ * POST /v1/hubspot/disconnect's answer: the connection (disconnected, its tokens erased here
+ * whatever HubSpot said) and whether HubSpot deleted the refresh token, with why not.
+ */
+export const hubspotDisconnectedSchema = z.object({
+  connection: hubspotConnectionSchema,
+  revoked: z.boolean(),
+  revoke_error: z.string().nullable(),
+});

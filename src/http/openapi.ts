@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCodeSpec } from "../../core/error-codes";
 import * as api from "../../schemas/operator-api";
-import { hubspotConnectionSchema } from "../../schemas/hubspot/connection";
+import * as hubspotApi from "../../schemas/hubspot-api";
+import { hubspotConnectionSchema, hubspotDisconnectedSchema } from "../../schemas/hubspot/connection";
 
 /**
  * The operator API as an OpenAPI 3.1 document, generated from the same zod schemas the routes
@@ -15,7 +16,8 @@ interface Operation {
   body?: Schema;
   /** The `data` of a successful envelope. */
   response: Schema;
-  status?: number;
+  /** Its status (200 when left out); several when the request decides (POST /v1/hubspot/sync). */
+  status?: number | number[];
   /** Changes state: needs x-operator and is recorded in the audit trail. */
   change?: boolean;
 }
@@ -144,10 +146,44 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
   "/v1/hubspot/disconnect": {
     post: {
-      summary: "Disconnect a HubSpot portal: its tokens are erased (portal_id needed only when several are connected)",
+      summary:
+        "Disconnect a HubSpot portal: its tokens are erased (portal_id needed only when several are connected), then its refresh token is deleted at HubSpot; `revoked` says whether HubSpot did, `revoke_error` why not",
       body: api.hubspotDisconnectBody,
-      response: z.object({ connection: hubspotConnectionSchema }),
+      response: hubspotDisconnectedSchema,
       change: true,
+    },
+  },
+  // The HubSpot sync (src/http/routes/hubspot-sync.ts).
+  "/v1/hubspot/contacts": {
+    get: {
+      summary:
+        "HubSpot contacts as Supabase holds them, by id; filtered by email (exact, any case), sync status, updated since",
+      query: hubspotApi.listHubSpotContactsQuery,
+      response: hubspotApi.hubspotContactsPageSchema,
+    },
+  },
+  "/v1/hubspot/sync": {
+    post: {
+      summary:
+        "Start a HubSpot sync: incremental (run within the request, 200) or full (continued in steps by the control queue, 202); one in flight is SESSION_ALREADY_ACTIVE, none connected HUBSPOT_NOT_CONNECTED",
+      body: hubspotApi.startHubSpotSyncBody,
+      response: z.object({ session: hubspotApi.hubspotSessionSchema }),
+      status: [200, 202],
+      change: true,
+    },
+  },
+  "/v1/hubspot/sync/status": {
+    get: {
+      summary:
+        "The HubSpot connection shown (never a token), the latest sync session and the incremental high-water mark",
+      response: hubspotApi.hubspotSyncStatusSchema,
+    },
+  },
+  "/v1/hubspot/sessions": {
+    get: {
+      summary: "HubSpot sync sessions, newest first (`before`: the created_at of the last one seen)",
+      query: hubspotApi.listHubSpotSessionsQuery,
+      response: hubspotApi.hubspotSessionsPageSchema,
     },
   },
 };
@@ -223,10 +259,15 @@ export function openApiDocument(): Record<string, unknown> {
             }
           : {}),
         responses: {
-          [String(op.status ?? 200)]: {
-            description: "success",
-            content: { "application/json": { schema: envelope(jsonSchema(op.response, "output")) } },
-          },
+          ...Object.fromEntries(
+            [op.status ?? 200].flat().map((status) => [
+              String(status),
+              {
+                description: "success",
+                content: { "application/json": { schema: envelope(jsonSchema(op.response, "output")) } },
+              },
+            ]),
+          ),
           ...Object.fromEntries(
             Object.entries(ERRORS).map(([code, description]) => [
               code,

@@ -1,15 +1,26 @@
-import { ValidationError, NotFoundError } from "../../core/errors";
+import type { z } from "zod";
+import type { hubspotDisconnectedSchema } from "../../schemas/hubspot/connection";
+import { describe, NotFoundError, ValidationError } from "../../core/errors";
 import {
   listConnections,
   moveConnection,
+  readConnectionTokens,
   saveConnection,
   type Connection,
   type ConnectionDeps,
 } from "../../core/hubspot/connections";
-import { auditConnection, type ClientInfo } from "../../core/hubspot/audit-log";
+import type { ClientInfo } from "../../core/hubspot/audit-log";
 import { consumeState, issueState } from "../../core/hubspot/oauth-states";
+import type { TokenKeyring } from "../../core/hubspot/token-cipher";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
-import { authorizationUrl, exchangeCode, type OAuthApp, type OAuthDeps } from "../../producers/hubspot/oauth";
+import {
+  authorizationUrl,
+  exchangeCode,
+  revokeRefreshToken,
+  type OAuthApp,
+  type OAuthDeps,
+  type Revocation,
+} from "../../producers/hubspot/oauth";
 import { accessTokenInfo } from "../../producers/hubspot/token-info";
 import { auditStatement, type Actor } from "./audit";
 
@@ -84,14 +95,16 @@ export async function finishConnect(
   // A disconnected portal comes back through pending (its status machine); any other status may
   // go straight to connected.
   if (existing?.status === "disconnected") await moveConnection(deps.rpc, existing.id, "pending");
+  // Saved with its hubspot_audit_logs line in one transaction: both or neither.
   const connection = await saveConnection(deps, {
     portalId: info.hubId,
     scopes: info.scopes.length > 0 ? info.scopes : HUBSPOT_SCOPES,
     tokens: { ...tokens, expiresAt: new Date(tokens.expiresAt).toISOString() },
+    audit: { userId: started.actor, client },
   });
-  // Written after the save: the trails must not claim a connection that failed. An error here
-  // leaves a connected portal without its audit lines (connecting again writes them).
-  await auditConnection(deps.rpc, { before: existing ?? null, after: connection, userId: started.actor, client });
+  // D1's operator_audit is another database: written after the save, so it never claims a
+  // connection that failed. An error here leaves a connected portal without this line only
+  // (Supabase's line is there); connecting again writes it.
   await auditStatement(deps.db, {
     actor: { name: started.actor, auth: started.auth as Actor["auth"], tokenId: started.tokenId },
     action: "hubspot-connect",
@@ -103,14 +116,29 @@ export async function finishConnect(
   return connection;
 }
 
+/** What revoking at HubSpot needs: the token keys (to open the refresh token) and HubSpot's host. */
+export interface RevokeDeps {
+  ring: () => Promise<TokenKeyring>;
+  http: Omit<OAuthDeps, "clock">;
+}
+
+/** The route's answer (hubspotDisconnectedSchema): `revoke_error` says why HubSpot did not revoke. */
+export type Disconnected = { connection: Connection } & Omit<z.infer<typeof hubspotDisconnectedSchema>, "connection">;
+
 /**
- * Disconnects a portal: its tokens are erased (the status machine's `disconnected`), audited with
- * the reason. `portalId` may be left out when exactly one portal is not disconnected.
+ * Disconnects a portal: its tokens are erased (the status machine's `disconnected`), then its
+ * refresh token is deleted at HubSpot, and both are audited with the reason. `portalId` may be
+ * left out when exactly one portal is not disconnected.
+ *
+ * The erasure comes first and does not wait on HubSpot: whatever HubSpot answers (down, 404, a
+ * token our keys cannot open), the portal is disconnected here, and the answer says whether
+ * HubSpot revoked. A crash between the two leaves the token alive at HubSpot but gone from
+ * here; revoking first would instead leave a connected row holding a dead token.
  */
 export async function disconnect(
-  deps: { db: D1Database; rpc: SupabaseRpc },
+  deps: { db: D1Database; rpc: SupabaseRpc } & RevokeDeps,
   input: { actor: Actor; reason: string; portalId?: number; client?: ClientInfo },
-): Promise<Connection> {
+): Promise<Disconnected> {
   const all = await listConnections(deps.rpc);
   const candidates = all.filter((c) =>
     input.portalId === undefined ? c.status !== "disconnected" : Number(c.portal_id) === input.portalId,
@@ -127,13 +155,14 @@ export async function disconnect(
       `${candidates.length} HubSpot portals are connected: name one with portal_id (${candidates.map((c) => c.portal_id).join(", ")})`,
     );
   const was = candidates[0]!;
-  const connection = await moveConnection(deps.rpc, was.id, "disconnected");
-  await auditConnection(deps.rpc, {
-    before: was,
-    after: connection,
+  const held = await heldRefreshToken(deps, was);
+  const connection = await moveConnection(deps.rpc, was.id, "disconnected", null, {
     userId: input.actor.name,
     client: input.client ?? { ip: null, userAgent: null },
   });
+  const revocation: Revocation =
+    "token" in held ? await revokeRefreshToken(deps.http, held.token) : { revoked: false, reason: held.reason };
+  const revoke_error = revocation.revoked ? null : revocation.reason;
   await auditStatement(deps.db, {
     actor: input.actor,
     action: "hubspot-disconnect",
@@ -141,9 +170,23 @@ export async function disconnect(
     target_type: "hubspot-connection",
     target_id: connection.id,
     selection: { portal_id: Number(connection.portal_id) },
-    result: { status: connection.status, was: was.status },
+    result: { status: connection.status, was: was.status, revoked: revocation.revoked, revoke_error },
   }).run();
-  return connection;
+  return { connection, revoked: revocation.revoked, revoke_error };
+}
+
+/** The refresh token the connection holds, opened; or why there is none to revoke. */
+async function heldRefreshToken(
+  deps: { rpc: SupabaseRpc } & RevokeDeps,
+  was: Connection,
+): Promise<{ token: string } | { reason: string }> {
+  try {
+    const { tokens } = await readConnectionTokens({ rpc: deps.rpc, ring: await deps.ring() }, was.id);
+    return tokens ? { token: tokens.refreshToken } : { reason: `the connection held no tokens (it was ${was.status})` };
+  } catch (error) {
+    const { code, message } = describe(error);
+    return { reason: `its refresh token could not be opened, so HubSpot was not asked (${code}: ${message})` };
+  }
 }
 
 /** The connection to show: the newest that is not disconnected, else the newest; and all of them. */

@@ -3,7 +3,7 @@ import type { SyncEvent } from "../../schemas/event";
 import type { ReplayMode, TaskStatus } from "../../schemas/operator-api";
 import { entityByName, type EntityName } from "../../schemas/registry";
 import { isExternalAuthority, type EntityDefinition } from "../../schemas/define-entity";
-import type { RowState } from "../../core/stores/row-state";
+import type { CurrentRow, RowState } from "../../core/stores/row-state";
 import { describe } from "../../core/errors";
 import { RETENTION_DAYS } from "./retention";
 
@@ -43,7 +43,19 @@ export type SkipCode =
   | "QUARANTINED"
   | "NOT_REPLAYABLE"
   | "TASK_EXPIRED"
-  | "EXTERNAL_AUTHORITY_UNSUPPORTED";
+  /** Refresh of an entity owned outside (HubSpot) while no portal is connected: the task is left as it was. */
+  | "HUBSPOT_NOT_CONNECTED"
+  /** Refresh re-read a row the outside authority still holds in a state the registry refuses (the reason says why). */
+  | "SCHEMA_VIOLATION"
+  | "EVENT_TOO_LARGE";
+
+/**
+ * Source reads that fail for every row of the entity for a reason no retry fixes (no HubSpot
+ * portal connected): its tasks are skipped with the code and stay open, replayable once fixed.
+ * Anything else a source read throws (HubSpot or Supabase unavailable) propagates: a single replay
+ * answers with it, a job's tick is retried, and no task changes.
+ */
+const SOURCE_REFUSALS: ReadonlySet<SkipCode> = new Set(["HUBSPOT_NOT_CONNECTED"]);
 
 /**
  * How long the replica remembers a delete: its tombstones are pruned after RETENTION_DAYS
@@ -92,11 +104,6 @@ export async function decideReplays(
       skip("QUARANTINED", "quarantined after failing again and again: replaying it needs an override");
     else if (!task.event || typeof task.event !== "object" || Array.isArray(task.event))
       skip("NOT_REPLAYABLE", "holds no event object to replay");
-    else if (entity && opts.mode === "refresh" && isExternalAuthority(entity.authority))
-      skip(
-        "EXTERNAL_AUTHORITY_UNSUPPORTED",
-        `refresh re-reads the source, and ${entity.name} is authoritative in ${entity.authority}: not supported for HubSpot-authoritative entities yet (replay the original, or let the next sync bring the current state)`,
-      );
     else if (!entity?.replica || !task.row_id) {
       // Not an event of a replicated row (it failed validation): only the original can be resent.
       if (opts.mode === "refresh")
@@ -109,8 +116,13 @@ export async function decideReplays(
     const ids = [...new Set(group.map((c) => c.task.row_id!))];
     const [held, current] = await Promise.all([
       stores.replica(entity).versions(entity, ids),
-      opts.mode === "refresh" ? stores.source(entity).current(entity, ids) : Promise.resolve(null),
+      opts.mode === "refresh" ? readSource(stores, entity, ids) : Promise.resolve(null),
     ]);
+    if (current && "refused" in current) {
+      for (const { task } of group)
+        decisions.set(task.id, { task, outcome: "skipped", code: current.refused, detail: current.detail });
+      continue;
+    }
     const unproven =
       opts.mode === "original"
         ? await unprovenUpserts(stores, entity, group, held, opts.now)
@@ -124,7 +136,16 @@ export async function decideReplays(
       const id = task.row_id!;
       let event = task.event as SyncEvent;
       if (current) {
-        const now = current.get(id);
+        const now = current.rows.get(id);
+        if (now?.invalid) {
+          decisions.set(task.id, {
+            task,
+            outcome: "skipped",
+            code: invalidCode(now.invalid.code),
+            detail: `the source (${entity.authority}) still holds row ${id} in a state that cannot be replicated: ${now.invalid.message}`,
+          });
+          continue;
+        }
         if (!now) {
           decisions.set(task.id, {
             task,
@@ -223,23 +244,16 @@ async function unprovenUpserts(
   });
   const verdicts = new Map<string, Decision>();
   if (!old.length) return verdicts;
-  if (isExternalAuthority(entity.authority)) {
-    // Nothing of ours can ask HubSpot whether the contact was archived since: refuse, as when the
-    // source knows nothing (the next sync publishes the contact's current state anyway).
-    for (const { task } of old)
-      verdicts.set(task.id, {
-        task,
-        outcome: "skipped",
-        code: "TASK_EXPIRED",
-        detail: `the replica holds nothing for row ${task.row_id} and its tombstones are kept ${RETENTION_DAYS} days, so it cannot tell whether the row was deleted since; the source (${entity.authority}) cannot be read back here`,
-      });
-    return verdicts;
-  }
-  const source = await stores.source(entity).current(entity, [...new Set(old.map(({ task }) => task.row_id!))]);
+  const source = await readSource(stores, entity, [...new Set(old.map(({ task }) => task.row_id!))]);
   for (const { task } of old) {
-    const state = source.get(task.row_id!);
+    if ("refused" in source) {
+      verdicts.set(task.id, { task, outcome: "skipped", code: source.refused, detail: source.detail });
+      continue;
+    }
+    const state = source.rows.get(task.row_id!);
     const version = Number((task.event as Partial<SyncEvent>).version);
-    if (state?.row) continue; // the row exists at the source: nothing to resurrect
+    // The row exists at the source (also when in a state the replica would refuse): nothing to resurrect.
+    if (state?.row || state?.invalid) continue;
     if (state && state.version >= version) {
       verdicts.set(task.id, {
         task,
@@ -273,6 +287,26 @@ function writtenAt(event: Partial<SyncEvent>, entity: EntityDefinition): number 
   const times = candidates.map((t) => (typeof t === "string" ? Date.parse(t) : NaN)).filter(Number.isFinite);
   // Unknown: assume old, so the source is asked (the safe side).
   return times.length ? Math.min(...times) : -Infinity;
+}
+
+/** The source's current rows, or the refusal every row of the entity gets (SOURCE_REFUSALS). */
+async function readSource(
+  stores: ReplayStores,
+  entity: EntityDefinition,
+  ids: string[],
+): Promise<{ rows: Map<string, CurrentRow> } | { refused: SkipCode; detail: string }> {
+  try {
+    return { rows: await stores.source(entity).current(entity, ids) };
+  } catch (error) {
+    const { code, message } = describe(error);
+    if (SOURCE_REFUSALS.has(code as SkipCode)) return { refused: code as SkipCode, detail: message };
+    throw error;
+  }
+}
+
+/** The stable code of a row the source holds but the registry refuses (as the sync dead-letters it). */
+function invalidCode(code: string): SkipCode {
+  return code === "EVENT_TOO_LARGE" || code === "SCHEMA_VIOLATION" ? code : "NOT_REPLAYABLE";
 }
 
 /** The replay marker: consumers resolve the task by it, and logs show who replayed what. */

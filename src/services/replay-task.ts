@@ -4,7 +4,14 @@ import { utcNow } from "../../core/utc";
 import { auditStatement, type Actor } from "./audit";
 import { getFailedTask } from "./failed-tasks";
 import { commitAndSend } from "./replay-commit";
-import { decideReplays, type ReplayableTask, type ReplayStores } from "./replay-decide";
+import { decideReplays, type ReplayableTask, type ReplayStores, type SkipCode } from "./replay-decide";
+
+const CONFLICTS: ReadonlySet<SkipCode> = new Set([
+  "ALREADY_RESOLVED",
+  "ALREADY_REPLAYING",
+  "QUARANTINED",
+  "HUBSPOT_NOT_CONNECTED",
+]);
 
 /**
  * Replays one failed task now (no job, no rate limit): the same guards and marker as a job. A
@@ -30,10 +37,10 @@ export async function replayOneTask(
   const [decision] = await decideReplays(deps.stores, [task as ReplayableTask], opts);
   if (decision!.outcome === "skipped") {
     const message = `failed task ${id} (${task.replay_count} replays): ${decision!.detail}`;
-    if (decision!.code === "NOT_REPLAYABLE" || decision!.code === "EXTERNAL_AUTHORITY_UNSUPPORTED")
-      throw new ValidationError(decision!.code, message, undefined, 422);
-    if (decision!.code === "TASK_EXPIRED") throw new ValidationError(decision!.code, message, undefined, 410);
-    throw new ConflictError(decision!.code, message);
+    // The task's state or the connection's is in the way (409); otherwise the task itself cannot
+    // be sent, answered with the code's catalogued status (422, TASK_EXPIRED 410, EVENT_TOO_LARGE 413).
+    if (CONFLICTS.has(decision!.code)) throw new ConflictError(decision!.code, message);
+    throw new ValidationError(decision!.code, message);
   }
 
   const audit = (result: unknown) =>

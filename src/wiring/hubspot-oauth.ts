@@ -1,7 +1,8 @@
 import type { Env } from "../env";
 import { readSettings } from "../../core/settings";
-import type { HubSpotOAuth } from "../services/hubspot-connection";
-import { hubspotOAuthApp } from "./hubspot";
+import type { OAuthDeps } from "../../producers/hubspot/oauth";
+import type { HubSpotOAuth, RevokeDeps } from "../services/hubspot-connection";
+import { hubspotKeyring, hubspotOAuthApp } from "./hubspot";
 
 /**
  * The HubSpot app for connecting a portal: client id and secret (CONFIG_MISSING when unset),
@@ -9,16 +10,27 @@ import { hubspotOAuthApp } from "./hubspot";
  */
 export function hubspotOAuthFromEnv(env: Env): HubSpotOAuth {
   const { clientId, clientSecret } = hubspotOAuthApp(env);
-  const settings = readSettings(env);
   return {
     app: { clientId, clientSecret },
-    authorizeUrl: `${settings.HUBSPOT_AUTH_BASE}/oauth/authorize`,
-    http: {
-      fetch: (input, init) => fetch(input, init),
-      clock: { now: () => Date.now() },
-      baseUrl: settings.HUBSPOT_API_BASE,
-    },
+    authorizeUrl: `${readSettings(env).HUBSPOT_AUTH_BASE}/oauth/authorize`,
+    http: hubspotHttp(env),
   };
+}
+
+/** HubSpot's OAuth endpoints at HUBSPOT_API_BASE, on real time. */
+const hubspotHttp = (env: Env): OAuthDeps => ({
+  fetch: (input, init) => fetch(input, init),
+  clock: { now: () => Date.now() },
+  baseUrl: readSettings(env).HUBSPOT_API_BASE,
+});
+
+/**
+ * What a disconnect needs to revoke at HubSpot: the token keys, read only when a token is opened
+ * (unset or broken keys are a reason not to revoke, never a reason not to disconnect), and
+ * HubSpot's host. Deleting a refresh token needs no client credentials.
+ */
+export function hubspotRevokeFromEnv(env: Env): RevokeDeps {
+  return { ring: () => hubspotKeyring(env), http: hubspotHttp(env) };
 }
 
 /**

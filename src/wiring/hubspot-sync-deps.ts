@@ -1,8 +1,7 @@
 import type { Env } from "../env";
-import { bucketFor, DEFAULT_BUCKETS } from "../../producers/hubspot/rate-budget";
 import type { HubSpotSyncDeps } from "../services/hubspot-sync";
 import type { WorkerDeps } from "./deps";
-import { hubspotFromEnv, type HubSpotWiring } from "./hubspot";
+import { hubspotBuckets, hubspotFromEnv, type HubSpotWiring } from "./hubspot";
 
 /** The full sync's continuation: one control-queue tick. A lost tick is picked up by the cron. */
 export async function kickHubSpotSync(control: Queue, sessionId: string, delaySeconds = 0): Promise<void> {
@@ -12,7 +11,7 @@ export async function kickHubSpotSync(control: Queue, sessionId: string, delaySe
 /** The HubSpot sync's dependencies for one request, batch or cron run (the client built once, on first use). */
 export function hubspotSyncDeps(env: Env, deps: WorkerDeps): HubSpotSyncDeps {
   let wiring: Promise<HubSpotWiring | null> | undefined;
-  const buckets = { ...DEFAULT_BUCKETS, general: bucketFor(deps.settings.HUBSPOT_RATE_LIMIT, 10_000) };
+  const buckets = hubspotBuckets(deps.settings);
   return {
     rpc: deps.supabase(),
     queues: deps.queues,

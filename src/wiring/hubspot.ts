@@ -2,12 +2,18 @@ import type { Env } from "../env";
 import { ConflictError, describe, TransientError } from "../../core/errors";
 import { moveConnection, readConnectionTokens, saveConnection, type Connection } from "../../core/hubspot/connections";
 import { parseTokenKeys, type TokenKeyring } from "../../core/hubspot/token-cipher";
-import { SETTINGS } from "../../core/settings";
+import { SETTINGS, type Settings } from "../../core/settings";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import { hubspotClient, type HubSpotClient } from "../../producers/hubspot/client";
 import { d1RateBudget } from "../../producers/hubspot/d1-rate-budget";
 import { oauthSession, type AccessTokens, type OAuthApp, type TokenStore } from "../../producers/hubspot/oauth";
-import type { BucketSpec, Clock, RateKind } from "../../producers/hubspot/rate-budget";
+import {
+  bucketFor,
+  DEFAULT_BUCKETS,
+  type BucketSpec,
+  type Clock,
+  type RateKind,
+} from "../../producers/hubspot/rate-budget";
 import type { RetryOptions } from "../../producers/hubspot/request";
 
 /** Real time: what the worker runs on (tests hand in their own). */
@@ -32,6 +38,12 @@ export interface HubSpotWiring {
   client: HubSpotClient;
   tokens: AccessTokens;
 }
+
+/** The shared budget's buckets with the general one at HUBSPOT_RATE_LIMIT requests / 10 s. */
+export const hubspotBuckets = (settings: Settings): Record<RateKind, BucketSpec> => ({
+  ...DEFAULT_BUCKETS,
+  general: bucketFor(settings.HUBSPOT_RATE_LIMIT, 10_000),
+});
 
 /** HubSpot's API base: HUBSPOT_API_BASE, or api.hubapi.com. */
 export const hubspotApiBase = (env: Env) => SETTINGS.HUBSPOT_API_BASE.read(env.HUBSPOT_API_BASE);
@@ -62,6 +74,17 @@ export async function hubspotFromEnv(env: Env, deps: HubSpotWiringDeps): Promise
   const row = await deps.rpc.call<Connection | null>("sync_hubspot_connection_current", {});
   if (!row) return null;
   const { access_token: _a, refresh_token: _r, ...connection } = row as Connection & Record<string, unknown>;
+  // Awaited here: returned as is, a promise already rejected (CONFIG_MISSING) was reported as an
+  // unhandled rejection in workerd before the caller's await took it (seen in the workers tests).
+  return await hubspotForConnection(env, deps, connection);
+}
+
+/** The client of one given connection (hubspotFromEnv picks the current one; tests name theirs). */
+export async function hubspotForConnection(
+  env: Env,
+  deps: HubSpotWiringDeps,
+  connection: Connection,
+): Promise<HubSpotWiring> {
   const app = hubspotOAuthApp(env);
   const ring = await hubspotKeyring(env);
   const fetchImpl = deps.fetch ?? ((input, init) => fetch(input, init));

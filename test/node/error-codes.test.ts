@@ -228,8 +228,8 @@ describe("error-code catalog", () => {
   });
 
   it("a replay skip answers with its catalogued status", () => {
-    // replay-task.ts throws NOT_REPLAYABLE as 422, TASK_EXPIRED as 410 and the rest as conflicts.
-    for (const code of ["ALREADY_RESOLVED", "ALREADY_REPLAYING", "QUARANTINED"] as const)
+    // replay-task.ts throws its CONFLICTS as ConflictError (409), the rest with the catalogued status.
+    for (const code of ["ALREADY_RESOLVED", "ALREADY_REPLAYING", "QUARANTINED", "HUBSPOT_NOT_CONNECTED"] as const)
       expect(CATALOG[code]!.status).toBe(409);
     expect(CATALOG.NOT_REPLAYABLE!.status).toBe(422);
     expect(CATALOG.TASK_EXPIRED!.status).toBe(410);

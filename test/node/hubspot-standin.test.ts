@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { revokeRefreshToken } from "../../producers/hubspot/oauth";
 import { startHubSpotStandIn, type HubSpotStandIn } from "../../tools/local/hubspot-standin";
 import { fakeClock } from "./support/fake-clock";
 
@@ -224,6 +225,61 @@ describe("HubSpot stand-in: OAuth", () => {
     const bad = await grant({ grant_type: "refresh_token", refresh_token: "nope" });
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ status: "BAD_REFRESH_TOKEN" });
+  });
+});
+
+describe("HubSpot stand-in: deleting a refresh token", () => {
+  it("DELETE /oauth/v1/refresh-tokens/:token: 204, the token stops refreshing, access tokens live on; unknown 404; the fault answers 503 and revokes nothing", async () => {
+    standIn = await startHubSpotStandIn();
+    const { accessToken, refreshToken } = standIn.oauth.connect();
+    const del = (token: string) =>
+      fetch(`${standIn!.url}/oauth/v1/refresh-tokens/${encodeURIComponent(token)}`, { method: "DELETE" });
+
+    standIn.faults.failRevocations = 1;
+    expect((await del(refreshToken)).status).toBe(503);
+    expect(standIn.oauth.knows(refreshToken)).toBe(true);
+
+    const done = await del(refreshToken);
+    expect(done.status).toBe(204);
+    expect(await done.text()).toBe("");
+    expect(standIn.oauth.knows(refreshToken)).toBe(false);
+    const refresh = await fetch(`${standIn.url}/oauth/v1/token`, {
+      method: "POST",
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: refreshToken,
+        client_id: standIn.clientId,
+        client_secret: standIn.clientSecret,
+      }),
+    });
+    expect(await refresh.json()).toMatchObject({ status: "BAD_REFRESH_TOKEN" });
+    // HubSpot: "Access tokens generated with the refresh token will not be affected".
+    const list = await fetch(`${standIn.url}/crm/v3/objects/contacts?limit=1`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(list.status).toBe(200);
+
+    const again = await del(refreshToken);
+    expect(again.status).toBe(404);
+    expect(await again.json()).toMatchObject({ status: "error", category: "NOT_FOUND" });
+  });
+
+  it("revokeRefreshToken (the worker's call) reports each answer and never throws", async () => {
+    standIn = await startHubSpotStandIn();
+    const { refreshToken } = standIn.oauth.connect();
+    const http = { fetch, baseUrl: standIn.url };
+    standIn.faults.failRevocations = 1;
+    expect(await revokeRefreshToken(http, refreshToken)).toMatchObject({
+      revoked: false,
+      reason: expect.stringMatching(/^HubSpot answered 503: The service is temporarily unavailable/),
+    });
+    expect(await revokeRefreshToken(http, refreshToken)).toEqual({ revoked: true });
+    expect(await revokeRefreshToken(http, refreshToken)).toMatchObject({
+      revoked: false,
+      reason: expect.stringContaining("404"),
+    });
+    const closed = await revokeRefreshToken({ fetch, baseUrl: "http://127.0.0.1:1" }, "refresh-x");
+    expect(closed).toMatchObject({ revoked: false, reason: expect.stringContaining("could not be reached") });
   });
 });
 

@@ -16,5 +16,6 @@ declare module "vitest" {
   export interface ProvidedContext {
     hubspot: { url: string; clientId: string; clientSecret: string; portalId: number };
     hubspotConsole: { url: string; clientId: string; clientSecret: string; portalId: number };
+    hubspotReplay: { url: string; clientId: string; clientSecret: string; portalId: number };
   }
 }

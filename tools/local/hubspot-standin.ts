@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { Portal, PortalError, type SearchBody, type WebhookEvent } from "./hubspot/portal";
+import { controlRoute } from "./hubspot/control-routes";
 import { OAuthState } from "./hubspot/oauth-state";
 import { RollingWindow } from "./hubspot/rolling-window";
 import { sendWebhook } from "./hubspot/webhook-sender";
@@ -10,9 +11,9 @@ import { seededRandom } from "./seeded-random";
 
 /**
  * A local HubSpot, following HubSpot's published contract for what the sync uses (the README's
- * "HubSpot stand-in" section says which facts and where they were read): OAuth v1 authorize and
- * token (authorization_code, refresh_token), CRM v3 contacts list / search / batch read, v3-signed
- * webhooks, and the per-portal rate limit with its 429 answer. Faults can be injected, and it
+ * "HubSpot stand-in" section says which facts and where they were read): OAuth v1 authorize,
+ * token (authorization_code, refresh_token) and refresh-token deletion, CRM v3 contacts list /
+ * search / batch read, v3-signed webhooks, and the per-portal rate limit with its 429 answer. Faults can be injected, and it
  * counts requests and the most seen in any rate window, so a test can prove a budget was kept.
  */
 export interface StandInOptions {
@@ -31,6 +32,8 @@ export interface StandInOptions {
   retryAfterHeader?: boolean;
   /** Seeds the 5xx fault's randomness. */
   seed?: number;
+  /** Serve the `/_standin/` controls (tools/local/hubspot/control-routes.ts): not HubSpot, for workerd tests. */
+  controlRoutes?: boolean;
 }
 
 export interface StandInFaults {
@@ -42,6 +45,8 @@ export interface StandInFaults {
   resetConnections: number;
   /** Real milliseconds every API answer waits (a slow HubSpot; tests must not time it). */
   slowMs: number;
+  /** The next N refresh-token deletions (DELETE /oauth/v1/refresh-tokens/:token) answer 503, revoking nothing. */
+  failRevocations: number;
 }
 
 export interface StandInStats {
@@ -80,13 +85,27 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
   const general = new RollingWindow(opts.limits?.general?.limit ?? 100, opts.limits?.general?.windowMs ?? 10_000);
   const search = new RollingWindow(opts.limits?.search?.limit ?? 5, opts.limits?.search?.windowMs ?? 1_000);
   const random = seededRandom(opts.seed ?? 7);
-  const faults: StandInFaults = { rateLimitStorm: 0, serverErrorRate: 0, resetConnections: 0, slowMs: 0 };
+  const faults: StandInFaults = {
+    rateLimitStorm: 0,
+    serverErrorRate: 0,
+    resetConnections: 0,
+    slowMs: 0,
+    failRevocations: 0,
+  };
   const counts = {
     requests: 0,
     throttled: 0,
     byRoute: {} as Record<string, number>,
     byStatus: {} as Record<number, number>,
   };
+
+  const stats = (): StandInStats => ({
+    ...counts,
+    byRoute: { ...counts.byRoute },
+    byStatus: { ...counts.byStatus },
+    maxInGeneralWindow: general.maxObserved,
+    maxInSearchWindow: search.maxObserved,
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://standin");
@@ -96,8 +115,13 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
     res.once("finish", () => (counts.byStatus[res.statusCode] = (counts.byStatus[res.statusCode] ?? 0) + 1));
     const body = await readBody(req);
 
+    if (opts.controlRoutes && controlRoute({ portal, oauth, faults, stats }, req.method ?? "", url.pathname, body, res))
+      return;
     if (route === "GET /oauth/authorize") return authorize(url, res);
     if (route === "POST /oauth/v1/token") return token(new URLSearchParams(body), res);
+    if (req.method === "DELETE" && url.pathname.startsWith(REFRESH_TOKENS)) {
+      return revoke(decodeURIComponent(url.pathname.slice(REFRESH_TOKENS.length)), res);
+    }
     if (req.method === "GET" && url.pathname.startsWith("/oauth/v1/access-tokens/")) {
       return tokenInfo(decodeURIComponent(url.pathname.slice("/oauth/v1/access-tokens/".length)), res);
     }
@@ -221,6 +245,17 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
     });
   }
 
+  // DELETE /oauth/v1/refresh-tokens/:token, HubSpot's "Delete a refresh token": no credentials
+  // (the token is the proof), 204 without a body, 404 for a token it does not know.
+  function revoke(refreshToken: string, res: ServerResponse): void {
+    if (faults.failRevocations > 0) {
+      faults.failRevocations--;
+      return send(res, 503, errorBody("INTERNAL_ERROR", "The service is temporarily unavailable (injected)."));
+    }
+    if (!oauth.revoke(refreshToken)) return send(res, 404, errorBody("NOT_FOUND", "refresh token not found"));
+    res.writeHead(204).end();
+  }
+
   function token(form: URLSearchParams, res: ServerResponse): void {
     if (form.get("client_id") !== clientId || form.get("client_secret") !== clientSecret) {
       return send(res, 400, {
@@ -279,13 +314,7 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
     faults,
     clientId,
     clientSecret,
-    stats: () => ({
-      ...counts,
-      byRoute: { ...counts.byRoute },
-      byStatus: { ...counts.byStatus },
-      maxInGeneralWindow: general.maxObserved,
-      maxInSearchWindow: search.maxObserved,
-    }),
+    stats,
     deliverWebhooks: (target, o = {}) =>
       sendWebhook({
         url: target,
@@ -301,6 +330,8 @@ export async function startHubSpotStandIn(opts: StandInOptions = {}): Promise<Hu
       }),
   };
 }
+
+const REFRESH_TOKENS = "/oauth/v1/refresh-tokens/";
 
 const API_ROUTES: Record<string, "list" | "search" | "batchRead"> = {
   "GET /crm/v3/objects/contacts": "list",

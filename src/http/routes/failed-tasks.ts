@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { listTasksQuery, replayTaskBody } from "../../../schemas/operator-api";
-import { replayStores } from "../../services/entity-stores";
+import { workerReplayStores } from "../../wiring/replay-stores";
 import { getTaskDetail, listFailedTasks } from "../../services/failed-tasks";
 import { replayOneTask } from "../../services/replay-task";
 import { adminAuth } from "../admin-auth";
@@ -17,10 +17,14 @@ export const failedTaskRoutes = new Hono<AppEnv>()
   .post("/:id/replay", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, replayTaskBody);
-    const { db, queues, supabase } = c.get("deps");
+    const deps = c.get("deps");
+    const { db, queues } = deps;
     return ok(
       c,
-      await replayOneTask({ db, queues, stores: replayStores(db, supabase) }, c.req.param("id"), { ...body, actor }),
+      await replayOneTask({ db, queues, stores: workerReplayStores(c.env, deps) }, c.req.param("id"), {
+        ...body,
+        actor,
+      }),
       202,
     );
   });

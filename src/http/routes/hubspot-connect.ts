@@ -4,7 +4,7 @@ import { ForbiddenError } from "../../../core/errors";
 import type { ClientInfo } from "../../../core/hubspot/audit-log";
 import { parseTokenKeys } from "../../../core/hubspot/token-cipher";
 import { connectionStatus, disconnect, finishConnect, startConnect } from "../../services/hubspot-connection";
-import { callbackUrl, hubspotOAuthFromEnv } from "../../wiring/hubspot-oauth";
+import { callbackUrl, hubspotOAuthFromEnv, hubspotRevokeFromEnv } from "../../wiring/hubspot-oauth";
 import { adminAuth } from "../admin-auth";
 import { callbackDone, callbackRefused } from "../console/hubspot/callback-page";
 import type { AppContext, AppEnv } from "../context";
@@ -48,12 +48,13 @@ export const hubspotConnectRoutes = new Hono<AppEnv>()
     const actor = operatorOf(c);
     const body = await readBody(c, hubspotDisconnectBody);
     const { db, supabase } = c.get("deps");
-    return ok(c, {
-      connection: await disconnect(
-        { db, rpc: supabase() },
+    return ok(
+      c,
+      await disconnect(
+        { db, rpc: supabase(), ...hubspotRevokeFromEnv(c.env) },
         { actor, reason: body.reason, portalId: body.portal_id, client: clientOf(c) },
       ),
-    });
+    );
   })
   // Status only: the SQL function never returns a token, sealed or not.
   .get("/connection", adminAuth(), async (c) => ok(c, await connectionStatus(c.get("deps").supabase())));

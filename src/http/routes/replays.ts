@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { cancelJobBody, createJobBody, createPlanBody, listJobsQuery } from "../../../schemas/operator-api";
-import { replayStores } from "../../services/entity-stores";
+import { workerReplayStores } from "../../wiring/replay-stores";
 import { cancelJob, getJob, listJobs, startJob } from "../../services/replay-jobs";
 import { createPlan, getPlan } from "../../services/replay-plans";
 import { adminAuth } from "../admin-auth";
@@ -15,8 +15,8 @@ export const replayPlanRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const actor = operatorOf(c);
     const body = await readBody(c, createPlanBody);
-    const { db, supabase } = c.get("deps");
-    const plan = await createPlan({ db, stores: replayStores(db, supabase) }, body, actor);
+    const deps = c.get("deps");
+    const plan = await createPlan({ db: deps.db, stores: workerReplayStores(c.env, deps) }, body, actor);
     return ok(c, { plan }, 201);
   })
   .get("/:id", async (c) => ok(c, { plan: await getPlan(c.get("deps").db, c.req.param("id")) }));

@@ -9,6 +9,8 @@ const HINTS: Record<string, string> = {
   ALREADY_REPLAYING:
     "it was sent and has not settled yet: npm run ops -- show <task-id>; if it is stuck, add --override",
   TASK_EXPIRED: "the row may have been deleted since: replay it with --mode refresh to publish what the source holds",
+  HUBSPOT_NOT_CONNECTED:
+    "refresh reads the contact from HubSpot: connect the portal (console HubSpot page, or GET /v1/hubspot/connect), then replay again",
   OPERATOR_REQUIRED: "pass --operator NAME or set $SDS_OPERATOR (or use your own token: $SDS_OPERATOR_TOKEN)",
   OPERATOR_MISMATCH:
     "your operator token names someone else: drop --operator / $SDS_OPERATOR (the token says who you are)",

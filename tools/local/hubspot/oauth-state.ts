@@ -72,6 +72,20 @@ export class OAuthState {
     for (const grant of this.accessTokens.values()) grant.expiresAt = this.clock.now() - 1;
   }
 
+  /**
+   * DELETE /oauth/v1/refresh-tokens/:token: the refresh token stops working; false when unknown.
+   * Access tokens it issued keep working until they expire (HubSpot: "Access tokens generated with
+   * the refresh token will not be affected").
+   */
+  revoke(refreshToken: string): boolean {
+    return this.refreshTokens.delete(refreshToken);
+  }
+
+  /** Whether a refresh token still works (tests check what a revocation did). */
+  knows(refreshToken: string): boolean {
+    return this.refreshTokens.has(refreshToken);
+  }
+
   /** Fault: the portal uninstalled the app; refreshes fail. */
   revokeRefreshTokens(): void {
     this.refreshTokens.clear();

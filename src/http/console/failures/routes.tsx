@@ -9,7 +9,7 @@ import {
   replayTaskBody,
 } from "../../../../schemas/operator-api";
 import { NotFoundError, type SyncError } from "../../../../core/errors";
-import { replayStores } from "../../../services/entity-stores";
+import { workerReplayStores } from "../../../wiring/replay-stores";
 import { getTaskDetail, listFailedTasks } from "../../../services/failed-tasks";
 import { replayOneTask } from "../../../services/replay-task";
 import { changeGroupStatus, getFailureGroup, listFailureGroups } from "../../../services/failure-groups";
@@ -130,8 +130,8 @@ export const failuresRoutes = new Hono<AppEnv>()
     const reason = text(form, "reason");
     try {
       const body = parseForm(replayTaskBody, { reason, mode: field(form, "mode"), override: form.override === "on" });
-      const { db, queues, supabase } = c.get("deps");
-      const stores = replayStores(db, supabase);
+      const { db, queues } = c.get("deps");
+      const stores = workerReplayStores(c.env, c.get("deps"));
       const { outcome } = await replayOneTask({ db, queues, stores }, id, {
         ...body,
         actor: consoleActor(session(c)),

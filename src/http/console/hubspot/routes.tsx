@@ -5,6 +5,7 @@ import { SyncError } from "../../../../core/errors";
 import { recentSessions } from "../../../../core/hubspot/sessions";
 import { connectionStatus, disconnect } from "../../../services/hubspot-connection";
 import { startHubSpotSyncAs } from "../../../services/hubspot-sync";
+import { hubspotRevokeFromEnv } from "../../../wiring/hubspot-oauth";
 import { hubspotSyncDeps } from "../../../wiring/hubspot-sync-deps";
 import type { AppContext, AppEnv } from "../../context";
 import { parseRequest } from "../../read-json";
@@ -62,8 +63,8 @@ export const hubspotConsole = new Hono<AppEnv>()
     try {
       const body = parseRequest(hubspotDisconnectBody, { reason: form.reason, portal_id: form.portal_id || undefined });
       const { db, supabase } = c.get("deps");
-      const done = await disconnect(
-        { db, rpc: supabase() },
+      const { connection: done } = await disconnect(
+        { db, rpc: supabase(), ...hubspotRevokeFromEnv(c.env) },
         {
           actor: consoleActor(c.get("consoleSession")!),
           reason: body.reason,

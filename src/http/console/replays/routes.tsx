@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { cancelJobBody, createJobBody, listJobsQuery } from "../../../../schemas/operator-api";
 import { utcNow } from "../../../../core/utc";
 import type { SyncError } from "../../../../core/errors";
-import { replayStores } from "../../../services/entity-stores";
+import { workerReplayStores } from "../../../wiring/replay-stores";
 import { failedAgainCount } from "../../../services/replay-job-progress";
 import { cancelJob, getJob, listJobs, startJob } from "../../../services/replay-jobs";
 import { createPlan, getPlan } from "../../../services/replay-plans";
@@ -51,9 +51,8 @@ export const replaysRoutes = new Hono<AppEnv>()
   .post("/plans", async (c) => {
     const values = planFormValues(await c.req.parseBody());
     try {
-      const { db, supabase } = c.get("deps");
       const plan = await createPlan(
-        { db, stores: replayStores(db, supabase) },
+        { db: c.get("deps").db, stores: workerReplayStores(c.env, c.get("deps")) },
         planBodyOf(values),
         consoleActor(session(c)),
       );
