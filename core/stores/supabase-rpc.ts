@@ -42,6 +42,13 @@ export const SUPABASE_FUNCTIONS = {
   // Connect and the console (migration 0015; core/hubspot/connections.ts listConnections)
   sync_hubspot_connections_list: {},
   sync_hubspot_audit_write: { p: "jsonb" },
+  // Progress events and the session's logs (migration 0016; core/hubspot/sync-events.ts, session-log.ts)
+  sync_hubspot_log_write: { p: "jsonb" },
+  sync_hubspot_session_advance_logged: { p_id: "uuid", p_status: "text", p_progress: "jsonb", p_log: "jsonb" },
+  sync_hubspot_events_after: { p_after: "bigint", p_limit: "integer" },
+  sync_hubspot_events_head: {},
+  sync_hubspot_session_logs: { p_session_id: "uuid", p_after: "bigint", p_limit: "integer" },
+  sync_hubspot_session_errors: { p_session_id: "uuid", p_after: "bigint", p_limit: "integer" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;

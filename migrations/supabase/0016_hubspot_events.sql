@@ -172,9 +172,10 @@ language sql stable security definer set search_path = '' as $$
 $$;
 
 -- The newest event's seq (0 when none): where a client that wants only what comes next starts.
-create or replace function public.sync_hubspot_events_head() returns bigint
+-- A jsonb number, the same through both transports (as 0013's high-water mark).
+create or replace function public.sync_hubspot_events_head() returns jsonb
 language sql stable security definer set search_path = '' as $$
-  select coalesce(max(seq), 0) from public.hubspot_sync_events
+  select to_jsonb(coalesce(max(seq), 0)) from public.hubspot_sync_events
 $$;
 
 -- A session's sync_logs, in writing order, after p_after (at most 200 a page).
