@@ -29,3 +29,6 @@ export const sessionLogsQuery = z.object({
   logs_after: eventCursor.optional(),
   errors_after: eventCursor.optional(),
 });
+
+/** A sync session's id (public.sync_sessions.id) in a path. */
+export const sessionIdParam = z.uuid();

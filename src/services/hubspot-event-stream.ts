@@ -1,5 +1,5 @@
 import { describe } from "../../core/errors";
-import { eventsAfter } from "../../core/hubspot/sync-events";
+import { eventsAfter, summarise } from "../../core/hubspot/sync-events";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import type { RecordedSyncEvent } from "../../schemas/hubspot/sync-event";
 
@@ -95,7 +95,10 @@ export async function openEventStream(
   return readable;
 }
 
-/** One event: `id:` the seq (EventSource's Last-Event-ID), `event:` its name, `data:` the row as JSON (one line). */
+/**
+ * One event: `id:` the seq (EventSource's Last-Event-ID), `event:` its name, `data:` the row as
+ * JSON on one line, with the event in words (`summary`).
+ */
 export function frame(e: RecordedSyncEvent): string {
   const data = {
     seq: e.seq,
@@ -103,6 +106,7 @@ export function frame(e: RecordedSyncEvent): string {
     session_id: e.session_id,
     connection_id: e.connection_id,
     at: e.at,
+    summary: summarise(e),
     ...e.data,
   };
   return `id: ${e.seq}\nevent: ${e.event}\ndata: ${JSON.stringify(data)}\n\n`;

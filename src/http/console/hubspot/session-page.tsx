@@ -1,0 +1,147 @@
+/** @jsxImportSource hono/jsx */
+import type { ErrorLogLine, LogPage, SyncLogLine } from "../../../../core/hubspot/session-log";
+import type { SyncSession } from "../../../../core/hubspot/sessions";
+import { Layout } from "../layout";
+import type { ConsoleSession } from "../session";
+import { UtcTime } from "../utc-time";
+import { SessionsTable } from "./page";
+
+/** Log lines and errors shown per page of the session detail. */
+export const LOG_LINES_PER_PAGE = 50;
+
+type Stored<T> = T & { seq: number; timestamp: string };
+
+/** /console/hubspot/sessions/:id: one sync session, its sync_logs and its error_logs, each paged. */
+export function SessionDetailPage(props: {
+  session: ConsoleSession;
+  sync: SyncSession;
+  logs: LogPage<Stored<SyncLogLine>>;
+  errors: LogPage<Stored<ErrorLogLine>>;
+  /** The cursors this page was opened with (for the "next page" links, each keeps the other's). */
+  at: { logs_after?: number; errors_after?: number };
+}) {
+  const base = `/console/hubspot/sessions/${props.sync.id}`;
+  const link = (q: { logs_after?: number; errors_after?: number }) => {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v) params.set(k, String(v));
+    return params.size ? `${base}?${params}` : base;
+  };
+  return (
+    <Layout title={`Sync session ${props.sync.session_id}`} section="hubspot" session={props.session}>
+      <h2>
+        Sync session <code>{props.sync.session_id}</code>
+      </h2>
+      <p>
+        <a href="/console/hubspot">← HubSpot</a>
+      </p>
+      <SessionsTable sessions={[props.sync]} />
+      <section class="panel" aria-labelledby="session-logs">
+        <h3 id="session-logs">Log {props.at.logs_after ? "(continued)" : ""}</h3>
+        <p class="muted">
+          One line per page read, and one per contact refused for bad data (the contact waits in Failures).
+        </p>
+        {props.logs.items.length === 0 ? (
+          <p>No log line{props.at.logs_after ? " after these" : " yet"}.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="session-logs">
+              <thead>
+                <tr>
+                  <th scope="col">At</th>
+                  <th scope="col">Page or contact</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Read</th>
+                  <th scope="col">Queued</th>
+                  <th scope="col">Refused</th>
+                  <th scope="col">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.logs.items.map((l) => (
+                  <tr>
+                    <td>
+                      <UtcTime at={l.timestamp} />
+                    </td>
+                    <td class="wrap">
+                      <code>{l.entity_id}</code>
+                    </td>
+                    <td>
+                      <span class={`badge state-${LOG_STATE[l.status]}`}>{l.status}</span>
+                    </td>
+                    <td>{cell(l.details.read)}</td>
+                    <td>{cell(l.details.queued)}</td>
+                    <td>{cell(l.details.refused)}</td>
+                    <td class="wrap">{logDetail(l)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <Pager
+          label="Log pages"
+          first={props.at.logs_after ? link({ errors_after: props.at.errors_after }) : null}
+          next={props.logs.next_after ? link({ ...props.at, logs_after: props.logs.next_after }) : null}
+        />
+      </section>
+      <section class="panel" aria-labelledby="session-errors">
+        <h3 id="session-errors">Errors {props.at.errors_after ? "(continued)" : ""}</h3>
+        {props.errors.items.length === 0 ? (
+          <p>No error{props.at.errors_after ? " after these" : " recorded for this session"}.</p>
+        ) : (
+          <div class="table-wrap">
+            <table class="session-errors">
+              <thead>
+                <tr>
+                  <th scope="col">At</th>
+                  <th scope="col">Category</th>
+                  <th scope="col">Message</th>
+                  <th scope="col">Retried</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.errors.items.map((e) => (
+                  <tr>
+                    <td>
+                      <UtcTime at={e.timestamp} />
+                    </td>
+                    <td>
+                      <span class="badge state-very-stale">{e.error_type}</span>
+                    </td>
+                    <td class="wrap">{e.error_message}</td>
+                    <td>{e.context.retryable === true ? "yes" : "no"}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <Pager
+          label="Error pages"
+          first={props.at.errors_after ? link({ logs_after: props.at.logs_after }) : null}
+          next={props.errors.next_after ? link({ ...props.at, errors_after: props.errors.next_after }) : null}
+        />
+      </section>
+    </Layout>
+  );
+}
+
+const LOG_STATE: Record<SyncLogLine["status"], string> = { success: "fresh", warning: "warning", error: "very-stale" };
+
+const cell = (v: unknown) => (typeof v === "number" ? String(v) : "—");
+
+/** A page's next cursor, or a refused contact's reason. */
+function logDetail(l: SyncLogLine): string {
+  const d = l.details;
+  if (typeof d.reason === "string") return `${d.code ?? ""}: ${d.reason}`;
+  return d.cursor ? `next: ${String(d.cursor)}` : "last page";
+}
+
+function Pager(props: { label: string; first: string | null; next: string | null }) {
+  if (!props.first && !props.next) return null;
+  return (
+    <nav class="pager" aria-label={props.label}>
+      {props.first ? <a href={props.first}>← First</a> : null} {props.next ? <a href={props.next}>Next →</a> : null}
+    </nav>
+  );
+}
