@@ -8,7 +8,7 @@ const SECRETS: Array<[RegExp, string]> = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, "$1 [redacted]"],
   // key=value and "key": "value" forms of anything named like a secret.
   [
-    /\b((?:access|refresh)_?token|token|secret|password|client_secret|api_?key|authorization)(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+/gi,
+    /\b((?:access|refresh)_?token|token|secret|password|client_secret|api_?key|authorization)(["']?\s*[:=]\s*["']?)(?!(?:Bearer|Basic)\s)[^\s"'&,;}]+/gi,
     "$1$2[redacted]",
   ],
   // An OAuth code or state in a URL's query.
