@@ -24,7 +24,8 @@ export function EventFeed(props: { head: number; items: RecordedSyncEvent[] }) {
         Syncs starting, their progress, completing or failing, and connection changes, as they are recorded (newest
         first).
       </p>
-      <p class="muted event-feed-status" role="status" data-events-status>
+      {/* Not role="status": it changes with every event, which a screen reader would read out each time. */}
+      <p class="muted event-feed-status" data-events-status>
         Connecting to the event stream…
       </p>
       <ol
