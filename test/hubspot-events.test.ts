@@ -307,6 +307,16 @@ describe("GET /v1/hubspot/events (server-sent events)", () => {
     expect(live.events.filter((f) => f.data.session_id === later.id).map((f) => f.event)).toEqual(["sync:start"]);
   });
 
+  it("is in /v1/openapi.json as a text/event-stream answer with its cursor parameters", async () => {
+    const doc = (await (await sendWith({}, "/v1/openapi.json")).json()) as {
+      paths: Record<string, Record<string, any>>;
+    };
+    const op = doc.paths["/v1/hubspot/events"]!.get;
+    expect(Object.keys(op.responses["200"].content)).toEqual(["text/event-stream"]);
+    expect(op.responses["200"].content["text/event-stream"].schema.properties.event.enum).toContain("sync:progress");
+    expect(op.parameters.map((p: { name: string }) => p.name)).toEqual(["after", "Last-Event-ID"]);
+  });
+
   it("the console's twin needs the console session, then streams the same events", async () => {
     const res = await get("/console/hubspot/events");
     expect(res.status).toBe(303);
