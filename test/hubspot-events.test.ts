@@ -160,6 +160,11 @@ describe("session log writers and readers", () => {
     const rest = await sessionLogs(rpc(), s.id, { after: first.next_after!, limit: 3 });
     expect(rest.items.map((l) => l.entity_id)).toEqual(["live:300", "live:400"]);
     expect(rest.next_after).toBeNull();
+    // Only the two log tables can be read so.
+    const other = await rpc()
+      .call("sync_hubspot_session_lines", { p_table: "sync_sessions", p_session_id: s.id, p_after: 0, p_limit: 1 })
+      .catch((e: { code: string }) => e);
+    expect(other).toMatchObject({ code: "DATA_EXCEPTION", message: expect.stringContaining("INVALID_ARGUMENT") });
   });
 });
 
@@ -168,8 +173,8 @@ describe("the Supabase API roles and migration 0016", () => {
   const calls = [
     "select public.sync_hubspot_events_after(0, 10)",
     "select public.sync_hubspot_events_head()",
-    "select public.sync_hubspot_session_logs(gen_random_uuid(), 0, 10)",
-    "select public.sync_hubspot_session_errors(gen_random_uuid(), 0, 10)",
+    "select public.sync_hubspot_session_lines('sync_logs', gen_random_uuid(), 0, 10)",
+    "select public.sync_hubspot_session_lines('error_logs', gen_random_uuid(), 0, 10)",
     `select public.sync_hubspot_log_write('{"session_id": null, "errors": [{"error_type": "internal", "error_message": "role test"}]}')`,
     "select public.sync_hubspot_session_advance_logged(gen_random_uuid(), 'running', '{}', '{}')",
   ];

@@ -129,20 +129,25 @@ type Stored<T> = T & { id: string; seq: number; session_id: string | null; times
 
 /** A session's sync_logs in writing order, paged by `after` (a line's seq). */
 export function sessionLogs(rpc: SupabaseRpc, sessionId: string, q: { after?: number; limit: number }) {
-  return page<Stored<SyncLogLine>>(rpc, "sync_hubspot_session_logs", sessionId, q);
+  return page<Stored<SyncLogLine>>(rpc, "sync_logs", sessionId, q);
 }
 
 /** A session's error_logs in writing order, paged the same way. */
 export function sessionErrors(rpc: SupabaseRpc, sessionId: string, q: { after?: number; limit: number }) {
-  return page<Stored<ErrorLogLine & { resolved: boolean }>>(rpc, "sync_hubspot_session_errors", sessionId, q);
+  return page<Stored<ErrorLogLine & { resolved: boolean }>>(rpc, "error_logs", sessionId, q);
 }
 
 async function page<T extends { seq: number }>(
   rpc: SupabaseRpc,
-  fn: "sync_hubspot_session_logs" | "sync_hubspot_session_errors",
+  table: "sync_logs" | "error_logs",
   sessionId: string,
   q: { after?: number; limit: number },
 ): Promise<LogPage<T>> {
-  const items = await rpc.call<T[]>(fn, { p_session_id: sessionId, p_after: q.after ?? 0, p_limit: q.limit });
+  const items = await rpc.call<T[]>("sync_hubspot_session_lines", {
+    p_table: table,
+    p_session_id: sessionId,
+    p_after: q.after ?? 0,
+    p_limit: q.limit,
+  });
   return { items, next_after: items.length === q.limit ? Number(items.at(-1)!.seq) : null };
 }

@@ -47,8 +47,7 @@ export const SUPABASE_FUNCTIONS = {
   sync_hubspot_session_advance_logged: { p_id: "uuid", p_status: "text", p_progress: "jsonb", p_log: "jsonb" },
   sync_hubspot_events_after: { p_after: "bigint", p_limit: "integer" },
   sync_hubspot_events_head: {},
-  sync_hubspot_session_logs: { p_session_id: "uuid", p_after: "bigint", p_limit: "integer" },
-  sync_hubspot_session_errors: { p_session_id: "uuid", p_after: "bigint", p_limit: "integer" },
+  sync_hubspot_session_lines: { p_table: "text", p_session_id: "uuid", p_after: "bigint", p_limit: "integer" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;

@@ -178,25 +178,26 @@ language sql stable security definer set search_path = '' as $$
   select to_jsonb(coalesce(max(seq), 0)) from public.hubspot_sync_events
 $$;
 
--- A session's sync_logs, in writing order, after p_after (at most 200 a page).
-create or replace function public.sync_hubspot_session_logs(p_session_id uuid, p_after bigint, p_limit integer)
+-- A session's lines of p_table (sync_logs or error_logs, nothing else) in writing order, after
+-- p_after (at most 200 a page).
+create or replace function public.sync_hubspot_session_lines(p_table text, p_session_id uuid, p_after bigint,
+                                                             p_limit integer)
 returns jsonb
-language sql stable security definer set search_path = '' as $$
-  select coalesce(jsonb_agg(to_jsonb(l) order by l.seq), '[]'::jsonb) from (
-    select * from public.sync_logs l
-     where l.session_id = p_session_id and l.seq > coalesce(p_after, 0)
-     order by l.seq limit least(greatest(coalesce(p_limit, 50), 1), 200)) l
-$$;
-
--- A session's error_logs, the same way.
-create or replace function public.sync_hubspot_session_errors(p_session_id uuid, p_after bigint, p_limit integer)
-returns jsonb
-language sql stable security definer set search_path = '' as $$
-  select coalesce(jsonb_agg(to_jsonb(l) order by l.seq), '[]'::jsonb) from (
-    select * from public.error_logs l
-     where l.session_id = p_session_id and l.seq > coalesce(p_after, 0)
-     order by l.seq limit least(greatest(coalesce(p_limit, 50), 1), 200)) l
-$$;
+language plpgsql stable security definer set search_path = '' as $$
+declare
+  v_out jsonb;
+begin
+  if p_table is null or p_table not in ('sync_logs', 'error_logs') then
+    raise exception 'INVALID_ARGUMENT: p_table must be sync_logs or error_logs' using errcode = '22023';
+  end if;
+  execute format($sql$
+    select coalesce(jsonb_agg(to_jsonb(l) order by l.seq), '[]'::jsonb) from (
+      select * from public.%I l
+       where l.session_id = $1 and l.seq > coalesce($2, 0)
+       order by l.seq limit least(greatest(coalesce($3, 50), 1), 200)) l
+  $sql$, p_table) into v_out using p_session_id, p_after, p_limit;
+  return v_out;
+end $$;
 
 -- Every migration that creates a table or function ends so (0007, 0010): RLS on the new table with
 -- nothing for anon / authenticated, EXECUTE on the new public.sync_* functions for service_role only.

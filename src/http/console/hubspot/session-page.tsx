@@ -3,6 +3,7 @@ import type { ErrorLogLine, LogPage, SyncLogLine } from "../../../../core/hubspo
 import type { SyncSession } from "../../../../core/hubspot/sessions";
 import { Layout } from "../layout";
 import type { ConsoleSession } from "../session";
+import { EmptyRow, RowsTable } from "../rows-table";
 import { UtcTime } from "../utc-time";
 import { SessionsTable } from "./page";
 
@@ -40,44 +41,34 @@ export function SessionDetailPage(props: {
         <p class="muted">
           One line per page read, and one per contact refused for bad data (the contact waits in Failures).
         </p>
-        {props.logs.items.length === 0 ? (
-          <p>No log line{props.at.logs_after ? " after these" : " yet"}.</p>
-        ) : (
-          <div class="table-wrap">
-            <table class="session-logs">
-              <thead>
-                <tr>
-                  <th scope="col">At</th>
-                  <th scope="col">Page or contact</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Read</th>
-                  <th scope="col">Queued</th>
-                  <th scope="col">Refused</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.logs.items.map((l) => (
-                  <tr>
-                    <td>
-                      <UtcTime at={l.timestamp} />
-                    </td>
-                    <td class="wrap">
-                      <code>{l.entity_id}</code>
-                    </td>
-                    <td>
-                      <span class={`badge state-${LOG_STATE[l.status]}`}>{l.status}</span>
-                    </td>
-                    <td>{cell(l.details.read)}</td>
-                    <td>{cell(l.details.queued)}</td>
-                    <td>{cell(l.details.refused)}</td>
-                    <td class="wrap">{logDetail(l)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <RowsTable label="Log lines" columns={LOG_COLUMNS}>
+          {props.logs.items.length === 0 ? (
+            <EmptyRow
+              columns={LOG_COLUMNS.length}
+              text={props.at.logs_after ? "No line after these." : "No log line yet."}
+            />
+          ) : (
+            props.logs.items.map((l) => (
+              <tr>
+                <td data-label="At">
+                  <UtcTime at={l.timestamp} />
+                </td>
+                <td data-label="Page or contact" class="wrap">
+                  <code>{l.entity_id}</code>
+                </td>
+                <td data-label="Status">
+                  <span class={`badge state-${LOG_STATE[l.status]}`}>{l.status}</span>
+                </td>
+                <td data-label="Read">{cell(l.details.read)}</td>
+                <td data-label="Queued">{cell(l.details.queued)}</td>
+                <td data-label="Refused">{cell(l.details.refused)}</td>
+                <td data-label="Details" class="wrap">
+                  {logDetail(l)}
+                </td>
+              </tr>
+            ))
+          )}
+        </RowsTable>
         <Pager
           label="Log pages"
           first={props.at.logs_after ? link({ errors_after: props.at.errors_after }) : null}
@@ -86,36 +77,29 @@ export function SessionDetailPage(props: {
       </section>
       <section class="panel" aria-labelledby="session-errors">
         <h3 id="session-errors">Errors {props.at.errors_after ? "(continued)" : ""}</h3>
-        {props.errors.items.length === 0 ? (
-          <p>No error{props.at.errors_after ? " after these" : " recorded for this session"}.</p>
-        ) : (
-          <div class="table-wrap">
-            <table class="session-errors">
-              <thead>
-                <tr>
-                  <th scope="col">At</th>
-                  <th scope="col">Category</th>
-                  <th scope="col">Message</th>
-                  <th scope="col">Retried</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.errors.items.map((e) => (
-                  <tr>
-                    <td>
-                      <UtcTime at={e.timestamp} />
-                    </td>
-                    <td>
-                      <span class="badge state-very-stale">{e.error_type}</span>
-                    </td>
-                    <td class="wrap">{e.error_message}</td>
-                    <td>{e.context.retryable === true ? "yes" : "no"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <RowsTable label="Errors" columns={ERROR_COLUMNS}>
+          {props.errors.items.length === 0 ? (
+            <EmptyRow
+              columns={ERROR_COLUMNS.length}
+              text={props.at.errors_after ? "No error after these." : "No error recorded for this session."}
+            />
+          ) : (
+            props.errors.items.map((e) => (
+              <tr>
+                <td data-label="At">
+                  <UtcTime at={e.timestamp} />
+                </td>
+                <td data-label="Category">
+                  <span class="badge state-very-stale">{e.error_type}</span>
+                </td>
+                <td data-label="Message" class="wrap">
+                  {e.error_message}
+                </td>
+                <td data-label="Retried">{e.context.retryable === true ? "yes" : "no"}</td>
+              </tr>
+            ))
+          )}
+        </RowsTable>
         <Pager
           label="Error pages"
           first={props.at.errors_after ? link({ logs_after: props.at.logs_after }) : null}
@@ -125,6 +109,9 @@ export function SessionDetailPage(props: {
     </Layout>
   );
 }
+
+const LOG_COLUMNS = ["At", "Page or contact", "Status", "Read", "Queued", "Refused", "Details"] as const;
+const ERROR_COLUMNS = ["At", "Category", "Message", "Retried"] as const;
 
 const LOG_STATE: Record<SyncLogLine["status"], string> = { success: "fresh", warning: "warning", error: "very-stale" };
 
