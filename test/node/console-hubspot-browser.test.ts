@@ -80,11 +80,11 @@ describe("the console's HubSpot page in a real browser", () => {
       // The session's detail: its log, a line per page read (3 live, 1 archived), and no error.
       await line.getByRole("link").click();
       await page.waitForURL(/\/console\/hubspot\/sessions\/[0-9a-f-]{36}$/);
-      const logRows = page.getByRole("table", { name: "Log lines" }).locator("tbody tr");
+      const logRows = page.getByRole("table", { name: "Log", exact: true }).locator("tbody tr");
       expect(await logRows.count()).toBe(4);
       expect(await logRows.first().textContent()).toContain("live:start");
-      expect(await page.getByRole("table", { name: "Log lines" }).textContent()).toContain("archived:start");
-      expect(await page.getByRole("table", { name: "Errors" }).textContent()).toContain(
+      expect(await page.getByRole("table", { name: "Log", exact: true }).textContent()).toContain("archived:start");
+      expect(await page.getByRole("table", { name: "Errors", exact: true }).textContent()).toContain(
         "No error recorded for this session",
       );
       await page.screenshot({ path: screenshotPath("console-hubspot-session.png"), fullPage: true });

@@ -3,6 +3,7 @@ import type { ErrorLogLine, LogPage, SyncLogLine } from "../../../../core/hubspo
 import type { SyncSession } from "../../../../core/hubspot/sessions";
 import { Layout } from "../layout";
 import type { ConsoleSession } from "../session";
+import type { JSX } from "hono/jsx/jsx-runtime";
 import { EmptyRow, RowsTable } from "../rows-table";
 import { UtcTime } from "../utc-time";
 import { SessionsTable } from "./page";
@@ -36,76 +37,60 @@ export function SessionDetailPage(props: {
         <a href="/console/hubspot">← HubSpot</a>
       </p>
       <SessionsTable sessions={[props.sync]} />
-      <section class="panel" aria-labelledby="session-logs">
-        <h3 id="session-logs">Log {props.at.logs_after ? "(continued)" : ""}</h3>
-        <p class="muted">
-          One line per page read, and one per contact refused for bad data (the contact waits in Failures).
-        </p>
-        <RowsTable label="Log lines" columns={LOG_COLUMNS}>
-          {props.logs.items.length === 0 ? (
-            <EmptyRow
-              columns={LOG_COLUMNS.length}
-              text={props.at.logs_after ? "No line after these." : "No log line yet."}
-            />
-          ) : (
-            props.logs.items.map((l) => (
-              <tr>
-                <td data-label="At">
-                  <UtcTime at={l.timestamp} />
-                </td>
-                <td data-label="Page or contact" class="wrap">
-                  <code>{l.entity_id}</code>
-                </td>
-                <td data-label="Status">
-                  <span class={`badge state-${LOG_STATE[l.status]}`}>{l.status}</span>
-                </td>
-                <td data-label="Read">{cell(l.details.read)}</td>
-                <td data-label="Queued">{cell(l.details.queued)}</td>
-                <td data-label="Refused">{cell(l.details.refused)}</td>
-                <td data-label="Details" class="wrap">
-                  {logDetail(l)}
-                </td>
-              </tr>
-            ))
-          )}
-        </RowsTable>
-        <Pager
-          label="Log pages"
-          first={props.at.logs_after ? link({ errors_after: props.at.errors_after }) : null}
-          next={props.logs.next_after ? link({ ...props.at, logs_after: props.logs.next_after }) : null}
-        />
-      </section>
-      <section class="panel" aria-labelledby="session-errors">
-        <h3 id="session-errors">Errors {props.at.errors_after ? "(continued)" : ""}</h3>
-        <RowsTable label="Errors" columns={ERROR_COLUMNS}>
-          {props.errors.items.length === 0 ? (
-            <EmptyRow
-              columns={ERROR_COLUMNS.length}
-              text={props.at.errors_after ? "No error after these." : "No error recorded for this session."}
-            />
-          ) : (
-            props.errors.items.map((e) => (
-              <tr>
-                <td data-label="At">
-                  <UtcTime at={e.timestamp} />
-                </td>
-                <td data-label="Category">
-                  <span class="badge state-very-stale">{e.error_type}</span>
-                </td>
-                <td data-label="Message" class="wrap">
-                  {e.error_message}
-                </td>
-                <td data-label="Retried">{e.context.retryable === true ? "yes" : "no"}</td>
-              </tr>
-            ))
-          )}
-        </RowsTable>
-        <Pager
-          label="Error pages"
-          first={props.at.errors_after ? link({ logs_after: props.at.logs_after }) : null}
-          next={props.errors.next_after ? link({ ...props.at, errors_after: props.errors.next_after }) : null}
-        />
-      </section>
+      <LinesSection
+        id="session-logs"
+        title="Log"
+        intro="One line per page read, and one per contact refused for bad data (the contact waits in Failures)."
+        columns={LOG_COLUMNS}
+        continued={Boolean(props.at.logs_after)}
+        empty={props.at.logs_after ? "No line after these." : "No log line yet."}
+        first={props.at.logs_after ? link({ errors_after: props.at.errors_after }) : null}
+        next={props.logs.next_after ? link({ ...props.at, logs_after: props.logs.next_after }) : null}
+      >
+        {props.logs.items.map((l) => (
+          <tr>
+            <td data-label="At">
+              <UtcTime at={l.timestamp} />
+            </td>
+            <td data-label="Page or contact" class="wrap">
+              <code>{l.entity_id}</code>
+            </td>
+            <td data-label="Status">
+              <span class={`badge state-${LOG_STATE[l.status]}`}>{l.status}</span>
+            </td>
+            <td data-label="Read">{cell(l.details.read)}</td>
+            <td data-label="Queued">{cell(l.details.queued)}</td>
+            <td data-label="Refused">{cell(l.details.refused)}</td>
+            <td data-label="Details" class="wrap">
+              {logDetail(l)}
+            </td>
+          </tr>
+        ))}
+      </LinesSection>
+      <LinesSection
+        id="session-errors"
+        title="Errors"
+        columns={ERROR_COLUMNS}
+        continued={Boolean(props.at.errors_after)}
+        empty={props.at.errors_after ? "No error after these." : "No error recorded for this session."}
+        first={props.at.errors_after ? link({ logs_after: props.at.logs_after }) : null}
+        next={props.errors.next_after ? link({ ...props.at, errors_after: props.errors.next_after }) : null}
+      >
+        {props.errors.items.map((e) => (
+          <tr>
+            <td data-label="At">
+              <UtcTime at={e.timestamp} />
+            </td>
+            <td data-label="Category">
+              <span class="badge state-very-stale">{e.error_type}</span>
+            </td>
+            <td data-label="Message" class="wrap">
+              {e.error_message}
+            </td>
+            <td data-label="Retried">{e.context.retryable === true ? "yes" : "no"}</td>
+          </tr>
+        ))}
+      </LinesSection>
     </Layout>
   );
 }
@@ -124,11 +109,32 @@ function logDetail(l: SyncLogLine): string {
   return d.cursor ? `next: ${String(d.cursor)}` : "last page";
 }
 
-function Pager(props: { label: string; first: string | null; next: string | null }) {
-  if (!props.first && !props.next) return null;
+/** One of the session's line tables (log, errors) in its panel, with the links to its first and next page. */
+function LinesSection(props: {
+  id: string;
+  title: string;
+  intro?: string;
+  columns: readonly string[];
+  continued: boolean;
+  empty: string;
+  first: string | null;
+  next: string | null;
+  children: JSX.Element[];
+}) {
   return (
-    <nav class="pager" aria-label={props.label}>
-      {props.first ? <a href={props.first}>← First</a> : null} {props.next ? <a href={props.next}>Next →</a> : null}
-    </nav>
+    <section class="panel" aria-labelledby={props.id}>
+      <h3 id={props.id}>
+        {props.title} {props.continued ? "(continued)" : ""}
+      </h3>
+      {props.intro ? <p class="muted">{props.intro}</p> : null}
+      <RowsTable label={props.title} columns={props.columns}>
+        {props.children.length ? props.children : <EmptyRow columns={props.columns.length} text={props.empty} />}
+      </RowsTable>
+      {props.first || props.next ? (
+        <nav class="pager" aria-label={`${props.title} pages`}>
+          {props.first ? <a href={props.first}>← First</a> : null} {props.next ? <a href={props.next}>Next →</a> : null}
+        </nav>
+      ) : null}
+    </section>
   );
 }
