@@ -46,8 +46,7 @@ export function SessionDetailPage(props: {
         empty={props.at.logs_after ? "No line after these." : "No log line yet."}
         first={props.at.logs_after ? link({ errors_after: props.at.errors_after }) : null}
         next={props.logs.next_after ? link({ ...props.at, logs_after: props.logs.next_after }) : null}
-      >
-        {props.logs.items.map((l) => (
+        rows={props.logs.items.map((l) => (
           <tr>
             <td data-label="At">
               <UtcTime at={l.timestamp} />
@@ -66,7 +65,7 @@ export function SessionDetailPage(props: {
             </td>
           </tr>
         ))}
-      </LinesSection>
+      />
       <LinesSection
         id="session-errors"
         title="Errors"
@@ -75,8 +74,7 @@ export function SessionDetailPage(props: {
         empty={props.at.errors_after ? "No error after these." : "No error recorded for this session."}
         first={props.at.errors_after ? link({ logs_after: props.at.logs_after }) : null}
         next={props.errors.next_after ? link({ ...props.at, errors_after: props.errors.next_after }) : null}
-      >
-        {props.errors.items.map((e) => (
+        rows={props.errors.items.map((e) => (
           <tr>
             <td data-label="At">
               <UtcTime at={e.timestamp} />
@@ -90,7 +88,7 @@ export function SessionDetailPage(props: {
             <td data-label="Retried">{e.context.retryable === true ? "yes" : "no"}</td>
           </tr>
         ))}
-      </LinesSection>
+      />
     </Layout>
   );
 }
@@ -119,7 +117,7 @@ function LinesSection(props: {
   empty: string;
   first: string | null;
   next: string | null;
-  children: JSX.Element[];
+  rows: JSX.Element[];
 }) {
   return (
     <section class="panel" aria-labelledby={props.id}>
@@ -128,7 +126,7 @@ function LinesSection(props: {
       </h3>
       {props.intro ? <p class="muted">{props.intro}</p> : null}
       <RowsTable label={props.title} columns={props.columns}>
-        {props.children.length ? props.children : <EmptyRow columns={props.columns.length} text={props.empty} />}
+        {props.rows.length ? props.rows : <EmptyRow columns={props.columns.length} text={props.empty} />}
       </RowsTable>
       {props.first || props.next ? (
         <nav class="pager" aria-label={`${props.title} pages`}>
