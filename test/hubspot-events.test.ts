@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { moveConnection, saveConnection } from "../core/hubspot/connections";
 import { completeSession, createSession, failSession, recordProgress, startSession } from "../core/hubspot/sessions";
 import { sessionLogs } from "../core/hubspot/session-log";
-import { eventsAfter } from "../core/hubspot/sync-events";
+import { eventsHead } from "../core/hubspot/sync-events";
+import { openEventStream } from "../src/services/hubspot-event-stream";
 import { parseTokenKeys } from "../core/hubspot/token-cipher";
 import { postgresRpc } from "../core/stores/supabase-postgres";
 import type { RecordedSyncEvent } from "../schemas/hubspot/sync-event";
@@ -310,6 +311,32 @@ describe("GET /v1/hubspot/events (server-sent events)", () => {
     const live = await frames(await open);
     expect(live.events.some((f) => f.data.session_id === session.id)).toBe(false);
     expect(live.events.filter((f) => f.data.session_id === later.id).map((f) => f.event)).toEqual(["sync:start"]);
+  });
+
+  it("sends a comment heartbeat after 10 s without an event, polls about once a second, ends on time", async () => {
+    // The stream's own clock, played: 25 s pass in a moment, every sleep is a poll.
+    let t = Date.parse("2026-01-01T00:00:00Z");
+    const polls: number[] = [];
+    const stream = await openEventStream(
+      {
+        rpc: rpc(),
+        now: () => t,
+        sleep: async (ms) => {
+          polls.push(ms);
+          t += ms;
+        },
+      },
+      // Far past the head: nothing to send, whatever other tests write meanwhile.
+      { after: (await eventsHead(rpc())) + 1_000_000, seconds: 25 },
+    );
+    const text = await new Response(stream).text();
+    expect(text.match(/^: heartbeat 2026-01-01T00:00:\d\d\.000Z$/gm)).toEqual([
+      ": heartbeat 2026-01-01T00:00:10.000Z",
+      ": heartbeat 2026-01-01T00:00:20.000Z",
+    ]);
+    expect(polls).toHaveLength(25);
+    expect(polls.every((ms) => ms === 1000)).toBe(true);
+    expect(text).toMatch(/\nretry: 1000\n: stream ends; reconnecting resumes after \d+\n\n$/);
   });
 
   it("is in /v1/openapi.json as a text/event-stream answer with its cursor parameters", async () => {
