@@ -243,6 +243,8 @@ export async function runIncremental(
         ...published,
         next,
       });
+      // The page's log lines ride on a progress call: one round trip per 100 archived contacts
+      // listed, which also shows the operator the run moving through them.
       await recordProgress(deps.rpc, session.id, counts, log);
       await lease();
       after = next ?? undefined;
