@@ -40,6 +40,11 @@ export const SETTINGS = {
   HUBSPOT_INCREMENTAL_INTERVAL_SECONDS: setting(300, numberSetting),
   /** Pages of 100 contacts a full-sync step reads before it hands on to the next control-queue tick. */
   HUBSPOT_PAGES_PER_STEP: setting(50, numberSetting),
+  /**
+   * How long one GET /v1/hubspot/events stream stays open before it ends with a retry hint (the
+   * client reconnects and resumes by its cursor): bounds how long one viewer polls Supabase.
+   */
+  HUBSPOT_EVENT_STREAM_SECONDS: setting(25, numberSetting),
 };
 
 export type SettingName = keyof typeof SETTINGS;

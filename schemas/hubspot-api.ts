@@ -80,3 +80,18 @@ export const hubspotSyncStatusSchema = z.object({
   session: hubspotSessionSchema.nullable(),
   high_water_mark: z.string().nullable(),
 });
+
+/** A position in the HubSpot event stream: an event's seq (SSE `id:`), 0 for the start. */
+export const eventCursor = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** GET /v1/hubspot/events: resume after `after` (Last-Event-ID, when sent, wins); none: only new events. */
+export const hubspotEventsQuery = z.object({ after: eventCursor.optional() }).strict();
+
+/** The console's session detail: a session's logs and errors, each paged by its own cursor. */
+export const sessionLogsQuery = z.object({
+  logs_after: eventCursor.optional(),
+  errors_after: eventCursor.optional(),
+});
+
+/** A sync session's id (public.sync_sessions.id) in a path. */
+export const sessionIdParam = z.uuid();

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { saveConnection } from "../core/hubspot/connections";
 import { createSession, getSession, startSession } from "../core/hubspot/sessions";
 import { parseTokenKeys } from "../core/hubspot/token-cipher";
-import { TransientError } from "../core/errors";
+import { TransientError, ValidationError } from "../core/errors";
 import { postgresRpc } from "../core/stores/supabase-postgres";
 import type { HubSpotClient } from "../producers/hubspot/client";
 import type { HubSpotPage } from "../producers/hubspot/contact";
@@ -19,8 +19,17 @@ import { pg } from "./support/helpers";
 const rpc = () => postgresRpc(pg());
 const PAGE = 100;
 
+type PortalOptions = {
+  failOnce?: Set<string>;
+  delayMs?: number;
+  /** Errors a read of this page throws, one per read, in order. */
+  failures?: Record<string, Error[]>;
+  /** Live contacts (by index) whose id is not a HubSpot id: refused for bad data. */
+  bad?: number[];
+};
+
 /** A portal of `live` + `archived` contacts behind listContacts, paged by 100 with a numeric cursor. */
-function fakePortal(live: number, archived: number, opts: { failOnce?: Set<string>; delayMs?: number } = {}) {
+function fakePortal(live: number, archived: number, opts: PortalOptions = {}) {
   const base = 8_000_000_000 + Math.floor(Math.random() * 1_000_000) * 1000;
   const mk = (i: number, isArchived: boolean) =>
     contact(
@@ -30,7 +39,9 @@ function fakePortal(live: number, archived: number, opts: { failOnce?: Set<strin
       isArchived ? { archived: true, archivedAt: "2025-03-02T10:00:00.000Z" } : {},
     );
   const lists = {
-    live: Array.from({ length: live }, (_, i) => mk(i + 1, false)),
+    live: Array.from({ length: live }, (_, i) =>
+      opts.bad?.includes(i) ? { ...mk(i + 1, false), id: `bad-${i}` } : mk(i + 1, false),
+    ),
     archived: Array.from({ length: archived }, (_, i) => mk(live + i + 1, true)),
   };
   const reads: string[] = [];
@@ -40,6 +51,8 @@ function fakePortal(live: number, archived: number, opts: { failOnce?: Set<strin
       reads.push(key);
       if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
       if (opts.failOnce?.delete(key)) throw new TransientError("HUBSPOT_UNAVAILABLE", "HubSpot answered 503");
+      const failure = opts.failures?.[key]?.shift();
+      if (failure) throw failure;
       const list = o.archived ? lists.archived : lists.live;
       const start = Number(o.after ?? 0);
       const results = list.slice(start, start + PAGE);
@@ -63,7 +76,7 @@ function recordingQueues() {
   return { sent, queues: new Proxy({}, { get: () => q }) as QueueBindings };
 }
 
-async function setup(live: number, archived: number, opts: { failOnce?: Set<string>; delayMs?: number } = {}) {
+async function setup(live: number, archived: number, opts: PortalOptions = {}) {
   const ring = await parseTokenKeys(
     `steps:${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`,
   );
@@ -161,5 +174,84 @@ describe("HubSpot full sync steps", () => {
     expect(await hubspotCron({ ...deps, kick: async (id) => void kicks.push(id) }, { intervalMs: 0 })).toMatchObject({
       kicked: true,
     });
+  });
+});
+
+// What the operator sees of it: sync_logs per page and per refused contact, error_logs categorised.
+describe("HubSpot full sync: the session's logs and errors", () => {
+  const logsOf = (id: string) =>
+    pg()<Array<{ entity_id: string; status: string; details: Record<string, any> }>>`
+      select entity_id, status, details from public.sync_logs where session_id = ${id} order by seq`;
+  const errorsOf = (id: string) =>
+    pg()<
+      Array<{ error_type: string; error_message: string; stack_trace: string | null; context: Record<string, any> }>
+    >`
+      select error_type, error_message, stack_trace, context from public.error_logs where session_id = ${id} order by seq`;
+
+  it("a line per page read (counts, next cursor) and per contact refused for bad data, and a validation error", async () => {
+    const { deps, session } = await setup(250, 30, { bad: [5] });
+    while ((await runFullSyncStep(deps, session.id, { pagesPerStep: 10 })).next !== "done");
+    const logs = await logsOf(session.id);
+    expect(logs.map((l) => [l.entity_id, l.status])).toEqual([
+      ["live:start", "warning"],
+      ["bad-5", "error"],
+      ["live:100", "success"],
+      ["live:200", "success"],
+      ["archived:start", "success"],
+    ]);
+    expect(logs[0]!.details).toEqual({ read: 100, archived: 0, queued: 99, refused: 1, cursor: "100" });
+    expect(logs[1]!.details).toMatchObject({ page: "live:start", code: expect.any(String) });
+    expect(logs[1]!.details.reason).toBeTruthy();
+    expect(logs[3]!.details).toMatchObject({ read: 50, queued: 50, cursor: null });
+    expect(logs[4]!.details).toMatchObject({ read: 30, archived: 30, queued: 30, cursor: null });
+    const errors = await errorsOf(session.id);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      error_type: "validation",
+      context: { page: "live:start", refused: 1, hubspot_ids: ["bad-5"] },
+    });
+    expect((await getSession(rpc(), session.id)).error_count).toBe(1);
+  });
+
+  it("a 429 and a 5xx beyond the client's retries are rate_limit and network (retried); a 401 after renewal is auth and fails the session", async () => {
+    const what = "HubSpot GET /crm/v3/objects/contacts answered";
+    const { deps, session } = await setup(300, 0, {
+      failures: {
+        "live:100": [
+          new TransientError("HUBSPOT_UNAVAILABLE", `${what} 429 (RATE_LIMIT: TEN_SECONDLY_ROLLING) (attempt 5)`),
+          new TransientError("HUBSPOT_UNAVAILABLE", `${what} 503 (attempt 5)`),
+          new ValidationError(
+            "HUBSPOT_AUTH_FAILED",
+            `${what} 401 (EXPIRED_AUTHENTICATION), even with a renewed token; sent Authorization: Bearer CJSP5qf1KhICAQEYs-gDIIGOBii1hQIyGQAf3xBKmlwHjX7OIpuIFEavB2-qYAGQsF4`,
+          ),
+        ],
+      },
+    });
+    await expect(runFullSyncStep(deps, session.id, { pagesPerStep: 5 })).rejects.toMatchObject({
+      code: "HUBSPOT_UNAVAILABLE",
+    });
+    await expect(runFullSyncStep(deps, session.id, { pagesPerStep: 5 })).rejects.toMatchObject({
+      code: "HUBSPOT_UNAVAILABLE",
+    });
+    expect((await getSession(rpc(), session.id)).status).toBe("running");
+    expect(await runFullSyncStep(deps, session.id, { pagesPerStep: 5 })).toEqual({ next: "done" });
+    expect(await getSession(rpc(), session.id)).toMatchObject({ status: "failed", records_count: 100 });
+
+    const errors = await errorsOf(session.id);
+    expect(errors.map((e) => [e.error_type, e.context.code, e.context.retryable])).toEqual([
+      ["rate_limit", "HUBSPOT_UNAVAILABLE", true],
+      ["network", "HUBSPOT_UNAVAILABLE", true],
+      ["auth", "HUBSPOT_AUTH_FAILED", false],
+    ]);
+    // Sanitised: the token quoted in the message is gone, and the stack trace carries none.
+    expect(errors[2]!.error_message).toContain("Bearer [redacted]");
+    expect(JSON.stringify(errors)).not.toContain("CJSP5qf1KhICAQEYs");
+    expect(errors[2]!.stack_trace).toMatch(/ValidationError|at /);
+    // The page read before the failure is logged; the failing page is not.
+    expect((await logsOf(session.id)).map((l) => l.entity_id)).toEqual(["live:start"]);
+    const events = await pg()<Array<{ event: string; data: Record<string, any> }>>`
+      select event, data from public.hubspot_sync_events where session_id = ${session.id} order by seq`;
+    expect(events.map((e) => e.event)).toEqual(["sync:start", "sync:progress", "sync:error"]);
+    expect(events[2]!.data.error).toMatch(/^HUBSPOT_AUTH_FAILED/);
   });
 });

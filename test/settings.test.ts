@@ -38,6 +38,7 @@ describe("settings", () => {
       HUBSPOT_RATE_LIMIT: "",
       HUBSPOT_INCREMENTAL_INTERVAL_SECONDS: "-1",
       HUBSPOT_PAGES_PER_STEP: "x",
+      HUBSPOT_EVENT_STREAM_SECONDS: "-25",
     };
     expect(readSettings(unusable)).toEqual(defaults);
     expect(readSettings({ SWEEP_GRACE_SECONDS: "2", REQUIRE_OPERATOR_TOKENS: " TRUE " })).toMatchObject({

@@ -1,6 +1,7 @@
 import { ConflictError, NotFoundError, SyncError } from "../errors";
 import type { SupabaseRpc } from "../stores/supabase-rpc";
 import { syncSessionMachine, type SyncSessionStatus, type SyncSessionType } from "../../schemas/hubspot/sync-session";
+import { reportLogFailure, type SessionLog } from "./session-log";
 
 /** A row of public.sync_sessions (migration supabase/0010). */
 export interface SyncSession {
@@ -66,27 +67,39 @@ export async function getSession(rpc: SupabaseRpc, id: string): Promise<SyncSess
 
 export const startSession = (rpc: SupabaseRpc, id: string) => advance(rpc, id, "running", {});
 
-/** Records progress of a running session (not a move: only a running session takes progress). */
-export const recordProgress = (rpc: SupabaseRpc, id: string, progress: SessionProgress) =>
-  advance(rpc, id, "running", { ...progress, expect_status: "running" });
+/**
+ * Records progress of a running session (not a move: only a running session takes progress).
+ * `log`: the session's log lines for what this progress covers, written in the same round trip.
+ */
+export const recordProgress = (rpc: SupabaseRpc, id: string, progress: SessionProgress, log?: SessionLog) =>
+  advance(rpc, id, "running", { ...progress, expect_status: "running" }, log);
 
-export const completeSession = (rpc: SupabaseRpc, id: string, progress: SessionProgress = {}) =>
-  advance(rpc, id, "completed", progress);
+export const completeSession = (rpc: SupabaseRpc, id: string, progress: SessionProgress = {}, log?: SessionLog) =>
+  advance(rpc, id, "completed", progress, log);
 
-export const failSession = (rpc: SupabaseRpc, id: string, error: string, progress: SessionProgress = {}) =>
-  advance(rpc, id, "failed", { ...progress, error });
+export const failSession = (
+  rpc: SupabaseRpc,
+  id: string,
+  error: string,
+  progress: SessionProgress = {},
+  log?: SessionLog,
+) => advance(rpc, id, "failed", { ...progress, error }, log);
 
 async function advance(
   rpc: SupabaseRpc,
   id: string,
   to: SyncSessionStatus,
   progress: SessionProgress & { error?: string; expect_status?: SyncSessionStatus },
+  log?: SessionLog,
 ): Promise<SyncSession> {
-  const result = await rpc.call<{ refused: boolean; session: SyncSession } | null>("sync_hubspot_session_advance", {
-    p_id: id,
-    p_status: to,
-    p_progress: progress,
-  });
+  const args = { p_id: id, p_status: to, p_progress: progress };
+  type Answer = { refused: boolean; session: SyncSession; log_error?: string } | null;
+  // With log lines: the move and the lines in one call. A line the database refuses is rolled back
+  // alone there and comes back as log_error: the sync never fails because its log could not be written.
+  const result = log
+    ? await rpc.call<Answer>("sync_hubspot_session_advance_logged", { ...args, p_log: log })
+    : await rpc.call<Answer>("sync_hubspot_session_advance", args);
+  if (result?.log_error) reportLogFailure(id, result.log_error);
   if (!result) throw new NotFoundError(`no sync session ${id}`);
   if (result.refused) {
     const from = result.session.status;

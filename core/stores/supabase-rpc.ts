@@ -45,6 +45,12 @@ export const SUPABASE_FUNCTIONS = {
   // A connection change and its audit line in one transaction (migration 0017)
   sync_hubspot_connection_save_audited: { p: "jsonb", p_audit: "jsonb" },
   sync_hubspot_connection_move_audited: { p_id: "uuid", p_status: "text", p_error: "text", p_audit: "jsonb" },
+  // Progress events and the session's logs (migration 0016; core/hubspot/sync-events.ts, session-log.ts)
+  sync_hubspot_log_write: { p: "jsonb" },
+  sync_hubspot_session_advance_logged: { p_id: "uuid", p_status: "text", p_progress: "jsonb", p_log: "jsonb" },
+  sync_hubspot_events_after: { p_after: "bigint", p_limit: "integer" },
+  sync_hubspot_events_head: {},
+  sync_hubspot_session_lines: { p_table: "text", p_session_id: "uuid", p_after: "bigint", p_limit: "integer" },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type SupabaseFunction = keyof typeof SUPABASE_FUNCTIONS;

@@ -20,6 +20,7 @@ import { workerDeps } from "../wiring/deps";
 import { consoleError } from "./console/error-page";
 import { consoleRoutes } from "./console/routes";
 import { hubspotConnectRoutes } from "./routes/hubspot-connect";
+import { hubspotEventRoutes } from "./routes/hubspot-events";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -61,6 +62,8 @@ export function createApp(deps: { accessKeys?: AccessKeySource } = {}) {
   // Connect first: the sync routes guard their whole group with adminAuth, and the OAuth callback
   // (a browser coming back from HubSpot, its signed state the only credential) must answer before.
   app.route("/v1/hubspot", hubspotConnectRoutes);
+  // Its own auth; before the sync group, whose adminAuth covers all of /v1/hubspot/*.
+  app.route("/v1/hubspot/events", hubspotEventRoutes);
   app.route("/v1/hubspot", hubspotSyncRoutes);
   app.route("/console", consoleRoutes);
   return app;

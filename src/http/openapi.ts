@@ -3,6 +3,7 @@ import { ERROR_CODES, type ErrorCodeSpec } from "../../core/error-codes";
 import * as api from "../../schemas/operator-api";
 import * as hubspotApi from "../../schemas/hubspot-api";
 import { hubspotConnectionSchema, hubspotDisconnectedSchema } from "../../schemas/hubspot/connection";
+import { SYNC_EVENT_NAMES } from "../../schemas/hubspot/sync-event";
 
 /**
  * The operator API as an OpenAPI 3.1 document, generated from the same zod schemas the routes
@@ -188,6 +189,53 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
   },
 };
 
+/**
+ * Endpoints answering a stream of server-sent events (text/event-stream) instead of the envelope;
+ * a refusal before the stream starts (auth, a bad cursor, Supabase down) is the envelope as usual.
+ */
+const EVENT_STREAMS: Record<string, { summary: string; description: string; query: z.ZodObject; data: Schema }> = {
+  "/v1/hubspot/events": {
+    summary: 'The HubSpot sync\'s recorded progress events as server-sent events (README "Progress events and logs")',
+    description:
+      "Each event: `id:` its seq, `event:` sync:start | sync:progress | sync:complete | sync:error | connection:status, `data:` the JSON below. Resumes after Last-Event-ID, else `after`, else from the newest event. Polled about once a second; ends after HUBSPOT_EVENT_STREAM_SECONDS with a `retry:` hint so EventSource reconnects; comment lines are heartbeats.",
+    query: hubspotApi.hubspotEventsQuery,
+    data: z
+      .object({
+        seq: z.number().int(),
+        event: z.enum(SYNC_EVENT_NAMES),
+        session_id: z.uuid().nullable(),
+        connection_id: z.uuid().nullable(),
+        at: z.string(),
+        summary: z.string(),
+      })
+      .catchall(z.unknown()),
+  },
+};
+
+function streamOperation(s: (typeof EVENT_STREAMS)[string]) {
+  const query = Object.entries((jsonSchema(s.query, "input").properties ?? {}) as Record<string, unknown>).map(
+    ([name, schema]) => ({ name, in: "query", required: false, schema }),
+  );
+  const lastEventId = { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } };
+  return {
+    summary: s.summary,
+    description: s.description,
+    parameters: [...query, lastEventId],
+    responses: {
+      "200": {
+        description: "a stream of server-sent events; each `data:` line is this JSON",
+        content: { "text/event-stream": { schema: jsonSchema(s.data, "output") } },
+      },
+      ...Object.fromEntries(
+        ["400", "401", "503"].map((code) => [
+          code,
+          { $ref: `#/components/responses/E${code}`, description: ERRORS[code] },
+        ]),
+      ),
+    },
+  };
+}
+
 // What each error status means; the codes under it come from the catalog (core/error-codes.ts),
 // so a new code shows up here without anyone remembering this file.
 const STATUS_MEANING: Record<number, string> = {
@@ -279,6 +327,7 @@ export function openApiDocument(): Record<string, unknown> {
     }
     paths[path] = item;
   }
+  for (const [path, stream] of Object.entries(EVENT_STREAMS)) paths[path] = { get: streamOperation(stream) };
   return {
     openapi: "3.1.0",
     info: {

@@ -8,6 +8,7 @@ import {
   startSession,
   type SyncSession,
 } from "../../core/hubspot/sessions";
+import { errorLine, pageLog, writeSessionLog, type RefusedContact } from "../../core/hubspot/session-log";
 import type { SupabaseRpc } from "../../core/stores/supabase-rpc";
 import type { HubSpotContact } from "../../producers/hubspot/contact";
 import { contactsModifiedBetween, incrementalWindow } from "../../producers/hubspot/modified-contacts";
@@ -117,7 +118,8 @@ export async function runFullSyncStep(
     if (session.status === "pending") session = await startSession(deps.rpc, sessionId);
     const hubspot = await deps.hubspot();
     if (!hubspot || hubspot.connection.id !== session.connection_id) {
-      await failSession(deps.rpc, sessionId, "the HubSpot connection is no longer connected");
+      const gone = new ConflictError("HUBSPOT_NOT_CONNECTED", "the HubSpot connection is no longer connected");
+      await failSession(deps.rpc, sessionId, gone.message, {}, { errors: [errorLine(gone, { step: "start" })] });
       return { next: "done" };
     }
     let records = session.records_count;
@@ -129,39 +131,56 @@ export async function runFullSyncStep(
       const phaseArchived = cursor?.startsWith(ARCHIVED_PHASE) ?? false;
       const after = phaseArchived ? cursor!.slice(ARCHIVED_PHASE.length) || undefined : (cursor ?? undefined);
       const read = await hubspot.client.listContacts({ after, archived: phaseArchived });
-      const { failures } = await publish(deps, read.results);
-      errors += failures;
+      const published = await publish(deps, read.results);
+      errors += published.refused.length;
       if (phaseArchived) archived += read.results.length;
       else records += read.results.length;
       const next = read.paging?.next?.after;
+      // The page's log lines ride on the progress (or completion) call below: one round trip.
+      const log = pageLog({
+        id: `${phaseArchived ? "archived" : "live"}:${after ?? "start"}`,
+        read: read.results.length,
+        archived: phaseArchived ? read.results.length : 0,
+        ...published,
+        next: next ?? null,
+      });
       if (!next && phaseArchived) {
         // The high-water mark is the session's start: a contact changed after its page was read
         // is newer than the start, so the first incremental run (with its overlap) reads it.
         const startMs = Date.parse(session.start_time!);
-        await completeSession(deps.rpc, sessionId, {
-          records_count: records,
-          error_count: errors,
-          archived_count: archived,
-          after: null,
-          high_water_mark: new Date(startMs).toISOString(),
-        });
+        await completeSession(
+          deps.rpc,
+          sessionId,
+          {
+            records_count: records,
+            error_count: errors,
+            archived_count: archived,
+            after: null,
+            high_water_mark: new Date(startMs).toISOString(),
+          },
+          log,
+        );
         return { next: "done" };
       }
       cursor = next ? (phaseArchived ? ARCHIVED_PHASE + next : next) : ARCHIVED_PHASE;
-      await recordProgress(deps.rpc, sessionId, {
-        records_count: records,
-        error_count: errors,
-        archived_count: archived,
-        after: cursor,
-      });
+      await recordProgress(
+        deps.rpc,
+        sessionId,
+        { records_count: records, error_count: errors, archived_count: archived, after: cursor },
+        log,
+      );
     }
     return { next: "continue" };
   } catch (error) {
     const info = describe(error);
+    const logged = { errors: [errorLine(error, { step: "full", step_from: session.after_cursor })] };
     // HubSpot down or throttling beyond the client's retries, Supabase or the queue unavailable:
     // the next tick (or the cron) goes on from the recorded cursor. A refusal is the end.
-    if (info.retryable) throw error;
-    await failSession(deps.rpc, sessionId, `${info.code}: ${info.message}`).catch(() => undefined);
+    if (info.retryable) {
+      await writeSessionLog(deps.rpc, sessionId, logged);
+      throw error;
+    }
+    await failSession(deps.rpc, sessionId, `${info.code}: ${info.message}`, {}, logged).catch(() => undefined);
     return { next: "done" };
   } finally {
     await deps.rpc.call("sync_hubspot_session_release", { p_id: sessionId, p_holder: holder }).catch(() => undefined);
@@ -193,10 +212,18 @@ export async function runIncremental(
       p_connection_id: hubspot.connection.id,
     });
     const { fromMs, toMs } = incrementalWindow(Number(mark ?? 0), now(deps), opts.overlapMs);
+    let pageNo = 0;
     for await (const page of contactsModifiedBetween(hubspot.client, fromMs, toMs)) {
-      counts.error_count += (await publish(deps, page)).failures;
+      const published = await publish(deps, page);
+      counts.error_count += published.refused.length;
       counts.records_count += page.length;
-      await recordProgress(deps.rpc, session.id, counts);
+      const id = `search:${fromMs}-${toMs}#${++pageNo}`;
+      await recordProgress(
+        deps.rpc,
+        session.id,
+        counts,
+        pageLog({ id, read: page.length, archived: 0, ...published, next: null }),
+      );
       await lease();
     }
     let after: string | undefined;
@@ -205,10 +232,22 @@ export async function runIncremental(
       // The archived list has no time filter (HubSpot keeps archived contacts 90 days): only the
       // ones archived inside the window are news.
       const recent = read.results.filter((c) => Date.parse(c.archivedAt ?? c.updatedAt) >= fromMs);
-      counts.error_count += (await publish(deps, recent)).failures;
+      const published = await publish(deps, recent);
+      counts.error_count += published.refused.length;
       counts.archived_count += recent.length;
+      const next = read.paging?.next?.after ?? null;
+      const log = pageLog({
+        id: `archived:${after ?? "start"}`,
+        read: read.results.length,
+        archived: recent.length,
+        ...published,
+        next,
+      });
+      // The page's log lines ride on a progress call: one round trip per 100 archived contacts
+      // listed, which also shows the operator the run moving through them.
+      await recordProgress(deps.rpc, session.id, counts, log);
       await lease();
-      after = read.paging?.next?.after;
+      after = next ?? undefined;
     } while (after);
     return await completeSession(deps.rpc, session.id, {
       ...counts,
@@ -216,7 +255,8 @@ export async function runIncremental(
     });
   } catch (error) {
     const info = describe(error);
-    await failSession(deps.rpc, session.id, `${info.code}: ${info.message}`, counts).catch(() => undefined);
+    const logged = { errors: [errorLine(error, { step: "incremental" })] };
+    await failSession(deps.rpc, session.id, `${info.code}: ${info.message}`, counts, logged).catch(() => undefined);
     throw error;
   }
 }
@@ -266,11 +306,22 @@ function sessionLease(rpc: SupabaseRpc, sessionId: string, holder: string) {
     rpc.call<boolean>("sync_hubspot_session_lease", { p_id: sessionId, p_holder: holder, p_seconds: LEASE_SECONDS });
 }
 
-async function publish(deps: HubSpotSyncDeps, contacts: HubSpotContact[]) {
-  if (contacts.length === 0) return { failures: 0 };
+/** Queues a page's events (and its refused contacts' dead letters); what was queued and what refused. */
+async function publish(
+  deps: HubSpotSyncDeps,
+  contacts: HubSpotContact[],
+): Promise<{ queued: number; refused: RefusedContact[] }> {
+  if (contacts.length === 0) return { queued: 0, refused: [] };
   const made = await contactEvents(contacts, "hubspot-sync");
   await publishContactEvents(deps.queues, made);
-  return { failures: made.failures.length };
+  return {
+    queued: made.events.length,
+    refused: made.failures.map((f) => ({
+      hubspotId: f.hubspotId,
+      code: f.letter.error.code,
+      message: f.letter.error.message,
+    })),
+  };
 }
 
 const now = (deps: HubSpotSyncDeps) => (deps.now ?? Date.now)();

@@ -48,12 +48,47 @@ describe("the console's HubSpot page in a real browser", () => {
       // fragment shows it complete with every contact, without a reload.
       await page.getByRole("button", { name: "Full sync" }).click();
       await page.waitForURL(/\/console\/hubspot\?started=full-/);
+      const feed = page.locator("ol.event-feed");
+      const loadedAt = await page.evaluate(() => performance.timeOrigin);
+      const headAtLoad = Number(await feed.getAttribute("data-events-after"));
       const sessions = page.locator('[data-live="/console/hubspot/live/sessions"]');
       const line = sessions.getByRole("row").filter({ hasText: /full-/ });
       await expect.poll(() => line.textContent(), { timeout: 60_000 }).toContain("Completed");
       expect(await line.textContent()).toContain("300");
 
+      // The event feed: sync:start … sync:complete of this session, the completion streamed in by
+      // EventSource after the page loaded (its seq is past the head the page started from), with
+      // no reload (same document) and no fallback to polling.
+      const sessionId = (await line.locator("code").textContent())!;
+      const ours = feed.locator("li.event").filter({ hasText: sessionId });
+      const complete = ours.and(feed.locator('[data-event="sync:complete"]'));
+      await expect.poll(() => complete.count(), { timeout: 15_000 }).toBe(1);
+      expect(Number(await complete.getAttribute("data-seq"))).toBeGreaterThan(headAtLoad);
+      expect(await complete.textContent()).toContain("completed: 300 contacts");
+      expect(await ours.and(feed.locator('[data-event="sync:start"]')).count()).toBe(1);
+      const names = await ours.evaluateAll((items) => items.map((li) => li.getAttribute("data-event")));
+      expect(names[0]).toBe("sync:complete"); // newest first
+      expect(names.at(-1)).toBe("sync:start");
+      expect(await page.evaluate(() => performance.timeOrigin)).toBe(loadedAt);
+      expect(await page.locator("[data-events-status]").textContent()).toMatch(/^Live: /);
+      expect(await feed.getAttribute("data-live")).toBeNull();
+
       await page.screenshot({ path: screenshotPath("console-hubspot.png"), fullPage: true });
+      await page.locator("#hubspot-events").scrollIntoViewIfNeeded();
+      await page.screenshot({ path: screenshotPath("console-hubspot-events.png") });
+
+      // The session's detail: its log, a line per page read (3 live, 1 archived), and no error.
+      await line.getByRole("link").click();
+      await page.waitForURL(/\/console\/hubspot\/sessions\/[0-9a-f-]{36}$/);
+      const logRows = page.getByRole("table", { name: "Log", exact: true }).locator("tbody tr");
+      expect(await logRows.count()).toBe(4);
+      expect(await logRows.first().textContent()).toContain("live:start");
+      expect(await page.getByRole("table", { name: "Log", exact: true }).textContent()).toContain("archived:start");
+      expect(await page.getByRole("table", { name: "Errors", exact: true }).textContent()).toContain(
+        "No error recorded for this session",
+      );
+      await page.screenshot({ path: screenshotPath("console-hubspot-session.png"), fullPage: true });
+      await page.goBack();
       await page.setViewportSize({ width: 360, height: 800 });
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
       await page.setViewportSize({ width: 1280, height: 900 });

@@ -162,6 +162,17 @@ describe("HubSpot sync on the local stack", () => {
       expect(row?.email).toBe(c.properties.email);
       expect(Number(row?.version)).toBe(Date.parse(c.updatedAt));
     }
+    // What the operator sees of it (migration 0016): a log line per page read (a page read again
+    // after the stop has the same id), and its events: one start, one completion, the last progress.
+    const [pages] = await stack.sql<{ live: number; archived: number; bad: number }[]>`
+      select count(distinct entity_id) filter (where entity_id like 'live:%')::int as live,
+             count(*) filter (where entity_id like 'archived:%')::int as archived,
+             count(*) filter (where status <> 'success')::int as bad
+        from sync_logs where session_id = ${fullId}`;
+    expect(pages).toEqual({ live: CONTACTS / 100, archived: 1, bad: 0 });
+    const events = await stack.sql<{ event: string }[]>`
+      select event from hubspot_sync_events where session_id = ${fullId} order by seq`;
+    expect(events.map((e) => e.event)).toEqual(["sync:start", "sync:progress", "sync:complete"]);
     // The token that expired was refreshed and saved (sealed) again: still connected.
     const [conn] = await stack.sql`select status, last_error from hubspot_connections`;
     expect(conn).toMatchObject({ status: "connected", last_error: null });
@@ -282,6 +293,16 @@ describe("HubSpot sync on the local stack", () => {
     const [failed] = await stack.sql`select status, error from sync_sessions order by created_at desc limit 1`;
     expect(failed).toMatchObject({ status: "failed" });
     expect(failed!.error).toContain("HUBSPOT_AUTH_FAILED");
+    const errors = await stack.sql<{ error_type: string; error_message: string }[]>`
+      select e.error_type, e.error_message from error_logs e join sync_sessions s on s.id = e.session_id
+       where s.status = 'failed' order by s.created_at desc, e.seq desc limit 1`;
+    expect(errors[0]).toMatchObject({
+      error_type: "auth",
+      error_message: expect.stringContaining("HUBSPOT_AUTH_FAILED"),
+    });
+    const [moved] = await stack.sql<{ data: Record<string, unknown> }[]>`
+      select data from hubspot_sync_events where event = 'connection:status' order by seq desc limit 1`;
+    expect(moved!.data).toMatchObject({ from: "connected", to: "error" });
     // Nothing is synced until the portal is connected again.
     const again = await api("POST", "/v1/hubspot/sync", { full: false });
     expect(again.json.error.code).toBe("HUBSPOT_NOT_CONNECTED");

@@ -7,6 +7,8 @@ import { ReasonField } from "../reason-field";
 import { Notice, Refusal } from "../refusal";
 import type { ConsoleSession } from "../session";
 import { UtcTime } from "../utc-time";
+import { EventFeed } from "./event-feed";
+import type { RecordedSyncEvent } from "../../../../schemas/hubspot/sync-event";
 
 export const SESSIONS_URL = "/console/hubspot/live/sessions";
 /** How often an open page asks for the sessions again (a full sync moves every few seconds). */
@@ -45,6 +47,8 @@ export function HubSpotPage(props: {
   connection: Connection | null;
   connections: Connection[];
   sessions: SyncSession[];
+  /** The newest recorded events and the stream's head (where the page's EventSource starts). */
+  events: { head: number; items: RecordedSyncEvent[] };
   notice?: string;
   /** A refused action (re-rendered with what was typed), or a store that could not be read. */
   error?: SyncError;
@@ -118,6 +122,7 @@ export function HubSpotPage(props: {
           <SessionsTable sessions={props.sessions} />
         </div>
       </section>
+      <EventFeed head={props.events.head} items={props.events.items} />
     </Layout>
   );
 }
@@ -175,7 +180,9 @@ export function SessionsTable(props: { sessions: SyncSession[] }) {
                 <UtcTime at={s.end_time} />
               </td>
               <td class="wrap">
-                <code>{s.session_id}</code>
+                <a href={`/console/hubspot/sessions/${s.id}`} title="Its log and errors">
+                  <code>{s.session_id}</code>
+                </a>
                 {s.status === "failed" ? ` ${s.error ?? "failed"}` : ""}
               </td>
             </tr>

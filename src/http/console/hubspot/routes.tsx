@@ -2,18 +2,24 @@
 import { Hono } from "hono";
 import { hubspotDisconnectBody } from "../../../../schemas/operator-api";
 import { SyncError } from "../../../../core/errors";
-import { recentSessions } from "../../../../core/hubspot/sessions";
+import { getSession, recentSessions } from "../../../../core/hubspot/sessions";
+import { sessionErrors, sessionLogs } from "../../../../core/hubspot/session-log";
+import { recentEvents } from "../../../../core/hubspot/sync-events";
+import { sessionIdParam, sessionLogsQuery } from "../../../../schemas/hubspot-api";
 import { connectionStatus, disconnect } from "../../../services/hubspot-connection";
 import { startHubSpotSyncAs } from "../../../services/hubspot-sync";
 import { hubspotRevokeFromEnv } from "../../../wiring/hubspot-oauth";
 import { hubspotSyncDeps } from "../../../wiring/hubspot-sync-deps";
 import type { AppContext, AppEnv } from "../../context";
-import { parseRequest } from "../../read-json";
+import { parseRequest, readQuery } from "../../read-json";
+import { hubspotEventStream } from "../../routes/hubspot-events";
 import { clientOf, connectUrl } from "../../routes/hubspot-connect";
 import { consoleActor } from "../actor";
 import { readForm } from "../form";
-import { fragmentOrRefusal, refusalOf, refusalStatus } from "../refusal";
+import { fragmentOrRefusal, pageOrRefusal, refusalOf, refusalStatus } from "../refusal";
+import { EventItems, FEED_SIZE } from "./event-feed";
 import { HubSpotPage, SessionsTable } from "./page";
+import { LOG_LINES_PER_PAGE, SessionDetailPage } from "./session-page";
 
 const PAGE = "/console/hubspot";
 
@@ -24,13 +30,18 @@ const PAGE = "/console/hubspot";
  */
 async function page(c: AppContext, extra: { notice?: string; error?: SyncError; reason?: string } = {}) {
   const rpc = c.get("deps").supabase();
-  const [status, sessions] = await Promise.all([connectionStatus(rpc), recentSessions(rpc, 20)]);
+  const [status, sessions, events] = await Promise.all([
+    connectionStatus(rpc),
+    recentSessions(rpc, 20),
+    recentEvents(rpc, FEED_SIZE),
+  ]);
   const html = (
     <HubSpotPage
       session={c.get("consoleSession")!}
       connection={status.connection}
       connections={status.connections}
       sessions={sessions}
+      events={events}
       {...extra}
     />
   );
@@ -94,4 +105,32 @@ export const hubspotConsole = new Hono<AppEnv>()
   })
   .get("/live/sessions", (c) =>
     fragmentOrRefusal(c, async () => <SessionsTable sessions={await recentSessions(c.get("deps").supabase(), 20)} />),
+  )
+  // The event feed: server-sent events for EventSource (the API's handler, under the console's
+  // session), and the same feed as a fragment for the page's fallback polling.
+  .get("/events", hubspotEventStream)
+  .get("/live/events", (c) =>
+    fragmentOrRefusal(c, async () => (
+      <EventItems items={(await recentEvents(c.get("deps").supabase(), FEED_SIZE)).items} />
+    )),
+  )
+  // One session, its log lines and its errors, each paged by its own cursor.
+  .get("/sessions/:id", (c) =>
+    pageOrRefusal(c, SESSION_WHERE, async () => {
+      const at = readQuery(c, sessionLogsQuery);
+      const id = parseRequest(sessionIdParam, c.req.param("id"));
+      const rpc = c.get("deps").supabase();
+      const [sync, logs, errors] = await Promise.all([
+        getSession(rpc, id),
+        sessionLogs(rpc, id, { after: at.logs_after, limit: LOG_LINES_PER_PAGE }),
+        sessionErrors(rpc, id, { after: at.errors_after, limit: LOG_LINES_PER_PAGE }),
+      ]);
+      return <SessionDetailPage session={c.get("consoleSession")!} sync={sync} logs={logs} errors={errors} at={at} />;
+    }),
   );
+
+const SESSION_WHERE = {
+  title: "Sync session",
+  section: "hubspot",
+  back: { href: PAGE, label: "← HubSpot" },
+} as const;

@@ -6,6 +6,8 @@
 //  (b) Every <time data-age datetime="…"> says how old its data is ("updated 12 s ago").
 //  (c) Every [data-chart] is drawn with uPlot (loaded by the charts page) from its data-chart-src
 //      JSON and redrawn as often.
+//  (d) Every [data-events] list follows its server-sent event stream (EventSource, resuming by
+//      Last-Event-ID) and puts each event on top; after repeated errors it falls back to (a).
 // Polling pauses while the tab is hidden and catches up as soon as it is shown again.
 (function () {
   "use strict";
@@ -98,7 +100,7 @@
   function startLive(el) {
     var url = el.getAttribute("data-live");
     var interval = seconds(el);
-    every(interval, function () {
+    var tick = every(interval, function () {
       return get(url, "text/html", interval)
         .then(function (res) {
           var problem = problemOf(res);
@@ -123,6 +125,81 @@
           markOutOfDate(el, "the server could not be reached");
         });
     });
+    // (d) asks for a fresh copy at once when something it shows has changed.
+    el.addEventListener("console:refresh", tick);
+  }
+
+  // (d) The HubSpot event feed.
+  var EVENT_NAMES = ["sync:start", "sync:progress", "sync:complete", "sync:error", "connection:status"];
+  /** Errors in a row (no successful open between) after which the feed polls instead. */
+  var MAX_STREAM_ERRORS = 3;
+
+  function eventItem(name, data) {
+    var li = document.createElement("li");
+    li.className = "event";
+    li.setAttribute("data-event", name);
+    li.setAttribute("data-seq", String(data.seq));
+    var time = document.createElement("time");
+    time.setAttribute("datetime", data.at);
+    time.textContent = String(data.at).replace("T", " ").slice(0, 19) + " UTC";
+    var tag = document.createElement("span");
+    tag.className = "event-name";
+    tag.textContent = name;
+    var words = document.createElement("span");
+    words.className = "event-summary";
+    words.textContent = data.summary;
+    li.append(time, " ", tag, " ", words);
+    return li;
+  }
+
+  function startEvents(list) {
+    var status = list.parentNode.querySelector("[data-events-status]");
+    var max = Number(list.getAttribute("data-events-max")) || 30;
+    var url = list.getAttribute("data-events") + "?after=" + encodeURIComponent(list.getAttribute("data-events-after"));
+    var source = new EventSource(url);
+    var errors = 0;
+    function say(text) {
+      if (status) status.textContent = text;
+    }
+    source.onopen = function () {
+      errors = 0;
+      say("Live: following the event stream.");
+    };
+    EVENT_NAMES.forEach(function (name) {
+      source.addEventListener(name, function (message) {
+        var data;
+        try {
+          data = JSON.parse(message.data);
+        } catch (e) {
+          return;
+        }
+        // A reconnect resumes after the last id, so an event comes once; a duplicate is dropped anyway.
+        if (list.querySelector('[data-seq="' + data.seq + '"]')) return;
+        var empty = list.querySelector(".event:not([data-seq])");
+        if (empty) empty.remove();
+        list.insertBefore(eventItem(name, data), list.firstChild);
+        while (list.children.length > max) list.lastElementChild.remove();
+        say("Live: last event " + String(data.at).slice(11, 19) + " UTC.");
+        // The sessions table changes with every event: refresh it now rather than at its next poll.
+        document.querySelectorAll("[data-live]").forEach(function (el) {
+          el.dispatchEvent(new CustomEvent("console:refresh"));
+        });
+      });
+    });
+    source.onerror = function () {
+      // EventSource reconnects by itself after a stream ends (the server's retry: hint); it gives
+      // up on an answer that is not a stream (a lost session's sign-in page). Either way, after
+      // MAX_STREAM_ERRORS in a row the feed is polled instead, like every live region.
+      errors++;
+      if (source.readyState !== EventSource.CLOSED && errors < MAX_STREAM_ERRORS) {
+        say("Reconnecting to the event stream…");
+        return;
+      }
+      source.close();
+      say("The event stream is unavailable: checking for new events every " + seconds(list) + " s instead.");
+      list.setAttribute("data-live", list.getAttribute("data-events-fallback"));
+      startLive(list);
+    };
   }
 
   // (c) Charts. Colours and sizes are set here (the CSP forbids style attributes from the server).
@@ -284,6 +361,11 @@
     if (started) return;
     started = true;
     document.querySelectorAll("[data-live]").forEach(startLive);
+    document.querySelectorAll("[data-events]").forEach(function (list) {
+      if (window.EventSource) return startEvents(list);
+      list.setAttribute("data-live", list.getAttribute("data-events-fallback"));
+      startLive(list);
+    });
     updateAges(document);
     setInterval(function () {
       updateAges(document);
