@@ -26,6 +26,10 @@ const insertEmail = (row: Record<string, unknown>) => {
     .bind(...cols.map((c) => row[c]))
     .run();
 };
+/** An email recorded as sent through the API (published, so no outbox row waits). */
+const sentEmail = async (): Promise<string> =>
+  (await send({ ...base, prospect_id: await prospect(), status: "sent", sent_at: "2025-03-01T09:00:00Z" })).json.data
+    .email.id;
 const base = { to_email: "gm@bellevue.test", from_email: "sales@crm.test", subject: "Hello", body: "Hi" };
 
 describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
@@ -164,13 +168,7 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
   });
 
   it("refuses a move to the same status (replied -> replied would rewrite replied_at) and D1 refuses a re-stamp too", async () => {
-    const { json } = await send({
-      ...base,
-      prospect_id: await prospect(),
-      status: "sent",
-      sent_at: "2025-03-01T09:00:00Z",
-    });
-    const id = json.data.email.id;
+    const id = await sentEmail();
     expect((await patch(id, { status: "delivered", expectedVersion: 1, at: "2025-03-01T09:01:00Z" })).status).toBe(200);
     expect((await patch(id, { status: "replied", expectedVersion: 2, at: "2025-03-02T09:00:00Z" })).status).toBe(200);
     const again = await patch(id, { status: "replied", expectedVersion: 3, at: "2025-04-01T00:00:00Z" });
@@ -179,13 +177,7 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
       code: "INVALID_TRANSITION",
       details: { from: "replied", to: "replied", allowed: [] },
     });
-    const sameSent = await send({
-      ...base,
-      prospect_id: json.data.email.prospect_id,
-      status: "sent",
-      sent_at: "2025-03-01T09:00:00Z",
-    });
-    const resend = await patch(sameSent.json.data.email.id, {
+    const resend = await patch(await sentEmail(), {
       status: "sent",
       expectedVersion: 1,
       at: "2025-05-01T00:00:00Z",
@@ -220,13 +212,7 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
   });
 
   it("D1, the source of emails, refuses text holding NUL whatever writes it, and the row is left as it was", async () => {
-    const { json } = await send({
-      ...base,
-      prospect_id: await prospect(),
-      status: "sent",
-      sent_at: "2025-03-01T09:00:00Z",
-    });
-    const id = json.data.email.id;
+    const id = await sentEmail();
     for (const column of ["subject", "body", "to_email", "from_email", "message_id", "error"]) {
       await expect(
         env.DB.prepare(`UPDATE emails SET ${column} = ?2, version = version + 1 WHERE id = ?1`)
@@ -243,13 +229,7 @@ describe("email API (D1 authoritative) -> to-supabase -> Postgres", () => {
   });
 
   it("D1, the source of emails, refuses a timestamp the registry refuses whatever writes it", async () => {
-    const { json } = await send({
-      ...base,
-      prospect_id: await prospect(),
-      status: "sent",
-      sent_at: "2025-03-01T09:00:00Z",
-    });
-    const id = json.data.email.id;
+    const id = await sentEmail();
     for (const bad of [
       "2025-02-30T00:00:00.000Z",
       "2023-02-29T00:00:00.000Z",
