@@ -96,7 +96,8 @@ describe("the console's HubSpot page in a real browser", () => {
       // Disconnect with a reason: tokens erased, the page says so.
       await page.getByLabel(/^Reason/).fill("moving to the production HubSpot app");
       await page.getByRole("button", { name: "Disconnect portal 62515" }).click();
-      await page.waitForURL(`${stack.workerUrl}/console/hubspot?disconnected=62515`);
+      await page.waitForURL(`${stack.workerUrl}/console/hubspot?disconnected=62515&revoked=1`);
+      expect(await page.getByRole("status").first().textContent()).toContain("refresh token revoked at HubSpot");
       expect(await page.locator(".hubspot-status").textContent()).toContain("Disconnected");
       const [after] = await stack.sql`select status, access_token_ciphertext from public.hubspot_connections
                                        where portal_id = 62515`;

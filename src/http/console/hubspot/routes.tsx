@@ -54,7 +54,11 @@ export const hubspotConsole = new Hono<AppEnv>()
     const notice = q.connected
       ? `HubSpot portal ${q.connected} connected.`
       : q.disconnected
-        ? `HubSpot portal ${q.disconnected} disconnected; its tokens were erased.`
+        ? `HubSpot portal ${q.disconnected} disconnected; its tokens were erased here${
+            q.revoked === "1"
+              ? " and its refresh token revoked at HubSpot."
+              : ". HubSpot did not confirm revoking its refresh token (the audit line says why): remove the app's access in the portal's settings if it matters."
+          }`
         : q.started
           ? `Sync session ${q.started} started; its progress is below.`
           : undefined;
@@ -74,7 +78,7 @@ export const hubspotConsole = new Hono<AppEnv>()
     try {
       const body = parseRequest(hubspotDisconnectBody, { reason: form.reason, portal_id: form.portal_id || undefined });
       const { db, supabase } = c.get("deps");
-      const { connection: done } = await disconnect(
+      const { connection: done, revoked } = await disconnect(
         { db, rpc: supabase(), ...hubspotRevokeFromEnv(c.env) },
         {
           actor: consoleActor(c.get("consoleSession")!),
@@ -83,7 +87,8 @@ export const hubspotConsole = new Hono<AppEnv>()
           client: clientOf(c),
         },
       );
-      return c.redirect(`${PAGE}?disconnected=${encodeURIComponent(String(done.portal_id))}`, 303);
+      const portal = encodeURIComponent(String(done.portal_id));
+      return c.redirect(`${PAGE}?disconnected=${portal}&revoked=${revoked ? 1 : 0}`, 303);
     } catch (error) {
       return page(c, { error: refusalOf(error), reason: form.reason });
     }
