@@ -73,6 +73,7 @@
    * "running" flag forever (it would silently stop updating); it fails like a network error.
    */
   function get(url, accept, seconds) {
+    /** @type {RequestInit} */
     var init = { credentials: "same-origin", headers: { accept: accept } };
     if (window.AbortSignal && AbortSignal.timeout) init.signal = AbortSignal.timeout(Math.max(10, seconds) * 1000);
     return fetch(url, init);
@@ -114,7 +115,7 @@
             el.innerHTML = html;
             open.forEach(function (id) {
               var d = document.getElementById(id);
-              if (d && el.contains(d)) d.open = true;
+              if (d instanceof HTMLDetailsElement && el.contains(d)) d.open = true;
             });
             markFresh(el);
             updateAges(el);
