@@ -1,17 +1,17 @@
-import { errorCodeSpec } from "./error-codes";
+import { errorCodeSpec, type ErrorCode } from "./error-codes";
 
 /**
  * Every error the pipeline raises says whether retrying can help. Consumers retry `retryable`
  * errors with backoff and dead-letter the rest at once; the HTTP edge maps `status`.
  */
 export class SyncError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly status: number;
   readonly details?: unknown;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     opts: { retryable: boolean; status: number; cause?: unknown; details?: unknown },
   ) {
@@ -29,14 +29,14 @@ export class SyncError extends Error {
  * (core/error-codes.ts) unless a call site names another; 400 for an uncatalogued code.
  */
 export class ValidationError extends SyncError {
-  constructor(code: string, message: string, details?: unknown, status = errorCodeSpec(code)?.status ?? 400) {
+  constructor(code: ErrorCode, message: string, details?: unknown, status = errorCodeSpec(code)?.status ?? 400) {
     super(code, message, { retryable: false, status, details });
   }
 }
 
 /** The request conflicts with current state (stale version, invalid transition). */
 export class ConflictError extends SyncError {
-  constructor(code: string, message: string, details?: unknown) {
+  constructor(code: ErrorCode, message: string, details?: unknown) {
     super(code, message, { retryable: false, status: 409, details });
   }
 }
@@ -49,14 +49,14 @@ export class NotFoundError extends SyncError {
 
 /** Who is calling is not known: no credential, a wrong one, or one no longer valid (TOKEN_REVOKED, TOKEN_EXPIRED). */
 export class AuthError extends SyncError {
-  constructor(message = "missing or invalid bearer token", code = "UNAUTHORIZED") {
+  constructor(message = "missing or invalid bearer token", code: ErrorCode = "UNAUTHORIZED") {
     super(code, message, { retryable: false, status: 401 });
   }
 }
 
 /** The caller is known but may not do this (OPERATOR_MISMATCH, OPERATOR_TOKEN_REQUIRED). */
 export class ForbiddenError extends SyncError {
-  constructor(code: string, message: string) {
+  constructor(code: ErrorCode, message: string) {
     super(code, message, { retryable: false, status: 403 });
   }
 }
@@ -64,7 +64,7 @@ export class ForbiddenError extends SyncError {
 /** A dependency is down, slow or refusing: the same call may succeed later. */
 export class TransientError extends SyncError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     cause?: unknown,
     /** When it is known that trying earlier is pointless (an open circuit). */
@@ -76,13 +76,13 @@ export class TransientError extends SyncError {
 
 /** A store rejected the data itself (constraint, type, trigger): retrying cannot help. */
 export class PermanentStoreError extends SyncError {
-  constructor(code: string, message: string, cause?: unknown) {
+  constructor(code: ErrorCode, message: string, cause?: unknown) {
     super(code, message, { retryable: false, status: 422, cause });
   }
 }
 
 export function describe(error: unknown): {
-  code: string;
+  code: ErrorCode;
   message: string;
   retryable: boolean;
   retryAfterSeconds?: number;

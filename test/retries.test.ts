@@ -88,8 +88,14 @@ describe("retry policy", () => {
   });
 
   it("acks applied and stale, retries transient, dead-letters permanent at once", () => {
-    const transient = { kind: "failed" as const, error: { code: "X", message: "m", retryable: true } };
-    const permanent = { kind: "failed" as const, error: { code: "Y", message: "m", retryable: false } };
+    const transient = {
+      kind: "failed" as const,
+      error: { code: "SUPABASE_UNAVAILABLE" as const, message: "m", retryable: true },
+    };
+    const permanent = {
+      kind: "failed" as const,
+      error: { code: "SCHEMA_VIOLATION" as const, message: "m", retryable: false },
+    };
     expect(decide({ kind: "applied" }, 1)).toEqual({ action: "ack" });
     expect(decide({ kind: "stale" }, 7)).toEqual({ action: "ack" });
     expect(decide(transient, 1).action).toBe("retry");
@@ -101,7 +107,7 @@ describe("retry policy", () => {
   it("does not come back before an open circuit lets a trial through", () => {
     const open = {
       kind: "failed" as const,
-      error: { code: "CIRCUIT_OPEN", message: "m", retryable: true, retryAfterSeconds: 27 },
+      error: { code: "CIRCUIT_OPEN" as const, message: "m", retryable: true, retryAfterSeconds: 27 },
     };
     expect(decide(open, 1, () => 0)).toEqual({ action: "retry", delaySeconds: 27 }); // backoff alone would say 5
     expect(decide(open, 8, () => 1)).toEqual({ action: "retry", delaySeconds: 900 }); // backoff already longer

@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../error-codes";
 import { PermanentStoreError, SyncError, TransientError } from "../errors";
 
 // SQLSTATE classes that describe the server's condition, not our data: connection exceptions,
@@ -29,7 +30,7 @@ export function classifyPgError(error: unknown): SyncError {
   return new PermanentStoreError("SUPABASE_REJECTED", `Supabase rejected the call: ${message}`, error);
 }
 
-function pgCodeName(code: string): string {
+function pgCodeName(code: string): ErrorCode {
   switch (code) {
     case "23503":
       return "FOREIGN_KEY_VIOLATION";

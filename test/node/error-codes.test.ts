@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ERROR_CODES, isErrorCode, type ErrorCodeSpec } from "../../core/error-codes";
+import { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeSpec } from "../../core/error-codes";
 import * as errors from "../../core/errors";
 import { openApiDocument } from "../../src/http/openapi";
 import { withErrorCodesTable } from "../../tools/docs/error-codes-table";
@@ -110,17 +110,19 @@ function constructions(): Construction[] {
       } else if (cls === "AuthError") {
         codeText = args[1] ?? '"UNAUTHORIZED"';
         code = literal(codeText);
-        error = new errors.AuthError("m", code);
+        error = new errors.AuthError("m", code as ErrorCode | undefined);
       } else {
         codeText = args[0]!;
         code = literal(codeText) ?? "DYNAMIC";
         if (cls === "ValidationError" && args[3]) status = Number(args[3]);
+        // Built from whatever the source passes, listed or not: this test is what finds an unlisted one.
+        const asWritten = code as ErrorCode;
         error =
           cls === "SyncError"
-            ? new errors.SyncError(code, "m", { retryable: false, status: 0 })
+            ? new errors.SyncError(asWritten, "m", { retryable: false, status: 0 })
             : cls === "ValidationError"
-              ? new errors.ValidationError(code, "m", undefined, ...(status ? [status] : []))
-              : new errors[cls](code, "m");
+              ? new errors.ValidationError(asWritten, "m", undefined, ...(status ? [status] : []))
+              : new errors[cls](asWritten, "m");
       }
       out.push({
         where,
