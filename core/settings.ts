@@ -25,6 +25,8 @@ export const SETTINGS = {
   METRICS_MINUTE_RETENTION_HOURS: setting(2, numberSetting),
   /** Days the hourly metrics rows are kept (the charts' last-day view needs at least 1). */
   METRICS_HOUR_RETENTION_DAYS: setting(30, numberSetting),
+  /** Days the HubSpot sync's sync_logs and error_logs lines are kept (sessions and the audit trail stay). */
+  HUBSPOT_LOG_RETENTION_DAYS: setting(90, numberSetting),
   /** Changes through the admin API need an operator's own token; the shared ADMIN_TOKEN may only read. */
   REQUIRE_OPERATOR_TOKENS: setting(false, booleanSetting),
   /** HubSpot's API (OAuth tokens, CRM): its production host, or a local stand-in for dev and tests. */

@@ -31,7 +31,12 @@ export async function runScheduled(cron: string, env: Env): Promise<void> {
     cron === CRONS.hourly
       ? {
           retention: () =>
-            pruneExpired({ db, rpc: rpc(), payloadRetentionDays: settings.FAILED_TASK_PAYLOAD_RETENTION_DAYS }),
+            pruneExpired({
+              db,
+              rpc: rpc(),
+              payloadRetentionDays: settings.FAILED_TASK_PAYLOAD_RETENTION_DAYS,
+              hubspotLogRetentionDays: settings.HUBSPOT_LOG_RETENTION_DAYS,
+            }),
           reconcile: async () => {
             const runs = [];
             for (const entity of reconcilable()) {

@@ -33,6 +33,7 @@ describe("settings", () => {
       REQUIRE_OPERATOR_TOKENS: "yes",
       METRICS_MINUTE_RETENTION_HOURS: "NaN",
       METRICS_HOUR_RETENTION_DAYS: "-30",
+      HUBSPOT_LOG_RETENTION_DAYS: "ninety",
       HUBSPOT_API_BASE: "ftp://api.hubapi.com",
       HUBSPOT_AUTH_BASE: "app.hubspot.com",
       HUBSPOT_RATE_LIMIT: "",

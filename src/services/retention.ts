@@ -12,6 +12,7 @@ export const RETENTION_DAYS = 15;
 
 /** Default for FAILED_TASK_PAYLOAD_RETENTION_DAYS: days a settled task keeps its row image. */
 export const DEFAULT_PAYLOAD_RETENTION_DAYS = SETTINGS.FAILED_TASK_PAYLOAD_RETENTION_DAYS.default;
+const DEFAULT_HUBSPOT_LOG_RETENTION_DAYS = SETTINGS.HUBSPOT_LOG_RETENTION_DAYS.default;
 
 /**
  * Hourly: prunes both stores. The change log is only pruned behind the sweep's cursor. Failed
@@ -19,10 +20,11 @@ export const DEFAULT_PAYLOAD_RETENTION_DAYS = SETTINGS.FAILED_TASK_PAYLOAD_RETEN
  * `payloadRetentionDays` ago loses its row image (names, addresses, bodies: PII that is no longer
  * needed, as a settled task cannot be replayed). Its event keeps the envelope (id, entity, op, key,
  * version, times, source, trace) with `row: null`, so the task and its history still say what
- * happened to which row (core/ledger/payload-retention.ts).
+ * happened to which row (core/ledger/payload-retention.ts). The HubSpot sync's log and error lines
+ * older than `hubspotLogRetentionDays` go too (its sessions stay).
  */
 export async function pruneExpired(
-  deps: { db: D1Database; rpc: SupabaseRpc; payloadRetentionDays?: number },
+  deps: { db: D1Database; rpc: SupabaseRpc; payloadRetentionDays?: number; hubspotLogRetentionDays?: number },
   now = Date.now(),
 ) {
   const before = new Date(now - RETENTION_DAYS * 86_400_000).toISOString();
@@ -46,6 +48,11 @@ export async function pruneExpired(
     p_cursor_txid: cursor.txid,
     p_cursor_seq: cursor.seq,
   });
+  const hubspotLogs = await deps.rpc.call<{ sync_logs: number; error_logs: number }>("sync_hubspot_prune_logs", {
+    p_before: new Date(
+      now - (deps.hubspotLogRetentionDays ?? DEFAULT_HUBSPOT_LOG_RETENTION_DAYS) * 86_400_000,
+    ).toISOString(),
+  });
   return {
     d1: {
       tombstones: tombstones!.meta.changes,
@@ -53,6 +60,6 @@ export async function pruneExpired(
       replayPlanItems: planItems!.meta.changes,
       redactedTaskPayloads: payloads!.meta.changes,
     },
-    supabase,
+    supabase: { ...supabase, hubspotLogs },
   };
 }
