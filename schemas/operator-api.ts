@@ -47,6 +47,7 @@ export const AUDIT_ACTIONS = [
   "hubspot-connect",
   "hubspot-disconnect",
   "hubspot-sync",
+  "hubspot-errors-resolve",
 ] as const;
 export const AUDIT_TARGET_TYPES = [
   "task",
@@ -56,6 +57,7 @@ export const AUDIT_TARGET_TYPES = [
   "operator-token",
   "entity",
   "hubspot-connection",
+  "hubspot-session",
 ] as const;
 
 /**
@@ -235,6 +237,9 @@ export const hubspotDisconnectBody = z.object({
   reason,
   portal_id: z.coerce.number().int().positive().optional(),
 });
+
+/** POST /v1/hubspot/sessions/:id/errors/resolve (and the console's form). */
+export const resolveSessionErrorsBody = z.object({ reason });
 
 export const listOperatorTokensQuery = z.object({
   operator: operatorName.optional(),

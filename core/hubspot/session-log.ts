@@ -1,4 +1,4 @@
-import { describe } from "../errors";
+import { describe, NotFoundError } from "../errors";
 import type { SupabaseRpc } from "../stores/supabase-rpc";
 import type { ErrorType, SyncLogStatus } from "../../schemas/hubspot/sync-event";
 import { errorCategory } from "./error-category";
@@ -150,4 +150,11 @@ async function page<T extends { seq: number }>(
     p_limit: q.limit,
   });
   return { items, next_after: items.length === q.limit ? Number(items.at(-1)!.seq) : null };
+}
+
+/** Marks a session's unresolved error lines resolved (seed 002's flag); how many it marked. */
+export async function resolveSessionErrors(rpc: SupabaseRpc, sessionId: string): Promise<number> {
+  const done = await rpc.call<{ resolved: number } | null>("sync_hubspot_errors_resolve", { p_session_id: sessionId });
+  if (!done) throw new NotFoundError(`no sync session ${sessionId}`);
+  return Number(done.resolved);
 }

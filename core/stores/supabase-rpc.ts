@@ -13,6 +13,7 @@ export const SUPABASE_FUNCTIONS = {
   sync_changes_after: { p_txid: "text", p_seq: "bigint", p_limit: "integer" },
   sync_prune: { p_keep: "interval", p_cursor_txid: "text", p_cursor_seq: "bigint" },
   sync_hubspot_prune_logs: { p_before: "timestamptz" },
+  sync_hubspot_errors_resolve: { p_session_id: "uuid" },
   sync_read_page: { p_entity: "text", p_after: "uuid", p_until: "uuid", p_limit: "integer" },
   sync_repair_batch: { p_entity: "text", p_repairs: "jsonb" },
   sync_status: { p_cursor_txid: "text", p_cursor_seq: "bigint" },

@@ -187,6 +187,14 @@ const OPERATIONS: Record<string, Record<string, Operation>> = {
       response: hubspotApi.hubspotSessionsPageSchema,
     },
   },
+  "/v1/hubspot/sessions/{id}/errors/resolve": {
+    post: {
+      summary: "Mark a sync session's error_logs lines resolved (seed 002's flag), with a reason; audited",
+      body: api.resolveSessionErrorsBody,
+      response: z.object({ resolved: z.number().int().nonnegative() }),
+      change: true,
+    },
+  },
 };
 
 /**

@@ -1,5 +1,12 @@
 import { Hono } from "hono";
-import { listHubSpotContactsQuery, listHubSpotSessionsQuery, startHubSpotSyncBody } from "../../../schemas/hubspot-api";
+import {
+  listHubSpotContactsQuery,
+  listHubSpotSessionsQuery,
+  sessionIdParam,
+  startHubSpotSyncBody,
+} from "../../../schemas/hubspot-api";
+import { resolveSessionErrorsBody } from "../../../schemas/operator-api";
+import { resolveSessionErrorsAs } from "../../services/hubspot-errors";
 import { startHubSpotSyncAs } from "../../services/hubspot-sync";
 import {
   hubspotSyncStatus,
@@ -12,7 +19,7 @@ import { adminAuth } from "../admin-auth";
 import type { AppEnv } from "../context";
 import { ok } from "../envelope";
 import { operatorOf } from "../operator";
-import { readBody, readQuery } from "../read-json";
+import { parseRequest, readBody, readQuery } from "../read-json";
 
 /**
  * The HubSpot sync for operators: contacts as Supabase holds them, starting a sync (a full one runs
@@ -34,4 +41,12 @@ export const hubspotSyncRoutes = new Hono<AppEnv>()
   .get("/sync/status", async (c) => ok(c, await hubspotSyncStatus(c.get("deps").supabase())))
   .get("/sessions", async (c) =>
     ok(c, await listHubSpotSessions(c.get("deps").supabase(), readQuery(c, listHubSpotSessionsQuery))),
-  );
+  )
+  // Marks the session's error lines resolved (seed 002's error_logs.resolved), audited.
+  .post("/sessions/:id/errors/resolve", async (c) => {
+    const actor = operatorOf(c);
+    const id = parseRequest(sessionIdParam, c.req.param("id"));
+    const { reason } = await readBody(c, resolveSessionErrorsBody);
+    const { db, supabase } = c.get("deps");
+    return ok(c, await resolveSessionErrorsAs({ rpc: supabase(), db }, id, { reason, actor }));
+  });

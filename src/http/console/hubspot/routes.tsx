@@ -1,12 +1,13 @@
 /** @jsxImportSource hono/jsx */
 import { Hono } from "hono";
-import { hubspotDisconnectBody } from "../../../../schemas/operator-api";
+import { hubspotDisconnectBody, resolveSessionErrorsBody } from "../../../../schemas/operator-api";
 import { SyncError } from "../../../../core/errors";
 import { getSession, recentSessions } from "../../../../core/hubspot/sessions";
 import { sessionErrors, sessionLogs } from "../../../../core/hubspot/session-log";
 import { recentEvents } from "../../../../core/hubspot/sync-events";
 import { sessionIdParam, sessionLogsQuery } from "../../../../schemas/hubspot-api";
 import { connectionStatus, disconnect } from "../../../services/hubspot-connection";
+import { resolveSessionErrorsAs } from "../../../services/hubspot-errors";
 import { startHubSpotSyncAs } from "../../../services/hubspot-sync";
 import { hubspotRevokeFromEnv } from "../../../wiring/hubspot-oauth";
 import { hubspotSyncDeps } from "../../../wiring/hubspot-sync-deps";
@@ -120,19 +121,47 @@ export const hubspotConsole = new Hono<AppEnv>()
     )),
   )
   // One session, its log lines and its errors, each paged by its own cursor.
-  .get("/sessions/:id", (c) =>
-    pageOrRefusal(c, SESSION_WHERE, async () => {
-      const at = readQuery(c, sessionLogsQuery);
+  .get("/sessions/:id", (c) => {
+    const resolved = c.req.query("resolved");
+    const notice = /^\d{1,9}$/.test(resolved ?? "") ? `${resolved} error(s) marked resolved.` : undefined;
+    return pageOrRefusal(c, SESSION_WHERE, () => sessionPage(c, { notice }));
+  })
+  // Marks the session's errors resolved: the same service and schema as the API's route, audited.
+  .post("/sessions/:id/errors/resolve", async (c) => {
+    const form = await readForm(c);
+    try {
       const id = parseRequest(sessionIdParam, c.req.param("id"));
-      const rpc = c.get("deps").supabase();
-      const [sync, logs, errors] = await Promise.all([
-        getSession(rpc, id),
-        sessionLogs(rpc, id, { after: at.logs_after, limit: LOG_LINES_PER_PAGE }),
-        sessionErrors(rpc, id, { after: at.errors_after, limit: LOG_LINES_PER_PAGE }),
-      ]);
-      return <SessionDetailPage session={c.get("consoleSession")!} sync={sync} logs={logs} errors={errors} at={at} />;
-    }),
+      const { reason } = parseRequest(resolveSessionErrorsBody, { reason: form.reason });
+      const { db, supabase } = c.get("deps");
+      const done = await resolveSessionErrorsAs({ rpc: supabase(), db }, id, {
+        reason,
+        actor: consoleActor(c.get("consoleSession")!),
+      });
+      return c.redirect(`${PAGE}/sessions/${id}?resolved=${done.resolved}#session-errors`, 303);
+    } catch (e) {
+      const error = refusalOf(e);
+      return pageOrRefusal(
+        c,
+        SESSION_WHERE,
+        () => sessionPage(c, { error, reason: form.reason }),
+        refusalStatus(error),
+      );
+    }
+  });
+
+async function sessionPage(c: AppContext, extra: { notice?: string; error?: SyncError; reason?: string }) {
+  const at = readQuery(c, sessionLogsQuery);
+  const id = parseRequest(sessionIdParam, c.req.param("id"));
+  const rpc = c.get("deps").supabase();
+  const [sync, logs, errors] = await Promise.all([
+    getSession(rpc, id),
+    sessionLogs(rpc, id, { after: at.logs_after, limit: LOG_LINES_PER_PAGE }),
+    sessionErrors(rpc, id, { after: at.errors_after, limit: LOG_LINES_PER_PAGE }),
+  ]);
+  return (
+    <SessionDetailPage session={c.get("consoleSession")!} sync={sync} logs={logs} errors={errors} at={at} {...extra} />
   );
+}
 
 const SESSION_WHERE = {
   title: "Sync session",

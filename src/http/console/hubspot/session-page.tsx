@@ -7,6 +7,9 @@ import type { JSX } from "hono/jsx/jsx-runtime";
 import { EmptyRow, RowsTable } from "../rows-table";
 import { UtcTime } from "../utc-time";
 import { SessionsTable } from "./page";
+import type { SyncError } from "../../../../core/errors";
+import { ReasonField } from "../reason-field";
+import { Notice, Refusal } from "../refusal";
 
 /** Log lines and errors shown per page of the session detail. */
 export const LOG_LINES_PER_PAGE = 50;
@@ -18,9 +21,13 @@ export function SessionDetailPage(props: {
   session: ConsoleSession;
   sync: SyncSession;
   logs: LogPage<Stored<SyncLogLine>>;
-  errors: LogPage<Stored<ErrorLogLine>>;
+  errors: LogPage<Stored<ErrorLogLine & { resolved: boolean }>>;
   /** The cursors this page was opened with (for the "next page" links, each keeps the other's). */
   at: { logs_after?: number; errors_after?: number };
+  /** After "Mark resolved" (PRG), or its refusal with what was typed. */
+  notice?: string;
+  error?: SyncError;
+  reason?: string;
 }) {
   const base = `/console/hubspot/sessions/${props.sync.id}`;
   const link = (q: { logs_after?: number; errors_after?: number }) => {
@@ -86,15 +93,26 @@ export function SessionDetailPage(props: {
               {e.error_message}
             </td>
             <td data-label="Retried">{e.context.retryable === true ? "yes" : "no"}</td>
+            <td data-label="Resolved">{e.resolved ? "yes" : "no"}</td>
           </tr>
         ))}
       />
+      <Notice text={props.notice} />
+      <Refusal error={props.error} />
+      {props.errors.items.some((e) => !e.resolved) || props.error ? (
+        <form method="post" action={`${base}/errors/resolve`} class="panel stack" aria-label="Mark errors resolved">
+          <input type="hidden" name="csrf" value={props.session.csrf} />
+          <p class="muted">Once they are dealt with: marks every error of this session resolved (seed 002's flag).</p>
+          <ReasonField id="errors-reason" value={props.reason} />
+          <button type="submit">Mark every error of this session resolved</button>
+        </form>
+      ) : null}
     </Layout>
   );
 }
 
 const LOG_COLUMNS = ["At", "Page or contact", "Status", "Read", "Queued", "Refused", "Details"] as const;
-const ERROR_COLUMNS = ["At", "Category", "Message", "Retried"] as const;
+const ERROR_COLUMNS = ["At", "Category", "Message", "Retried", "Resolved"] as const;
 
 const LOG_STATE: Record<SyncLogLine["status"], string> = { success: "fresh", warning: "warning", error: "very-stale" };
 
