@@ -7,7 +7,7 @@ import { guardedTarget } from "../../consumers/guarded-target";
 import worker from "../../src/index";
 import { CircuitBreaker } from "../../core/circuit-breaker";
 import { connectPostgres, postgresRpc, sqlLiteral, type Sql } from "../../core/stores/supabase-postgres";
-import { supabaseReplica } from "../../core/stores/supabase-replica";
+import { applyBatchPayload, supabaseReplica } from "../../core/stores/supabase-replica";
 import { muted, type Rows, type Variant } from "./d1-variants";
 import { emailRow, upsertEvent } from "./rows";
 import { syntheticBatch } from "./synthetic-batch";
@@ -61,17 +61,6 @@ const fresh = (env: Env) => connectPostgres(env.HYPERDRIVE!.connectionString);
 // trip instead of two (Parse+Describe, then Bind+Execute). prepare: false, as in postgresRpc.
 const rawBulkInline = (sql: Sql, rows: Rows) =>
   sql.unsafe(RAW_BULK_SQL.replace("$1::jsonb", sqlLiteral(rows, "jsonb")), [], { prepare: false });
-
-/** sync_apply_batch's argument, as supabaseReplica builds it. */
-const applyPayload = (valid: ValidEvent[]) =>
-  valid.map(({ event, row }) => ({
-    id: event.id,
-    entity: event.entity,
-    op: event.op,
-    key: event.key,
-    version: event.version,
-    row,
-  }));
 
 const warmBreaker = new CircuitBreaker("Supabase (bench, warm connection)");
 
@@ -137,7 +126,7 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
       name: "apply-short-answer",
       prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
       async run(env, valid) {
-        const payload = applyPayload(valid as ValidEvent[]);
+        const payload = applyBatchPayload(valid as ValidEvent[]);
         await fresh(env).unsafe(
           `select length(public.sync_apply_batch(${sqlLiteral(payload, "jsonb")})::text) as n`,
           [],
@@ -150,7 +139,7 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
       name: "apply-short-answer-warm",
       prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
       async run(_env, valid) {
-        const payload = applyPayload(valid as ValidEvent[]);
+        const payload = applyBatchPayload(valid as ValidEvent[]);
         await ctx.warm.unsafe(
           `select length(public.sync_apply_batch(${sqlLiteral(payload, "jsonb")})::text) as n`,
           [],
@@ -195,7 +184,7 @@ export function pgVariants(ctx: PgContext): Record<string, Variant> {
       name: "jsonb-echo-warm",
       prepare: (rows) => rows.map((r) => validateEvent(upsertEvent("emails", r, "d1-outbox"), "supabase")),
       async run(_env, valid) {
-        const payload = applyPayload(valid as ValidEvent[]);
+        const payload = applyBatchPayload(valid as ValidEvent[]);
         await ctx.warm.unsafe(`select jsonb_array_length(${sqlLiteral(payload, "jsonb")}) as n`, [], {
           prepare: false,
         });

@@ -1,4 +1,5 @@
 import type { ReplicaTarget } from "../apply-batch";
+import type { ValidEvent } from "../validate-event";
 import type { SupabaseRpc } from "./supabase-rpc";
 
 /**
@@ -6,18 +7,23 @@ import type { SupabaseRpc } from "./supabase-rpc";
  * Its answer (migration 0010) leaves out `conflict` unless true and `updated_at` unless the row
  * held is newer than the event: read as false and as none.
  */
+/** sync_apply_batch's argument: each event's envelope and its validated row. */
+export function applyBatchPayload(events: ValidEvent[]) {
+  return events.map(({ event, row }) => ({
+    id: event.id,
+    entity: event.entity,
+    op: event.op,
+    key: event.key,
+    version: event.version,
+    row,
+  }));
+}
+
 export function supabaseReplica(rpc: SupabaseRpc): ReplicaTarget {
   return {
     store: "supabase",
     async apply(events) {
-      const payload = events.map(({ event, row }) => ({
-        id: event.id,
-        entity: event.entity,
-        op: event.op,
-        key: event.key,
-        version: event.version,
-        row,
-      }));
+      const payload = applyBatchPayload(events);
       const outcomes = await rpc.call<
         Array<{ event_id: string; current_version: number; conflict?: boolean; updated_at?: string | null }>
       >("sync_apply_batch", { p_events: payload });

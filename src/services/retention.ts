@@ -27,10 +27,9 @@ export async function pruneExpired(
   deps: { db: D1Database; rpc: SupabaseRpc; payloadRetentionDays?: number; hubspotLogRetentionDays?: number },
   now = Date.now(),
 ) {
-  const before = new Date(now - RETENTION_DAYS * 86_400_000).toISOString();
-  const settledBefore = new Date(
-    now - (deps.payloadRetentionDays ?? DEFAULT_PAYLOAD_RETENTION_DAYS) * 86_400_000,
-  ).toISOString();
+  const daysAgo = (days: number) => new Date(now - days * 86_400_000).toISOString();
+  const before = daysAgo(RETENTION_DAYS);
+  const settledBefore = daysAgo(deps.payloadRetentionDays ?? DEFAULT_PAYLOAD_RETENTION_DAYS);
   const [tombstones, outbox, planItems, payloads] = await deps.db.batch([
     deps.db.prepare("DELETE FROM sync_tombstones WHERE deleted_at < ?1").bind(before),
     deps.db.prepare("DELETE FROM sync_outbox WHERE published_at IS NOT NULL AND published_at < ?1").bind(before),
@@ -43,16 +42,16 @@ export async function pruneExpired(
     redactSettledPayloadsStatement(deps.db, settledBefore, new Date(now).toISOString()),
   ]);
   const cursor = await readCursor(deps.db); // (0, 0) before the first sweep: nothing is behind it
-  const supabase = await deps.rpc.call<{ change_log: number; tombstones: number }>("sync_prune", {
-    p_keep: `${RETENTION_DAYS} days`,
-    p_cursor_txid: cursor.txid,
-    p_cursor_seq: cursor.seq,
-  });
-  const hubspotLogs = await deps.rpc.call<{ sync_logs: number; error_logs: number }>("sync_hubspot_prune_logs", {
-    p_before: new Date(
-      now - (deps.hubspotLogRetentionDays ?? DEFAULT_HUBSPOT_LOG_RETENTION_DAYS) * 86_400_000,
-    ).toISOString(),
-  });
+  const [supabase, hubspotLogs] = await Promise.all([
+    deps.rpc.call<{ change_log: number; tombstones: number }>("sync_prune", {
+      p_keep: `${RETENTION_DAYS} days`,
+      p_cursor_txid: cursor.txid,
+      p_cursor_seq: cursor.seq,
+    }),
+    deps.rpc.call<{ sync_logs: number; error_logs: number }>("sync_hubspot_prune_logs", {
+      p_before: daysAgo(deps.hubspotLogRetentionDays ?? DEFAULT_HUBSPOT_LOG_RETENTION_DAYS),
+    }),
+  ]);
   return {
     d1: {
       tombstones: tombstones!.meta.changes,

@@ -2,7 +2,7 @@ import type { SyncSession } from "../../../../core/hubspot/sessions";
 import { EXIT } from "../exit-codes";
 import { table } from "../format";
 import type { Command, Context } from "../context";
-import { UsageError } from "../usage-error";
+import { runSubcommand, type Subcommands } from "../subcommands";
 
 const sessionRow = (s: SyncSession) => ({
   id: s.id,
@@ -81,7 +81,7 @@ async function contacts(ctx: Context): Promise<number> {
   return EXIT.ok;
 }
 
-const SUBCOMMANDS: Record<string, (ctx: Context) => Promise<number>> = { status, sync, sessions, contacts };
+const SUBCOMMANDS: Subcommands = { status, sync, sessions, contacts };
 
 export const hubspot: Command = {
   synopsis: [
@@ -92,15 +92,5 @@ export const hubspot: Command = {
   ].join("\n"),
   summary: "the HubSpot contact sync: connection and latest session, start a sync, sessions, contacts",
   options: ["full", "email", "status", "since", "after", "limit"],
-  async run(ctx) {
-    const sub = ctx.args[0];
-    const run = sub === undefined ? undefined : SUBCOMMANDS[sub];
-    if (!run)
-      throw new UsageError(
-        sub === undefined
-          ? "hubspot needs status, sync, sessions or contacts"
-          : `unknown hubspot subcommand "${sub}": use status, sync, sessions or contacts`,
-      );
-    return run(ctx);
-  },
+  run: (ctx) => runSubcommand("hubspot", SUBCOMMANDS, ctx),
 };

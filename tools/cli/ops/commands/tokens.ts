@@ -4,7 +4,7 @@ import { EXIT } from "../exit-codes";
 import { table } from "../format";
 import type { Command, Context } from "../context";
 import { createTokenRequest, listTokensPath, reasonBody } from "../requests";
-import { UsageError } from "../usage-error";
+import { runSubcommand, type Subcommands } from "../subcommands";
 
 const tokenRow = (t: OperatorToken) => ({
   id: t.id,
@@ -56,7 +56,7 @@ async function revoke(ctx: Context): Promise<number> {
   return EXIT.ok;
 }
 
-const SUBCOMMANDS: Record<string, (ctx: Context) => Promise<number>> = { create, list, revoke };
+const SUBCOMMANDS: Subcommands = { create, list, revoke };
 
 export const tokens: Command = {
   synopsis: [
@@ -66,15 +66,5 @@ export const tokens: Command = {
   ].join("\n"),
   summary: "per-operator tokens: proven identity in the audit trail (the token is shown once, at creation)",
   options: ["reason", "expires", "status", "limit"],
-  async run(ctx) {
-    const sub = ctx.args[0];
-    const run = sub === undefined ? undefined : SUBCOMMANDS[sub];
-    if (!run)
-      throw new UsageError(
-        sub === undefined
-          ? "tokens needs create, list or revoke"
-          : `unknown tokens subcommand "${sub}": use create, list or revoke`,
-      );
-    return run(ctx);
-  },
+  run: (ctx) => runSubcommand("tokens", SUBCOMMANDS, ctx),
 };
